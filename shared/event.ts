@@ -1,0 +1,197 @@
+/**
+ * The `user_created` event: the single source of truth for what a user record is.
+ *
+ * A Kafka message's value is a JSON envelope (UTF-8), keyed by `user.id`:
+ *
+ * ```json
+ * { "schema_version": 1, "event_id": "…uuid…", "source": "webhook",
+ *   "accepted_at": "2026-11-24T10:00:00.000Z", "user": { "id": "…", "first_name": "…", … } }
+ * ```
+ *
+ * The envelope travels inside the value (not only in headers) so that a record is complete on
+ * its own: re-driven dead letters and replays keep their original event id and time, and the
+ * warehouse can refuse an older event over a newer row.
+ *
+ * Text limits are in UTF-8 bytes, matching the warehouse's `VARCHAR(n)` (Redshift counts bytes),
+ * so a record that passes validation also fits the table.
+ */
+import { z } from "zod";
+
+/** The envelope version this code writes and reads. */
+export const SCHEMA_VERSION = 1;
+
+/** Where an event came from. */
+export const SOURCES = ["webhook", "randomuser"] as const;
+/** Where an event came from. */
+export type Source = (typeof SOURCES)[number];
+
+/** Column limits in bytes; `terraform/table_schema.sql` declares the same. */
+export const LIMITS = {
+  id: 36,
+  first_name: 256,
+  last_name: 256,
+  gender: 32,
+  address: 1024,
+  post_code: 64,
+  email: 320,
+  username: 256,
+  phone: 64,
+  picture: 1024,
+} as const;
+
+const encoder = new TextEncoder();
+
+/** The size of a string in UTF-8 bytes. */
+export function utf8Bytes(s: string): number {
+  // Fast path: ASCII-only strings are one byte per code unit.
+  // deno-lint-ignore no-control-regex
+  return /^[\x00-\x7f]*$/.test(s) ? s.length : encoder.encode(s).length;
+}
+
+const text = (maxBytes: number) =>
+  z.string().max(maxBytes).refine((s) => utf8Bytes(s) <= maxBytes, {
+    message: `Too long: at most ${maxBytes} bytes in UTF-8`,
+  });
+
+const requiredText = (maxBytes: number) =>
+  text(maxBytes).refine((s) => s.trim().length > 0, "Empty");
+
+const timestamp = z.iso.datetime({ offset: true });
+
+/** A UUID (any version), normalised to lower case so one user has one key. */
+const uuid = z.guid().transform((s) => s.toLowerCase());
+
+/** One user, as the webhook accepts it and the warehouse stores it. */
+export const userSchema = z.object({
+  id: uuid,
+  first_name: requiredText(LIMITS.first_name),
+  last_name: requiredText(LIMITS.last_name),
+  gender: text(LIMITS.gender).nullable().default(null),
+  address: text(LIMITS.address).nullable().default(null),
+  post_code: z.union([
+    text(LIMITS.post_code),
+    z.number().transform((n) => String(n)),
+  ]).nullable().default(null),
+  email: z.email({ pattern: z.regexes.unicodeEmail }).max(LIMITS.email).refine(
+    (s) => utf8Bytes(s) <= LIMITS.email,
+    `Too long: at most ${LIMITS.email} bytes in UTF-8`,
+  ),
+  username: text(LIMITS.username).nullable().default(null),
+  dob: timestamp.nullable().default(null),
+  registered_date: timestamp.nullable().default(null),
+  phone: text(LIMITS.phone).nullable().default(null),
+  picture: z.url({ protocol: /^https?$/ }).max(LIMITS.picture).nullable().default(null),
+}).meta({ id: "User", description: "A user, as produced to the user_created topic" });
+
+/** One user after validation. */
+export type User = z.output<typeof userSchema>;
+/** One user as a sender may write it (post_code may be a number, nullable fields omitted). */
+export type UserInput = z.input<typeof userSchema>;
+
+/** The envelope on the topic. */
+export const eventSchema = z.object({
+  schema_version: z.literal(SCHEMA_VERSION),
+  event_id: uuid,
+  source: z.enum(SOURCES),
+  accepted_at: timestamp,
+  user: userSchema,
+});
+
+/** One event after validation. */
+export type UserEvent = z.output<typeof eventSchema>;
+
+/** One problem with a record: where (dotted path) and what. */
+export interface Issue {
+  path: string;
+  message: string;
+}
+
+/** A record that cannot pass as it is; never retried. */
+export class ValidationError extends Error {
+  override name = "ValidationError";
+  readonly issues: readonly Issue[];
+
+  constructor(message: string, issues: Issue[], options?: ErrorOptions) {
+    super(message, options);
+    this.issues = issues;
+  }
+}
+
+/** Turns zod issues into `{ path, message }` pairs with dotted paths. */
+export function toIssues(error: z.ZodError, prefix = ""): Issue[] {
+  return error.issues.map((issue) => ({
+    path: [prefix, ...issue.path.map(String)].filter(Boolean).join(".") || "(root)",
+    message: issue.message,
+  }));
+}
+
+/** One readable line out of issues: `user.email: Invalid email address; …`. */
+export function describeIssues(issues: readonly Issue[]): string {
+  return issues.map((i) => `${i.path}: ${i.message}`).join("; ");
+}
+
+/** Validates one user object; throws a ValidationError listing every bad field. */
+export function parseUser(input: unknown): User {
+  const result = userSchema.safeParse(input);
+  if (result.success) return result.data;
+  const issues = toIssues(result.error);
+  throw new ValidationError(`Invalid user: ${describeIssues(issues)}`, issues);
+}
+
+/** Wraps a valid user in an envelope. */
+export function newEvent(
+  user: User,
+  source: Source,
+  acceptedAt: Date,
+  eventId: string = crypto.randomUUID(),
+): UserEvent {
+  return {
+    schema_version: SCHEMA_VERSION,
+    event_id: eventId,
+    source,
+    accepted_at: acceptedAt.toISOString(),
+    user,
+  };
+}
+
+/** The stage at which a record was refused, for dead-letter headers. */
+export type DecodeStage = "utf8" | "json" | "schema";
+
+/** What `decodeEvent` returns. */
+export type Decoded =
+  | { ok: true; event: UserEvent }
+  | { ok: false; stage: DecodeStage; reason: string; issues: Issue[] };
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Decodes a message value (bytes from Kafka) into an event, or says why it cannot be one.
+ * Never throws: every failure is a value, so one bad record cannot stop a batch.
+ */
+export function decodeEvent(value: Uint8Array | null | undefined): Decoded {
+  if (!value || value.length === 0) {
+    return { ok: false, stage: "json", reason: "Empty message value", issues: [] };
+  }
+  let json: string;
+  try {
+    json = strictUtf8.decode(value);
+  } catch {
+    return { ok: false, stage: "utf8", reason: "Message value is not valid UTF-8", issues: [] };
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(json);
+  } catch (err) {
+    const reason = `Message value is not JSON: ${(err as Error).message}`;
+    return { ok: false, stage: "json", reason, issues: [] };
+  }
+  const result = eventSchema.safeParse(data);
+  if (result.success) return { ok: true, event: result.data };
+  const issues = toIssues(result.error);
+  return { ok: false, stage: "schema", reason: describeIssues(issues), issues };
+}
+
+/** Serialises an event for the topic. */
+export function encodeEvent(event: UserEvent): Uint8Array {
+  return encoder.encode(JSON.stringify(event));
+}

@@ -1,0 +1,22 @@
+/**
+ * What the ingest and the worker share.
+ *
+ * Glossary:
+ * - **event**: one `user_created` message: an envelope (event id, source, time accepted,
+ *   schema version) around one user, keyed by the user's id so that every change to a user
+ *   lands in one partition, in order.
+ * - **batch**: the messages kafkajs hands the worker from one partition at a time; the unit of
+ *   validation, warehouse transaction and offset commit.
+ * - **sink**: where valid events end up: the warehouse table `users`, written by upsert.
+ * - **dialect**: the SQL that differs between PostgreSQL (local, tests) and Amazon Redshift.
+ * - **dead letter**: a record that will never succeed as it is; it goes to `user_created.dlq`
+ *   with its original bytes and the reason, so nothing is dropped silently.
+ *
+ * @module
+ */
+export * from "./config.ts";
+export * from "./event.ts";
+export * from "./kafka.ts";
+export * from "./logger.ts";
+export * from "./metrics.ts";
+export * from "./random_user.ts";

@@ -1,0 +1,103 @@
+/**
+ * The test harness: what integration tests use to reach real Kafka and PostgreSQL.
+ *
+ * - `sharedStack()` returns the `local` stack, bringing it up if it is not running. Test files
+ *   share it and isolate themselves with unique topic, group and schema names (`uniqueName`).
+ *   A file lock makes concurrent test processes wait for one `up` instead of racing.
+ * - `privateStack()` starts a throw-away stack of its own, for tests that stop or kill a broker
+ *   or the database: they must not disturb other test files. Call `stop()` in `finally`.
+ */
+import { isAlive, isListening, signal, waitFor } from "./_process.ts";
+import { ensureKafkaJars, startNode, stopNode } from "./kafka.ts";
+import { startPostgres, stopPostgres } from "./postgres.ts";
+import {
+  downStack,
+  stackDir,
+  type StackEnv,
+  type StackState,
+  upStack,
+  writeState,
+} from "./stack.ts";
+
+/** The shared `local` stack, started if needed (waits for other processes doing the same). */
+export async function sharedStack(): Promise<StackEnv> {
+  const lockPath = `${stackDir("local")}.lock`;
+  await Deno.mkdir(stackDir("local"), { recursive: true });
+  const lock = await Deno.open(lockPath, { create: true, write: true });
+  try {
+    await lock.lock(true);
+    const state = await upStack({ name: "local" });
+    return state.env;
+  } finally {
+    lock.close(); // closing releases the lock
+  }
+}
+
+/** A private stack with controls to break and mend its parts. */
+export interface PrivateStack {
+  env: StackEnv;
+  state: StackState;
+  /** Stops Kafka node `nodeId` (1-based) gracefully, or with SIGKILL when `kill` is set. */
+  stopBroker(nodeId: number, opts?: { kill?: boolean }): Promise<void>;
+  /** Starts a stopped Kafka node on its old ports and waits until it listens. */
+  startBroker(nodeId: number): Promise<void>;
+  /** Stops PostgreSQL (`fast` by default; `immediate` is a crash). */
+  stopPostgres(mode?: "fast" | "immediate"): Promise<void>;
+  /** Starts PostgreSQL again on its old port. */
+  startPostgres(): Promise<void>;
+  /** Stops everything and deletes the stack's folder. */
+  stop(): Promise<void>;
+}
+
+/** Starts a private stack under `.stack/<prefix>-<random>`; remember to `stop()` it. */
+export async function privateStack(
+  opts: { prefix?: string; brokers?: 1 | 3 } = {},
+): Promise<PrivateStack> {
+  const name = `${opts.prefix ?? "test"}-${crypto.randomUUID().slice(0, 8)}`;
+  let state: StackState;
+  try {
+    state = await upStack({ name, brokers: opts.brokers ?? 1 });
+  } catch (err) {
+    await downStack(name, { purge: true }).catch(() => {});
+    throw err;
+  }
+  const node = (id: number) => {
+    const n = state.kafka.find((k) => k.nodeId === id);
+    if (!n) throw new Error(`no Kafka node ${id} in stack ${name}`);
+    return n;
+  };
+  return {
+    env: state.env,
+    state,
+    async stopBroker(nodeId, o = {}) {
+      const n = node(nodeId);
+      if (o.kill) {
+        signal(n.pid!, "SIGKILL");
+        await waitFor(async () => !(await isAlive(n.pid)), 10_000);
+      } else {
+        await stopNode(n);
+      }
+    },
+    async startBroker(nodeId) {
+      const n = node(nodeId);
+      n.pid = await startNode(n, await ensureKafkaJars(), state.kafka.length === 1 ? 512 : 384);
+      await writeState(state);
+      await waitFor(() => isListening(n.port), 60_000);
+    },
+    async stopPostgres(mode = "fast") {
+      await stopPostgres(state.postgres, mode);
+    },
+    async startPostgres() {
+      state.postgres.pid = await startPostgres(state.postgres);
+      await writeState(state);
+    },
+    async stop() {
+      await downStack(name, { purge: true });
+    },
+  };
+}
+
+/** A name unique to this run, for topics, consumer groups and schemas (`[a-z0-9_]`). */
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${crypto.randomUUID().replaceAll("-", "").slice(0, 10)}`;
+}

@@ -1,0 +1,210 @@
+/**
+ * The local stack: Apache Kafka (KRaft, one or three nodes) and PostgreSQL on free loopback
+ * ports, with its state in `.stack/<name>/` at the repository root.
+ *
+ * - `upStack()` is idempotent: a running stack is left alone, a stopped one restarts on the
+ *   same ports with its data, and a missing one is created.
+ * - `downStack()` stops exactly the processes recorded in the state file, by pid.
+ * - `stack.env` in the state folder holds the connection settings (`KAFKA_BROKERS`,
+ *   `WAREHOUSE_URL`) that `deno task dev` and the tests read.
+ *
+ * @example
+ * ```ts
+ * const stack = await upStack({ name: "local" });
+ * console.log(stack.env.KAFKA_BROKERS); // "127.0.0.1:41234"
+ * ```
+ */
+import {
+  ensureKafkaJars,
+  ensureTopics,
+  KAFKA_VERSION,
+  type KafkaNode,
+  newClusterId,
+  prepareNode,
+  startNode,
+  stopNode,
+  waitForCluster,
+} from "./kafka.ts";
+import { findPgBin, type PgNode, startPostgres, stopPostgres, warehouseUrl } from "./postgres.ts";
+import { freePort, isAlive, isListening, StackError, stopPid } from "./_process.ts";
+
+export { StackError };
+
+/** The topics every stack has. */
+export const STACK_TOPICS = [
+  { topic: "user_created", numPartitions: 6 },
+  { topic: "user_created.dlq", numPartitions: 6 },
+];
+
+/** Connection settings a stack hands to the programs. */
+export interface StackEnv {
+  KAFKA_BROKERS: string;
+  WAREHOUSE_URL: string;
+}
+
+/** What `.stack/<name>/state.json` records. */
+export interface StackState {
+  name: string;
+  kafkaVersion: string;
+  clusterId: string;
+  kafka: KafkaNode[];
+  postgres: PgNode;
+  env: StackEnv;
+}
+
+/** Options for `upStack`. */
+export interface UpOptions {
+  /** The state folder's name under `.stack/` (default `local`). */
+  name?: string;
+  /** 1 (default) or 3 Kafka nodes; 3 gives replication factor 3 and min.insync.replicas=2. */
+  brokers?: 1 | 3;
+  /** Readiness timeout per component, in ms (default 90 s). */
+  timeoutMs?: number;
+  /** Progress messages (default: none). */
+  log?: (line: string) => void;
+}
+
+/** The repository root (the folder above `stack/`). */
+export const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+
+/** The folder that holds one stack's state. */
+export function stackDir(name = "local"): string {
+  return `${Deno.env.get("STACK_DIR") ?? `${ROOT}/.stack`}/${name}`;
+}
+
+/**
+ * Brings a stack up (or leaves a running one alone) and returns its state.
+ * @throws {StackError} naming what is missing (Java, Maven, PostgreSQL binaries, a taken port).
+ */
+export async function upStack(opts: UpOptions = {}): Promise<StackState> {
+  const name = opts.name ?? "local";
+  const timeoutMs = opts.timeoutMs ?? 90_000;
+  const log = opts.log ?? (() => {});
+  const dir = stackDir(name);
+  await Deno.mkdir(dir, { recursive: true });
+
+  let state = await readState(name);
+  const wanted = opts.brokers ?? (state?.kafka.length as 1 | 3 | undefined) ?? 1;
+  if (state && state.kafka.length !== wanted) {
+    throw new StackError(
+      `Stack "${name}" was created with ${state.kafka.length} Kafka node(s), not ${wanted}. ` +
+        `Run "deno task stack down --purge" first, or use another --name.`,
+    );
+  }
+  if (state && (await isRunning(state))) {
+    await ensureTopics(state.kafka, STACK_TOPICS); // an earlier `up` may have stopped short
+    log(`stack "${name}" is already running`);
+    return state;
+  }
+
+  const [libs, pgBin] = await Promise.all([ensureKafkaJars(), findPgBin()]);
+  if (!state) {
+    const kafka = Array.from({ length: wanted }, (_, i) => ({
+      nodeId: i + 1,
+      port: freePort(),
+      controllerPort: freePort(),
+      dir: `${dir}/kafka-${i + 1}`,
+    }));
+    const pgPort = freePort();
+    state = {
+      name,
+      kafkaVersion: KAFKA_VERSION,
+      clusterId: newClusterId(),
+      kafka,
+      postgres: { port: pgPort, dir: `${dir}/postgres`, bin: pgBin },
+      env: {
+        KAFKA_BROKERS: kafka.map((n) => `127.0.0.1:${n.port}`).join(","),
+        WAREHOUSE_URL: warehouseUrl(pgPort),
+      },
+    };
+  }
+  const s = state;
+  const heapMb = s.kafka.length === 1 ? 512 : 384;
+  await Promise.all(s.kafka.map((n) => prepareNode(n, { id: s.clusterId, nodes: s.kafka }, libs)));
+  for (const n of s.kafka) n.pid = await startNode(n, libs, heapMb);
+  await writeState(s); // record pids at once, so that `down` can stop a half-started stack
+  log(`kafka ${KAFKA_VERSION}: ${s.kafka.length} node(s) starting on ${s.env.KAFKA_BROKERS}`);
+  s.postgres.pid = await startPostgres(s.postgres);
+  await writeState(s);
+  log(`postgres: ready on 127.0.0.1:${s.postgres.port}`);
+  await waitForCluster(s.kafka, timeoutMs);
+  await ensureTopics(s.kafka, STACK_TOPICS);
+  log(`kafka: ready, topics ${STACK_TOPICS.map((t) => t.topic).join(", ")}`);
+  return s;
+}
+
+/**
+ * Stops every process the stack recorded (by pid) and checks that its ports are closed.
+ * With `purge`, also deletes its data so that the next `up` starts from nothing.
+ */
+export async function downStack(name = "local", opts: { purge?: boolean } = {}): Promise<void> {
+  const state = await readState(name);
+  if (state) {
+    await Promise.all([
+      ...state.kafka.map((n) => stopNode(n)),
+      // pg_ctl can fail on a half-initialised folder; the pid is the last word.
+      stopPostgres(state.postgres).catch(() => stopPid(state.postgres.pid)),
+    ]);
+    const open = [];
+    for (
+      const port of [...state.kafka.flatMap((n) => [n.port, n.controllerPort]), state.postgres.port]
+    ) {
+      if (await isListening(port)) open.push(port);
+    }
+    if (open.length > 0) {
+      throw new StackError(`Stack "${name}" stopped, but ports ${open.join(", ")} still listen`);
+    }
+  }
+  if (opts.purge) await Deno.remove(stackDir(name), { recursive: true }).catch(() => {});
+}
+
+/** One line per component: pid, port and whether it runs. */
+export async function stackStatus(name = "local"): Promise<string[]> {
+  const state = await readState(name);
+  if (!state) return [`stack "${name}": not created`];
+  const lines = [`stack "${name}" (${stackDir(name)})`];
+  for (const n of state.kafka) {
+    const up = (await isAlive(n.pid)) && (await isListening(n.port));
+    lines.push(
+      `  kafka node ${n.nodeId}: ${up ? "running" : "stopped"} pid=${n.pid ?? "-"} port=${n.port}`,
+    );
+  }
+  const pgUp = (await isAlive(state.postgres.pid)) && (await isListening(state.postgres.port));
+  lines.push(
+    `  postgres: ${pgUp ? "running" : "stopped"} pid=${
+      state.postgres.pid ?? "-"
+    } port=${state.postgres.port}`,
+  );
+  lines.push(
+    `  KAFKA_BROKERS=${state.env.KAFKA_BROKERS}`,
+    `  WAREHOUSE_URL=${state.env.WAREHOUSE_URL}`,
+  );
+  return lines;
+}
+
+/** The state of a stack, or undefined when it was never created (or was purged). */
+export async function readState(name = "local"): Promise<StackState | undefined> {
+  try {
+    return JSON.parse(await Deno.readTextFile(`${stackDir(name)}/state.json`));
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw err;
+  }
+}
+
+/** True when every process of the stack is alive and listening. */
+export async function isRunning(state: StackState): Promise<boolean> {
+  for (const n of state.kafka) {
+    if (!(await isAlive(n.pid)) || !(await isListening(n.port))) return false;
+  }
+  return (await isAlive(state.postgres.pid)) && (await isListening(state.postgres.port));
+}
+
+/** Saves the state file and the `stack.env` file next to it. */
+export async function writeState(state: StackState): Promise<void> {
+  const dir = stackDir(state.name);
+  await Deno.writeTextFile(`${dir}/state.json.tmp`, JSON.stringify(state, null, 2));
+  await Deno.rename(`${dir}/state.json.tmp`, `${dir}/state.json`);
+  const env = Object.entries(state.env).map(([k, v]) => `${k}=${v}`).join("\n") + "\n";
+  await Deno.writeTextFile(`${dir}/stack.env`, env);
+}
