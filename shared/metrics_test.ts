@@ -1,0 +1,51 @@
+import assert from "node:assert/strict";
+import { createRegistry } from "./metrics.ts";
+
+Deno.test("registry renders counters, gauges and cumulative histogram buckets", () => {
+  const r = createRegistry();
+  const c = r.counter("requests_total", "Requests", ["status"]);
+  c.inc({ status: "202" });
+  c.inc({ status: "202" }, 2);
+  const g = r.gauge("buffer_fill", "Fill");
+  g.set(0.5);
+  const h = r.histogram("latency_seconds", "Latency", [0.01, 0.1]);
+  h.observe(0.005);
+  h.observe(0.05);
+  h.observe(5);
+  assert.equal(
+    r.render(),
+    [
+      "# HELP requests_total Requests",
+      "# TYPE requests_total counter",
+      'requests_total{status="202"} 3',
+      "# HELP buffer_fill Fill",
+      "# TYPE buffer_fill gauge",
+      "buffer_fill 0.5",
+      "# HELP latency_seconds Latency",
+      "# TYPE latency_seconds histogram",
+      'latency_seconds_bucket{le="0.01"} 1',
+      'latency_seconds_bucket{le="0.1"} 2',
+      'latency_seconds_bucket{le="+Inf"} 3',
+      "latency_seconds_sum 5.055",
+      "latency_seconds_count 3",
+      "",
+    ].join("\n"),
+  );
+});
+
+Deno.test("registry escapes label values and refuses duplicate or invalid names", () => {
+  const r = createRegistry();
+  r.counter("x_total", "X", ["reason"]).inc({ reason: 'bad "quote"\n' });
+  assert.match(r.render(), /x_total\{reason="bad \\"quote\\"\\n"\} 1/);
+  assert.throws(() => r.counter("x_total", "again"), /registered twice/);
+  assert.throws(() => r.counter("bad-name", "X"), /bad metric name/);
+  assert.throws(() => r.counter("y_total", "Y").inc({}, -1), /cannot go down/);
+});
+
+Deno.test("a gauge's collect callback runs at render time", () => {
+  const r = createRegistry();
+  let n = 0;
+  const g = r.gauge("lag", "Lag", [], () => g.set(++n));
+  r.render();
+  assert.match(r.render(), /^lag 2$/m);
+});

@@ -1,0 +1,56 @@
+import assert from "node:assert/strict";
+import { fromRandomUser, usersFromResponse } from "./random_user.ts";
+import { ValidationError } from "./event.ts";
+
+const fixture = JSON.parse(
+  await Deno.readTextFile(new URL("./testdata/randomuser_1.4.json", import.meta.url)),
+);
+
+Deno.test("fromRandomUser() maps a 1.4 result with non-ASCII names, apostrophes and a numeric post code", () => {
+  const user = fromRandomUser(fixture.results[0]);
+  assert.deepEqual(user, {
+    id: "7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+    first_name: "Zoé",
+    last_name: "D'Angelo",
+    gender: "female",
+    address: "4795 Rue de L'Abbé-Grégoire, Genève, Fribourg, Switzerland",
+    post_code: "8340",
+    email: "zoe.dangelo@example.com",
+    username: "silverbird123",
+    dob: "1993-07-20T09:44:18.674Z",
+    registered_date: "2008-05-18T05:05:49.536Z",
+    phone: "078 715 93 41",
+    picture: "https://randomuser.me/api/portraits/med/women/44.jpg",
+  });
+});
+
+Deno.test("fromRandomUser() keeps alphanumeric post codes and skips empty address parts", () => {
+  const user = fromRandomUser(fixture.results[1]);
+  assert.equal(user.post_code, "B1E 4HB");
+  assert.equal(user.address, "12 Manor Road, Carlisle, United Kingdom");
+});
+
+Deno.test("fromRandomUser() names every bad field of a broken result", () => {
+  assert.throws(() => fromRandomUser(fixture.results[2]), (err: unknown) => {
+    assert.ok(err instanceof ValidationError);
+    const paths = err.issues.map((i) => i.path).sort();
+    assert.deepEqual(paths, ["dob", "email", "first_name", "id"]);
+    return true;
+  });
+});
+
+Deno.test("fromRandomUser() rejects a result without login.uuid", () => {
+  const { login: _login, ...noLogin } = fixture.results[1];
+  assert.throws(() => fromRandomUser(noLogin), /Invalid randomuser result: login/);
+});
+
+Deno.test("usersFromResponse() returns the good users and the index of each rejected one", () => {
+  const { users, rejected } = usersFromResponse(fixture);
+  assert.equal(users.length, 2);
+  assert.deepEqual(rejected.map((r) => r.index), [2]);
+});
+
+Deno.test("usersFromResponse() refuses a body that is not a randomuser response", () => {
+  assert.throws(() => usersFromResponse({ error: "Uh oh" }), ValidationError);
+  assert.throws(() => usersFromResponse("<html>"), /Not a randomuser response/);
+});
