@@ -2,7 +2,7 @@
  * Process helpers for the local stack: start a detached server with its output in a log file,
  * check whether a pid is alive, stop it by pid, and wait for a TCP port.
  *
- * Servers are started in their own session (`setsid`) so that they outlive the `deno` process
+ * Servers are started in their own session (`setsid --fork`) so that they outlive the `deno` process
  * that started them (the stack is shared by `dev`, tests and later `up` calls) and are not hit
  * by a Ctrl-C meant for the terminal. Every server is stopped by the pid recorded at start.
  */
@@ -56,15 +56,19 @@ export async function spawnDetached(
   const pidFile = `${logFile}.pid`;
   await Deno.remove(pidFile).catch(() => {});
   const script = 'echo $$ > "$1"; log="$2"; shift 2; exec "$@" >>"$log" 2>&1 </dev/null';
-  const child = new Deno.Command("setsid", {
-    args: ["sh", "-c", script, "sh", pidFile, logFile, cmd, ...args],
+  // `setsid --fork` returns at once and leaves the server as a child of init, not of this
+  // process: nothing of it stays attached here (Deno's test sanitizers would see it).
+  const forked = await new Deno.Command("setsid", {
+    args: ["--fork", "sh", "-c", script, "sh", pidFile, logFile, cmd, ...args],
     env: opts.env,
     cwd: opts.cwd,
     stdin: "null",
     stdout: "null",
-    stderr: "null",
-  }).spawn();
-  child.unref();
+    stderr: "piped",
+  }).output();
+  if (!forked.success) {
+    throw new StackError(`Cannot start ${cmd}: ${new TextDecoder().decode(forked.stderr)}`);
+  }
   const deadline = Date.now() + 5_000;
   while (Date.now() < deadline) {
     const text = await Deno.readTextFile(pidFile).catch(() => "");
