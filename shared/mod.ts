@@ -19,4 +19,5 @@ export * from "./event.ts";
 export * from "./kafka.ts";
 export * from "./logger.ts";
 export * from "./metrics.ts";
+export * from "./permissions.ts";
 export * from "./random_user.ts";
