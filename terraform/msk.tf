@@ -1,0 +1,141 @@
+# Optional Amazon MSK, so that the whole pipeline can run on AWS (msk_mode, default "none": most
+# teams already run Kafka, and a cluster costs money from the first hour).
+#
+# - "provisioned": brokers in the private subnets, TLS between clients and brokers (port 9094),
+#   no client authentication; the security group admits only the workers' and the listed client
+#   security groups. The programs connect with KAFKA_SSL=true.
+# - "serverless": MSK Serverless accepts only IAM authentication (SASL on port 9098). The
+#   programs' Kafka client (kafkajs, shared/kafka.ts) has no IAM/OAUTHBEARER support yet, so this
+#   mode is for when that is added; see the README.
+#
+# Topics are not created here (no Kafka provider is used): create `user_created` and
+# `user_created.dlq` with the partition count you want to scale the workers to (README).
+
+locals {
+  msk_enabled = var.msk_mode != "none"
+  # The port clients use: TLS for provisioned, SASL/IAM for serverless.
+  msk_client_port = var.msk_mode == "serverless" ? 9098 : 9094
+  msk_client_security_group_ids = local.msk_enabled ? toset(concat(
+    [var.worker_security_group_id], var.kafka_client_security_group_ids,
+  )) : toset([])
+}
+
+resource "aws_security_group" "kafka" {
+  count = local.msk_enabled ? 1 : 0
+
+  name_prefix = "${var.name}-kafka-"
+  description = "MSK for ${var.name}: reachable only from the pipeline's security groups"
+  vpc_id      = var.vpc_id
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_vpc_security_group_ingress_rule" "kafka_from_clients" {
+  for_each = local.msk_client_security_group_ids
+
+  security_group_id            = aws_security_group.kafka[0].id
+  description                  = "Kafka clients"
+  ip_protocol                  = "tcp"
+  from_port                    = local.msk_client_port
+  to_port                      = local.msk_client_port
+  referenced_security_group_id = each.key
+}
+
+resource "aws_msk_configuration" "this" {
+  count = var.msk_mode == "provisioned" ? 1 : 0
+
+  name           = "${var.name}-kafka"
+  kafka_versions = [var.msk_kafka_version]
+
+  # A missing topic is an error, not a silent new topic (DESIGN.md); acks=all needs two in-sync
+  # replicas of three to mean something.
+  server_properties = <<-EOT
+    auto.create.topics.enable=false
+    default.replication.factor=3
+    min.insync.replicas=2
+  EOT
+}
+
+resource "aws_cloudwatch_log_group" "kafka" {
+  count = var.msk_mode == "provisioned" ? 1 : 0
+
+  name              = "/aws/msk/${var.name}-kafka"
+  retention_in_days = var.audit_log_retention_days
+}
+
+resource "aws_msk_cluster" "this" {
+  count = var.msk_mode == "provisioned" ? 1 : 0
+
+  cluster_name           = "${var.name}-kafka"
+  kafka_version          = var.msk_kafka_version
+  number_of_broker_nodes = var.msk_broker_count
+
+  broker_node_group_info {
+    instance_type   = var.msk_broker_instance_type
+    client_subnets  = var.private_subnet_ids
+    security_groups = [aws_security_group.kafka[0].id]
+
+    storage_info {
+      ebs_storage_info {
+        volume_size = var.msk_broker_volume_gib
+      }
+    }
+  }
+
+  configuration_info {
+    arn      = aws_msk_configuration.this[0].arn
+    revision = aws_msk_configuration.this[0].latest_revision
+  }
+
+  encryption_info {
+    encryption_at_rest_kms_key_arn = aws_kms_key.this.arn
+
+    encryption_in_transit {
+      client_broker = "TLS"
+      in_cluster    = true
+    }
+  }
+
+  # TLS without client certificates or SASL: the network (security group) is the access control,
+  # which is what kafkajs with `ssl: true` supports.
+  client_authentication {
+    unauthenticated = true
+  }
+
+  logging_info {
+    broker_logs {
+      cloudwatch_logs {
+        enabled   = true
+        log_group = aws_cloudwatch_log_group.kafka[0].name
+      }
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = var.msk_broker_count % length(var.private_subnet_ids) == 0
+      error_message = "msk_broker_count must be a multiple of the number of private_subnet_ids (MSK places the same number of brokers in each subnet)."
+    }
+  }
+}
+
+resource "aws_msk_serverless_cluster" "this" {
+  count = var.msk_mode == "serverless" ? 1 : 0
+
+  cluster_name = "${var.name}-kafka"
+
+  vpc_config {
+    subnet_ids         = var.private_subnet_ids
+    security_group_ids = [aws_security_group.kafka[0].id]
+  }
+
+  client_authentication {
+    sasl {
+      iam {
+        enabled = true
+      }
+    }
+  }
+}

@@ -1,0 +1,79 @@
+# Realistic values for the attributes AWS computes, so that the tests can assert ARNs, policies
+# and URLs. Everything else the mock provider fills in by itself.
+
+mock_data "aws_region" {
+  defaults = {
+    name = "eu-west-1"
+  }
+}
+
+mock_resource "aws_kms_key" {
+  defaults = {
+    arn    = "arn:aws:kms:eu-west-1:111122223333:key/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+    key_id = "0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+  }
+}
+
+mock_resource "aws_s3_bucket" {
+  defaults = {
+    id     = "user-pipeline-staging-20261124000000000000000001"
+    bucket = "user-pipeline-staging-20261124000000000000000001"
+    arn    = "arn:aws:s3:::user-pipeline-staging-20261124000000000000000001"
+  }
+}
+
+mock_resource "aws_iam_role" {
+  defaults = {
+    arn = "arn:aws:iam::111122223333:role/user-pipeline-redshift-20261124000000000000000002"
+  }
+}
+
+mock_resource "aws_security_group" {
+  defaults = {
+    id = "sg-0123456789abcdef0"
+  }
+}
+
+mock_resource "aws_redshift_cluster" {
+  defaults = {
+    dns_name                   = "user-pipeline-warehouse.abc123xyz.eu-west-1.redshift.amazonaws.com"
+    master_password_secret_arn = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:redshift!user-pipeline-warehouse-admin-AbCdEf"
+  }
+}
+
+mock_resource "aws_redshiftserverless_namespace" {
+  defaults = {
+    admin_password_secret_arn = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:redshift!user-pipeline-warehouse-admin-GhIjKl"
+  }
+}
+
+mock_resource "aws_redshiftserverless_workgroup" {
+  defaults = {
+    endpoint = [{
+      address      = "user-pipeline-warehouse.111122223333.eu-west-1.redshift-serverless.amazonaws.com"
+      port         = 5439
+      vpc_endpoint = []
+    }]
+  }
+}
+
+mock_resource "aws_msk_cluster" {
+  defaults = {
+    arn                   = "arn:aws:kafka:eu-west-1:111122223333:cluster/user-pipeline-kafka/0a1b2c3d-1"
+    bootstrap_brokers_tls = "b-1.userpipelinekafka.abc.c2.kafka.eu-west-1.amazonaws.com:9094,b-2.userpipelinekafka.abc.c2.kafka.eu-west-1.amazonaws.com:9094"
+  }
+}
+
+mock_resource "aws_msk_serverless_cluster" {
+  defaults = {
+    arn                        = "arn:aws:kafka:eu-west-1:111122223333:cluster/user-pipeline-kafka/0a1b2c3d-s"
+    bootstrap_brokers_sasl_iam = "boot-abc.c2.kafka-serverless.eu-west-1.amazonaws.com:9098"
+  }
+}
+
+mock_resource "aws_msk_configuration" {
+  defaults = {
+    arn             = "arn:aws:kafka:eu-west-1:111122223333:configuration/user-pipeline-kafka/0a1b2c3d-c"
+    latest_revision = 1
+  }
+}

@@ -1,0 +1,115 @@
+# Optional Amazon MSK: off by default, provisioned (TLS) or serverless (IAM) by msk_mode.
+# Runs offline with mock_provider.
+
+mock_provider "aws" {
+  source = "./tests/mocks"
+
+  override_resource {
+    target = aws_security_group.kafka
+    values = { id = "sg-0fedcba9876543210" }
+  }
+}
+
+variables {
+  region                   = "eu-west-1"
+  vpc_id                   = "vpc-0a1b2c3d4e5f60718"
+  private_subnet_ids       = ["subnet-0a1b2c3d4e5f60711", "subnet-0a1b2c3d4e5f60722", "subnet-0a1b2c3d4e5f60733"]
+  worker_security_group_id = "sg-0a1b2c3d4e5f6feed"
+}
+
+run "no_msk_by_default" {
+  command = plan
+
+  assert {
+    condition     = length(aws_msk_cluster.this) == 0 && length(aws_msk_serverless_cluster.this) == 0 && length(aws_security_group.kafka) == 0 && length(aws_vpc_security_group_ingress_rule.kafka_from_clients) == 0
+    error_message = "msk_mode defaults to none: no MSK resources"
+  }
+}
+
+run "provisioned_msk_is_private_encrypted_and_tls_only" {
+  variables {
+    msk_mode                        = "provisioned"
+    kafka_client_security_group_ids = ["sg-0a1b2c3d4e5f6beef"]
+  }
+
+  assert {
+    condition     = length(aws_msk_cluster.this) == 1 && length(aws_msk_serverless_cluster.this) == 0
+    error_message = "msk_mode = provisioned must create one provisioned cluster and no serverless one"
+  }
+  assert {
+    condition     = one(aws_msk_cluster.this[0].encryption_info).encryption_at_rest_kms_key_arn == aws_kms_key.this.arn
+    error_message = "MSK volumes must be encrypted with the module's key"
+  }
+  assert {
+    condition     = one(one(aws_msk_cluster.this[0].encryption_info).encryption_in_transit).client_broker == "TLS"
+    error_message = "clients must talk TLS to the brokers"
+  }
+  assert {
+    condition     = one(aws_msk_cluster.this[0].broker_node_group_info).client_subnets == toset(var.private_subnet_ids) && one(aws_msk_cluster.this[0].broker_node_group_info).security_groups == toset(["sg-0fedcba9876543210"])
+    error_message = "brokers must sit in the private subnets behind the Kafka security group"
+  }
+  assert {
+    condition     = strcontains(aws_msk_configuration.this[0].server_properties, "auto.create.topics.enable=false")
+    error_message = "MSK must not create topics automatically"
+  }
+  assert {
+    condition     = toset([for r in aws_vpc_security_group_ingress_rule.kafka_from_clients : r.referenced_security_group_id]) == toset(["sg-0a1b2c3d4e5f6feed", "sg-0a1b2c3d4e5f6beef"])
+    error_message = "only the workers' and the listed client security groups may reach MSK"
+  }
+  assert {
+    condition     = alltrue([for r in aws_vpc_security_group_ingress_rule.kafka_from_clients : r.from_port == 9094 && r.to_port == 9094 && r.cidr_ipv4 == null && r.security_group_id == "sg-0fedcba9876543210"])
+    error_message = "the Kafka security group must open only the TLS port, to security groups only"
+  }
+  assert {
+    condition     = output.kafka_brokers == aws_msk_cluster.this[0].bootstrap_brokers_tls && output.kafka_cluster_arn == aws_msk_cluster.this[0].arn
+    error_message = "kafka_brokers must be the TLS bootstrap servers"
+  }
+}
+
+run "serverless_msk_uses_iam" {
+  variables {
+    msk_mode = "serverless"
+  }
+
+  assert {
+    condition     = length(aws_msk_serverless_cluster.this) == 1 && length(aws_msk_cluster.this) == 0 && length(aws_msk_configuration.this) == 0
+    error_message = "msk_mode = serverless must create one serverless cluster and no provisioned one"
+  }
+  assert {
+    condition     = one(one(one(aws_msk_serverless_cluster.this[0].client_authentication).sasl).iam).enabled == true
+    error_message = "MSK Serverless must use IAM authentication"
+  }
+  assert {
+    condition     = one(aws_msk_serverless_cluster.this[0].vpc_config).subnet_ids == toset(var.private_subnet_ids)
+    error_message = "MSK Serverless must sit in the private subnets"
+  }
+  assert {
+    condition     = alltrue([for r in aws_vpc_security_group_ingress_rule.kafka_from_clients : r.from_port == 9098 && r.referenced_security_group_id == var.worker_security_group_id])
+    error_message = "MSK Serverless must admit the workers on the IAM port only"
+  }
+  assert {
+    condition     = output.kafka_brokers == aws_msk_serverless_cluster.this[0].bootstrap_brokers_sasl_iam
+    error_message = "kafka_brokers must be the SASL/IAM bootstrap servers"
+  }
+}
+
+run "broker_count_must_fit_the_subnets" {
+  command = plan
+
+  variables {
+    msk_mode         = "provisioned"
+    msk_broker_count = 4
+  }
+
+  expect_failures = [aws_msk_cluster.this]
+}
+
+run "unknown_msk_mode_is_rejected" {
+  command = plan
+
+  variables {
+    msk_mode = "kinesis"
+  }
+
+  expect_failures = [var.msk_mode]
+}
