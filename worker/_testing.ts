@@ -1,0 +1,147 @@
+/**
+ * Helpers for the worker's tests: valid users, the worker as a subprocess with its log lines,
+ * and polling with a deadline. Not used by the worker itself.
+ */
+import { Buffer } from "node:buffer";
+import type { Admin, Kafka, Producer } from "kafkajs";
+import { encodeEvent, newEvent, type User, type UserEvent } from "../shared/event.ts";
+import { createKafka } from "../shared/kafka.ts";
+import { silentLogger } from "../shared/logger.ts";
+
+/** A valid user number `i` (ids are stable per `seed` and `i`). */
+export function testUser(i: number, seed = "0000", overrides: Partial<User> = {}): User {
+  const hex = i.toString(16).padStart(12, "0");
+  return {
+    id: `${seed.padStart(8, "0").slice(0, 8)}-0000-4000-8000-${hex}`,
+    first_name: `Zoë${i}`,
+    last_name: "O'Brien",
+    gender: i % 2 ? "female" : "male",
+    address: `${i} Rue de l'Église\tSaint-Étienne, Auvergne, France`,
+    post_code: String(10000 + (i % 90000)),
+    email: `user${i}@example.com`,
+    username: `user${i}`,
+    dob: "1990-05-17T08:30:00.000Z",
+    registered_date: "2015-01-02T03:04:05.000Z",
+    phone: "+33 1 23 45 67 89",
+    picture: `https://randomuser.me/api/portraits/med/women/${i % 100}.jpg`,
+    ...overrides,
+  };
+}
+
+/** An event for `user` accepted at `acceptedAt`. */
+export function testEvent(user: User, acceptedAt: Date, eventId?: string): UserEvent {
+  return newEvent(user, "webhook", acceptedAt, eventId);
+}
+
+/** A kafkajs message for `event`: key = user id, value = the JSON envelope. */
+export function toMessage(event: UserEvent): { key: string; value: Buffer } {
+  return { key: event.user.id, value: Buffer.from(encodeEvent(event)) };
+}
+
+/** A quiet kafkajs client for tests. */
+export function testKafka(brokers: string): Kafka {
+  return createKafka({ brokers: brokers.split(","), clientId: "worker-test" }, silentLogger);
+}
+
+/** Creates `topics` with `partitions` partitions each. */
+export async function createTopics(
+  admin: Admin,
+  topics: string[],
+  partitions: number,
+): Promise<void> {
+  await admin.createTopics({
+    topics: topics.map((topic) => ({ topic, numPartitions: partitions })),
+    waitForLeaders: true,
+  });
+}
+
+/** Sends `messages` in chunks of 1,000 with acks=all. */
+export async function produceAll(
+  producer: Producer,
+  topic: string,
+  messages: { key: string | Buffer | null; value: Buffer | string | null }[],
+): Promise<void> {
+  for (let i = 0; i < messages.length; i += 1_000) {
+    await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 1_000) });
+  }
+}
+
+/** Polls `check` until it returns true, or throws after `ms` with `what`. */
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  ms: number,
+  what: string,
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  let delay = 20;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 250);
+  }
+}
+
+/** A worker subprocess and its parsed log lines. */
+export interface WorkerProcess {
+  child: Deno.ChildProcess;
+  logs: Record<string, unknown>[];
+  /** The ops port it logged. */
+  port(): number | undefined;
+  /** Waits for a log line matching `match`. */
+  waitForLog(match: (line: Record<string, unknown>) => boolean, ms: number, what: string): Promise<
+    Record<string, unknown>
+  >;
+  /** Sends `signal` and waits for the exit status. */
+  stop(signal?: Deno.Signal): Promise<Deno.CommandStatus>;
+}
+
+const ROOT = new URL("..", import.meta.url).pathname;
+
+/** Starts `worker/main.ts` with `env` (plus WORKER_PORT=0 and LOG_LEVEL=info by default). */
+export function spawnWorker(env: Record<string, string>): WorkerProcess {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-net", "--allow-env", "--allow-read=.", "worker/main.ts"],
+    cwd: ROOT,
+    env: { WORKER_PORT: "0", WORKER_HOSTNAME: "127.0.0.1", LOG_LEVEL: "info", ...env },
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const logs: Record<string, unknown>[] = [];
+  const reading = (async () => {
+    let rest = "";
+    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+      rest += chunk;
+      let nl;
+      while ((nl = rest.indexOf("\n")) >= 0) {
+        const line = rest.slice(0, nl);
+        rest = rest.slice(nl + 1);
+        try {
+          logs.push(JSON.parse(line));
+        } catch {
+          logs.push({ msg: "(not json)", line });
+        }
+      }
+    }
+  })();
+  let status: Promise<Deno.CommandStatus> | undefined;
+  const finished = () => (status ??= child.status.then(async (s) => (await reading, s)));
+  return {
+    child,
+    logs,
+    port: () => logs.find((l) => l.msg === "listening")?.port as number | undefined,
+    async waitForLog(match, ms, what) {
+      let found: Record<string, unknown> | undefined;
+      await waitFor(() => (found = logs.find(match)) !== undefined, ms, what);
+      return found!;
+    },
+    async stop(signal = "SIGTERM") {
+      try {
+        child.kill(signal);
+      } catch {
+        // already exited
+      }
+      return await finished();
+    },
+  };
+}

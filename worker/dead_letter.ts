@@ -1,0 +1,83 @@
+/**
+ * Dead letters: records that will never succeed as they are, with the reason in headers.
+ *
+ * The original key, value and headers are kept untouched; the error headers use Kafka
+ * Connect's names where one fits (`__connect.errors.*`), so existing tooling reads them, plus
+ * our own for what Connect has no name for (the zod issues).
+ */
+import type { Issue } from "../shared/event.ts";
+import type { ConsumedMessage, RecordHeaders } from "./consumed_message.ts";
+
+/** Why a record was refused: decoding (utf8, json, schema) or the warehouse (write). */
+export type DeadLetterStage = "utf8" | "json" | "schema" | "write";
+
+/** Kafka Connect's error header names, and ours. */
+export const DLQ_HEADERS = {
+  topic: "__connect.errors.topic",
+  partition: "__connect.errors.partition",
+  offset: "__connect.errors.offset",
+  stage: "__connect.errors.stage",
+  className: "__connect.errors.exception.class.name",
+  message: "__connect.errors.exception.message",
+  /** Comma-separated zod issue paths, e.g. `user.email,user.id`. */
+  issuePaths: "user_pipeline.errors.issue_paths",
+  /** The zod issues as a JSON array of `{ path, message }`. */
+  issues: "user_pipeline.errors.issues",
+  /** When the record was dead-lettered (ISO-8601). */
+  time: "user_pipeline.errors.time",
+} as const;
+
+/** The error class name written for each stage. */
+export const STAGE_CLASS: Record<DeadLetterStage, string> = {
+  utf8: "DecodeError",
+  json: "DecodeError",
+  schema: "ValidationError",
+  write: "WriteError",
+};
+
+/** One record to write to the dead-letter topic. */
+export interface DeadLetter {
+  key: Uint8Array | null;
+  value: Uint8Array | null;
+  headers: RecordHeaders;
+  stage: DeadLetterStage;
+}
+
+/** Where dead letters go. */
+export interface DeadLetterSink {
+  /**
+   * Writes every record, acknowledged by the broker, or throws (then nothing may be committed).
+   */
+  send(records: readonly DeadLetter[]): Promise<void>;
+}
+
+/** Makes the dead letter of `message`: its original bytes and the reason in headers. */
+export function toDeadLetter(
+  message: ConsumedMessage,
+  failure: { stage: DeadLetterStage; reason: string; issues?: readonly Issue[] },
+  now: Date,
+): DeadLetter {
+  const headers: RecordHeaders = { ...message.headers };
+  headers[DLQ_HEADERS.topic] = message.topic;
+  headers[DLQ_HEADERS.partition] = String(message.partition);
+  headers[DLQ_HEADERS.offset] = message.offset;
+  headers[DLQ_HEADERS.stage] = failure.stage;
+  headers[DLQ_HEADERS.className] = STAGE_CLASS[failure.stage];
+  headers[DLQ_HEADERS.message] = truncate(failure.reason, 4_000);
+  const issues = failure.issues ?? [];
+  if (issues.length > 0) {
+    headers[DLQ_HEADERS.issuePaths] = issues.map((i) => i.path).join(",");
+    headers[DLQ_HEADERS.issues] = truncate(JSON.stringify(issues), 8_000);
+  }
+  headers[DLQ_HEADERS.time] = now.toISOString();
+  return { key: message.key, value: message.value, headers, stage: failure.stage };
+}
+
+/** True for the headers `toDeadLetter` adds (a re-drive removes them). */
+export function isErrorHeader(name: string): boolean {
+  return name.startsWith("__connect.errors.") || name.startsWith("user_pipeline.errors.");
+}
+
+function truncate(s: string, max: number): string {
+  return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
+}

@@ -1,0 +1,83 @@
+/**
+ * One batch, from records to rows and dead letters: decode and validate every record, collapse
+ * duplicates of one id, upsert the survivors in one transaction (splitting out rows the
+ * warehouse rejects), and write the dead letters. When it returns, every record of the batch is
+ * either in the warehouse, superseded by a newer record of the batch, or acknowledged on the
+ * dead-letter topic: the caller may resolve the offsets. When it throws, nothing may be
+ * committed.
+ */
+import { decodeEvent, type UserEvent } from "../shared/event.ts";
+import type { ConsumedMessage } from "./consumed_message.ts";
+import { type DeadLetter, type DeadLetterSink, toDeadLetter } from "./dead_letter.ts";
+import { dedupeLatest } from "./dedupe_latest.ts";
+import { toUserRow } from "./user_row.ts";
+import { upsertIsolating } from "./upsert_isolating.ts";
+import type { Sink } from "./warehouse_sink.ts";
+
+/** What `handleBatch` needs. */
+export interface BatchDeps {
+  sink: Sink;
+  deadLetters: DeadLetterSink;
+  now: () => Date;
+}
+
+/** What a batch came to. */
+export interface BatchOutcome {
+  /** Rows written (inserted or merged; a stale event counts, it is a no-op by design). */
+  rows: number;
+  /** Records dropped in favour of a newer record for the same id in the same batch. */
+  superseded: number;
+  /** Dead letters written. */
+  deadLetters: DeadLetter[];
+}
+
+/** Raised when the dead-letter topic did not acknowledge: retriable, nothing is committed. */
+export class DeadLetterError extends Error {
+  override name = "DeadLetterError";
+  readonly retriable = true;
+}
+
+interface Candidate {
+  message: ConsumedMessage;
+  event: UserEvent;
+}
+
+/**
+ * Handles `messages` (in offset order, any partitions).
+ * @throws {WriteError} when the warehouse is unavailable (retriable).
+ * @throws {DeadLetterError} when the dead letters could not be written.
+ */
+export async function handleBatch(
+  messages: readonly ConsumedMessage[],
+  deps: BatchDeps,
+): Promise<BatchOutcome> {
+  const now = deps.now();
+  const candidates: Candidate[] = [];
+  const deadLetters: DeadLetter[] = [];
+  for (const message of messages) {
+    const decoded = decodeEvent(message.value);
+    if (decoded.ok) {
+      candidates.push({ message, event: decoded.event });
+    } else {
+      deadLetters.push(toDeadLetter(message, decoded, now));
+    }
+  }
+
+  const { kept, superseded } = dedupeLatest(candidates);
+  const { written, rejected } = await upsertIsolating(kept, (c) => toUserRow(c.event), deps.sink);
+  for (const { item, error } of rejected) {
+    deadLetters.push(toDeadLetter(item.message, { stage: "write", reason: error.message }, now));
+  }
+
+  if (deadLetters.length > 0) {
+    try {
+      await deps.deadLetters.send(deadLetters);
+    } catch (err) {
+      throw new DeadLetterError(
+        `Cannot write ${deadLetters.length} dead letters: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+  }
+  return { rows: written, superseded: superseded.length, deadLetters };
+}

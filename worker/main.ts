@@ -1,0 +1,114 @@
+/**
+ * The worker process: configuration from the environment, JSON logs on stderr, the ops HTTP
+ * port, and signals. SIGTERM (or SIGINT) finishes or abandons the current batch, leaves the
+ * group and exits 0 within `WORKER_SHUTDOWN_MS`.
+ *
+ * Exit codes: 0 after a clean stop, 1 after a fatal error (watchdog, consumer crash, start-up
+ * failure), 2 for bad configuration.
+ */
+import postgres from "postgres";
+import { ConfigError } from "../shared/config.ts";
+import { createKafka } from "../shared/kafka.ts";
+import { createLogger, errorFields } from "../shared/logger.ts";
+import { createRegistry } from "../shared/metrics.ts";
+import { loadWorkerConfig, type WorkerConfig } from "./config.ts";
+import { createOpsHandler } from "./ops_handler.ts";
+import { createPostgresDialect } from "./postgres_dialect.ts";
+import { createRedshiftDialect } from "./redshift_dialect.ts";
+import { type RunningWorker, startWorker } from "./run_worker.ts";
+import { createWarehouseSink } from "./warehouse_sink.ts";
+import { createWorkerMetrics } from "./worker_metrics.ts";
+
+function readConfig(): Readonly<WorkerConfig> {
+  try {
+    return loadWorkerConfig((key) => Deno.env.get(key));
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    createLogger().error("bad configuration", { ...errorFields(err), problems: err.problems });
+    Deno.exit(2);
+  }
+}
+
+const config = readConfig();
+const logger = createLogger({ level: config.LOG_LEVEL }).child({ component: "worker" });
+const registry = createRegistry();
+const metrics = createWorkerMetrics(registry);
+const redshift = config.WAREHOUSE_DIALECT === "redshift";
+const sql = postgres(config.WAREHOUSE_URL, {
+  max: config.WORKER_CONCURRENCY,
+  connect_timeout: 10,
+  idle_timeout: 300,
+  onnotice: () => {},
+  fetch_types: !redshift,
+  connection: { application_name: "user-pipeline-worker" },
+});
+const table = { schema: config.WAREHOUSE_SCHEMA, table: config.WAREHOUSE_TABLE };
+const dialect = redshift
+  ? createRedshiftDialect(table)
+  : createPostgresDialect(table, { staging: config.WAREHOUSE_STAGING });
+const sink = createWarehouseSink(sql, dialect);
+const kafka = createKafka({
+  brokers: config.KAFKA_BROKERS,
+  clientId: config.KAFKA_CLIENT_ID,
+  ssl: config.KAFKA_SSL,
+}, logger);
+
+let worker: RunningWorker | undefined;
+let exiting = false;
+
+const server = Deno.serve(
+  {
+    port: config.WORKER_PORT,
+    hostname: config.WORKER_HOSTNAME,
+    onListen: ({ port }) => logger.info("listening", { port }),
+  },
+  createOpsHandler({
+    registry,
+    live: () => worker?.live() ?? true,
+    ready: () => worker?.ready() ?? false,
+  }),
+);
+
+async function exit(code: number, reason: string): Promise<never> {
+  if (exiting) return await new Promise<never>(() => {});
+  exiting = true;
+  logger.info("stopping", { reason });
+  const deadline = setTimeout(() => {
+    logger.error("shutdown took too long, exiting anyway", { ms: config.WORKER_SHUTDOWN_MS });
+    Deno.exit(code === 0 ? 1 : code);
+  }, config.WORKER_SHUTDOWN_MS);
+  try {
+    await worker?.stop();
+  } catch (err) {
+    logger.error("error while leaving the group", errorFields(err));
+  }
+  await sql.end({ timeout: 5 }).catch(() => {});
+  await server.shutdown().catch(() => {});
+  clearTimeout(deadline);
+  logger.info("stopped", { exitCode: code });
+  Deno.exit(code);
+}
+
+for (const sig of ["SIGTERM", "SIGINT"] as const) {
+  Deno.addSignalListener(sig, () => void exit(0, sig));
+}
+
+try {
+  worker = await startWorker(config, {
+    kafka,
+    sink,
+    logger,
+    metrics,
+    onFatal: (reason) => void exit(1, reason),
+  });
+  logger.info("started", {
+    topic: config.KAFKA_TOPIC,
+    groupId: config.KAFKA_GROUP_ID,
+    dialect: dialect.name,
+    schema: config.WAREHOUSE_SCHEMA,
+    staging: config.WAREHOUSE_STAGING,
+  });
+} catch (err) {
+  logger.error("cannot start", errorFields(err));
+  await exit(1, "start-up failed");
+}

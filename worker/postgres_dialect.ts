@@ -1,0 +1,112 @@
+/**
+ * The `postgres` dialect (local stack and tests; PostgreSQL 15+ for `MERGE`).
+ *
+ * Each batch is staged in a session-local temporary table (created once per connection,
+ * emptied at every commit), by `COPY … FROM STDIN` or by multi-row `INSERT`, then merged into
+ * the table with one set-based `MERGE` whose `WHEN MATCHED` condition refuses older events.
+ */
+import type { Dialect, SqlStep, TableName } from "./dialect.ts";
+import {
+  EVENT_COLUMN_LIST,
+  insertValues,
+  newerThan,
+  stageBody,
+  tableBody,
+  updateSet,
+} from "./_sql_text.ts";
+import { EVENT_COLUMNS } from "./table_columns.ts";
+import type { UserRow } from "./user_row.ts";
+
+/** How a batch reaches the staging table. */
+export type Staging = "copy" | "insert";
+
+/** PostgreSQL's limit on bind parameters in one statement. */
+const MAX_PARAMS = 65_535;
+
+/** Creates the postgres dialect for `schema.table`. */
+export function createPostgresDialect(
+  name: TableName,
+  opts: { staging?: Staging } = {},
+): Dialect {
+  const staging = opts.staging ?? "copy";
+  const target = `${name.schema}.${name.table}`;
+  const stage = `pg_temp.${name.table}_stage`;
+  const createStage = `CREATE TEMP TABLE IF NOT EXISTS ${name.table}_stage (\n${stageBody()}\n)` +
+    ` ON COMMIT DELETE ROWS`;
+  const merge = (writtenAt: string) =>
+    `MERGE INTO ${target} AS t\nUSING ${stage} AS s\nON t.id = s.id\n` +
+    `WHEN MATCHED AND ${newerThan("s", "t")} THEN\n  UPDATE SET\n    ${
+      updateSet("s", writtenAt)
+    }\nWHEN NOT MATCHED THEN\n  ${insertValues("s", writtenAt)}`;
+  const rowsPerInsert = Math.floor(MAX_PARAMS / EVENT_COLUMNS.length);
+
+  return {
+    name: "postgres",
+    createTable() {
+      const ddl = `CREATE TABLE IF NOT EXISTS ${target} (\n${tableBody()}\n)`;
+      return name.schema === "public" ? [ddl] : [`CREATE SCHEMA IF NOT EXISTS ${name.schema}`, ddl];
+    },
+    upsert(rows: readonly UserRow[], writtenAt: Date): SqlStep[] {
+      const steps: SqlStep[] = [{ kind: "query", text: createStage, params: [] }];
+      if (staging === "copy") {
+        steps.push({
+          kind: "copy",
+          text: `COPY ${stage} (${EVENT_COLUMN_LIST}) FROM STDIN`,
+          data: copyText(rows),
+        });
+      } else {
+        for (let i = 0; i < rows.length; i += rowsPerInsert) {
+          const chunk = rows.slice(i, i + rowsPerInsert);
+          steps.push({
+            kind: "query",
+            text: `INSERT INTO ${stage} (${EVENT_COLUMN_LIST}) VALUES ${
+              placeholders(chunk.length)
+            }`,
+            params: chunk.flat(),
+          });
+        }
+      }
+      steps.push({
+        kind: "query",
+        text: merge("$1::timestamptz"),
+        params: [writtenAt.toISOString()],
+      });
+      return steps;
+    },
+  };
+}
+
+/** `($1, $2, …), (…)` for `rows` rows of the event columns. */
+export function placeholders(rows: number): string {
+  const width = EVENT_COLUMNS.length;
+  const out: string[] = [];
+  for (let r = 0; r < rows; r++) {
+    const cells: string[] = [];
+    for (let c = 1; c <= width; c++) cells.push(`$${r * width + c}`);
+    out.push(`(${cells.join(", ")})`);
+  }
+  return out.join(", ");
+}
+
+/** Rows in COPY's text format: tab-separated, `\N` for null, backslash escapes. */
+export function copyText(rows: readonly UserRow[]): string {
+  let out = "";
+  for (const row of rows) {
+    let line = "";
+    for (let i = 0; i < row.length; i++) {
+      if (i > 0) line += "\t";
+      const v = row[i];
+      line += v === null || v === undefined ? "\\N" : escapeCopy(v);
+    }
+    out += line + "\n";
+  }
+  return out;
+}
+
+const COPY_SPECIAL = /[\\\n\r\t]/;
+
+function escapeCopy(v: string): string {
+  if (!COPY_SPECIAL.test(v)) return v;
+  return v.replaceAll("\\", "\\\\").replaceAll("\n", "\\n").replaceAll("\r", "\\r")
+    .replaceAll("\t", "\\t");
+}

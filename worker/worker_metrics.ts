@@ -1,0 +1,62 @@
+/**
+ * The worker's metrics, registered once per process and exposed on `/metrics`.
+ */
+import {
+  type Counter,
+  type Gauge,
+  type Histogram,
+  LATENCY_BUCKETS,
+  type Registry,
+  SIZE_BUCKETS,
+} from "../shared/metrics.ts";
+
+/** Every metric the worker updates. */
+export interface WorkerMetrics {
+  /** Records consumed, by topic. */
+  records: Counter;
+  /** Rows written to the warehouse. */
+  rowsUpserted: Counter;
+  /** Records collapsed into a newer record of the same batch. */
+  superseded: Counter;
+  /** Dead letters, by stage (`utf8`, `json`, `schema`, `write`). */
+  deadLetters: Counter;
+  /** Records per batch. */
+  batchSize: Histogram;
+  /** Seconds from batch start to offsets resolved. */
+  batchSeconds: Histogram;
+  /** Messages between the last processed offset and the high watermark, by partition. */
+  lag: Gauge;
+  /** Warehouse and dead-letter errors, by kind (`retry`, `reject`, `dead_letter`). */
+  errors: Counter;
+  /** Partitions paused for a retry delay right now. */
+  paused: Gauge;
+}
+
+/** Registers the worker's metrics in `registry`. */
+export function createWorkerMetrics(registry: Registry): WorkerMetrics {
+  return {
+    records: registry.counter("worker_records_consumed_total", "Records consumed", ["topic"]),
+    rowsUpserted: registry.counter("worker_rows_upserted_total", "Rows written to the warehouse"),
+    superseded: registry.counter(
+      "worker_records_superseded_total",
+      "Records collapsed into a newer record for the same id in the same batch",
+    ),
+    deadLetters: registry.counter(
+      "worker_dead_letters_total",
+      "Records sent to the dead-letter topic, by stage",
+      ["stage"],
+    ),
+    batchSize: registry.histogram("worker_batch_size", "Records per batch", SIZE_BUCKETS),
+    batchSeconds: registry.histogram(
+      "worker_batch_duration_seconds",
+      "Time to process one batch, from fetch to offsets resolved",
+      LATENCY_BUCKETS,
+    ),
+    lag: registry.gauge("worker_consumer_lag", "Records behind the high watermark", [
+      "topic",
+      "partition",
+    ]),
+    errors: registry.counter("worker_warehouse_errors_total", "Write errors, by kind", ["kind"]),
+    paused: registry.gauge("worker_paused_partitions", "Partitions waiting for a retry"),
+  };
+}
