@@ -1,0 +1,251 @@
+/**
+ * The ingest's HTTP application: routes, the webhook, the pull endpoints and operations,
+ * as a plain `(Request) => Promise<Response>` handler that tests call without sockets.
+ *
+ * | route | what |
+ * | --- | --- |
+ * | `POST /v1/users` | one user, a JSON array or NDJSON; 202 once Kafka acknowledged all |
+ * | `POST /v1/pull` | runs the pull job now (signed like the webhook); answers its result |
+ * | `GET /v1/pull/runs` | the last pull runs |
+ * | `GET /openapi.json` | the contract, generated from the zod schema |
+ * | `GET /healthz`, `GET /readyz`, `GET /metrics` | operations |
+ */
+import { type Logger, silentLogger } from "../shared/logger.ts";
+import { createRegistry, METRICS_CONTENT_TYPE, type Registry } from "../shared/metrics.ts";
+import { createAuthenticate } from "./authenticate.ts";
+import { type Batcher, type BatcherStats, createBatcher, type Producer } from "./batcher.ts";
+import type { IngestConfig } from "./config.ts";
+import { errorResponse, problem } from "./error_response.ts";
+import { fetchRandomUsers } from "./fetch_random_users.ts";
+import { HttpError } from "./http_error.ts";
+import { createIngestMetrics } from "./ingest_metrics.ts";
+import { buildOpenApi } from "./openapi.ts";
+import { InvalidItemsError, mediaType, parseUsers } from "./parse_users.ts";
+import { ProduceError } from "./produce_error.ts";
+import { createPullJob, type PullRun, type PullTrigger } from "./pull_job.ts";
+import { readBody } from "./read_body.ts";
+import { createReplayGuard } from "./replay_guard.ts";
+import { childTraceparent } from "./traceparent.ts";
+import { createUserProducer } from "./user_producer.ts";
+import { createWebhookVerifier, SignatureError } from "./webhook_signature.ts";
+
+/** The configuration keys the app uses (a loaded `IngestConfig` fits). */
+export type IngestAppConfig = Pick<
+  IngestConfig,
+  | "WEBHOOK_SECRET"
+  | "WEBHOOK_TOLERANCE_SECONDS"
+  | "INGEST_ALLOW_UNSIGNED"
+  | "INGEST_REPLAY_CACHE_SIZE"
+  | "INGEST_MAX_BODY_BYTES"
+  | "INGEST_MAX_ITEMS"
+  | "INGEST_LINGER_MS"
+  | "INGEST_BATCH_MAX_MESSAGES"
+  | "INGEST_BATCH_MAX_BYTES"
+  | "INGEST_BUFFER_MAX_BYTES"
+  | "INGEST_ACK_TIMEOUT_MS"
+  | "RANDOMUSER_URL"
+  | "PULL_COUNT"
+  | "PULL_TIMEOUT_MS"
+  | "PULL_RETRIES"
+  | "PULL_BACKOFF_MS"
+>;
+
+/** What the app is given. */
+export interface IngestAppDeps {
+  /** Sends messages to Kafka; resolves when acknowledged. */
+  producer: Producer;
+  /** Kafka reachable and producer connected (default: always true). */
+  ready?: () => Promise<boolean>;
+  /** Used by the pull job (default: the global `fetch`). */
+  fetch?: typeof fetch;
+  /** Wall clock in ms: signature tolerance, replay window, `accepted_at`. */
+  now?: () => number;
+  logger?: Logger;
+  /** Where the metrics are registered (default: a new registry). */
+  registry?: Registry;
+}
+
+/** The assembled application. */
+export interface IngestApp {
+  /** Answers one HTTP request. */
+  handler(request: Request): Promise<Response>;
+  /** Runs the pull job (used by `Deno.cron`); never overlaps a running one. */
+  pull(trigger: PullTrigger): Promise<PullRun>;
+  /** Cancels a running pull (its backoff waits end) and refuses new runs. */
+  stopPull(): Promise<void>;
+  /** Stops the pull job and flushes the batcher; new produce attempts get 503. */
+  close(): Promise<void>;
+  /** The batcher's current state. */
+  stats(): BatcherStats;
+}
+
+type Route = (request: Request, path: string) => Promise<Response> | Response;
+
+/** Builds the application from its configuration and dependencies. */
+export function createIngestApp(config: IngestAppConfig, deps: IngestAppDeps): IngestApp {
+  const now = deps.now ?? Date.now;
+  const log = (deps.logger ?? silentLogger).child({ component: "ingest" });
+  const registry = deps.registry ?? createRegistry();
+  // The batcher reports to the metrics and the metrics read the batcher: bind late.
+  const metrics = createIngestMetrics(registry, () => batcher.stats());
+  const batcher: Batcher = createBatcher(deps.producer, {
+    lingerMs: config.INGEST_LINGER_MS,
+    maxBatchMessages: config.INGEST_BATCH_MAX_MESSAGES,
+    maxBatchBytes: config.INGEST_BATCH_MAX_BYTES,
+    maxBufferBytes: config.INGEST_BUFFER_MAX_BYTES,
+    ackTimeoutMs: config.INGEST_ACK_TIMEOUT_MS,
+  }, { observer: metrics.batcher });
+  const users = createUserProducer(batcher, now);
+  const authenticate = createAuthenticate({
+    verifier: config.WEBHOOK_SECRET.length > 0
+      ? createWebhookVerifier({
+        secrets: config.WEBHOOK_SECRET,
+        toleranceSeconds: config.WEBHOOK_TOLERANCE_SECONDS,
+        now,
+      })
+      : null,
+    allowUnsigned: config.INGEST_ALLOW_UNSIGNED,
+    replayGuard: createReplayGuard({
+      windowMs: config.WEBHOOK_TOLERANCE_SECONDS * 1000,
+      maxEntries: config.INGEST_REPLAY_CACHE_SIZE,
+      now,
+    }),
+  });
+  const pullJob = createPullJob({
+    fetchUsers: (signal) =>
+      fetchRandomUsers({
+        url: config.RANDOMUSER_URL,
+        count: config.PULL_COUNT,
+        timeoutMs: config.PULL_TIMEOUT_MS,
+        retries: config.PULL_RETRIES,
+        backoffMs: config.PULL_BACKOFF_MS,
+        signal,
+      }, { fetch: deps.fetch, logger: log.child({ component: "pull" }) }),
+    produce: (list, source, traceparent) => users.produce(list, source, traceparent),
+    traceparent: () => childTraceparent(null),
+    now,
+    logger: log.child({ component: "pull" }),
+    onRun: (run) => metrics.pullRun(run.outcome, run.produced),
+  });
+  const ready = deps.ready ?? (() => Promise.resolve(true));
+  let openapi: string | undefined;
+
+  const postUsers: Route = async (request) => {
+    const body = await readBody(request, config.INGEST_MAX_BODY_BYTES);
+    const contentType = request.headers.get("content-type");
+    // Refuse a wrong media type before spending an HMAC on the body.
+    mediaType(contentType);
+    const auth = await authenticate(request.headers, body);
+    let accepted = false;
+    try {
+      const list = parseUsers(body, contentType, config.INGEST_MAX_ITEMS);
+      const traceparent = childTraceparent(request.headers.get("traceparent"));
+      try {
+        const eventIds = await users.produce(list, "webhook", traceparent);
+        accepted = true;
+        metrics.accepted("webhook", eventIds.length);
+        return Response.json({ accepted: eventIds.length, event_ids: eventIds }, {
+          status: 202,
+          headers: { traceparent },
+        });
+      } catch (err) {
+        metrics.rejected("webhook", "unavailable", list.length);
+        if (err instanceof ProduceError) {
+          log.warn("produce failed", { reason: err.reason, events: list.length });
+        }
+        throw err;
+      }
+    } catch (err) {
+      if (err instanceof InvalidItemsError) {
+        metrics.rejected("webhook", "invalid", err.items.length);
+      }
+      throw err;
+    } finally {
+      if (!accepted) auth.release();
+    }
+  };
+
+  const postPull: Route = async (request) => {
+    const body = await readBody(request, config.INGEST_MAX_BODY_BYTES);
+    await authenticate(request.headers, body);
+    const run = await pullJob.run("manual");
+    if (run.outcome === "skipped") {
+      return problem({ status: 409, title: "Pull already running", detail: run.error ?? "", run });
+    }
+    if (run.outcome === "failed") {
+      return problem({ status: 502, title: "Pull failed", detail: run.error ?? "", run });
+    }
+    return Response.json(run);
+  };
+
+  const routes: Record<string, Record<string, Route>> = {
+    "/v1/users": { POST: postUsers },
+    "/v1/pull": { POST: postPull },
+    "/v1/pull/runs": { GET: () => Response.json({ runs: pullJob.runs() }) },
+    "/openapi.json": {
+      GET: () => {
+        openapi ??= JSON.stringify(buildOpenApi({
+          maxItems: config.INGEST_MAX_ITEMS,
+          maxBodyBytes: config.INGEST_MAX_BODY_BYTES,
+        }));
+        return new Response(openapi, { headers: { "content-type": "application/json" } });
+      },
+    },
+    "/healthz": { GET: () => Response.json({ status: "ok" }) },
+    "/readyz": {
+      GET: async () => {
+        const s = batcher.stats();
+        const kafka = await ready();
+        const ok = kafka && !s.stalled && s.bufferedBytes < s.maxBufferBytes;
+        return Response.json(
+          { status: ok ? "ready" : "not ready", kafka, stalled: s.stalled, buffer: s },
+          { status: ok ? 200 : 503 },
+        );
+      },
+    },
+    "/metrics": {
+      GET: () =>
+        new Response(registry.render(), { headers: { "content-type": METRICS_CONTENT_TYPE } }),
+    },
+  };
+
+  return {
+    async handler(request) {
+      const started = performance.now();
+      const path = new URL(request.url).pathname;
+      const methods = routes[path];
+      let response: Response;
+      try {
+        if (!methods) throw new HttpError(404, "Not found", `No route ${path}`);
+        const route = methods[request.method] ??
+          (request.method === "HEAD" ? methods.GET : undefined);
+        if (!route) {
+          const allow = Object.keys(methods).join(", ");
+          throw new HttpError(405, "Method not allowed", `${path} allows ${allow}`, {
+            headers: { allow },
+          });
+        }
+        response = await route(request, path);
+      } catch (err) {
+        if (err instanceof SignatureError) {
+          log.info("unauthorized request", { path, reason: err.message });
+        }
+        response = errorResponse(err, path, log);
+      }
+      metrics.request(
+        methods ? path : "other",
+        request.method,
+        response.status,
+        (performance.now() - started) / 1000,
+      );
+      return response;
+    },
+    pull: (trigger) => pullJob.run(trigger),
+    stopPull: () => pullJob.stop(),
+    async close() {
+      await pullJob.stop();
+      await batcher.close();
+    },
+    stats: () => batcher.stats(),
+  };
+}

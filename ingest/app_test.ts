@@ -1,0 +1,249 @@
+import assert from "node:assert/strict";
+import { decodeEvent } from "../shared/event.ts";
+import { createIngestApp, type IngestApp } from "./app.ts";
+import {
+  FakeProducer,
+  OTHER_SECRET,
+  randomUserResult,
+  sampleUser,
+  signedRequest,
+  testConfig,
+} from "./_testing.ts";
+
+interface Harness {
+  app: IngestApp;
+  producer: FakeProducer;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+function harness(
+  overrides: Record<string, string> = {},
+  deps: { fetch?: typeof fetch; ready?: () => Promise<boolean> } = {},
+): Harness {
+  const producer = new FakeProducer();
+  const app = createIngestApp(testConfig(overrides), { producer, ...deps });
+  return { app, producer, [Symbol.asyncDispose]: () => app.close() };
+}
+
+async function problemOf(response: Response, status: number) {
+  assert.equal(response.status, status, `status of ${await response.clone().text()}`);
+  assert.equal(response.headers.get("content-type"), "application/problem+json");
+  return await response.json();
+}
+
+Deno.test("POST /v1/users answers 202 with event ids once the events are produced", async () => {
+  await using h = harness();
+  const user = sampleUser();
+  const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  const response = await h.app.handler(
+    await signedRequest(JSON.stringify(user), { headers: { traceparent } }),
+  );
+  assert.equal(response.status, 202);
+  const body = await response.json();
+  assert.equal(body.accepted, 1);
+  assert.equal(h.producer.messages.length, 1);
+  const message = h.producer.messages[0]!;
+  assert.equal(message.key, user.id);
+  const decoded = decodeEvent(message.value);
+  assert.ok(decoded.ok);
+  assert.deepEqual(body.event_ids, [decoded.event.event_id]);
+  assert.equal(decoded.event.source, "webhook");
+  assert.equal(decoded.event.user.post_code, "42000");
+  assert.equal(decoded.event.user.last_name, user.last_name);
+  assert.equal(message.headers?.traceparent?.slice(0, 35), traceparent.slice(0, 35));
+  assert.equal(response.headers.get("traceparent"), message.headers?.traceparent);
+});
+
+Deno.test("POST /v1/users produces a whole batch (JSON array and NDJSON)", async () => {
+  await using h = harness();
+  const users = [sampleUser(), sampleUser(), sampleUser()];
+  const array = await h.app.handler(await signedRequest(JSON.stringify(users)));
+  assert.equal(array.status, 202);
+  assert.equal((await array.json()).event_ids.length, 3);
+  const ndjson = await h.app.handler(
+    await signedRequest(users.map((u) => JSON.stringify(u)).join("\n"), {
+      contentType: "application/x-ndjson",
+    }),
+  );
+  assert.equal(ndjson.status, 202);
+  assert.deepEqual(
+    h.producer.messages.map((m) => m.key),
+    [...users, ...users].map((u) => u.id),
+  );
+});
+
+Deno.test("POST /v1/users refuses bad signatures with 401 and produces nothing", async () => {
+  await using h = harness();
+  const body = JSON.stringify(sampleUser());
+  const cases: [string, Request][] = [
+    ["tampered body", await signedRequest(body, { tamper: (b) => b.replace("Zoë", "Eve") })],
+    ["wrong secret", await signedRequest(body, { secret: OTHER_SECRET })],
+    ["stale", await signedRequest(body, { timestamp: Math.floor(Date.now() / 1000) - 3600 })],
+    [
+      "unsigned",
+      new Request("http://ingest.test/v1/users", {
+        method: "POST",
+        body,
+        headers: { "content-type": "application/json" },
+      }),
+    ],
+  ];
+  for (const [what, request] of cases) {
+    const problem = await problemOf(await h.app.handler(request), 401);
+    assert.equal(problem.title, "Unauthorized", what);
+  }
+  assert.equal(h.producer.messages.length, 0);
+});
+
+Deno.test("POST /v1/users refuses a replayed webhook-id with 409, but allows a retry after a 503", async () => {
+  await using h = harness({ INGEST_ACK_TIMEOUT_MS: "100" });
+  const body = JSON.stringify(sampleUser());
+  assert.equal((await h.app.handler(await signedRequest(body, { id: "msg_same" }))).status, 202);
+  const replay = await problemOf(
+    await h.app.handler(await signedRequest(body, { id: "msg_same" })),
+    409,
+  );
+  assert.match(replay.detail, /msg_same" was already received/);
+
+  h.producer.fail = new Error("broker down");
+  const failed = await h.app.handler(await signedRequest(body, { id: "msg_retry" }));
+  await problemOf(failed, 503);
+  h.producer.fail = null;
+  assert.equal((await h.app.handler(await signedRequest(body, { id: "msg_retry" }))).status, 202);
+});
+
+Deno.test("POST /v1/users accepts unsigned requests only when allowed", async () => {
+  await using h = harness({ WEBHOOK_SECRET: "", INGEST_ALLOW_UNSIGNED: "true" });
+  const response = await h.app.handler(
+    new Request("http://ingest.test/v1/users", {
+      method: "POST",
+      body: JSON.stringify(sampleUser()),
+      headers: { "content-type": "application/json" },
+    }),
+  );
+  assert.equal(response.status, 202);
+});
+
+Deno.test("POST /v1/users answers 400 with per-item errors and produces none of the batch", async () => {
+  await using h = harness();
+  const batch = [sampleUser(), sampleUser(7, { email: "nope" }), sampleUser()];
+  const problem = await problemOf(
+    await h.app.handler(await signedRequest(JSON.stringify(batch))),
+    400,
+  );
+  assert.equal(problem.errors.length, 1);
+  assert.equal(problem.errors[0].index, 1);
+  assert.equal(problem.errors[0].issues[0].path, "email");
+  const wrongTypes = await problemOf(
+    await h.app.handler(
+      await signedRequest(JSON.stringify({ ...sampleUser(), first_name: 5, dob: true })),
+    ),
+    400,
+  );
+  assert.deepEqual(wrongTypes.errors[0].issues.map((i: { path: string }) => i.path).sort(), [
+    "dob",
+    "first_name",
+  ]);
+  const badJson = await problemOf(await h.app.handler(await signedRequest("{oops")), 400);
+  assert.match(badJson.detail, /Body is not JSON/);
+  assert.equal(h.producer.messages.length, 0);
+});
+
+Deno.test("POST /v1/users answers 413 for a large body or too many items, 415 for a wrong type", async () => {
+  await using h = harness({ INGEST_MAX_BODY_BYTES: "2048", INGEST_MAX_ITEMS: "2" });
+  const big = JSON.stringify({ ...sampleUser(), address: "x".repeat(3000) });
+  const tooBig = await problemOf(await h.app.handler(await signedRequest(big)), 413);
+  assert.match(tooBig.detail, /the limit is 2048 bytes/);
+  const many = JSON.stringify([sampleUser(), sampleUser(), sampleUser()]);
+  const tooMany = await problemOf(await h.app.handler(await signedRequest(many)), 413);
+  assert.match(tooMany.detail, /Too many items: 3, the limit is 2/);
+  await problemOf(
+    await h.app.handler(await signedRequest("{}", { contentType: "text/plain" })),
+    415,
+  );
+  assert.equal(h.producer.messages.length, 0);
+});
+
+Deno.test("POST /v1/users answers 503 with Retry-After when Kafka fails or the buffer is full", async () => {
+  await using h = harness({ INGEST_BUFFER_MAX_BYTES: "1024", INGEST_MAX_BODY_BYTES: "4096" });
+  h.producer.fail = new Error("broker down");
+  const failed = await h.app.handler(await signedRequest(JSON.stringify(sampleUser())));
+  const problem = await problemOf(failed, 503);
+  assert.equal(failed.headers.get("retry-after"), "5");
+  assert.equal(problem.reason, "kafka_unavailable");
+  h.producer.fail = null;
+  const twoKb = JSON.stringify([sampleUser(), sampleUser(), sampleUser()]);
+  const full = await h.app.handler(await signedRequest(twoKb));
+  assert.equal((await problemOf(full, 503)).reason, "buffer_full");
+  assert.equal(full.headers.get("retry-after"), "1");
+});
+
+Deno.test("unknown routes answer 404, wrong methods 405 with Allow", async () => {
+  await using h = harness();
+  await problemOf(await h.app.handler(new Request("http://ingest.test/nope")), 404);
+  const response = await h.app.handler(new Request("http://ingest.test/v1/users"));
+  await problemOf(response, 405);
+  assert.equal(response.headers.get("allow"), "POST");
+});
+
+Deno.test("GET /healthz, /readyz and /metrics report the process, Kafka and counters", async () => {
+  let kafkaUp = true;
+  await using h = harness({}, { ready: () => Promise.resolve(kafkaUp) });
+  assert.equal((await h.app.handler(new Request("http://ingest.test/healthz"))).status, 200);
+  assert.equal((await h.app.handler(new Request("http://ingest.test/readyz"))).status, 200);
+  kafkaUp = false;
+  const notReady = await h.app.handler(new Request("http://ingest.test/readyz"));
+  assert.equal(notReady.status, 503);
+  assert.equal((await notReady.json()).kafka, false);
+
+  await h.app.handler(await signedRequest(JSON.stringify([sampleUser(), sampleUser()])));
+  await h.app.handler(await signedRequest("{", {}));
+  const metrics = await (await h.app.handler(new Request("http://ingest.test/metrics"))).text();
+  assert.match(metrics, /ingest_events_accepted_total\{source="webhook"\} 2/);
+  assert.match(
+    metrics,
+    /ingest_http_requests_total\{route="\/v1\/users",method="POST",status="202"\} 1/,
+  );
+  assert.match(
+    metrics,
+    /ingest_http_requests_total\{route="\/v1\/users",method="POST",status="400"\} 1/,
+  );
+  assert.match(metrics, /ingest_produce_batch_messages_count 1/);
+  assert.match(metrics, /ingest_buffer_fill_ratio 0/);
+});
+
+Deno.test("GET /openapi.json describes the webhook with the zod schema's fields", async () => {
+  await using h = harness();
+  const doc = await (await h.app.handler(new Request("http://ingest.test/openapi.json"))).json();
+  assert.equal(doc.openapi, "3.1.0");
+  const user = doc.components.schemas.User;
+  assert.deepEqual(user.required.sort(), ["email", "first_name", "id", "last_name"]);
+  assert.equal(user.properties.email.maxLength, 320);
+  assert.ok(doc.paths["/v1/users"].post.responses["503"]);
+  assert.ok(!JSON.stringify(doc).includes("#/$defs/"), "references point into components");
+});
+
+Deno.test("POST /v1/pull runs the pull job and GET /v1/pull/runs shows it", async () => {
+  const uuid = "0c3e5a7d-1b2f-4c6d-8e9f-a0b1c2d3e4f5";
+  const fakeFetch = (() =>
+    Promise.resolve(
+      Response.json({ results: [randomUserResult(uuid)], info: {} }),
+    )) as typeof fetch;
+  await using h = harness({}, { fetch: fakeFetch });
+  const response = await h.app.handler(await signedRequest("", { path: "/v1/pull" }));
+  assert.equal(response.status, 200);
+  const run = await response.json();
+  assert.equal(run.outcome, "ok");
+  assert.equal(run.produced, 1);
+  assert.equal(h.producer.messages[0]?.key, uuid);
+  const decoded = decodeEvent(h.producer.messages[0]!.value);
+  assert.ok(decoded.ok && decoded.event.source === "randomuser");
+  const runs = await (await h.app.handler(new Request("http://ingest.test/v1/pull/runs"))).json();
+  assert.equal(runs.runs.length, 1);
+  assert.equal(runs.runs[0].trigger, "manual");
+
+  const unsigned = await h.app.handler(
+    new Request("http://ingest.test/v1/pull", { method: "POST" }),
+  );
+  assert.equal(unsigned.status, 401);
+});

@@ -1,0 +1,57 @@
+/**
+ * Who may call the write endpoints: requests signed by the Standard Webhooks scheme, or,
+ * when the operator explicitly allows it (`INGEST_ALLOW_UNSIGNED=true`), unsigned requests.
+ * A request that carries a signature is always verified when a secret is configured, even in
+ * unsigned mode: a wrong signature is never waved through.
+ *
+ * A `webhook-id` is claimed against replays once the signature checks out; `release()` gives
+ * it back when the request ends without being accepted, so the sender's retry is not refused.
+ */
+import { HttpError } from "./http_error.ts";
+import type { ReplayGuard } from "./replay_guard.ts";
+import { SignatureError, type WebhookVerifier } from "./webhook_signature.ts";
+
+/** The outcome of a successful authentication. */
+export interface Authenticated {
+  /** Whether the request was signed and verified. */
+  signed: boolean;
+  /** Gives the claimed `webhook-id` back (call when the request is not accepted). */
+  release(): void;
+}
+
+/** Checks a request's signature and replay status. */
+export type Authenticate = (headers: Headers, body: Uint8Array) => Promise<Authenticated>;
+
+/** Options for `createAuthenticate`. */
+export interface AuthenticateOptions {
+  /** Null when no secret is configured. */
+  verifier: WebhookVerifier | null;
+  allowUnsigned: boolean;
+  replayGuard: ReplayGuard;
+}
+
+/** Creates the authentication step. */
+export function createAuthenticate(opts: AuthenticateOptions): Authenticate {
+  return async (headers, body) => {
+    const id = headers.get("webhook-id");
+    const timestamp = headers.get("webhook-timestamp");
+    const signature = headers.get("webhook-signature");
+    const signed = signature !== null && opts.verifier !== null;
+    if (signed) {
+      await opts.verifier!.verify({ id, timestamp, signature }, body);
+    } else if (!opts.allowUnsigned) {
+      throw new SignatureError(
+        "Missing webhook-signature header: unsigned requests are refused",
+      );
+    }
+    if (id === null) return { signed, release() {} };
+    if (!opts.replayGuard.claim(id)) {
+      throw new HttpError(
+        409,
+        "Replayed webhook-id",
+        `webhook-id "${id.slice(0, 100)}" was already received within the replay window`,
+      );
+    }
+    return { signed, release: () => opts.replayGuard.release(id) };
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * The ingest service's configuration: environment variables only, validated once at start.
+ *
+ * `ingestConfigSchema`'s keys are exactly the variables the ingest reads; the README's
+ * configuration table and `.env.example` document the same keys with the same defaults.
+ *
+ * @example
+ * ```ts
+ * const config = loadIngestConfig((key) => Deno.env.get(key));
+ * ```
+ */
+import { z } from "zod";
+import { ConfigError, env, loadConfig, type ReadEnv } from "../shared/config.ts";
+import { parseSecret } from "./webhook_signature.ts";
+
+const MiB = 1024 * 1024;
+
+/** `whsec_<base64>` secrets separated by spaces (more than one while rotating keys). */
+const secrets = () =>
+  z.string().transform((s, ctx) => {
+    const keys: Uint8Array[] = [];
+    for (const item of s.split(/\s+/).filter(Boolean)) {
+      try {
+        keys.push(parseSecret(item));
+      } catch (err) {
+        ctx.addIssue({ code: "custom", message: (err as Error).message });
+      }
+    }
+    return keys;
+  });
+
+/** Five cron fields (`minute hour day-of-month month day-of-week`), as `Deno.cron` takes them. */
+const cronSchedule = () =>
+  z.string().trim().regex(
+    /^(\S+\s+){4}\S+$/,
+    'expected five cron fields, e.g. "* * * * *"',
+  );
+
+/** Every variable the ingest reads, with its default. */
+export const ingestConfigSchema = z.object({
+  KAFKA_BROKERS: env.hostPorts(),
+  KAFKA_TOPIC: z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, "expected a Kafka topic name")
+    .default("user_created"),
+  KAFKA_CLIENT_ID: z.string().min(1).default("ingest"),
+  INGEST_HOST: z.string().min(1).default("0.0.0.0"),
+  INGEST_PORT: env.int(0, 65535).default(8080),
+  WEBHOOK_SECRET: secrets().default([]),
+  WEBHOOK_TOLERANCE_SECONDS: env.int(1, 86_400).default(300),
+  INGEST_ALLOW_UNSIGNED: env.bool().default(false),
+  INGEST_REPLAY_CACHE_SIZE: env.int(0, 10_000_000).default(100_000),
+  INGEST_MAX_BODY_BYTES: env.int(1024, 64 * MiB).default(MiB),
+  INGEST_MAX_ITEMS: env.int(1, 100_000).default(1000),
+  INGEST_LINGER_MS: env.int(0, 1000).default(2),
+  INGEST_BATCH_MAX_MESSAGES: env.int(1, 100_000).default(2000),
+  INGEST_BATCH_MAX_BYTES: env.int(1024, 64 * MiB).default(MiB),
+  INGEST_BUFFER_MAX_BYTES: env.int(1024, 1024 * MiB).default(32 * MiB),
+  INGEST_ACK_TIMEOUT_MS: env.int(100, 600_000).default(10_000),
+  INGEST_SHUTDOWN_TIMEOUT_MS: env.int(100, 600_000).default(15_000),
+  RANDOMUSER_URL: z.url({ protocol: /^https?$/ }).default("https://randomuser.me/api/"),
+  PULL_ENABLED: env.bool().default(true),
+  PULL_SCHEDULE: cronSchedule().default("* * * * *"),
+  PULL_COUNT: env.int(1, 5000).default(10),
+  PULL_TIMEOUT_MS: env.int(100, 600_000).default(10_000),
+  PULL_RETRIES: env.int(0, 20).default(3),
+  PULL_BACKOFF_MS: env.int(1, 600_000).default(500),
+  LOG_LEVEL: env.logLevel().default("info"),
+});
+
+/** The ingest's configuration after validation. */
+export type IngestConfig = z.output<typeof ingestConfigSchema>;
+
+/**
+ * Reads and validates the ingest's variables.
+ * @throws {ConfigError} naming every bad variable, including a missing `WEBHOOK_SECRET` when
+ * unsigned requests are not explicitly allowed.
+ */
+export function loadIngestConfig(readEnv: ReadEnv): Readonly<IngestConfig> {
+  const config = loadConfig(ingestConfigSchema, readEnv);
+  if (config.WEBHOOK_SECRET.length === 0 && !config.INGEST_ALLOW_UNSIGNED) {
+    throw new ConfigError([{
+      variable: "WEBHOOK_SECRET",
+      message: "required (whsec_<base64>) unless INGEST_ALLOW_UNSIGNED=true",
+    }]);
+  }
+  return config;
+}

@@ -1,0 +1,68 @@
+import assert from "node:assert/strict";
+import { ConfigError } from "../shared/config.ts";
+import { ingestConfigSchema, loadIngestConfig } from "./config.ts";
+import { TEST_SECRET } from "./_testing.ts";
+
+const load = (env: Record<string, string>) => loadIngestConfig((key) => env[key]);
+
+Deno.test("loadIngestConfig() applies the documented defaults", () => {
+  const config = load({ KAFKA_BROKERS: "127.0.0.1:9092", WEBHOOK_SECRET: TEST_SECRET });
+  assert.deepEqual(config.KAFKA_BROKERS, ["127.0.0.1:9092"]);
+  assert.equal(config.KAFKA_TOPIC, "user_created");
+  assert.equal(config.INGEST_PORT, 8080);
+  assert.equal(config.INGEST_HOST, "0.0.0.0");
+  assert.equal(config.INGEST_ALLOW_UNSIGNED, false);
+  assert.equal(config.RANDOMUSER_URL, "https://randomuser.me/api/");
+  assert.equal(config.PULL_SCHEDULE, "* * * * *");
+  assert.equal(config.PULL_ENABLED, true);
+  assert.equal(config.WEBHOOK_SECRET.length, 1);
+  assert.ok(Object.isFrozen(config));
+});
+
+Deno.test("loadIngestConfig() names every bad variable at once", () => {
+  assert.throws(
+    () =>
+      load({
+        KAFKA_BROKERS: "nohost",
+        WEBHOOK_SECRET: "secret123",
+        INGEST_PORT: "70000",
+        PULL_SCHEDULE: "every minute",
+      }),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.deepEqual(
+        err.problems.map((p) => p.variable).sort(),
+        ["INGEST_PORT", "KAFKA_BROKERS", "PULL_SCHEDULE", "WEBHOOK_SECRET"],
+      );
+      assert.match(err.message, /Cannot parse WEBHOOK_SECRET: expected whsec_ prefix/);
+      return true;
+    },
+  );
+});
+
+Deno.test("loadIngestConfig() requires WEBHOOK_SECRET unless unsigned requests are allowed", () => {
+  assert.throws(
+    () => load({ KAFKA_BROKERS: "127.0.0.1:9092" }),
+    /Cannot parse WEBHOOK_SECRET: required/,
+  );
+  const config = load({ KAFKA_BROKERS: "127.0.0.1:9092", INGEST_ALLOW_UNSIGNED: "true" });
+  assert.equal(config.INGEST_ALLOW_UNSIGNED, true);
+  assert.deepEqual(config.WEBHOOK_SECRET, []);
+});
+
+Deno.test("loadIngestConfig() takes several space-separated secrets for rotation", () => {
+  const other = "whsec_" + btoa("another-key-of-16-bytes");
+  const config = load({
+    KAFKA_BROKERS: "127.0.0.1:9092",
+    WEBHOOK_SECRET: `${TEST_SECRET} ${other}`,
+  });
+  assert.equal(config.WEBHOOK_SECRET.length, 2);
+});
+
+Deno.test("ingestConfigSchema's keys are the variables the README documents", async () => {
+  const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+  const section = readme.split("<!-- section:ingest-config -->")[1]!.split("<!--")[0]!;
+  for (const key of Object.keys(ingestConfigSchema.shape)) {
+    assert.ok(section.includes(`\`${key}\``), `README documents ${key}`);
+  }
+});

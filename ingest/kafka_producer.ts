@@ -1,0 +1,88 @@
+/**
+ * The real `Producer`: a kafkajs idempotent producer (acks=all) writing to one topic, plus a
+ * readiness probe. Built from a client made by `createKafka`, which applies the kafkajs fix.
+ */
+import { Buffer } from "node:buffer";
+import { type Kafka, Partitioners } from "kafkajs";
+import { PRODUCER_DEFAULTS } from "../shared/kafka.ts";
+import type { OutgoingMessage, Producer } from "./batcher.ts";
+
+/** A producer that can connect, send, report readiness and disconnect. */
+export interface KafkaProducer extends Producer {
+  connect(): Promise<void>;
+  /** True when the producer is connected and the topic's metadata answers within a second. */
+  ready(): Promise<boolean>;
+  disconnect(): Promise<void>;
+}
+
+/** Options for `createKafkaProducer`. */
+export interface KafkaProducerOptions {
+  topic: string;
+  /** How long a readiness answer is reused, in ms (default 1000). */
+  readyCacheMs?: number;
+}
+
+/** Wraps a kafkajs producer (with `PRODUCER_DEFAULTS`) for `topic`. */
+export function createKafkaProducer(kafka: Kafka, opts: KafkaProducerOptions): KafkaProducer {
+  const producer = kafka.producer({
+    ...PRODUCER_DEFAULTS,
+    // The Java client's partitioner (murmur2), stated so kafkajs does not warn about it.
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  const admin = kafka.admin();
+  let connected = false;
+  let adminConnected = false;
+  let probe: { at: number; result: Promise<boolean> } | undefined;
+  const cacheMs = opts.readyCacheMs ?? 1000;
+  producer.on(producer.events.CONNECT, () => connected = true);
+  producer.on(producer.events.DISCONNECT, () => connected = false);
+
+  const checkTopic = async (): Promise<boolean> => {
+    let timer: number | undefined;
+    try {
+      if (!adminConnected) {
+        await admin.connect();
+        adminConnected = true;
+      }
+      const timeout = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), 1000);
+      });
+      const answer = admin.fetchTopicMetadata({ topics: [opts.topic] }).then(
+        (meta) => (meta.topics[0]?.partitions.length ?? 0) > 0,
+        () => false,
+      );
+      return await Promise.race([answer, timeout]);
+    } catch {
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  return {
+    connect: () => producer.connect(),
+    async send(messages: OutgoingMessage[]) {
+      await producer.send({
+        topic: opts.topic,
+        acks: -1,
+        messages: messages.map((m) => ({
+          key: m.key,
+          // kafkajs writes only Buffers as bytes; a plain Uint8Array would be stringified.
+          value: Buffer.from(m.value.buffer, m.value.byteOffset, m.value.byteLength),
+          headers: m.headers,
+        })),
+      });
+    },
+    ready() {
+      if (!connected) return Promise.resolve(false);
+      const t = Date.now();
+      if (!probe || t - probe.at > cacheMs) probe = { at: t, result: checkTopic() };
+      return probe.result;
+    },
+    async disconnect() {
+      await producer.disconnect();
+      if (adminConnected) await admin.disconnect();
+      adminConnected = false;
+    },
+  };
+}

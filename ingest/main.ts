@@ -1,0 +1,105 @@
+/**
+ * The ingest service: `deno task ingest`.
+ *
+ * Reads its configuration from the environment, connects the Kafka producer, serves HTTP,
+ * registers the pull job on `Deno.cron`, and on SIGTERM/SIGINT stops accepting, lets requests
+ * in flight finish, flushes the batcher, disconnects and exits 0 (1 when it had to give up
+ * after `INGEST_SHUTDOWN_TIMEOUT_MS`). Logs JSON lines to standard error and prints nothing
+ * else; the first line to look for is `{"msg":"listening","port":N}`.
+ */
+import { ConfigError } from "../shared/config.ts";
+import { createKafka } from "../shared/kafka.ts";
+import { createLogger, errorFields } from "../shared/logger.ts";
+import { createRegistry } from "../shared/metrics.ts";
+import { createIngestApp } from "./app.ts";
+import { type IngestConfig, loadIngestConfig } from "./config.ts";
+import { createKafkaProducer } from "./kafka_producer.ts";
+
+let config: Readonly<IngestConfig>;
+try {
+  config = loadIngestConfig((key) => Deno.env.get(key));
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  createLogger().error(err.message, { service: "ingest", problems: err.problems });
+  Deno.exit(1);
+}
+
+const log = createLogger({ level: config.LOG_LEVEL }).child({ service: "ingest" });
+const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID }, log);
+const producer = createKafkaProducer(kafka, { topic: config.KAFKA_TOPIC });
+try {
+  await producer.connect();
+} catch (err) {
+  log.error("cannot connect to Kafka", { ...errorFields(err), brokers: config.KAFKA_BROKERS });
+  Deno.exit(1);
+}
+
+const app = createIngestApp(config, {
+  producer,
+  ready: producer.ready,
+  logger: log,
+  registry: createRegistry(),
+});
+
+const cronAbort = new AbortController();
+if (config.PULL_ENABLED) {
+  try {
+    Deno.cron(
+      "randomuser-pull",
+      config.PULL_SCHEDULE,
+      { signal: cronAbort.signal },
+      async () => void await app.pull("schedule"),
+    );
+  } catch (err) {
+    log.error(`Cannot parse PULL_SCHEDULE: ${(err as Error).message}`);
+    await producer.disconnect();
+    Deno.exit(1);
+  }
+}
+
+const server = Deno.serve({
+  hostname: config.INGEST_HOST,
+  port: config.INGEST_PORT,
+  onListen: ({ hostname, port }) =>
+    log.info("listening", {
+      port,
+      hostname,
+      topic: config.KAFKA_TOPIC,
+      pull: config.PULL_ENABLED ? config.PULL_SCHEDULE : "off",
+      signed: config.WEBHOOK_SECRET.length > 0,
+      allowUnsigned: config.INGEST_ALLOW_UNSIGNED,
+    }),
+  onError: (err) => {
+    log.error("request failed", errorFields(err));
+    return new Response(null, { status: 500 });
+  },
+}, app.handler);
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log.info("shutting down", { signal });
+  const deadline = setTimeout(() => {
+    log.error("shutdown timed out: exiting with messages possibly unacknowledged", {
+      timeoutMs: config.INGEST_SHUTDOWN_TIMEOUT_MS,
+      buffer: app.stats(),
+    });
+    Deno.exit(1);
+  }, config.INGEST_SHUTDOWN_TIMEOUT_MS);
+  try {
+    cronAbort.abort();
+    // Stop accepting; requests in flight finish (they wait for their acknowledgements).
+    await Promise.all([server.shutdown(), app.stopPull()]);
+    await app.close();
+    await producer.disconnect();
+  } catch (err) {
+    log.error("shutdown failed", errorFields(err));
+    Deno.exit(1);
+  }
+  clearTimeout(deadline);
+  log.info("stopped");
+  Deno.exit(0);
+}
+Deno.addSignalListener("SIGTERM", () => void shutdown("SIGTERM"));
+Deno.addSignalListener("SIGINT", () => void shutdown("SIGINT"));
