@@ -11,6 +11,7 @@ import { ConfigError } from "../shared/config.ts";
 import { createKafka } from "../shared/kafka.ts";
 import { createLogger, errorFields } from "../shared/logger.ts";
 import { createRegistry } from "../shared/metrics.ts";
+import { assertNarrowPermissions } from "../shared/permissions.ts";
 import { loadWorkerConfig, type WorkerConfig } from "./config.ts";
 import { createOpsHandler } from "./ops_handler.ts";
 import { createPostgresDialect } from "./postgres_dialect.ts";
@@ -18,6 +19,13 @@ import { createRedshiftDialect } from "./redshift_dialect.ts";
 import { type RunningWorker, startWorker } from "./run_worker.ts";
 import { createWarehouseSink } from "./warehouse_sink.ts";
 import { createWorkerMetrics } from "./worker_metrics.ts";
+
+try {
+  await assertNarrowPermissions();
+} catch (err) {
+  createLogger().error("bad permissions", errorFields(err));
+  Deno.exit(2);
+}
 
 function readConfig(): Readonly<WorkerConfig> {
   try {

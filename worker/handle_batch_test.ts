@@ -1,0 +1,93 @@
+import assert from "node:assert/strict";
+import { encodeEvent } from "../shared/event.ts";
+import { fakeDeadLetters, fakeSink, message } from "./_fakes.ts";
+import { testEvent, testUser } from "./_test_events.ts";
+import { DeadLetterError, handleBatch } from "./handle_batch.ts";
+import { DLQ_HEADERS } from "./dead_letter.ts";
+import { WriteError } from "./write_error.ts";
+
+const t0 = Date.parse("2026-03-01T12:00:00.000Z");
+const decoder = new TextDecoder();
+const now = () => new Date("2026-03-02T00:00:00.000Z");
+
+function valid(i: number, offset: number, at = t0, first_name?: string) {
+  const user = testUser(i, "0000", first_name ? { first_name } : {});
+  const event = testEvent(user, new Date(at));
+  return { event, msg: message(offset, encodeEvent(event), user.id) };
+}
+
+Deno.test("handleBatch() writes valid records and dead-letters each invalid one with its stage", async () => {
+  const sink = fakeSink();
+  const dl = fakeDeadLetters();
+  const a = valid(1, 10);
+  const b = valid(2, 11);
+  const badEmail = JSON.stringify({ ...a.event, user: { ...a.event.user, email: "nope" } });
+  const out = await handleBatch([
+    a.msg,
+    message(12, new Uint8Array([0xff])),
+    message(13, "{"),
+    message(14, badEmail),
+    b.msg,
+  ], { sink, deadLetters: dl, now });
+
+  assert.equal(out.rows, 2);
+  assert.deepEqual([...sink.rows.keys()].sort(), [a.event.user.id, b.event.user.id].sort());
+  assert.deepEqual(dl.sent.map((d) => d.stage), ["utf8", "json", "schema"]);
+  assert.deepEqual(dl.sent.map((d) => d.headers[DLQ_HEADERS.offset]), ["12", "13", "14"]);
+  assert.equal(dl.sent[2]!.headers[DLQ_HEADERS.issuePaths], "user.email");
+  assert.equal(decoder.decode(dl.sent[2]!.value!), badEmail, "original bytes untouched");
+  assert.equal(sink.calls.length, 1, "one transaction for the batch");
+});
+
+Deno.test("handleBatch() keeps only the newest event of an id within a batch", async () => {
+  const sink = fakeSink();
+  const dl = fakeDeadLetters();
+  const older = valid(7, 1, t0, "Old");
+  const newer = valid(7, 2, t0 + 1000, "New");
+  const stale = valid(7, 3, t0 - 1000, "Stale");
+  const out = await handleBatch([older.msg, newer.msg, stale.msg], {
+    sink,
+    deadLetters: dl,
+    now,
+  });
+  assert.equal(out.rows, 1);
+  assert.equal(out.superseded, 2);
+  assert.equal(sink.rows.get(newer.event.user.id)![1], "New");
+});
+
+Deno.test("handleBatch() isolates a row the warehouse rejects and writes the rest", async () => {
+  const sink = fakeSink();
+  const dl = fakeDeadLetters();
+  const records = Array.from({ length: 9 }, (_, i) => valid(i, 100 + i));
+  sink.rejectIds.add(records[5]!.event.user.id);
+  const out = await handleBatch(records.map((r) => r.msg), { sink, deadLetters: dl, now });
+  assert.equal(out.rows, 8);
+  assert.equal(sink.rows.size, 8);
+  assert.equal(dl.sent.length, 1);
+  assert.equal(dl.sent[0]!.stage, "write");
+  assert.equal(dl.sent[0]!.headers[DLQ_HEADERS.offset], "105");
+  assert.match(String(dl.sent[0]!.headers[DLQ_HEADERS.message]), /violates check constraint/);
+});
+
+Deno.test("handleBatch() throws a retriable WriteError on an outage and dead-letters nothing", async () => {
+  const sink = fakeSink();
+  sink.failTransiently = 1;
+  const dl = fakeDeadLetters();
+  const err = await handleBatch([valid(1, 1).msg, message(2, "{")], {
+    sink,
+    deadLetters: dl,
+    now,
+  }).catch((e) => e);
+  assert.ok(err instanceof WriteError);
+  assert.equal(err.retriable, true);
+  assert.equal(dl.sent.length, 0);
+});
+
+Deno.test("handleBatch() throws DeadLetterError when the dead-letter topic does not acknowledge", async () => {
+  const dl = fakeDeadLetters();
+  dl.fail = true;
+  const err = await handleBatch([message(1, "{")], { sink: fakeSink(), deadLetters: dl, now })
+    .catch((e) => e);
+  assert.ok(err instanceof DeadLetterError);
+  assert.match(err.message, /Cannot write 1 dead letters: broker not available/);
+});

@@ -1,0 +1,56 @@
+import assert from "node:assert/strict";
+import { copyText, createPostgresDialect, placeholders } from "./postgres_dialect.ts";
+
+Deno.test("copyText() escapes tabs, newlines and backslashes and writes nulls as \\N", () => {
+  assert.equal(
+    copyText([["a\tb", null, "c\\d\ne\rf", "Zoë"]]),
+    "a\\tb\t\\N\tc\\\\d\\ne\\rf\tZoë\n",
+  );
+});
+
+Deno.test("placeholders() numbers parameters row by row", () => {
+  const text = placeholders(2);
+  assert.ok(text.startsWith("($1, $2, "));
+  assert.ok(text.includes("$15), ($16, "));
+  assert.ok(text.endsWith("$30)"));
+});
+
+Deno.test("postgres dialect: COPY staging then one MERGE that refuses older events", () => {
+  const steps = createPostgresDialect({ schema: "s", table: "users" }).upsert(
+    [["id1", ...Array(14).fill(null)]],
+    new Date("2026-01-01T00:00:00.000Z"),
+  );
+  assert.deepEqual(steps.map((s) => s.kind), ["query", "copy", "query"]);
+  assert.match(steps[0]!.text, /^CREATE TEMP TABLE IF NOT EXISTS users_stage/);
+  assert.match(steps[0]!.text, /ON COMMIT DELETE ROWS$/);
+  assert.match(steps[1]!.text, /^COPY pg_temp\.users_stage \(id, first_name, .*event_time\)/);
+  const merge = steps[2]!;
+  assert.match(merge.text, /^MERGE INTO s\.users AS t/);
+  assert.match(
+    merge.text,
+    /WHEN MATCHED AND \(s\.event_time > t\.event_time OR \(s\.event_time = t\.event_time AND s\.event_id > t\.event_id\)\)/,
+  );
+  assert.ok(!/date_added = /.test(merge.text), "an update never touches date_added");
+  assert.deepEqual(merge.kind === "query" && merge.params, ["2026-01-01T00:00:00.000Z"]);
+});
+
+Deno.test("postgres dialect: INSERT staging chunks under 65,535 parameters", () => {
+  const rows = Array.from({ length: 9_000 }, (_, i) => [`id${i}`, ...Array(14).fill("x")]);
+  const steps = createPostgresDialect({ schema: "s", table: "users" }, { staging: "insert" })
+    .upsert(rows, new Date());
+  const inserts = steps.filter((s) => s.text.startsWith("INSERT"));
+  assert.equal(inserts.length, 3);
+  for (const s of inserts) assert.ok(s.kind === "query" && s.params.length <= 65_535);
+});
+
+Deno.test("postgres dialect: the table has the contract's columns and a real primary key", () => {
+  const [schema, ddl] = createPostgresDialect({ schema: "s", table: "users" }).createTable();
+  assert.equal(schema, "CREATE SCHEMA IF NOT EXISTS s");
+  assert.match(ddl!, /^CREATE TABLE IF NOT EXISTS s\.users \(/);
+  assert.match(ddl!, /PRIMARY KEY \(id\)\n\)$/);
+  assert.ok(!/DISTKEY|SORTKEY/.test(ddl!));
+  assert.deepEqual(
+    createPostgresDialect({ schema: "public", table: "users" }).createTable().length,
+    1,
+  );
+});
