@@ -7,6 +7,8 @@ import type { Admin, Kafka, Producer } from "kafkajs";
 import { createKafka } from "../shared/kafka.ts";
 export { testEvent, testUser, toMessage } from "./_test_events.ts";
 import { silentLogger } from "../shared/logger.ts";
+import postgres from "postgres";
+import { uniqueName } from "../stack/harness.ts";
 
 /** A quiet kafkajs client for tests. */
 export function testKafka(brokers: string): Kafka {
@@ -112,6 +114,87 @@ export function spawnWorker(env: Record<string, string>): WorkerProcess {
         // already exited
       }
       return await finished();
+    },
+  };
+}
+
+/** Everything an integration test needs for one isolated pipeline. */
+export interface Pipeline {
+  kafka: Kafka;
+  admin: Admin;
+  producer: Producer;
+  sql: postgres.Sql;
+  topic: string;
+  dlq: string;
+  schema: string;
+  groupId: string;
+  /** The worker's environment for this pipeline. */
+  workerEnv: Record<string, string>;
+  /** Rows in the pipeline's table (0 while it does not exist). */
+  count(): Promise<number>;
+  /** True when the group committed every partition of the topic to its end. */
+  caughtUp(): Promise<boolean>;
+  /** Deletes topics and schema, closes clients. */
+  close(): Promise<void>;
+}
+
+/** Creates a unique topic pair (`partitions` each), schema and group on `stack`. */
+export async function setupPipeline(
+  stack: { KAFKA_BROKERS: string; WAREHOUSE_URL: string },
+  prefix: string,
+  partitions = 3,
+): Promise<Pipeline> {
+  const kafka = testKafka(stack.KAFKA_BROKERS);
+  const topic = uniqueName(prefix);
+  const dlq = `${topic}.dlq`;
+  const schema = uniqueName(prefix);
+  const groupId = `${topic}_group`;
+  const admin = kafka.admin();
+  const producer = kafka.producer({ idempotent: true, allowAutoTopicCreation: false });
+  const sql = postgres(stack.WAREHOUSE_URL, { max: 2, onnotice: () => {} });
+  await admin.connect();
+  await createTopics(admin, [topic, dlq], partitions);
+  await producer.connect();
+  return {
+    kafka,
+    admin,
+    producer,
+    sql,
+    topic,
+    dlq,
+    schema,
+    groupId,
+    workerEnv: {
+      KAFKA_BROKERS: stack.KAFKA_BROKERS,
+      KAFKA_TOPIC: topic,
+      KAFKA_DLQ_TOPIC: dlq,
+      KAFKA_GROUP_ID: groupId,
+      WAREHOUSE_URL: stack.WAREHOUSE_URL,
+      WAREHOUSE_SCHEMA: schema,
+    },
+    async count() {
+      try {
+        const [r] = await sql.unsafe(`select count(*)::int as n from ${schema}.users`);
+        return Number(r!.n);
+      } catch (err) {
+        if ((err as { code?: string }).code === "42P01") return 0; // not created yet
+        throw err;
+      }
+    },
+    async caughtUp() {
+      const ends = await admin.fetchTopicOffsets(topic);
+      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      return ends.every((end) => {
+        const c = committed?.partitions.find((p) => p.partition === end.partition);
+        return end.high === "0" || c?.offset === end.high;
+      });
+    },
+    async close() {
+      await producer.disconnect().catch(() => {});
+      await admin.deleteTopics({ topics: [topic, dlq] }).catch(() => {});
+      await admin.disconnect().catch(() => {});
+      await sql.unsafe(`drop schema if exists ${schema} cascade`).catch(() => {});
+      await sql.end();
     },
   };
 }
