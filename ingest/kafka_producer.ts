@@ -3,7 +3,7 @@
  * readiness probe. Built from a client made by `createKafka`, which applies the kafkajs fix.
  */
 import { Buffer } from "node:buffer";
-import { type Kafka, Partitioners } from "kafkajs";
+import { type Kafka, Partitioners, type Producer as KafkajsProducer } from "kafkajs";
 import { PRODUCER_DEFAULTS } from "../shared/kafka.ts";
 import type { OutgoingMessage, Producer } from "./batcher.ts";
 
@@ -24,18 +24,43 @@ export interface KafkaProducerOptions {
 
 /** Wraps a kafkajs producer (with `PRODUCER_DEFAULTS`) for `topic`. */
 export function createKafkaProducer(kafka: Kafka, opts: KafkaProducerOptions): KafkaProducer {
-  const producer = kafka.producer({
-    ...PRODUCER_DEFAULTS,
-    // The Java client's partitioner (murmur2), stated so kafkajs does not warn about it.
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
   const admin = kafka.admin();
   let connected = false;
   let adminConnected = false;
   let probe: { at: number; result: Promise<boolean> } | undefined;
   const cacheMs = opts.readyCacheMs ?? 1000;
-  producer.on(producer.events.CONNECT, () => connected = true);
-  producer.on(producer.events.DISCONNECT, () => connected = false);
+
+  const newProducer = (): KafkajsProducer => {
+    const p = kafka.producer({
+      ...PRODUCER_DEFAULTS,
+      // The Java client's partitioner (murmur2), stated so kafkajs does not warn about it.
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    p.on(p.events.CONNECT, () => {
+      if (producer === p) connected = true;
+    });
+    p.on(p.events.DISCONNECT, () => {
+      if (producer === p) connected = false;
+    });
+    return p;
+  };
+  let producer = newProducer();
+  // After a failed send the idempotent producer's sequence numbers are rolled back although
+  // the broker may have written the batch: a later batch of the same size could then be taken
+  // for a duplicate and acknowledged without being written. A fresh producer id avoids that.
+  let replace: Promise<void> | null = null;
+  const replaceProducer = () => {
+    replace ??= (async () => {
+      const old = producer;
+      producer = newProducer();
+      connected = false;
+      await old.disconnect().catch(() => {});
+      await producer.connect();
+      broken = false;
+    })().finally(() => replace = null);
+    return replace;
+  };
+  let broken = false;
 
   const checkTopic = async (): Promise<boolean> => {
     let timer: number | undefined;
@@ -62,24 +87,36 @@ export function createKafkaProducer(kafka: Kafka, opts: KafkaProducerOptions): K
   return {
     connect: () => producer.connect(),
     async send(messages: OutgoingMessage[]) {
-      await producer.send({
-        topic: opts.topic,
-        acks: -1,
-        messages: messages.map((m) => ({
-          key: m.key,
-          // kafkajs writes only Buffers as bytes; a plain Uint8Array would be stringified.
-          value: Buffer.from(m.value.buffer, m.value.byteOffset, m.value.byteLength),
-          headers: m.headers,
-        })),
-      });
+      if (broken) await replaceProducer();
+      try {
+        await producer.send({
+          topic: opts.topic,
+          acks: -1,
+          messages: messages.map((m) => ({
+            key: m.key,
+            // kafkajs writes only Buffers as bytes; a plain Uint8Array would be stringified.
+            value: Buffer.from(m.value.buffer, m.value.byteOffset, m.value.byteLength),
+            headers: m.headers,
+          })),
+        });
+      } catch (err) {
+        broken = true;
+        throw err;
+      }
     },
     ready() {
+      if (broken) {
+        // Mend in the background so that readiness comes back without traffic.
+        replaceProducer().catch(() => {});
+        return Promise.resolve(false);
+      }
       if (!connected) return Promise.resolve(false);
       const t = Date.now();
       if (!probe || t - probe.at > cacheMs) probe = { at: t, result: checkTopic() };
       return probe.result;
     },
     async disconnect() {
+      await replace?.catch(() => {});
       await producer.disconnect();
       if (adminConnected) await admin.disconnect();
       adminConnected = false;
