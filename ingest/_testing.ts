@@ -137,15 +137,16 @@ export function randomUserResult(
   };
 }
 
-/** Awaits `condition()` until it is true, or fails after `ms`. */
+/** Polls `condition()` every `pollMs` until it is true, or fails after `ms`. */
 export async function waitUntil(
   condition: () => boolean | Promise<boolean>,
   ms: number,
   what: string,
+  pollMs = 20,
 ): Promise<void> {
   const deadline = Date.now() + ms;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, pollMs));
   }
 }
