@@ -198,3 +198,50 @@ export async function setupPipeline(
     },
   };
 }
+
+/** A record read back from a topic, headers as text. */
+export interface TopicRecord {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+}
+
+/** True when the group's committed offsets reach the end of every partition of `topic`. */
+export async function committedUpTo(
+  admin: Admin,
+  groupId: string,
+  topic: string,
+): Promise<boolean> {
+  const ends = await admin.fetchTopicOffsets(topic);
+  const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+  return ends.every((end) => {
+    const c = committed?.partitions.find((p) => p.partition === end.partition);
+    return end.high === "0" || c?.offset === end.high;
+  });
+}
+
+/** Reads `expected` records from the start of `topic` (a throw-away group), with a deadline. */
+export async function readTopic(
+  kafka: Kafka,
+  topic: string,
+  expected: number,
+): Promise<TopicRecord[]> {
+  const consumer = kafka.consumer({ groupId: uniqueName("reader"), allowAutoTopicCreation: false });
+  const out: TopicRecord[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
+        out.push({ key: message.key, value: message.value, headers });
+        await Promise.resolve();
+      },
+    });
+    await waitFor(() => out.length >= expected, 30_000, `${expected} records on ${topic}`);
+  } finally {
+    await consumer.disconnect();
+  }
+  return out;
+}

@@ -9,8 +9,10 @@ import { sharedStack, uniqueName } from "../stack/harness.ts";
 import { createPostgresDialect } from "./postgres_dialect.ts";
 import { DLQ_HEADERS } from "./dead_letter.ts";
 import {
+  committedUpTo,
   createTopics,
   produceAll,
+  readTopic,
   spawnWorker,
   testEvent,
   testKafka,
@@ -18,12 +20,6 @@ import {
   toMessage,
   waitFor,
 } from "./_testing.ts";
-
-interface DlqRecord {
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: Record<string, string>;
-}
 
 Deno.test("the worker splits a mixed stream exactly into rows and dead letters", async () => {
   const env = await sharedStack();
@@ -166,43 +162,3 @@ Deno.test("the worker splits a mixed stream exactly into rows and dead letters",
     await sql.end();
   }
 });
-
-/** True when the group's committed offsets reach the end of every partition of `topic`. */
-export async function committedUpTo(
-  admin: import("kafkajs").Admin,
-  groupId: string,
-  topic: string,
-): Promise<boolean> {
-  const ends = await admin.fetchTopicOffsets(topic);
-  const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-  return ends.every((end) => {
-    const c = committed?.partitions.find((p) => p.partition === end.partition);
-    return end.high === "0" || c?.offset === end.high;
-  });
-}
-
-/** Reads `expected` records from the start of `topic` (a throw-away group), with a deadline. */
-export async function readTopic(
-  kafka: import("kafkajs").Kafka,
-  topic: string,
-  expected: number,
-): Promise<DlqRecord[]> {
-  const consumer = kafka.consumer({ groupId: uniqueName("reader"), allowAutoTopicCreation: false });
-  const out: DlqRecord[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
-        out.push({ key: message.key, value: message.value, headers });
-        await Promise.resolve();
-      },
-    });
-    await waitFor(() => out.length >= expected, 30_000, `${expected} records on ${topic}`);
-  } finally {
-    await consumer.disconnect();
-  }
-  return out;
-}

@@ -1,0 +1,95 @@
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import { silentLogger } from "../shared/logger.ts";
+import { sharedStack, uniqueName } from "../stack/harness.ts";
+import { DLQ_HEADERS } from "./dead_letter.ts";
+import {
+  filterSuffix,
+  matchesFilter,
+  REDRIVEN_FROM_HEADER,
+  redrivenHeaders,
+} from "./redrive_filter.ts";
+import { runRedrive } from "./run_redrive.ts";
+import { readTopic, setupPipeline } from "./_testing.ts";
+
+const letter = (stage: string, reason: string) => ({
+  [DLQ_HEADERS.stage]: stage,
+  [DLQ_HEADERS.message]: reason,
+  [DLQ_HEADERS.offset]: "7",
+  traceparent: "00-1-2-01",
+});
+
+Deno.test("matchesFilter() selects by stage and by reason text", () => {
+  const h = letter("write", 'new row violates check constraint "no_rejects"');
+  assert.ok(matchesFilter(h, { stages: [], reasonContains: "" }));
+  assert.ok(matchesFilter(h, { stages: ["write", "schema"], reasonContains: "" }));
+  assert.ok(!matchesFilter(h, { stages: ["schema"], reasonContains: "" }));
+  assert.ok(matchesFilter(h, { stages: [], reasonContains: "NO_REJECTS" }));
+  assert.ok(!matchesFilter(h, { stages: ["write"], reasonContains: "too long" }));
+  assert.ok(matchesFilter({ [DLQ_HEADERS.stage]: new TextEncoder().encode("write") }, {
+    stages: ["write"],
+    reasonContains: "",
+  }));
+});
+
+Deno.test("redrivenHeaders() drops the error headers and says where the record came from", () => {
+  assert.deepEqual(redrivenHeaders(letter("json", "x"), "t.dlq/1/7"), {
+    traceparent: "00-1-2-01",
+    [REDRIVEN_FROM_HEADER]: "t.dlq/1/7",
+  });
+  assert.equal(filterSuffix({ stages: ["write", "schema"], reasonContains: "" }), "schema,write");
+  assert.equal(filterSuffix({ stages: [], reasonContains: "" }), "all");
+});
+
+Deno.test("runRedrive() moves matching dead letters back untouched and remembers its progress", async () => {
+  const p = await setupPipeline(await sharedStack(), "w_redrive", 2);
+  try {
+    const records = [
+      { key: "a", value: Buffer.from('{"a":1}'), headers: letter("schema", "user.email: bad") },
+      { key: "b", value: Buffer.from("{"), headers: letter("json", "not JSON") },
+      { key: "c", value: Buffer.from('{"c":3}'), headers: letter("write", "value too long") },
+    ];
+    await p.producer.send({ topic: p.dlq, acks: -1, messages: records });
+    const base = { dlqTopic: p.dlq, topic: p.topic, dryRun: false, timeoutMs: 60_000 };
+    const writeOnly = { stages: ["write"], reasonContains: "" };
+    const group = uniqueName("redrive_write");
+
+    const dry = await runRedrive(p.kafka, {
+      ...base,
+      groupId: group,
+      filter: writeOnly,
+      dryRun: true,
+    }, silentLogger);
+    assert.deepEqual(dry, { moved: 1, skipped: 2 });
+
+    const first = await runRedrive(
+      p.kafka,
+      { ...base, groupId: group, filter: writeOnly },
+      silentLogger,
+    );
+    assert.deepEqual(first, { moved: 1, skipped: 2 });
+    const again = await runRedrive(
+      p.kafka,
+      { ...base, groupId: group, filter: writeOnly },
+      silentLogger,
+    );
+    assert.deepEqual(again, { moved: 0, skipped: 0 }, "progress was committed");
+
+    const all = await runRedrive(p.kafka, {
+      ...base,
+      groupId: uniqueName("redrive_all"),
+      filter: { stages: [], reasonContains: "" },
+    }, silentLogger);
+    assert.deepEqual(all, { moved: 3, skipped: 0 });
+
+    const moved = await readTopic(p.kafka, p.topic, 4);
+    assert.equal(moved.length, 4);
+    const c = moved.find((m) => m.key?.toString() === "c")!;
+    assert.deepEqual(c.value, records[2]!.value, "original bytes");
+    assert.equal(c.headers.traceparent, "00-1-2-01");
+    assert.match(c.headers[REDRIVEN_FROM_HEADER]!, new RegExp(`^${p.dlq}/\\d/\\d+$`));
+    assert.equal(c.headers[DLQ_HEADERS.stage], undefined, "error headers removed");
+  } finally {
+    await p.close();
+  }
+});
