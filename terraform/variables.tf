@@ -233,8 +233,8 @@ variable "msk_broker_count" {
   default     = 3
 
   validation {
-    condition     = var.msk_broker_count >= 2 && floor(var.msk_broker_count) == var.msk_broker_count
-    error_message = "msk_broker_count must be a whole number, at least 2."
+    condition     = var.msk_broker_count >= 3 && floor(var.msk_broker_count) == var.msk_broker_count
+    error_message = "msk_broker_count must be a whole number, at least 3 (topics are replicated 3 times)."
   }
 }
 

@@ -104,6 +104,17 @@ run "broker_count_must_fit_the_subnets" {
   expect_failures = [aws_msk_cluster.this]
 }
 
+run "two_brokers_cannot_hold_three_replicas" {
+  command = plan
+
+  variables {
+    msk_mode         = "provisioned"
+    msk_broker_count = 2
+  }
+
+  expect_failures = [var.msk_broker_count]
+}
+
 run "unknown_msk_mode_is_rejected" {
   command = plan
 
