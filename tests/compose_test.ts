@@ -224,7 +224,7 @@ Deno.test("ingest and worker run their deno.json task's exact command on the CI'
   }
 });
 
-Deno.test("ingest and worker get only variables their config schema declares, and all it requires", () => {
+Deno.test("ingest and worker get only variables their config schema declares, and all it requires", async () => {
   for (const { name, schema, load } of PROGRAMS) {
     const env = environment(service(name));
     const declared = Object.keys(schema.shape);
@@ -238,6 +238,15 @@ Deno.test("ingest and worker get only variables their config schema declares, an
     assert.ok(required.includes("KAFKA_BROKERS"), `${name}: the schema no longer requires Kafka?`);
     const missing = required.filter((k) => !(k in env));
     assert.deepEqual(missing, [], `${name} is not given variables its schema requires`);
+
+    // A task that lists the variables it may read (`--allow-env=A,B`) must list every one
+    // compose sets, or the program could not read it.
+    const allowEnv = (await taskCommand(name)).find((w) => w.startsWith("--allow-env="));
+    if (allowEnv) {
+      const allowed = allowEnv.slice("--allow-env=".length).split(",");
+      const denied = Object.keys(env).filter((k) => !allowed.includes(k));
+      assert.deepEqual(denied, [], `${name}'s task does not allow reading these variables`);
+    }
 
     // With .env.example's values (what `cp .env.example .env` gives), the program's own loader
     // accepts the environment: this catches bad values and cross-variable rules too.
