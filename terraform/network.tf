@@ -19,15 +19,17 @@ resource "aws_vpc_security_group_ingress_rule" "warehouse_from_workers" {
   referenced_security_group_id = var.worker_security_group_id
 }
 
-# With enhanced VPC routing, COPY/UNLOAD traffic to S3 leaves through the VPC: HTTPS out, to the
-# S3 gateway endpoint (below) or a NAT gateway. Nothing else goes out.
+# With enhanced VPC routing, COPY traffic to S3 leaves through the VPC: HTTPS out, to the S3
+# gateway endpoint's prefix list when this module creates the endpoint, otherwise to any address
+# (an existing endpoint or a NAT gateway). Nothing else goes out.
 resource "aws_vpc_security_group_egress_rule" "warehouse_https" {
   security_group_id = aws_security_group.warehouse.id
-  description       = "HTTPS to S3 (gateway endpoint or NAT) for COPY from the staging bucket"
+  description       = "HTTPS to S3 for COPY from the staging bucket"
   ip_protocol       = "tcp"
   from_port         = 443
   to_port           = 443
-  cidr_ipv4         = "0.0.0.0/0"
+  prefix_list_id    = one(aws_vpc_endpoint.s3[*].prefix_list_id)
+  cidr_ipv4         = length(aws_vpc_endpoint.s3) > 0 ? null : "0.0.0.0/0"
 }
 
 data "aws_region" "current" {}

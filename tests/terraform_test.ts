@@ -134,6 +134,28 @@ function assertSuccess(step: string, result: Result): void {
   assert.equal(result.code, 0, `terraform ${step} failed (exit ${result.code}):\n${result.output}`);
 }
 
+Deno.test("no Terraform variable or argument carries a warehouse password", async () => {
+  let checked = 0;
+  for await (const entry of Deno.readDir(TERRAFORM_DIR)) {
+    if (!entry.isFile || !entry.name.endsWith(".tf")) continue;
+    const text = await Deno.readTextFile(`${TERRAFORM_DIR}${entry.name}`);
+    checked++;
+    const variables = [...text.matchAll(/^variable "([^"]+)"/gm)].map((m) => m[1]!);
+    assert.deepEqual(
+      variables.filter((v) => /password|secret|credential/i.test(v)),
+      [],
+      `${entry.name}: a password belongs in Secrets Manager, not in a variable`,
+    );
+    // The plain-text and write-only password arguments of the cluster and the namespace.
+    assert.doesNotMatch(
+      text,
+      /^\s*(master_password|master_password_wo|admin_user_password|admin_user_password_wo)\s*=/m,
+      `${entry.name} sets a password argument: use manage_master_password/manage_admin_password`,
+    );
+  }
+  assert.ok(checked >= 4, `only ${checked} .tf files found in ${TERRAFORM_DIR}`);
+});
+
 Deno.test("terraform fmt, init (offline, from the mirror), validate and test pass", async (t) => {
   assert.ok(
     await exists(`${MIRROR}/${AWS_PROVIDER}`),

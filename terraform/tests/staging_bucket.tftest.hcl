@@ -118,13 +118,20 @@ run "s3_gateway_endpoint_is_optional" {
     condition     = length(aws_vpc_endpoint.s3) == 0
     error_message = "no S3 endpoint without route tables"
   }
+  assert {
+    condition     = aws_vpc_security_group_egress_rule.warehouse_https.cidr_ipv4 == "0.0.0.0/0" && aws_vpc_security_group_egress_rule.warehouse_https.from_port == 443 && aws_vpc_security_group_egress_rule.warehouse_https.to_port == 443
+    error_message = "without the module's endpoint, the warehouse may send HTTPS (only) to S3 through the VPC's own route"
+  }
 }
 
 run "s3_gateway_endpoint_on_the_given_route_tables" {
-  command = plan
-
   variables {
     s3_endpoint_route_table_ids = ["rtb-0a1b2c3d4e5f60718"]
+  }
+
+  assert {
+    condition     = aws_vpc_security_group_egress_rule.warehouse_https.prefix_list_id == aws_vpc_endpoint.s3[0].prefix_list_id && aws_vpc_security_group_egress_rule.warehouse_https.cidr_ipv4 == null
+    error_message = "with the module's S3 endpoint, the warehouse may send HTTPS only to S3's prefix list"
   }
 
   assert {

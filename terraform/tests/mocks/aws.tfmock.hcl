@@ -28,6 +28,12 @@ mock_resource "aws_iam_role" {
   }
 }
 
+mock_resource "aws_vpc_endpoint" {
+  defaults = {
+    prefix_list_id = "pl-6da54004"
+  }
+}
+
 mock_resource "aws_security_group" {
   defaults = {
     id = "sg-0123456789abcdef0"
