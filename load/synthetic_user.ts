@@ -1,0 +1,93 @@
+/**
+ * Realistic synthetic users for the load generator: the mix randomuser.me produces (non-ASCII
+ * and apostrophe names, numeric and alphanumeric post codes, a few null fields), generated
+ * from a seeded generator so that a run can be repeated.
+ */
+import type { UserInput } from "../shared/event.ts";
+
+const FIRST = [
+  "Zoë",
+  "Ömer",
+  "Siobhán",
+  "José",
+  "Mathilde",
+  "Ngozi",
+  "Björn",
+  "Aarav",
+  "Léa",
+  "Chloé",
+  "Mikkel",
+  "Emma",
+];
+const LAST = [
+  "O'Brien",
+  "D'Angelo",
+  "Müller",
+  "Nguyễn",
+  "García",
+  "Kowalski",
+  "Dubois",
+  "Øvergaard",
+  "Smith",
+  "Tanaka",
+];
+const PLACES: [string, string, string, () => string | number][] = [
+  ["Saint-Étienne", "Auvergne-Rhône-Alpes", "France", () => 42000],
+  ["Kırıkkale", "Ağrı", "Turkey", () => 76133],
+  ["London", "Greater London", "United Kingdom", () => "EC1A 1BB"],
+  ["Toronto", "Ontario", "Canada", () => "M5V 2T6"],
+  ["München", "Bayern", "Germany", () => 80331],
+  ["Porto Alegre", "Rio Grande do Sul", "Brazil", () => 90010],
+];
+const STREETS = [
+  "Rue de l'Église",
+  "Bağdat Cd",
+  "Baker Street",
+  "King St W",
+  "Leopoldstraße",
+  "Avenida Ipiranga",
+];
+
+/** A small, fast, seeded PRNG (mulberry32). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const pick = <T>(random: () => number, list: readonly T[]): T =>
+  list[Math.floor(random() * list.length)]!;
+
+/** One synthetic user with a fresh random UUID. */
+export function syntheticUser(random: () => number): UserInput {
+  const first = pick(random, FIRST);
+  const last = pick(random, LAST);
+  const [city, state, country, postCode] = pick(random, PLACES);
+  const n = Math.floor(random() * 1_000_000);
+  const ascii = `${first}.${last}`.normalize("NFKD").replace(/[^a-zA-Z.]/g, "").toLowerCase();
+  const female = random() < 0.5;
+  const year = 1950 + Math.floor(random() * 55);
+  return {
+    id: crypto.randomUUID(),
+    first_name: first,
+    last_name: last,
+    gender: female ? "female" : "male",
+    address: `${1 + Math.floor(random() * 9999)} ${
+      pick(random, STREETS)
+    }, ${city}, ${state}, ${country}`,
+    post_code: postCode(),
+    email: `${ascii}${n}@example.com`,
+    username: random() < 0.05 ? null : `${ascii.replace(".", "")}${n}`,
+    dob: `${year}-0${1 + Math.floor(random() * 9)}-1${Math.floor(random() * 9)}T0${
+      Math.floor(random() * 9)
+    }:15:30.000Z`,
+    registered_date: `20${10 + Math.floor(random() * 15)}-06-01T08:30:00.000Z`,
+    phone: `+${1 + Math.floor(random() * 98)} ${100 + Math.floor(random() * 899)} ${1000000 + n}`,
+    picture: `https://randomuser.me/api/portraits/med/${female ? "women" : "men"}/${n % 100}.jpg`,
+  };
+}
