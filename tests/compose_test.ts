@@ -257,12 +257,27 @@ Deno.test("ingest and worker get only variables their config schema declares, an
   }
 });
 
-Deno.test("ingest and worker reach Kafka and the warehouse by service name", () => {
+Deno.test("ingest and worker reach Kafka and the warehouse by service name", async () => {
   for (const { name } of PROGRAMS) {
     assert.equal(environment(service(name)).KAFKA_BROKERS, "kafka:9092", name);
   }
   const worker = environment(service("worker"));
   const url = new URL(interpolate(worker.WAREHOUSE_URL!, { WAREHOUSE_PASSWORD: "pw" }));
+
+  // A task that limits --allow-net to hosts must allow the compose service names too, or the
+  // same flags that work on the local stack would lock the containers out.
+  const needs = { ingest: ["kafka:9092"], worker: ["kafka:9092", "warehouse:5432"] };
+  for (const { name } of PROGRAMS) {
+    const allowNet = (await taskCommand(name)).find((w) => w.startsWith("--allow-net="));
+    if (!allowNet) continue;
+    const allowed = allowNet.slice("--allow-net=".length).split(",");
+    for (const hostPort of needs[name]) {
+      assert.ok(
+        allowed.includes(hostPort) || allowed.includes(hostPort.split(":")[0]!),
+        `${name}'s task allows the network only to ${allowed.join(",")}: not to ${hostPort}`,
+      );
+    }
+  }
   assert.equal(
     `${url.protocol}//${url.host}${url.pathname}`,
     "postgres://warehouse:5432/user_data",
