@@ -17,9 +17,10 @@ variable "name" {
   default     = "user-pipeline"
 
   validation {
-    # Redshift cluster identifiers and S3 bucket names both accept this shape.
-    condition     = can(regex("^[a-z][a-z0-9-]{1,30}[a-z0-9]$", var.name)) && !strcontains(var.name, "--")
-    error_message = "name must be 3-32 characters of a-z, 0-9 and single hyphens, starting with a letter and not ending with a hyphen."
+    # Redshift identifiers and S3 bucket names both accept this shape. 28 characters at most:
+    # the bucket prefix "<name>-staging-" may have 37, the role's name prefix "<name>-redshift-" 38.
+    condition     = can(regex("^[a-z][a-z0-9-]{1,26}[a-z0-9]$", var.name)) && !strcontains(var.name, "--")
+    error_message = "name must be 3-28 characters of a-z, 0-9 and single hyphens, starting with a letter and not ending with a hyphen."
   }
 }
 

@@ -51,6 +51,29 @@ run "name_must_suit_redshift_and_s3" {
   expect_failures = [var.name]
 }
 
+run "name_must_leave_room_for_the_bucket_and_role_prefixes" {
+  command = plan
+
+  variables {
+    name = "a-name-of-twenty-nine-letters"
+  }
+
+  expect_failures = [var.name]
+}
+
+run "longest_name_fits_every_prefix" {
+  command = plan
+
+  variables {
+    name = "a-name-of-twenty-eight-chars"
+  }
+
+  assert {
+    condition     = length(aws_s3_bucket.staging.bucket_prefix) <= 37 && length(aws_iam_role.redshift.name_prefix) <= 38
+    error_message = "the bucket prefix may have 37 characters, the role's name prefix 38"
+  }
+}
+
 run "admin_username_must_not_be_reserved" {
   command = plan
 
