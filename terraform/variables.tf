@@ -102,8 +102,8 @@ variable "admin_username" {
   default     = "pipeline_admin"
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9_]{0,62}$", var.admin_username)) && var.admin_username != "rdsdb"
-    error_message = "admin_username must be 1-63 lowercase letters, digits or underscores, start with a letter, and not be rdsdb (reserved by Redshift)."
+    condition     = can(regex("^[a-z][a-z0-9_]{0,62}$", var.admin_username)) && !contains(["public", "rdsdb"], var.admin_username)
+    error_message = "admin_username must be 1-63 lowercase letters, digits or underscores, start with a letter, and not be public or rdsdb (reserved by Redshift)."
   }
 }
 

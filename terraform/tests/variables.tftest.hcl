@@ -84,6 +84,16 @@ run "admin_username_must_not_be_reserved" {
   expect_failures = [var.admin_username]
 }
 
+run "admin_username_must_not_be_public" {
+  command = plan
+
+  variables {
+    admin_username = "public"
+  }
+
+  expect_failures = [var.admin_username]
+}
+
 run "region_must_look_like_a_region" {
   command = plan
 
