@@ -8,7 +8,7 @@
  *   or the database: they must not disturb other test files. Call `stop()` in `finally`.
  */
 import { isAlive, isListening, signal, waitFor } from "./_process.ts";
-import { ensureKafkaJars, startNode, stopNode } from "./kafka.ts";
+import { ensureKafkaJars, startNode, stopNode, waitForLeaders } from "./kafka.ts";
 import { startPostgres, stopPostgres } from "./postgres.ts";
 import {
   downStack,
@@ -39,7 +39,7 @@ export interface PrivateStack {
   state: StackState;
   /** Stops Kafka node `nodeId` (1-based) gracefully, or with SIGKILL when `kill` is set. */
   stopBroker(nodeId: number, opts?: { kill?: boolean }): Promise<void>;
-  /** Starts a stopped Kafka node on its old ports and waits until it listens. */
+  /** Starts a stopped Kafka node on its old ports; resolves when every partition has a leader. */
   startBroker(nodeId: number): Promise<void>;
   /** Stops PostgreSQL (`fast` by default; `immediate` is a crash). */
   stopPostgres(mode?: "fast" | "immediate"): Promise<void>;
@@ -83,6 +83,7 @@ export async function privateStack(
       n.pid = await startNode(n, await ensureKafkaJars(), state.kafka.length === 1 ? 512 : 384);
       await writeState(state);
       await waitFor(() => isListening(n.port), 60_000);
+      await waitForLeaders(state.kafka, 60_000);
     },
     async stopPostgres(mode = "fast") {
       await stopPostgres(state.postgres, mode);

@@ -207,6 +207,32 @@ export async function waitForCluster(nodes: KafkaNode[], timeoutMs: number): Pro
   }
 }
 
+/**
+ * Waits until every partition of every topic has a leader and no error: a restarted broker
+ * listens before it has loaded its partitions, and clients then get "This server does not host
+ * this topic-partition".
+ * @throws {StackError} when that does not happen in time.
+ */
+export async function waitForLeaders(nodes: KafkaNode[], timeoutMs: number): Promise<void> {
+  const admin = adminFor(nodes);
+  try {
+    await admin.connect();
+    const ok = await waitFor(async () => {
+      try {
+        const { topics } = await admin.fetchTopicMetadata();
+        return topics.every((t) =>
+          t.partitions.every((p) => p.leader >= 0 && p.partitionErrorCode === 0)
+        );
+      } catch {
+        return false;
+      }
+    }, timeoutMs);
+    if (!ok) throw new StackError(`Kafka partitions had no leader after ${timeoutMs / 1000} s`);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** Creates the topics that do not exist yet; existing ones are left as they are. */
 export async function ensureTopics(
   nodes: KafkaNode[],
