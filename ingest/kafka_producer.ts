@@ -24,6 +24,15 @@ export interface KafkaProducerOptions {
 
 /** Wraps a kafkajs producer (with `PRODUCER_DEFAULTS`) for `topic`. */
 export function createKafkaProducer(kafka: Kafka, opts: KafkaProducerOptions): KafkaProducer {
+  const encodedHeaders = new WeakMap<Record<string, string>, Record<string, Buffer>>();
+  const headerBuffers = (headers: Record<string, string>): Record<string, Buffer> => {
+    let encoded = encodedHeaders.get(headers);
+    if (!encoded) {
+      encoded = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, Buffer.from(v)]));
+      encodedHeaders.set(headers, encoded);
+    }
+    return encoded;
+  };
   const admin = kafka.admin();
   let connected = false;
   let adminConnected = false;
@@ -93,10 +102,12 @@ export function createKafkaProducer(kafka: Kafka, opts: KafkaProducerOptions): K
           topic: opts.topic,
           acks: -1,
           messages: messages.map((m) => ({
-            key: m.key,
+            // Buffers, not strings: kafkajs converts a string key twice (partitioner and
+            // record) and header strings once per message; requests share one headers object.
+            key: Buffer.from(m.key),
             // kafkajs writes only Buffers as bytes; a plain Uint8Array would be stringified.
             value: Buffer.from(m.value.buffer, m.value.byteOffset, m.value.byteLength),
-            headers: m.headers,
+            headers: m.headers && headerBuffers(m.headers),
           })),
         });
       } catch (err) {
