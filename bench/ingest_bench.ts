@@ -10,7 +10,7 @@
  * per message, as without a batcher). Every run is bounded by `--duration` (+ warm-up).
  *
  * ```sh
- * deno task bench:ingest [--duration 12] [--warmup 3] [--concurrency 32] [--only single,batch100]
+ * deno task bench:ingest [--duration 12] [--warmup 3] [--only single,batch100]
  * ```
  */
 import { parseArgs } from "node:util";
@@ -19,20 +19,23 @@ import { silentLogger } from "../shared/logger.ts";
 import { sharedStack, uniqueName } from "../stack/harness.ts";
 import { spawnIngest } from "../ingest/spawn_ingest.ts";
 import type { LoadSummary } from "../load/run_load.ts";
-import { sampleRss } from "./ingest_rss.ts";
+import { readState } from "../stack/stack.ts";
+import { cpuSeconds, sampleProcess } from "./ingest_sampler.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
   options: {
     duration: { type: "string", default: "12" },
     warmup: { type: "string", default: "3" },
-    concurrency: { type: "string", default: "32" },
+    "concurrency-single": { type: "string", default: "64" },
+    "concurrency-batch": { type: "string", default: "16" },
     only: { type: "string", default: "" },
   },
 });
 const duration = Number(values.duration);
 const warmup = Number(values.warmup);
-const concurrency = Number(values.concurrency);
+const concurrencySingle = Number(values["concurrency-single"]);
+const concurrencyBatch = Number(values["concurrency-batch"]);
 
 const SECRET = "whsec_" + btoa(crypto.randomUUID());
 const BASELINE = { INGEST_BATCH_MAX_MESSAGES: "1", INGEST_LINGER_MS: "0" };
@@ -40,13 +43,14 @@ const BASELINE = { INGEST_BATCH_MAX_MESSAGES: "1", INGEST_LINGER_MS: "0" };
 interface Scenario {
   name: string;
   batch: number;
+  concurrency: number;
   ingestEnv: Record<string, string>;
 }
 const scenarios: Scenario[] = [
-  { name: "single", batch: 1, ingestEnv: {} },
-  { name: "single-baseline", batch: 1, ingestEnv: BASELINE },
-  { name: "batch100", batch: 100, ingestEnv: {} },
-  { name: "batch100-baseline", batch: 100, ingestEnv: BASELINE },
+  { name: "single", batch: 1, concurrency: concurrencySingle, ingestEnv: {} },
+  { name: "single-baseline", batch: 1, concurrency: concurrencySingle, ingestEnv: BASELINE },
+  { name: "batch100", batch: 100, concurrency: concurrencyBatch, ingestEnv: {} },
+  { name: "batch100-baseline", batch: 100, concurrency: concurrencyBatch, ingestEnv: BASELINE },
 ].filter((s) => !values.only || values.only.split(",").includes(s.name));
 
 const env = await sharedStack();
@@ -59,11 +63,20 @@ await admin.connect();
 const topic = uniqueName("bench_ingest");
 await admin.createTopics({ topics: [{ topic, numPartitions: 6 }], waitForLeaders: true });
 
-const results: { scenario: Scenario; load: LoadSummary; rssMiB: number }[] = [];
+interface Result {
+  scenario: Scenario;
+  load: LoadSummary;
+  rssMiB: number;
+  /** CPU cores used on average during the run, by process. */
+  cores: { ingest: number; load: number; kafka: number };
+}
+const results: Result[] = [];
+const brokerPid = (await readState("local"))?.kafka[0]?.pid;
+const loadBefore = Deno.loadavg();
 try {
   for (const scenario of scenarios) {
     console.error(
-      `== ${scenario.name}: ${duration} s after ${warmup} s warm-up, concurrency ${concurrency}`,
+      `== ${scenario.name}: ${duration} s after ${warmup} s warm-up, concurrency ${scenario.concurrency}`,
     );
     const ingest = await spawnIngest({
       KAFKA_BROKERS: env.KAFKA_BROKERS,
@@ -71,16 +84,18 @@ try {
       INGEST_HOST: "127.0.0.1",
       WEBHOOK_SECRET: SECRET,
       PULL_ENABLED: "false",
-      LOG_LEVEL: "info",
       ...scenario.ingestEnv,
     });
-    const rss = sampleRss(ingest.pid, 500);
+    const sampler = sampleProcess(ingest.pid, 500);
     try {
-      const load = await runLoadProcess(ingest.port, scenario.batch);
-      results.push({ scenario, load, rssMiB: rss.maxMiB() });
-      console.error(JSON.stringify({ scenario: scenario.name, ...load, rssMiB: rss.maxMiB() }));
+      const result = await measure(scenario, ingest.port, sampler.cpuSeconds);
+      result.rssMiB = sampler.maxRssMiB();
+      results.push(result);
+      console.error(
+        JSON.stringify({ ...result.load, rssMiB: result.rssMiB, cores: result.cores }),
+      );
     } finally {
-      rss.stop();
+      sampler.stop();
       ingest.kill("SIGTERM");
       const status = await ingest.status;
       if (status.code !== 0) console.error(`ingest exited with ${status.code}`);
@@ -92,19 +107,55 @@ try {
 }
 
 console.log(
-  `| scenario | concurrency | events/s | requests/s | p50 ms | p99 ms | ingest RSS MiB | answers |`,
+  `Machine: ${navigator.hardwareConcurrency} CPUs, Deno ${Deno.version.deno}; load average ` +
+    `${loadBefore.map((l) => l.toFixed(2)).join(" ")} before, ` +
+    `${Deno.loadavg().map((l) => l.toFixed(2)).join(" ")} after (machine shared).`,
 );
-console.log(`| --- | --- | --- | --- | --- | --- | --- | --- |`);
-for (const { scenario, load, rssMiB } of results) {
+console.log("");
+console.log(
+  `| scenario | concurrency | events/s | requests/s | p50 ms | p99 ms | ingest RSS MiB | CPU cores ingest / load / kafka | answers |`,
+);
+console.log(`| --- | --- | --- | --- | --- | --- | --- | --- | --- |`);
+for (const { scenario, load, rssMiB, cores } of results) {
   console.log(
-    `| ${scenario.name} | ${concurrency} | ${load.eventsPerSecond} | ${load.requestsPerSecond} | ${load.latencyMs.p50} | ${load.latencyMs.p99} | ${rssMiB} | ${
+    `| ${scenario.name} | ${scenario.concurrency} | ${load.eventsPerSecond} | ${load.requestsPerSecond} | ${load.latencyMs.p50} | ${load.latencyMs.p99} | ${rssMiB} | ${cores.ingest} / ${cores.load} / ${cores.kafka} | ${
       Object.entries(load.statuses).map(([s, n]) => `${s}: ${n}`).join(", ")
     } |`,
   );
 }
 
-async function runLoadProcess(port: number, batch: number): Promise<LoadSummary> {
-  const output = await new Deno.Command(Deno.execPath(), {
+async function measure(
+  scenario: Scenario,
+  port: number,
+  ingestCpu: () => Promise<number>,
+): Promise<Result> {
+  const child = loadProcess(port, scenario);
+  const cpu = async (pid: number | undefined) =>
+    pid === undefined ? Number.NaN : await cpuSeconds(pid).catch(() => Number.NaN);
+  const t0 = performance.now();
+  const before = [await ingestCpu(), await cpu(child.pid), await cpu(brokerPid)];
+  // Stop sampling CPU just before the generator ends: sample at the planned end.
+  const planned = (duration + warmup) * 1000;
+  const after = await new Promise<number[]>((resolve) => {
+    setTimeout(async () => {
+      resolve([await ingestCpu(), await cpu(child.pid), await cpu(brokerPid)]);
+    }, planned - 300);
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  const output = await child.output();
+  const text = new TextDecoder().decode(output.stdout).trim();
+  const load: LoadSummary = JSON.parse(text.split("\n").pop()!);
+  const cores = (i: number) => Math.round(((after[i]! - before[i]!) / seconds) * 100) / 100;
+  return {
+    scenario,
+    load,
+    rssMiB: 0,
+    cores: { ingest: cores(0), load: cores(1), kafka: cores(2) },
+  };
+}
+
+function loadProcess(port: number, scenario: Scenario): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "--allow-net=127.0.0.1",
@@ -115,15 +166,13 @@ async function runLoadProcess(port: number, batch: number): Promise<LoadSummary>
       `--count=${100_000_000}`,
       `--duration=${duration + warmup}`,
       `--warmup=${warmup}`,
-      `--batch=${batch}`,
-      `--concurrency=${concurrency}`,
+      `--batch=${scenario.batch}`,
+      `--concurrency=${scenario.concurrency}`,
       "--json",
     ],
     cwd: new URL("..", import.meta.url).pathname,
     env: { WEBHOOK_SECRET: SECRET },
     stdout: "piped",
     stderr: "inherit",
-  }).output();
-  const text = new TextDecoder().decode(output.stdout).trim();
-  return JSON.parse(text.split("\n").pop()!);
+  }).spawn();
 }

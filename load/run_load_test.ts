@@ -24,6 +24,32 @@ Deno.test("runLoad() sends signed users that the ingest accepts, single and in b
   }
 });
 
+Deno.test("runLoad() also works through fetch (https URLs, or when fetch is given)", async () => {
+  const producer = new FakeProducer();
+  const app = createIngestApp(testConfig(), { producer });
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.handler);
+  try {
+    const url = `http://127.0.0.1:${server.addr.port}/v1/users`;
+    const summary = await runLoad(
+      {
+        url,
+        secret: TEST_SECRET,
+        count: 10,
+        batch: 2,
+        rate: 0,
+        durationSeconds: 30,
+        concurrency: 2,
+      },
+      { fetch },
+    );
+    assert.deepEqual(summary.statuses, { "202": 5 });
+    assert.equal(producer.messages.length, 10);
+  } finally {
+    await server.shutdown();
+    await app.close();
+  }
+});
+
 Deno.test("runLoad() counts refused requests by status", async () => {
   const producer = new FakeProducer();
   const app = createIngestApp(testConfig(), { producer });

@@ -1,0 +1,52 @@
+/**
+ * Samples a process's resident set size (`ps -o rss=`) and CPU time (`/proc/PID/stat`, read
+ * through `cat` because Deno reads under /proc only with --allow-all), for the benchmark.
+ */
+
+/** A running sampler. */
+export interface ProcessSampler {
+  /** The largest RSS seen so far, in MiB (one decimal). */
+  maxRssMiB(): number;
+  /** CPU seconds (user + system) the process has used so far. */
+  cpuSeconds(): Promise<number>;
+  stop(): void;
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** Samples `pid`'s RSS every `intervalMs` until `stop()`. */
+export function sampleProcess(pid: number, intervalMs: number): ProcessSampler {
+  let maxKiB = 0;
+  let busy = false;
+  const sample = async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      const kib = Number(await run("ps", ["-o", "rss=", "-p", String(pid)]));
+      if (Number.isFinite(kib)) maxKiB = Math.max(maxKiB, kib);
+    } finally {
+      busy = false;
+    }
+  };
+  void sample();
+  const timer = setInterval(sample, intervalMs);
+  return {
+    maxRssMiB: () => Math.round((maxKiB / 1024) * 10) / 10,
+    cpuSeconds: () => cpuSeconds(pid),
+    stop: () => clearInterval(timer),
+  };
+}
+
+/** CPU seconds (user + system) used by `pid` so far; NaN when it is gone. */
+export async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await run("cat", [`/proc/${pid}/stat`]);
+  // Fields after the command name (which may contain spaces) start after the last ")".
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
+  return ticks / CLOCK_TICKS_PER_SECOND;
+}
+
+async function run(cmd: string, args: string[]): Promise<string> {
+  const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "null" }).output();
+  return new TextDecoder().decode(out.stdout).trim();
+}
