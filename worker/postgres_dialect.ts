@@ -20,8 +20,8 @@ import type { UserRow } from "./user_row.ts";
 /** How a batch reaches the staging table. */
 export type Staging = "copy" | "insert";
 
-/** PostgreSQL's limit on bind parameters in one statement. */
-const MAX_PARAMS = 65_535;
+/** Bind parameters per statement: PostgreSQL allows 65,535, postgres.js 65,534. */
+const MAX_PARAMS = 65_534;
 
 /** Creates the postgres dialect for `schema.table`. */
 export function createPostgresDialect(

@@ -1,0 +1,173 @@
+/**
+ * Pieces of the worker benchmark (`bench/worker_bench.ts`): deterministic events, pre-filling a
+ * topic, the two ceilings (plain kafkajs consume, PostgreSQL COPY), sink staging comparison,
+ * and small statistics helpers.
+ */
+import { Buffer } from "node:buffer";
+import type { Kafka } from "kafkajs";
+import type { Sql } from "postgres";
+import { encodeEvent, newEvent, type UserEvent } from "../shared/event.ts";
+import { testUser } from "../worker/_test_events.ts";
+import { copyText, createPostgresDialect, type Staging } from "../worker/postgres_dialect.ts";
+import { EVENT_COLUMNS } from "../worker/table_columns.ts";
+import { toUserRow } from "../worker/user_row.ts";
+import { createWarehouseSink } from "../worker/warehouse_sink.ts";
+
+const T0 = Date.parse("2026-01-01T00:00:00.000Z");
+
+/** Event `i` of a run: the same bytes every time it is asked for. */
+export function benchEvent(i: number, seed: string): UserEvent {
+  const hex = i.toString(16).padStart(12, "0");
+  return newEvent(testUser(i, seed), "webhook", new Date(T0 + i), `${seed}-0000-4000-9000-${hex}`);
+}
+
+/** Produces events `[0, n)` to `topic`, several sends in flight; returns msgs/s. */
+export async function prefill(
+  kafka: Kafka,
+  topic: string,
+  n: number,
+  seed: string,
+): Promise<number> {
+  const producer = kafka.producer({
+    idempotent: true,
+    allowAutoTopicCreation: false,
+    maxInFlightRequests: 5,
+  });
+  await producer.connect();
+  const started = performance.now();
+  try {
+    const perSend = 2_000;
+    const inFlight = new Set<Promise<unknown>>();
+    for (let i = 0; i < n; i += perSend) {
+      const messages = [];
+      for (let j = i; j < Math.min(n, i + perSend); j++) {
+        const e = benchEvent(j, seed);
+        messages.push({ key: e.user.id, value: Buffer.from(encodeEvent(e)) });
+      }
+      const p = producer.send({ topic, acks: -1, messages }).finally(() => inFlight.delete(p));
+      inFlight.add(p);
+      if (inFlight.size >= 4) await Promise.race(inFlight);
+    }
+    await Promise.all(inFlight);
+  } finally {
+    await producer.disconnect();
+  }
+  return n / ((performance.now() - started) / 1000);
+}
+
+/** Consumes `topic` from the start with no processing until `n` messages; returns msgs/s. */
+export async function consumeCeiling(
+  kafka: Kafka,
+  topic: string,
+  n: number,
+  groupId: string,
+  maxBytesPerPartition: number,
+): Promise<{ rate: number; seconds: number }> {
+  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxBytesPerPartition });
+  let count = 0;
+  let first = 0;
+  const done = Promise.withResolvers<void>();
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      partitionsConsumedConcurrently: 3,
+      eachBatch: async ({ batch }) => {
+        if (first === 0) first = performance.now();
+        count += batch.messages.length;
+        if (count >= n) done.resolve();
+        await Promise.resolve();
+      },
+    });
+    await withTimeout(done.promise, 600_000, "plain consume");
+    const seconds = (performance.now() - first) / 1000;
+    return { rate: n / seconds, seconds };
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
+/** COPYs rows `[0, n)` into a fresh `schema.users` in one stream; returns rows/s. */
+export async function copyCeiling(
+  sql: Sql,
+  schema: string,
+  n: number,
+  seed: string,
+): Promise<{ rate: number; seconds: number }> {
+  for (const ddl of createPostgresDialect({ schema, table: "users" }).createTable()) {
+    await sql.unsafe(ddl);
+  }
+  const columns = [...EVENT_COLUMNS.map((c) => c.name), "date_added", "updated_at"].join(", ");
+  const started = performance.now();
+  const writable = await sql.unsafe(`COPY ${schema}.users (${columns}) FROM STDIN`).writable();
+  const now = new Date().toISOString();
+  await new Promise<void>((resolve, reject) => {
+    writable.once("error", reject);
+    writable.once("finish", () => resolve());
+    let i = 0;
+    const write = () => {
+      while (i < n) {
+        const rows = [];
+        for (const end = Math.min(n, i + 5_000); i < end; i++) {
+          rows.push([...toUserRow(benchEvent(i, seed)), now, now]);
+        }
+        if (!writable.write(copyText(rows))) {
+          writable.once("drain", write);
+          return;
+        }
+      }
+      writable.end();
+    };
+    write();
+  });
+  const seconds = (performance.now() - started) / 1000;
+  return { rate: n / seconds, seconds };
+}
+
+/** Upserts rows `[0, n)` through the worker's sink in batches; returns rows/s. */
+export async function sinkRate(
+  sql: Sql,
+  schema: string,
+  staging: Staging,
+  n: number,
+  batch: number,
+  seed: string,
+): Promise<number> {
+  const dialect = createPostgresDialect({ schema, table: "users" }, { staging });
+  const sink = createWarehouseSink(sql, dialect);
+  await sink.ensureTable();
+  const started = performance.now();
+  for (let i = 0; i < n; i += batch) {
+    const rows = [];
+    for (let j = i; j < Math.min(n, i + batch); j++) rows.push(toUserRow(benchEvent(j, seed)));
+    await sink.upsert(rows);
+  }
+  return n / ((performance.now() - started) / 1000);
+}
+
+/** The q-quantile (0..1) of sorted numbers. */
+export function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+/** Resident set size of `pid` in KiB (via `ps`, since Deno cannot read /proc without -A). */
+export async function rssKiB(pid: number): Promise<number> {
+  const out = await new Deno.Command("ps", { args: ["-o", "rss=", "-p", String(pid)] }).output();
+  return Number(new TextDecoder().decode(out.stdout).trim()) || 0;
+}
+
+/** Rejects after `ms`. */
+export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: number | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} did not finish in ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
