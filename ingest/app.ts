@@ -128,6 +128,22 @@ export function createIngestApp(config: IngestAppConfig, deps: IngestAppDeps): I
     onRun: (run) => metrics.pullRun(run.outcome, run.produced),
   });
   const ready = deps.ready ?? (() => Promise.resolve(true));
+  // During an outage every request fails the same way: log once per reason and 10 s.
+  const lastWarned = new Map<string, { at: number; suppressed: number }>();
+  const warnProduceFailed = (err: ProduceError) => {
+    const t = now();
+    const last = lastWarned.get(err.reason);
+    if (last && t - last.at < 10_000) {
+      last.suppressed++;
+      return;
+    }
+    log.warn("produce failed, answering 503", {
+      reason: err.reason,
+      error: err.message,
+      similarSinceLastLog: last?.suppressed ?? 0,
+    });
+    lastWarned.set(err.reason, { at: t, suppressed: 0 });
+  };
   let openapi: string | undefined;
 
   const postUsers: Route = async (request) => {
@@ -150,9 +166,7 @@ export function createIngestApp(config: IngestAppConfig, deps: IngestAppDeps): I
         });
       } catch (err) {
         metrics.rejected("webhook", "unavailable", list.length);
-        if (err instanceof ProduceError) {
-          log.warn("produce failed", { reason: err.reason, events: list.length });
-        }
+        if (err instanceof ProduceError) warnProduceFailed(err);
         throw err;
       }
     } catch (err) {
@@ -167,8 +181,10 @@ export function createIngestApp(config: IngestAppConfig, deps: IngestAppDeps): I
 
   const postPull: Route = async (request) => {
     const body = await readBody(request, config.INGEST_MAX_BODY_BYTES);
-    await authenticate(request.headers, body);
+    const auth = await authenticate(request.headers, body);
     const run = await pullJob.run("manual");
+    // Only a run that produced something uses up its webhook-id; the caller may retry others.
+    if (run.outcome === "skipped" || run.outcome === "failed") auth.release();
     if (run.outcome === "skipped") {
       return problem({ status: 409, title: "Pull already running", detail: run.error ?? "", run });
     }

@@ -165,17 +165,26 @@ Deno.test("POST /v1/users answers 413 for a large body or too many items, 415 fo
 });
 
 Deno.test("POST /v1/users answers 503 with Retry-After when Kafka fails or the buffer is full", async () => {
-  await using h = harness({ INGEST_BUFFER_MAX_BYTES: "1024", INGEST_MAX_BODY_BYTES: "4096" });
+  await using h = harness({ INGEST_BUFFER_MAX_BYTES: "2048", INGEST_MAX_BODY_BYTES: "1024" });
   h.producer.fail = new Error("broker down");
   const failed = await h.app.handler(await signedRequest(JSON.stringify(sampleUser())));
   const problem = await problemOf(failed, 503);
   assert.equal(failed.headers.get("retry-after"), "5");
   assert.equal(problem.reason, "kafka_unavailable");
   h.producer.fail = null;
-  const twoKb = JSON.stringify([sampleUser(), sampleUser(), sampleUser()]);
-  const full = await h.app.handler(await signedRequest(twoKb));
-  assert.equal((await problemOf(full, 503)).reason, "buffer_full");
-  assert.equal(full.headers.get("retry-after"), "1");
+  // A first request's events stay in flight and fill most of the buffer; the next one cannot fit.
+  const gate = Promise.withResolvers<void>();
+  h.producer.hold = gate.promise;
+  const pair = () => JSON.stringify([sampleUser(), sampleUser()]);
+  const first = h.app.handler(await signedRequest(pair()));
+  try {
+    const full = await h.app.handler(await signedRequest(pair()));
+    assert.equal((await problemOf(full, 503)).reason, "buffer_full");
+    assert.equal(full.headers.get("retry-after"), "1");
+  } finally {
+    gate.resolve();
+  }
+  assert.equal((await first).status, 202);
 });
 
 Deno.test("unknown routes answer 404, wrong methods 405 with Allow", async () => {
@@ -246,4 +255,17 @@ Deno.test("POST /v1/pull runs the pull job and GET /v1/pull/runs shows it", asyn
     new Request("http://ingest.test/v1/pull", { method: "POST" }),
   );
   assert.equal(unsigned.status, 401);
+});
+
+Deno.test("POST /v1/pull answers 502 for a failed run and lets the caller retry with the same id", async () => {
+  const down = (() => Promise.resolve(new Response("", { status: 404 }))) as typeof fetch;
+  await using h = harness({}, { fetch: down });
+  for (let i = 0; i < 2; i++) {
+    const response = await h.app.handler(
+      await signedRequest("", { path: "/v1/pull", id: "msg_pull" }),
+    );
+    const problem = await problemOf(response, 502);
+    assert.equal(problem.run.outcome, "failed");
+    assert.match(problem.detail, /answered 404/);
+  }
 });

@@ -72,15 +72,25 @@ export type IngestConfig = z.output<typeof ingestConfigSchema>;
 /**
  * Reads and validates the ingest's variables.
  * @throws {ConfigError} naming every bad variable, including a missing `WEBHOOK_SECRET` when
- * unsigned requests are not explicitly allowed.
+ * unsigned requests are not explicitly allowed and a buffer too small for the largest body.
  */
 export function loadIngestConfig(readEnv: ReadEnv): Readonly<IngestConfig> {
   const config = loadConfig(ingestConfigSchema, readEnv);
+  const problems: { variable: string; message: string }[] = [];
   if (config.WEBHOOK_SECRET.length === 0 && !config.INGEST_ALLOW_UNSIGNED) {
-    throw new ConfigError([{
+    problems.push({
       variable: "WEBHOOK_SECRET",
       message: "required (whsec_<base64>) unless INGEST_ALLOW_UNSIGNED=true",
-    }]);
+    });
   }
+  // A request's events are larger than its body (envelope); a buffer smaller than two bodies
+  // would refuse the largest allowed request forever.
+  if (config.INGEST_BUFFER_MAX_BYTES < 2 * config.INGEST_MAX_BODY_BYTES) {
+    problems.push({
+      variable: "INGEST_BUFFER_MAX_BYTES",
+      message: `must be at least twice INGEST_MAX_BODY_BYTES (${2 * config.INGEST_MAX_BODY_BYTES})`,
+    });
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }

@@ -66,3 +66,16 @@ Deno.test("ingestConfigSchema's keys are the variables the README documents", as
     assert.ok(section.includes(`\`${key}\``), `README documents ${key}`);
   }
 });
+
+Deno.test("loadIngestConfig() refuses a send buffer smaller than two request bodies", () => {
+  assert.throws(
+    () =>
+      load({
+        KAFKA_BROKERS: "127.0.0.1:9092",
+        WEBHOOK_SECRET: TEST_SECRET,
+        INGEST_MAX_BODY_BYTES: "1048576",
+        INGEST_BUFFER_MAX_BYTES: "1048576",
+      }),
+    /Cannot parse INGEST_BUFFER_MAX_BYTES: must be at least twice INGEST_MAX_BODY_BYTES \(2097152\)/,
+  );
+});
