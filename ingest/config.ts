@@ -51,7 +51,7 @@ export const ingestConfigSchema = z.object({
   INGEST_MAX_BODY_BYTES: env.int(1024, 64 * MiB).default(MiB),
   INGEST_MAX_ITEMS: env.int(1, 100_000).default(1000),
   INGEST_LINGER_MS: env.int(0, 1000).default(2),
-  INGEST_BATCH_MAX_MESSAGES: env.int(1, 100_000).default(2000),
+  INGEST_BATCH_MAX_MESSAGES: env.int(1, 100_000).default(500),
   INGEST_BATCH_MAX_BYTES: env.int(1024, 64 * MiB).default(MiB),
   INGEST_BUFFER_MAX_BYTES: env.int(1024, 1024 * MiB).default(32 * MiB),
   INGEST_ACK_TIMEOUT_MS: env.int(100, 600_000).default(10_000),
