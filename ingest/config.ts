@@ -56,6 +56,7 @@ export const ingestConfigSchema = z.object({
   INGEST_BUFFER_MAX_BYTES: env.int(1024, 1024 * MiB).default(32 * MiB),
   INGEST_ACK_TIMEOUT_MS: env.int(100, 600_000).default(10_000),
   INGEST_SHUTDOWN_TIMEOUT_MS: env.int(100, 600_000).default(15_000),
+  INGEST_PRODUCER_WORKER: env.bool().default(false),
   RANDOMUSER_URL: z.url({ protocol: /^https?$/ }).default("https://randomuser.me/api/"),
   PULL_ENABLED: env.bool().default(true),
   PULL_SCHEDULE: cronSchedule().default("* * * * *"),

@@ -14,6 +14,7 @@ import { createRegistry } from "../shared/metrics.ts";
 import { createIngestApp } from "./app.ts";
 import { type IngestConfig, loadIngestConfig } from "./config.ts";
 import { createKafkaProducer } from "./kafka_producer.ts";
+import { createWorkerProducer } from "./worker_producer.ts";
 
 let config: Readonly<IngestConfig>;
 try {
@@ -25,8 +26,18 @@ try {
 }
 
 const log = createLogger({ level: config.LOG_LEVEL }).child({ service: "ingest" });
-const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID }, log);
-const producer = createKafkaProducer(kafka, { topic: config.KAFKA_TOPIC });
+// With INGEST_PRODUCER_WORKER the kafkajs producer runs on its own thread (see worker_producer.ts).
+const producer = config.INGEST_PRODUCER_WORKER
+  ? createWorkerProducer({
+    brokers: config.KAFKA_BROKERS,
+    clientId: config.KAFKA_CLIENT_ID,
+    topic: config.KAFKA_TOPIC,
+    logLevel: config.LOG_LEVEL,
+  })
+  : createKafkaProducer(
+    createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID }, log),
+    { topic: config.KAFKA_TOPIC },
+  );
 try {
   await producer.connect();
 } catch (err) {

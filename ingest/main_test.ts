@@ -20,69 +20,76 @@ Deno.test("the ingest task's --allow-env lists every variable the ingest reads",
   assert.ok(!flags.includes("-A") && !flags.includes("--allow-all"));
 });
 
-Deno.test("SIGTERM while requests are in flight loses no acknowledged event and exits 0", async () => {
-  const env = await sharedStack();
-  const kafka = testKafka(env.KAFKA_BROKERS);
-  const topic = await createTestTopic(kafka, "ingest_sigterm");
-  const ingest = await spawnIngest({
-    KAFKA_BROKERS: env.KAFKA_BROKERS,
-    KAFKA_TOPIC: topic.topic,
-    INGEST_HOST: "127.0.0.1",
-    WEBHOOK_SECRET: TEST_SECRET,
-    PULL_ENABLED: "false",
-    // A longer linger keeps messages queued in the batcher when the signal arrives.
-    INGEST_LINGER_MS: "50",
-  });
-  try {
-    const url = `http://127.0.0.1:${ingest.port}/v1/users`;
-    const acknowledged: string[] = [];
-    const statuses = new Map<string, number>();
-    let signalled = false;
-    const sender = async () => {
-      // Bounded: each sender stops at its first failure or after 100 requests.
-      for (let i = 0; i < 100; i++) {
-        const batch = [sampleUser(), sampleUser(), sampleUser()];
-        const request = await signedRequest(JSON.stringify(batch));
-        let status: string;
-        try {
-          const response = await fetch(new Request(url, request));
-          status = String(response.status);
-          const body = await response.json();
-          if (response.status === 202) acknowledged.push(...body.event_ids);
-        } catch {
-          status = "connection closed";
-        }
-        statuses.set(status, (statuses.get(status) ?? 0) + 1);
-        if (acknowledged.length >= 150 && !signalled) {
-          signalled = true;
-          ingest.kill("SIGTERM");
-        }
-        if (status !== "202") return;
-      }
-    };
-    await Promise.all(Array.from({ length: 20 }, sender));
-    assert.ok(signalled, `the test sent SIGTERM (statuses: ${JSON.stringify([...statuses])})`);
-    const status = await ingest.status;
-    assert.equal(status.code, 0, JSON.stringify(ingest.logs.slice(-5)));
-    assert.equal(ingest.stdout(), "", "nothing on stdout");
-    assert.ok(ingest.logs.some((l) => l.msg === "stopped"));
-    for (const s of statuses.keys()) {
-      assert.ok(["202", "503", "connection closed"].includes(s), `unexpected answer ${s}`);
-    }
-
-    const records = await readTopic(kafka, topic.topic);
-    const written = new Set(records.map((r) => {
-      const d = decodeEvent(r.value);
-      assert.ok(d.ok);
-      return d.event.event_id;
-    }));
-    const lost = acknowledged.filter((id) => !written.has(id));
-    assert.deepEqual(lost, [], `${lost.length} of ${acknowledged.length} acknowledged events lost`);
-  } finally {
+for (const worker of ["false", "true"]) {
+  Deno.test(`SIGTERM while requests are in flight loses no acknowledged event and exits 0 (INGEST_PRODUCER_WORKER=${worker})`, async () => {
+    const env = await sharedStack();
+    const kafka = testKafka(env.KAFKA_BROKERS);
+    const topic = await createTestTopic(kafka, "ingest_sigterm");
+    const ingest = await spawnIngest({
+      KAFKA_BROKERS: env.KAFKA_BROKERS,
+      KAFKA_TOPIC: topic.topic,
+      INGEST_HOST: "127.0.0.1",
+      WEBHOOK_SECRET: TEST_SECRET,
+      PULL_ENABLED: "false",
+      // A longer linger keeps messages queued in the batcher when the signal arrives.
+      INGEST_LINGER_MS: "50",
+      INGEST_PRODUCER_WORKER: worker,
+    });
     try {
-      ingest.kill("SIGKILL");
-    } catch { /* exited */ }
-    await ingest.status;
-    await topic.delete();
-  }
-});
+      const url = `http://127.0.0.1:${ingest.port}/v1/users`;
+      const acknowledged: string[] = [];
+      const statuses = new Map<string, number>();
+      let signalled = false;
+      const sender = async () => {
+        // Bounded: each sender stops at its first failure or after 100 requests.
+        for (let i = 0; i < 100; i++) {
+          const batch = [sampleUser(), sampleUser(), sampleUser()];
+          const request = await signedRequest(JSON.stringify(batch));
+          let status: string;
+          try {
+            const response = await fetch(new Request(url, request));
+            status = String(response.status);
+            const body = await response.json();
+            if (response.status === 202) acknowledged.push(...body.event_ids);
+          } catch {
+            status = "connection closed";
+          }
+          statuses.set(status, (statuses.get(status) ?? 0) + 1);
+          if (acknowledged.length >= 150 && !signalled) {
+            signalled = true;
+            ingest.kill("SIGTERM");
+          }
+          if (status !== "202") return;
+        }
+      };
+      await Promise.all(Array.from({ length: 20 }, sender));
+      assert.ok(signalled, `the test sent SIGTERM (statuses: ${JSON.stringify([...statuses])})`);
+      const status = await ingest.status;
+      assert.equal(status.code, 0, JSON.stringify(ingest.logs.slice(-5)));
+      assert.equal(ingest.stdout(), "", "nothing on stdout");
+      assert.ok(ingest.logs.some((l) => l.msg === "stopped"));
+      for (const s of statuses.keys()) {
+        assert.ok(["202", "503", "connection closed"].includes(s), `unexpected answer ${s}`);
+      }
+
+      const records = await readTopic(kafka, topic.topic);
+      const written = new Set(records.map((r) => {
+        const d = decodeEvent(r.value);
+        assert.ok(d.ok);
+        return d.event.event_id;
+      }));
+      const lost = acknowledged.filter((id) => !written.has(id));
+      assert.deepEqual(
+        lost,
+        [],
+        `${lost.length} of ${acknowledged.length} acknowledged events lost`,
+      );
+    } finally {
+      try {
+        ingest.kill("SIGKILL");
+      } catch { /* exited */ }
+      await ingest.status;
+      await topic.delete();
+    }
+  });
+}

@@ -1,0 +1,69 @@
+/**
+ * The Web Worker side of `createWorkerProducer`: runs the kafkajs producer on its own thread,
+ * so that kafkajs's record encoding does not compete with HTTP handling for the main thread.
+ *
+ * This file is a worker entry point: importing it installs the message handler. It answers
+ * each request `{ id, op, ... }` with `{ id, ok, value }` or `{ id, ok: false, error }`.
+ */
+import { createKafka } from "../shared/kafka.ts";
+import { createLogger, type LogLevel } from "../shared/logger.ts";
+import type { OutgoingMessage } from "./batcher.ts";
+import { createKafkaProducer, type KafkaProducer } from "./kafka_producer.ts";
+
+/** The first message: how to build the producer. */
+export interface WorkerInit {
+  brokers: string[];
+  clientId: string;
+  topic: string;
+  logLevel: LogLevel;
+}
+
+/** A request to the worker. */
+export type WorkerRequest =
+  | { id: number; op: "init"; init: WorkerInit }
+  | { id: number; op: "connect" | "ready" | "disconnect" }
+  | { id: number; op: "send"; messages: OutgoingMessage[] };
+
+/** The worker's answer to request `id`. */
+export type WorkerResponse =
+  | { id: number; ok: true; value?: unknown }
+  | { id: number; ok: false; error: { name: string; message: string } };
+
+const scope = globalThis as unknown as {
+  onmessage: ((e: MessageEvent<WorkerRequest>) => void) | null;
+  postMessage(message: WorkerResponse): void;
+};
+
+let producer: KafkaProducer | undefined;
+scope.onmessage = async ({ data }) => {
+  try {
+    let value: unknown;
+    switch (data.op) {
+      case "init": {
+        const log = createLogger({ level: data.init.logLevel }).child({ service: "ingest" });
+        const kafka = createKafka(
+          { brokers: data.init.brokers, clientId: data.init.clientId },
+          log,
+        );
+        producer = createKafkaProducer(kafka, { topic: data.init.topic });
+        break;
+      }
+      case "connect":
+        await producer!.connect();
+        break;
+      case "send":
+        await producer!.send(data.messages);
+        break;
+      case "ready":
+        value = await producer!.ready();
+        break;
+      case "disconnect":
+        await producer!.disconnect();
+        break;
+    }
+    scope.postMessage({ id: data.id, ok: true, value });
+  } catch (err) {
+    const e = err instanceof Error ? err : new Error(String(err));
+    scope.postMessage({ id: data.id, ok: false, error: { name: e.name, message: e.message } });
+  }
+};

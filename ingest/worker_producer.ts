@@ -1,0 +1,84 @@
+/**
+ * A `KafkaProducer` whose kafkajs producer runs in a Web Worker (`kafka_worker.ts`). The main
+ * thread keeps HTTP, validation and batching; the worker encodes and sends produce requests on
+ * another core. Message values are transferred, not copied.
+ */
+import type { LogLevel } from "../shared/logger.ts";
+import type { OutgoingMessage } from "./batcher.ts";
+import type { KafkaProducer } from "./kafka_producer.ts";
+import type { WorkerRequest, WorkerResponse } from "./kafka_worker.ts";
+
+type WithoutId<T> = T extends unknown ? Omit<T, "id"> : never;
+
+/** What the worker needs to build its producer. */
+export interface WorkerProducerOptions {
+  brokers: string[];
+  clientId: string;
+  topic: string;
+  logLevel: LogLevel;
+}
+
+/** Starts the worker and returns a producer that talks to it; `disconnect()` ends the worker. */
+export function createWorkerProducer(opts: WorkerProducerOptions): KafkaProducer {
+  const worker = new Worker(new URL("./kafka_worker.ts", import.meta.url).href, {
+    type: "module",
+  });
+  let nextId = 0;
+  const pending = new Map<number, PromiseWithResolvers<unknown>>();
+  worker.onmessage = ({ data }: MessageEvent<WorkerResponse>) => {
+    const p = pending.get(data.id);
+    if (!p) return;
+    pending.delete(data.id);
+    if (data.ok) p.resolve(data.value);
+    else p.reject(Object.assign(new Error(data.error.message), { name: data.error.name }));
+  };
+  worker.onerror = (e) => {
+    e.preventDefault();
+    const err = new Error(`Kafka worker failed: ${e.message}`);
+    for (const p of pending.values()) p.reject(err);
+    pending.clear();
+  };
+  const call = (request: WithoutId<WorkerRequest>, transfer: Transferable[] = []) => {
+    const id = nextId++;
+    const p = Promise.withResolvers<unknown>();
+    pending.set(id, p);
+    worker.postMessage({ ...request, id }, transfer);
+    return p.promise;
+  };
+  const initialised = call({ op: "init", init: opts });
+
+  return {
+    async connect() {
+      await initialised;
+      await call({ op: "connect" });
+    },
+    async send(messages: OutgoingMessage[]) {
+      const transfer: Transferable[] = [];
+      const seen = new Set<ArrayBufferLike>();
+      for (const m of messages) {
+        const buffer = m.value.buffer;
+        // Only whole, transferable buffers; a view into a shared buffer is copied instead.
+        if (
+          buffer instanceof ArrayBuffer && m.value.byteOffset === 0 &&
+          m.value.byteLength === buffer.byteLength && !seen.has(buffer)
+        ) {
+          seen.add(buffer);
+          transfer.push(buffer);
+        }
+      }
+      await call({ op: "send", messages }, transfer);
+    },
+    async ready() {
+      return (await call({ op: "ready" })) === true;
+    },
+    async disconnect() {
+      try {
+        await call({ op: "disconnect" });
+      } finally {
+        worker.terminate();
+        for (const p of pending.values()) p.reject(new Error("Kafka worker terminated"));
+        pending.clear();
+      }
+    },
+  };
+}

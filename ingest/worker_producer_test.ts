@@ -1,0 +1,59 @@
+/**
+ * The worker-thread producer against the shared stack's Kafka: what it acknowledges is on the
+ * topic, keyed and with headers, and it reports readiness and errors from the worker.
+ */
+import assert from "node:assert/strict";
+import { sharedStack } from "../stack/harness.ts";
+import { createTestTopic, readTopic, testKafka } from "./_kafka_testing.ts";
+import { createWorkerProducer } from "./worker_producer.ts";
+
+Deno.test("createWorkerProducer() produces through kafkajs on a worker thread", async () => {
+  const env = await sharedStack();
+  const kafka = testKafka(env.KAFKA_BROKERS);
+  const topic = await createTestTopic(kafka, "ingest_worker_producer");
+  const producer = createWorkerProducer({
+    brokers: env.KAFKA_BROKERS.split(","),
+    clientId: "ingest-test",
+    topic: topic.topic,
+    logLevel: "error",
+  });
+  try {
+    await producer.connect();
+    const encoder = new TextEncoder();
+    const messages = Array.from({ length: 50 }, (_, i) => ({
+      key: `user-${i}`,
+      value: encoder.encode(JSON.stringify({ i })),
+      headers: { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" },
+    }));
+    await producer.send(messages);
+    assert.equal(await producer.ready(), true);
+    const records = await readTopic(kafka, topic.topic);
+    assert.deepEqual(
+      records.map((r) => [r.key, new TextDecoder().decode(r.value)]).sort(),
+      messages.map((_, i) => [`user-${i}`, JSON.stringify({ i })]).sort(),
+    );
+    assert.ok(records.every((r) => r.headers.traceparent?.startsWith("00-0af76519")));
+  } finally {
+    await producer.disconnect();
+    await topic.delete();
+  }
+});
+
+Deno.test("createWorkerProducer() rejects a send that kafkajs refuses, with its message", async () => {
+  const env = await sharedStack();
+  const producer = createWorkerProducer({
+    brokers: env.KAFKA_BROKERS.split(","),
+    clientId: "ingest-test",
+    topic: "no_such_topic_for_ingest_tests",
+    logLevel: "error",
+  });
+  try {
+    await producer.connect();
+    await assert.rejects(
+      producer.send([{ key: "k", value: new Uint8Array([1]) }]),
+      /topic|partition|leader/i,
+    );
+  } finally {
+    await producer.disconnect();
+  }
+});
