@@ -211,7 +211,7 @@ export function createIngestApp(config: IngestAppConfig, deps: IngestAppDeps): I
     "/readyz": {
       GET: async () => {
         const s = batcher.stats();
-        const kafka = await ready();
+        const kafka = await ready().catch(() => false);
         const ok = kafka && !s.stalled && s.bufferedBytes < s.maxBufferBytes;
         return Response.json(
           { status: ok ? "ready" : "not ready", kafka, stalled: s.stalled, buffer: s },

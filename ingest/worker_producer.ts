@@ -32,13 +32,16 @@ export function createWorkerProducer(opts: WorkerProducerOptions): KafkaProducer
     if (data.ok) p.resolve(data.value);
     else p.reject(Object.assign(new Error(data.error.message), { name: data.error.name }));
   };
+  // A worker that crashed answers nothing: fail every call at once instead of hanging.
+  let failure: Error | null = null;
   worker.onerror = (e) => {
     e.preventDefault();
-    const err = new Error(`Kafka worker failed: ${e.message}`);
-    for (const p of pending.values()) p.reject(err);
+    failure = new Error(`Kafka worker failed: ${e.message}`);
+    for (const p of pending.values()) p.reject(failure);
     pending.clear();
   };
   const call = (request: WithoutId<WorkerRequest>, transfer: Transferable[] = []) => {
+    if (failure) return Promise.reject(failure);
     const id = nextId++;
     const p = Promise.withResolvers<unknown>();
     pending.set(id, p);
@@ -69,7 +72,7 @@ export function createWorkerProducer(opts: WorkerProducerOptions): KafkaProducer
       await call({ op: "send", messages }, transfer);
     },
     async ready() {
-      return (await call({ op: "ready" })) === true;
+      return failure === null && (await call({ op: "ready" })) === true;
     },
     async disconnect() {
       try {
