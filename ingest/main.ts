@@ -38,13 +38,6 @@ const producer = config.INGEST_PRODUCER_WORKER
     createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID }, log),
     { topic: config.KAFKA_TOPIC },
   );
-try {
-  await producer.connect();
-} catch (err) {
-  log.error("cannot connect to Kafka", { ...errorFields(err), brokers: config.KAFKA_BROKERS });
-  Deno.exit(1);
-}
-
 const app = createIngestApp(config, {
   producer,
   ready: producer.ready,
@@ -63,9 +56,16 @@ if (config.PULL_ENABLED) {
     );
   } catch (err) {
     log.error(`Cannot parse PULL_SCHEDULE: ${(err as Error).message}`);
-    await producer.disconnect();
     Deno.exit(1);
   }
+}
+
+// Only now, with the configuration fully checked, reach out to Kafka.
+try {
+  await producer.connect();
+} catch (err) {
+  log.error("cannot connect to Kafka", { ...errorFields(err), brokers: config.KAFKA_BROKERS });
+  Deno.exit(1);
 }
 
 const server = Deno.serve({

@@ -74,10 +74,12 @@ export async function spawnIngest(
     }
   })();
   const status = Promise.all([child.status, stdoutDone, stderrDone]).then(([s]) => s);
-  status.then(() =>
+  status.then((s) =>
     listening.reject(
       new Error(
-        `ingest exited before listening:\n${logs.map((l) => JSON.stringify(l)).join("\n")}`,
+        `ingest exited (code ${s.code}) before listening:\n${
+          logs.map((l) => JSON.stringify(l)).join("\n")
+        }`,
       ),
     )
   );
