@@ -10,7 +10,8 @@
  * per message, as without a batcher). Every run is bounded by `--duration` (+ warm-up).
  *
  * ```sh
- * deno task bench:ingest [--duration 12] [--warmup 3] [--only single,batch100]
+ * deno task bench:ingest [--duration 12] [--warmup 3] [--concurrency-single 64]
+ *   [--concurrency-batch 16] [--only single,single-baseline,batch100,batch100-baseline]
  * ```
  */
 import { parseArgs } from "node:util";
