@@ -132,8 +132,8 @@ export async function prepareNode(
       `${libs}/*`,
       "kafka.tools.StorageTool",
       "format",
-      "-t",
-      cluster.id,
+      // One argument: a base64url id can start with "-" and would read as an option.
+      `--cluster-id=${cluster.id}`,
       "-c",
       `${node.dir}/server.properties`,
     ], { what: `Formatting Kafka storage for node ${node.nodeId}` });
