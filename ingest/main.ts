@@ -11,10 +11,18 @@ import { ConfigError } from "../shared/config.ts";
 import { createKafka } from "../shared/kafka.ts";
 import { createLogger, errorFields } from "../shared/logger.ts";
 import { createRegistry } from "../shared/metrics.ts";
+import { assertNarrowPermissions } from "../shared/permissions.ts";
 import { createIngestApp } from "./app.ts";
 import { type IngestConfig, loadIngestConfig } from "./config.ts";
 import { createKafkaProducer } from "./kafka_producer.ts";
 import { createWorkerProducer } from "./worker_producer.ts";
+
+try {
+  await assertNarrowPermissions();
+} catch (err) {
+  createLogger().error("bad permissions", { ...errorFields(err), service: "ingest" });
+  Deno.exit(2);
+}
 
 let config: Readonly<IngestConfig>;
 try {
