@@ -1,0 +1,15 @@
+import assert from "node:assert/strict";
+import { compileArgs } from "./compile.ts";
+import { taskArgs } from "./programs.ts";
+
+for (const name of ["ingest", "worker"] as const) {
+  Deno.test(`compile builds ${name} with exactly the permission flags of its deno.json task`, async () => {
+    const run = await taskArgs(name);
+    const compile = await compileArgs(name, "out");
+    const permissionFlags = (args: string[]) =>
+      args.filter((a) => /^--(allow|deny|unstable|v8-flags)/.test(a)).sort();
+    assert.deepEqual(permissionFlags(compile), permissionFlags(run));
+    assert.ok(!compile.some((a) => a === "-A" || a === "--allow-all"), "no -A");
+    assert.deepEqual(compile.slice(-3), ["--output", `out/${name}`, run.at(-1)]);
+  });
+}
