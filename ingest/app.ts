@@ -63,6 +63,8 @@ export interface IngestAppDeps {
   logger?: Logger;
   /** Where the metrics are registered (default: a new registry). */
   registry?: Registry;
+  /** Deadline for a whole request body in ms (default `DEFAULT_BODY_TIMEOUT_MS`, 30 s). */
+  bodyTimeoutMs?: number;
 }
 
 /** The assembled application. */
@@ -128,6 +130,7 @@ export function createIngestApp(config: IngestAppConfig, deps: IngestAppDeps): I
     onRun: (run) => metrics.pullRun(run.outcome, run.produced),
   });
   const ready = deps.ready ?? (() => Promise.resolve(true));
+  const bodyOptions = { timeoutMs: deps.bodyTimeoutMs };
   // During an outage every request fails the same way: log once per reason and 10 s.
   const lastWarned = new Map<string, { at: number; suppressed: number }>();
   const warnProduceFailed = (err: ProduceError) => {
@@ -147,7 +150,7 @@ export function createIngestApp(config: IngestAppConfig, deps: IngestAppDeps): I
   let openapi: string | undefined;
 
   const postUsers: Route = async (request) => {
-    const body = await readBody(request, config.INGEST_MAX_BODY_BYTES);
+    const body = await readBody(request, config.INGEST_MAX_BODY_BYTES, bodyOptions);
     const contentType = request.headers.get("content-type");
     // Refuse a wrong media type before spending an HMAC on the body.
     mediaType(contentType);
@@ -180,7 +183,7 @@ export function createIngestApp(config: IngestAppConfig, deps: IngestAppDeps): I
   };
 
   const postPull: Route = async (request) => {
-    const body = await readBody(request, config.INGEST_MAX_BODY_BYTES);
+    const body = await readBody(request, config.INGEST_MAX_BODY_BYTES, bodyOptions);
     const auth = await authenticate(request.headers, body);
     const run = await pullJob.run("manual");
     // Only a run that produced something uses up its webhook-id; the caller may retry others.
