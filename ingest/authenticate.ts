@@ -11,6 +11,9 @@ import { HttpError } from "./http_error.ts";
 import type { ReplayGuard } from "./replay_guard.ts";
 import { SignatureError, type WebhookVerifier } from "./webhook_signature.ts";
 
+/** The longest `webhook-id` accepted (Standard Webhooks ids are short, e.g. `msg_<ksuid>`). */
+export const MAX_WEBHOOK_ID_LENGTH = 256;
+
 /** The outcome of a successful authentication. */
 export interface Authenticated {
   /** Whether the request was signed and verified. */
@@ -45,6 +48,14 @@ export function createAuthenticate(opts: AuthenticateOptions): Authenticate {
       );
     }
     if (id === null) return { signed, release() {} };
+    // Every claimed id is kept for the replay window: bound what one id may cost.
+    if (id.length > MAX_WEBHOOK_ID_LENGTH) {
+      throw new HttpError(
+        400,
+        "Bad request",
+        `webhook-id is ${id.length} characters long, the limit is ${MAX_WEBHOOK_ID_LENGTH}`,
+      );
+    }
     if (!opts.replayGuard.claim(id)) {
       throw new HttpError(
         409,

@@ -46,20 +46,37 @@ export const ACCEPTED_TYPES = ["application/json", "application/x-ndjson"] as co
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
 /**
- * The body's media type, without parameters.
- * @throws {HttpError} 415 unless it is one of `ACCEPTED_TYPES`.
+ * The body's media type, without parameters. A `charset` parameter, if any, must name UTF-8:
+ * the body is always decoded as UTF-8, so a sender that declares another charset would have its
+ * text silently misread.
+ * @throws {HttpError} 415 unless it is one of `ACCEPTED_TYPES` with no other charset.
  */
 export function mediaType(contentType: string | null): (typeof ACCEPTED_TYPES)[number] {
-  const type = contentType?.split(";")[0]?.trim().toLowerCase() ?? "";
+  const [head, ...params] = contentType?.split(";") ?? [];
+  const type = head?.trim().toLowerCase() ?? "";
   const accepted = ACCEPTED_TYPES.find((t) => t === type);
-  if (accepted) return accepted;
-  throw new HttpError(
-    415,
-    "Unsupported media type",
-    `Content-Type must be application/json or application/x-ndjson, got "${
-      contentType ?? "(none)"
-    }"`,
-  );
+  if (!accepted) {
+    throw new HttpError(
+      415,
+      "Unsupported media type",
+      `Content-Type must be application/json or application/x-ndjson, got "${
+        contentType?.slice(0, 100) ?? "(none)"
+      }"`,
+    );
+  }
+  for (const param of params) {
+    const [name, value] = param.split("=", 2).map((s) => s.trim().toLowerCase());
+    if (name !== "charset") continue;
+    const charset = value?.replace(/^"(.*)"$/, "$1");
+    if (charset !== "utf-8" && charset !== "utf8") {
+      throw new HttpError(
+        415,
+        "Unsupported media type",
+        `Content-Type charset must be utf-8, got "${value?.slice(0, 40) ?? ""}"`,
+      );
+    }
+  }
+  return accepted;
 }
 
 /**

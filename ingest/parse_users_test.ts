@@ -35,6 +35,16 @@ Deno.test("parseUsers() refuses other content types with 415", () => {
   throwsHttp(() => parseUsers(bytes("{}"), null, 10), 415, /got "\(none\)"/);
 });
 
+Deno.test("parseUsers() refuses a charset other than UTF-8 with 415", () => {
+  const body = bytes(JSON.stringify(sampleUser(3)));
+  for (const type of ["application/json; charset=iso-8859-1", "application/json;charset=utf-16"]) {
+    throwsHttp(() => parseUsers(body, type, 10), 415, /Content-Type charset must be utf-8/);
+  }
+  for (const type of ['application/json; charset="UTF-8"', "application/x-ndjson;charset=utf8"]) {
+    assert.equal(parseUsers(body, type, 10).length, 1, type);
+  }
+});
+
 Deno.test("parseUsers() refuses bad JSON, a bare value and an empty batch with 400", () => {
   throwsHttp(() => parseUsers(bytes("{nope"), "application/json", 10), 400, /Body is not JSON/);
   throwsHttp(

@@ -23,6 +23,7 @@ import { Buffer } from "node:buffer";
 import { createHmac, timingSafeEqual } from "node:crypto";
 
 const SECRET_PREFIX = "whsec_";
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 /** A missing, malformed, stale or wrong signature (answered 401). */
 export class SignatureError extends Error {
@@ -106,7 +107,11 @@ export function createWebhookVerifier(opts: WebhookVerifierOptions): WebhookVeri
     }
     const offered = signature.split(" ").flatMap((part) => {
       const [version, value] = part.split(",", 2);
-      return version === "v1" && value ? [Buffer.from(value, "base64")] : [];
+      // Buffer's base64 decoder skips characters it does not know; accept only canonical
+      // base64, so one signature has exactly one spelling.
+      if (version !== "v1" || !value || !BASE64.test(value)) return [];
+      const bytes = Buffer.from(value, "base64");
+      return bytes.toString("base64") === value ? [bytes] : [];
     });
     if (offered.length === 0) {
       throw new SignatureError("Cannot parse webhook-signature: expected v1,<base64>");

@@ -101,3 +101,48 @@ Deno.test("parseSecret() refuses a secret without the whsec_ prefix or with a sh
   assert.throws(() => parseSecret("whsec_!!!"), /expected base64/);
   assert.throws(() => parseSecret("whsec_" + btoa("short")), /at least 16 bytes/);
 });
+
+Deno.test("verify() accepts only canonical base64, so a signature has one spelling", async () => {
+  const body = encoder.encode("{}");
+  const good = await signWebhook(TEST_SECRET, "msg_b64", TS, body);
+  const value = good.slice("v1,".length);
+  const urlSafe = value.replaceAll("+", "-").replaceAll("/", "_");
+  // Node's base64 decoder skips unknown characters and reads base64url too: each of these
+  // decoded to the right MAC before, although none is the signature that was sent.
+  const spellings = [
+    `v1,${value}!`,
+    `v1,${value.slice(0, 10)}*${value.slice(10)}`,
+    `v1,${value.slice(0, -1)}`,
+    `v1,${value}==`,
+    ...(urlSafe === value ? [] : [`v1,${urlSafe}`]),
+  ];
+  for (const signature of spellings) {
+    await rejects(
+      verifier().verify({ id: "msg_b64", timestamp: String(TS), signature }, body),
+      /Cannot parse webhook-signature|No webhook-signature matches/,
+    );
+  }
+  await verifier().verify({ id: "msg_b64", timestamp: String(TS), signature: good }, body);
+});
+
+Deno.test("verify() ignores other signature versions and refuses negative or fractional timestamps", async () => {
+  const body = encoder.encode("{}");
+  const good = await signWebhook(TEST_SECRET, "msg_v", TS, body);
+  const value = good.slice("v1,".length);
+  for (const signature of [`v1a,${value}`, `v2,${value}`, `V1,${value}`, `,${value}`, "v1,"]) {
+    await rejects(
+      verifier().verify({ id: "msg_v", timestamp: String(TS), signature }, body),
+      /Cannot parse webhook-signature/,
+    );
+  }
+  for (const timestamp of [`-${TS}`, `${TS}.5`, ` ${TS}`, `${TS}e0`, "1".repeat(16)]) {
+    await rejects(
+      verifier().verify({ id: "msg_v", timestamp, signature: good }, body),
+      /Cannot parse webhook-timestamp/,
+    );
+  }
+  await rejects(
+    verifier().verify({ id: "msg_v", timestamp: "", signature: good }, body),
+    /Missing webhook-id/,
+  );
+});
