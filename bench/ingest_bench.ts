@@ -17,7 +17,7 @@
 import { parseArgs } from "node:util";
 import { createKafka } from "../shared/kafka.ts";
 import { silentLogger } from "../shared/logger.ts";
-import { sharedStack, uniqueName } from "../stack/harness.ts";
+import { createTopicsAndWait, sharedStack, uniqueName } from "../stack/harness.ts";
 import { spawnIngest } from "../ingest/spawn_ingest.ts";
 import type { LoadSummary } from "../load/run_load.ts";
 import { readState } from "../stack/stack.ts";
@@ -62,7 +62,7 @@ const kafka = createKafka(
 const admin = kafka.admin();
 await admin.connect();
 const topic = uniqueName("bench_ingest");
-await admin.createTopics({ topics: [{ topic, numPartitions: 6 }], waitForLeaders: true });
+await createTopicsAndWait(admin, [{ topic, numPartitions: 6 }]);
 
 interface Result {
   scenario: Scenario;

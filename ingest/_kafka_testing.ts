@@ -5,7 +5,7 @@
 import type { Kafka } from "kafkajs";
 import { createKafka } from "../shared/kafka.ts";
 import { createLogger, type Logger, silentLogger } from "../shared/logger.ts";
-import { uniqueName } from "../stack/harness.ts";
+import { createTopicsAndWait, uniqueName } from "../stack/harness.ts";
 
 /** One record read back from Kafka. */
 export interface ReadRecord {
@@ -32,7 +32,7 @@ export async function createTestTopic(
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({ topics: [{ topic, numPartitions: 6 }], waitForLeaders: true });
+    await createTopicsAndWait(admin, [{ topic, numPartitions: 6 }]);
   } finally {
     await admin.disconnect();
   }

@@ -98,6 +98,8 @@ export async function privateStack(
   };
 }
 
+export { createTopicsAndWait } from "./kafka.ts";
+
 /** A name unique to this run, for topics, consumer groups and schemas (`[a-z0-9_]`). */
 export function uniqueName(prefix: string): string {
   return `${prefix}_${crypto.randomUUID().replaceAll("-", "").slice(0, 10)}`;

@@ -7,7 +7,7 @@
  * rebalance). It negotiates API versions that Kafka 4.x still serves, so no 3.x fallback is
  * needed.
  */
-import { Kafka, logLevel } from "kafkajs";
+import { type Admin, type ITopicConfig, Kafka, logLevel } from "kafkajs";
 import { fixKafkajsRequestQueue } from "../shared/kafkajs_fix.ts";
 import {
   isAlive,
@@ -233,6 +233,43 @@ export async function waitForLeaders(nodes: KafkaNode[], timeoutMs: number): Pro
   }
 }
 
+/**
+ * Creates topics and waits until every partition has a leader.
+ *
+ * kafkajs's own `createTopics({ waitForLeaders: true })` retries only LEADER_NOT_AVAILABLE;
+ * right after creation a KRaft broker may still answer UNKNOWN_TOPIC_OR_PARTITION ("This
+ * server does not host this topic-partition") until its metadata catches up, and kafkajs then
+ * fails. This polls the metadata itself, retrying both. Existing topics are left as they are.
+ * @throws {Error} when the partitions have no leader within `timeoutMs`.
+ */
+export async function createTopicsAndWait(
+  admin: Admin,
+  topics: ITopicConfig[],
+  timeoutMs = 30_000,
+): Promise<void> {
+  await admin.createTopics({ topics, waitForLeaders: false });
+  const names = topics.map((t) => t.topic);
+  let last: unknown;
+  const ok = await waitFor(async () => {
+    try {
+      const meta = await admin.fetchTopicMetadata({ topics: names });
+      return meta.topics.length === names.length &&
+        meta.topics.every((t) =>
+          t.partitions.length > 0 &&
+          t.partitions.every((p) => p.leader >= 0 && p.partitionErrorCode === 0)
+        );
+    } catch (err) {
+      last = err;
+      return false;
+    }
+  }, timeoutMs);
+  if (!ok) {
+    throw new Error(`Topics ${names.join(", ")} have no leaders after ${timeoutMs} ms`, {
+      cause: last,
+    });
+  }
+}
+
 /** Creates the topics that do not exist yet; existing ones are left as they are. */
 export async function ensureTopics(
   nodes: KafkaNode[],
@@ -245,9 +282,9 @@ export async function ensureTopics(
     const missing = topics.filter((t) => !existing.has(t.topic));
     if (missing.length === 0) return;
     const replicationFactor = nodes.length >= 3 ? 3 : nodes.length;
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map((t) => ({
+    await createTopicsAndWait(
+      admin,
+      missing.map((t) => ({
         ...t,
         replicationFactor,
         configEntries: [{
@@ -255,7 +292,8 @@ export async function ensureTopics(
           value: String(replicationFactor >= 3 ? 2 : 1),
         }],
       })),
-    });
+      60_000,
+    );
   } finally {
     await admin.disconnect();
   }

@@ -9,7 +9,7 @@ import postgres from "postgres";
 import type { UserInput } from "../shared/event.ts";
 import { createKafka } from "../shared/kafka.ts";
 import { silentLogger } from "../shared/logger.ts";
-import { sharedStack, uniqueName } from "../stack/harness.ts";
+import { createTopicsAndWait, sharedStack, uniqueName } from "../stack/harness.ts";
 import { type RunningProgram, startProgram } from "../stack/programs.ts";
 import { sampleUser, signedRequest, TEST_SECRET, waitUntil } from "../ingest/_testing.ts";
 
@@ -31,10 +31,10 @@ Deno.test("webhook events become rows with the latest values; invalid records be
   const programs: RunningProgram[] = [];
   await admin.connect();
   try {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [{ topic, numPartitions: 6 }, { topic: dlq, numPartitions: 2 }],
-    });
+    await createTopicsAndWait(admin, [{ topic, numPartitions: 6 }, {
+      topic: dlq,
+      numPartitions: 2,
+    }]);
     const worker = await startProgram("worker", {
       KAFKA_BROKERS: env.KAFKA_BROKERS,
       KAFKA_TOPIC: topic,

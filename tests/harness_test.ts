@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { Kafka, logLevel } from "kafkajs";
 import postgres from "postgres";
 import { fixKafkajsRequestQueue } from "../shared/kafkajs_fix.ts";
-import { privateStack, sharedStack, uniqueName } from "../stack/harness.ts";
+import { createTopicsAndWait, privateStack, sharedStack, uniqueName } from "../stack/harness.ts";
 import { readState, STACK_TOPICS } from "../stack/stack.ts";
 
 function kafkaFor(brokers: string): Kafka {
@@ -27,7 +27,7 @@ Deno.test("the stack's Kafka creates a topic, takes idempotent writes and serves
   const consumer = kafka.consumer({ groupId: uniqueName("harness_group") });
   await admin.connect();
   try {
-    await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+    await createTopicsAndWait(admin, [{ topic, numPartitions: 3 }]);
     await producer.connect();
     const sent = Array.from({ length: 50 }, (_, i) => ({ key: `k${i}`, value: `v${i}` }));
     await producer.send({ topic, acks: -1, messages: sent });
