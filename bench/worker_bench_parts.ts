@@ -171,3 +171,18 @@ export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): P
     clearTimeout(timer);
   }
 }
+
+/** CPU seconds used so far by `pids` and, with `children`, by their direct children. */
+export async function cpuSeconds(pids: number[], children = false): Promise<number> {
+  const ps = async (args: string[]) => {
+    const out = await new Deno.Command("ps", { args }).output();
+    return new TextDecoder().decode(out.stdout).split("\n").map(Number)
+      .filter((n) => Number.isFinite(n)).reduce((a, b) => a + b, 0);
+  };
+  let total = 0;
+  for (const pid of pids) {
+    total += await ps(["-o", "times=", "-p", String(pid)]);
+    if (children) total += await ps(["-o", "times=", "--ppid", String(pid)]);
+  }
+  return total;
+}

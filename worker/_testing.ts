@@ -69,10 +69,22 @@ export interface WorkerProcess {
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
+/** V8 flags of the `worker` task in deno.json (keep the two in step); BENCH_V8_FLAGS overrides. */
+export const WORKER_V8_FLAGS: string[] = [
+  Deno.env.get("BENCH_V8_FLAGS") ?? "--v8-flags=--max-old-space-size=128,--max-semi-space-size=2",
+].filter(Boolean);
+
 /** Starts `worker/main.ts` with `env` (plus WORKER_PORT=0 and LOG_LEVEL=info by default). */
 export function spawnWorker(env: Record<string, string>): WorkerProcess {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net", "--allow-env", "--allow-read=.", "worker/main.ts"],
+    args: [
+      "run",
+      ...WORKER_V8_FLAGS,
+      "--allow-net",
+      "--allow-env",
+      "--allow-read=.",
+      "worker/main.ts",
+    ],
     cwd: ROOT,
     env: { WORKER_PORT: "0", WORKER_HOSTNAME: "127.0.0.1", LOG_LEVEL: "info", ...env },
     stdin: "null",

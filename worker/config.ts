@@ -35,22 +35,22 @@ export const workerConfigSchema = z.object({
   WAREHOUSE_SCHEMA: sqlName().default("public"),
   /** The table name. */
   WAREHOUSE_TABLE: sqlName().default("users"),
-  /** How the postgres dialect stages a batch: COPY into a temporary table, or multi-row INSERT. */
-  WAREHOUSE_STAGING: z.enum(["copy", "insert"]).default("copy"),
+  /** How the postgres dialect stages a batch: COPY, multi-row INSERT, or auto (by size). */
+  WAREHOUSE_STAGING: z.enum(["auto", "copy", "insert"]).default("auto"),
   /** The ops HTTP port (`/healthz`, `/readyz`, `/metrics`); 0 picks a free one. */
   WORKER_PORT: env.int(0, 65535).default(9090),
   /** The ops HTTP listen address. */
   WORKER_HOSTNAME: z.string().min(1).default("0.0.0.0"),
   /** At most this many records go into one warehouse transaction. */
-  WORKER_MAX_BATCH_ROWS: env.int(1, 100_000).default(5_000),
+  WORKER_MAX_BATCH_ROWS: env.int(1, 100_000).default(2_000),
   /** Fetch size bound per partition, in bytes (kafkajs `maxBytesPerPartition`). */
-  WORKER_MAX_BYTES_PER_PARTITION: env.int(1_024, 64 * 1024 * 1024).default(2 * 1024 * 1024),
+  WORKER_MAX_BYTES_PER_PARTITION: env.int(1_024, 64 * 1024 * 1024).default(1024 * 1024),
   /** Fetch size bound per request, in bytes (kafkajs `maxBytes`). */
-  WORKER_MAX_BYTES: env.int(1_024, 256 * 1024 * 1024).default(16 * 1024 * 1024),
+  WORKER_MAX_BYTES: env.int(1_024, 256 * 1024 * 1024).default(4 * 1024 * 1024),
   /** How long the broker may hold a fetch when there is no data, in ms. */
   WORKER_MAX_WAIT_MS: env.int(1, 30_000).default(500),
   /** Partitions processed at the same time (also the warehouse pool size). */
-  WORKER_CONCURRENCY: env.int(1, 64).default(3),
+  WORKER_CONCURRENCY: env.int(1, 64).default(6),
   /** Consumer group session timeout in ms. */
   WORKER_SESSION_TIMEOUT_MS: env.int(6_000, 300_000).default(30_000),
   /** First retry delay after a transient warehouse or dead-letter error, in ms. */

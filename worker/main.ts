@@ -14,6 +14,8 @@ import { createRegistry } from "../shared/metrics.ts";
 import { assertNarrowPermissions } from "../shared/permissions.ts";
 import { loadWorkerConfig, type WorkerConfig } from "./config.ts";
 import { createOpsHandler } from "./ops_handler.ts";
+import { installFastImmediate } from "./fast_immediate.ts";
+import { connectNoDelay, type SocketTarget } from "./no_delay_socket.ts";
 import { createPostgresDialect } from "./postgres_dialect.ts";
 import { createRedshiftDialect } from "./redshift_dialect.ts";
 import { type RunningWorker, startWorker } from "./run_worker.ts";
@@ -38,18 +40,24 @@ function readConfig(): Readonly<WorkerConfig> {
 }
 
 const config = readConfig();
+// Deno's setImmediate waits ~1 ms, and postgres.js defers every write with it.
+installFastImmediate();
 const logger = createLogger({ level: config.LOG_LEVEL }).child({ component: "worker" });
 const registry = createRegistry();
 const metrics = createWorkerMetrics(registry);
 const redshift = config.WAREHOUSE_DIALECT === "redshift";
-const sql = postgres(config.WAREHOUSE_URL, {
+const pgOptions = {
   max: config.WORKER_CONCURRENCY,
   connect_timeout: 10,
   idle_timeout: 300,
   onnotice: () => {},
   fetch_types: !redshift,
   connection: { application_name: "user-pipeline-worker" },
-});
+  // Nagle off: see no_delay_socket.ts (about 90 ms saved per batch).
+  socket: (target: SocketTarget) => connectNoDelay(target),
+};
+// A variable, not a literal: postgres.js's types do not declare its `socket` option.
+const sql = postgres(config.WAREHOUSE_URL, pgOptions);
 const table = { schema: config.WAREHOUSE_SCHEMA, table: config.WAREHOUSE_TABLE };
 const dialect = redshift
   ? createRedshiftDialect(table)

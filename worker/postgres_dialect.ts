@@ -2,7 +2,8 @@
  * The `postgres` dialect (local stack and tests; PostgreSQL 15+ for `MERGE`).
  *
  * Each batch is staged in a session-local temporary table (created once per connection,
- * emptied at every commit), by `COPY … FROM STDIN` or by multi-row `INSERT`, then merged into
+ * emptied at every commit), by `COPY … FROM STDIN` or by multi-row `INSERT` (see `Staging`),
+ * then merged into
  * the table with one set-based `MERGE` whose `WHEN MATCHED` condition refuses older events.
  */
 import type { Dialect, SqlStep, TableName } from "./dialect.ts";
@@ -17,8 +18,15 @@ import {
 import { EVENT_COLUMNS } from "./table_columns.ts";
 import type { UserRow } from "./user_row.ts";
 
-/** How a batch reaches the staging table. */
-export type Staging = "copy" | "insert";
+/**
+ * How a batch reaches the staging table: COPY, multi-row INSERT, or `auto`: INSERT below
+ * `COPY_MIN_ROWS` rows (its statements pipeline in one round trip, where COPY needs three),
+ * COPY from there on (measured faster for large batches, see the README's benchmark).
+ */
+export type Staging = "copy" | "insert" | "auto";
+
+/** Below this many rows, `auto` staging uses INSERT. */
+export const COPY_MIN_ROWS = 200;
 
 /** Bind parameters per statement: PostgreSQL allows 65,535, postgres.js 65,534. */
 const MAX_PARAMS = 65_534;
@@ -28,7 +36,7 @@ export function createPostgresDialect(
   name: TableName,
   opts: { staging?: Staging } = {},
 ): Dialect {
-  const staging = opts.staging ?? "copy";
+  const staging = opts.staging ?? "auto";
   const target = `${name.schema}.${name.table}`;
   const stage = `pg_temp.${name.table}_stage`;
   const createStage = `CREATE TEMP TABLE IF NOT EXISTS ${name.table}_stage (\n${stageBody()}\n)` +
@@ -48,7 +56,8 @@ export function createPostgresDialect(
     },
     upsert(rows: readonly UserRow[], writtenAt: Date): SqlStep[] {
       const steps: SqlStep[] = [{ kind: "query", text: createStage, params: [] }];
-      if (staging === "copy") {
+      const copy = staging === "copy" || (staging === "auto" && rows.length >= COPY_MIN_ROWS);
+      if (copy) {
         steps.push({
           kind: "copy",
           text: `COPY ${stage} (${EVENT_COLUMN_LIST}) FROM STDIN`,

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { copyText, createPostgresDialect, placeholders } from "./postgres_dialect.ts";
+import {
+  COPY_MIN_ROWS,
+  copyText,
+  createPostgresDialect,
+  placeholders,
+} from "./postgres_dialect.ts";
 
 Deno.test("copyText() escapes tabs, newlines and backslashes and writes nulls as \\N", () => {
   assert.equal(
@@ -16,7 +21,7 @@ Deno.test("placeholders() numbers parameters row by row", () => {
 });
 
 Deno.test("postgres dialect: COPY staging then one MERGE that refuses older events", () => {
-  const steps = createPostgresDialect({ schema: "s", table: "users" }).upsert(
+  const steps = createPostgresDialect({ schema: "s", table: "users" }, { staging: "copy" }).upsert(
     [["id1", ...Array(14).fill(null)]],
     new Date("2026-01-01T00:00:00.000Z"),
   );
@@ -53,4 +58,13 @@ Deno.test("postgres dialect: the table has the contract's columns and a real pri
     createPostgresDialect({ schema: "public", table: "users" }).createTable().length,
     1,
   );
+});
+
+Deno.test("postgres dialect: auto staging INSERTs small batches and COPYs large ones", () => {
+  const dialect = createPostgresDialect({ schema: "s", table: "users" });
+  const rows = (n: number) =>
+    Array.from({ length: n }, (_, i) => [`id${i}`, ...Array(14).fill("x")]);
+  const kinds = (n: number) => dialect.upsert(rows(n), new Date()).map((s) => s.kind).join(",");
+  assert.equal(kinds(COPY_MIN_ROWS - 1), "query,query,query");
+  assert.equal(kinds(COPY_MIN_ROWS), "query,copy,query");
 });

@@ -45,9 +45,17 @@ export function createWarehouseSink(
       if (rows.length === 0) return;
       const steps = dialect.upsert(rows, now());
       try {
-        await sql.begin(async (tx) => {
-          for (const step of steps) await runStep(tx, step);
-        });
+        if (steps.every((s) => s.kind === "query")) {
+          // No COPY: pipeline every statement (postgres.js sends an array of queries at once),
+          // so a small batch costs BEGIN + one round trip + COMMIT.
+          await sql.begin((tx) =>
+            steps.map((s) => tx.unsafe(s.text, s.kind === "query" ? s.params as string[] : []))
+          );
+        } else {
+          await sql.begin(async (tx) => {
+            for (const step of steps) await runStep(tx, step);
+          });
+        }
       } catch (err) {
         throw toWriteError(err);
       }
