@@ -1,7 +1,8 @@
 /**
  * Integration: SIGKILL the worker in the middle of a stream of many thousands of events and
  * restart it: one row per distinct id, none missing, every row from its newest event, and the
- * rows written before the kill untouched by the re-delivery that follows.
+ * rows written before the kill untouched by the re-delivery that follows (the group is rewound
+ * to the start after the kill, so everything written before it is delivered again).
  */
 import assert from "node:assert/strict";
 import { sharedStack } from "../stack/harness.ts";
@@ -59,6 +60,17 @@ Deno.test("crash safety: a SIGKILLed worker restarts with nothing lost and nothi
     const snapshot = await p.sql.unsafe(`select * from ${p.schema}.users`);
     killed.resolve();
     await streaming;
+    // Whatever the worker had committed at the kill, make re-delivery certain: once the killed
+    // member has left the group (session timeout), rewind the group to the start of the topic.
+    await waitFor(
+      async () => {
+        const { groups } = await p.admin.describeGroups([p.groupId]);
+        return groups[0]?.state === "Empty";
+      },
+      30_000,
+      "the killed member to leave the group",
+    );
+    await p.admin.resetOffsets({ groupId: p.groupId, topic: p.topic, earliest: true });
 
     workers.push(spawnWorker(env));
     await waitFor(
