@@ -25,7 +25,7 @@ export function stageBody(): string {
 export const EVENT_COLUMN_LIST = EVENT_COLUMNS.map((c) => c.name).join(", ");
 
 /**
- * The newer-wins predicate of `isNewerEvent`, in SQL: `stage` is newer than `target`.
+ * The newer-wins predicate of `isNewerRow`, in SQL: `stage` is newer than `target`.
  */
 export function newerThan(stage: string, target: string): string {
   return `(${stage}.event_time > ${target}.event_time OR ` +

@@ -51,6 +51,8 @@ export const workerConfigSchema = z.object({
   WORKER_MAX_WAIT_MS: env.int(1, 30_000).default(500),
   /** Partitions processed at the same time (also the warehouse pool size). */
   WORKER_CONCURRENCY: env.int(1, 64).default(6),
+  /** Threads that decode and validate records (0: on the main thread). */
+  WORKER_DECODE_THREADS: env.int(0, 8).default(1),
   /** Consumer group session timeout in ms. */
   WORKER_SESSION_TIMEOUT_MS: env.int(6_000, 300_000).default(30_000),
   /** First retry delay after a transient warehouse or dead-letter error, in ms. */

@@ -6,11 +6,11 @@
  * dead-letter topic: the caller may resolve the offsets. When it throws, nothing may be
  * committed.
  */
-import { decodeEvent, type UserEvent } from "../shared/event.ts";
 import type { ConsumedMessage } from "./consumed_message.ts";
 import { type DeadLetter, type DeadLetterSink, toDeadLetter } from "./dead_letter.ts";
 import { dedupeLatest } from "./dedupe_latest.ts";
-import { toUserRow } from "./user_row.ts";
+import { inlineDecoder, type RecordDecoder } from "./record_decoder.ts";
+import type { UserRow } from "./user_row.ts";
 import { upsertIsolating } from "./upsert_isolating.ts";
 import type { Sink } from "./warehouse_sink.ts";
 
@@ -19,6 +19,8 @@ export interface BatchDeps {
   sink: Sink;
   deadLetters: DeadLetterSink;
   now: () => Date;
+  /** Decodes the values (default: on this thread). */
+  decoder?: RecordDecoder;
 }
 
 /** What a batch came to. */
@@ -39,7 +41,7 @@ export class DeadLetterError extends Error {
 
 interface Candidate {
   message: ConsumedMessage;
-  event: UserEvent;
+  row: UserRow;
 }
 
 /**
@@ -54,17 +56,18 @@ export async function handleBatch(
   const now = deps.now();
   const candidates: Candidate[] = [];
   const deadLetters: DeadLetter[] = [];
-  for (const message of messages) {
-    const decoded = decodeEvent(message.value);
-    if (decoded.ok) {
-      candidates.push({ message, event: decoded.event });
+  const decoded = await (deps.decoder ?? inlineDecoder).decode(messages.map((m) => m.value));
+  messages.forEach((message, i) => {
+    const d = decoded[i]!;
+    if (d.ok) {
+      candidates.push({ message, row: d.row });
     } else {
-      deadLetters.push(toDeadLetter(message, decoded, now));
+      deadLetters.push(toDeadLetter(message, d, now));
     }
-  }
+  });
 
   const { kept, superseded } = dedupeLatest(candidates);
-  const { written, rejected } = await upsertIsolating(kept, (c) => toUserRow(c.event), deps.sink);
+  const { written, rejected } = await upsertIsolating(kept, (c) => c.row, deps.sink);
   for (const { item, error } of rejected) {
     deadLetters.push(toDeadLetter(item.message, { stage: "write", reason: error.message }, now));
   }

@@ -17,6 +17,8 @@ import { createOpsHandler } from "./ops_handler.ts";
 import { installFastImmediate } from "./fast_immediate.ts";
 import { connectNoDelay, type SocketTarget } from "./no_delay_socket.ts";
 import { createPostgresDialect } from "./postgres_dialect.ts";
+import { inlineDecoder } from "./record_decoder.ts";
+import { createThreadDecoder } from "./thread_decoder.ts";
 import { createRedshiftDialect } from "./redshift_dialect.ts";
 import { type RunningWorker, startWorker } from "./run_worker.ts";
 import { createWarehouseSink } from "./warehouse_sink.ts";
@@ -69,6 +71,10 @@ const kafka = createKafka({
   ssl: config.KAFKA_SSL,
 }, logger);
 
+const decoder = config.WORKER_DECODE_THREADS > 0
+  ? createThreadDecoder(config.WORKER_DECODE_THREADS)
+  : inlineDecoder;
+
 let worker: RunningWorker | undefined;
 let exiting = false;
 
@@ -98,6 +104,7 @@ async function exit(code: number, reason: string): Promise<never> {
   } catch (err) {
     logger.error("error while leaving the group", errorFields(err));
   }
+  decoder.close();
   await sql.end({ timeout: 5 }).catch(() => {});
   await server.shutdown().catch(() => {});
   clearTimeout(deadline);
@@ -115,6 +122,7 @@ try {
     sink,
     logger,
     metrics,
+    decoder,
     onFatal: (reason) => void exit(1, reason),
   });
   logger.info("started", {

@@ -9,6 +9,7 @@ import { PRODUCER_DEFAULTS } from "../shared/kafka.ts";
 import type { WorkerConfig } from "./config.ts";
 import { createEachBatch } from "./each_batch.ts";
 import { handleBatch } from "./handle_batch.ts";
+import type { RecordDecoder } from "./record_decoder.ts";
 import { createKafkaDeadLetters } from "./kafka_dead_letters.ts";
 import type { WarehouseSink } from "./warehouse_sink.ts";
 import type { WorkerMetrics } from "./worker_metrics.ts";
@@ -19,6 +20,8 @@ export interface WorkerDeps {
   sink: WarehouseSink;
   logger: Logger;
   metrics: WorkerMetrics;
+  /** Decodes record values (default: on the main thread). */
+  decoder?: RecordDecoder;
   /** Called once when the worker cannot go on (watchdog, consumer crash): exit non-zero. */
   onFatal: (reason: string) => void;
   now?: () => Date;
@@ -70,7 +73,8 @@ export async function startWorker(
 
   const deadLetters = createKafkaDeadLetters(producer, config.KAFKA_DLQ_TOPIC);
   const handler = createEachBatch({
-    handle: (messages) => handleBatch(messages, { sink: deps.sink, deadLetters, now }),
+    handle: (messages) =>
+      handleBatch(messages, { sink: deps.sink, deadLetters, now, decoder: deps.decoder }),
     metrics: deps.metrics,
     logger: log.child({ component: "batch" }),
     maxBatchRows: config.WORKER_MAX_BATCH_ROWS,

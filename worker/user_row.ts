@@ -27,3 +27,10 @@ export function toUserRow(event: UserEvent): UserRow {
     event.accepted_at,
   ];
 }
+
+/** Index of `id` in a row. */
+export const USER_ID = 0;
+/** Index of `event_id` in a row. */
+export const EVENT_ID = 13;
+/** Index of `event_time` in a row. */
+export const EVENT_TIME = 14;

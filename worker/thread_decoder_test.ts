@@ -1,0 +1,42 @@
+import assert from "node:assert/strict";
+import { encodeEvent } from "../shared/event.ts";
+import { testEvent, testUser } from "./_test_events.ts";
+import { inlineDecoder } from "./record_decoder.ts";
+import { createThreadDecoder } from "./thread_decoder.ts";
+
+const enc = new TextEncoder();
+
+Deno.test("the thread decoder gives exactly what the inline decoder gives, in order", async () => {
+  const good = encodeEvent(testEvent(testUser(1), new Date("2026-01-01T00:00:00.000Z")));
+  // A value that is a view into a larger buffer, as kafkajs hands them out.
+  const big = new Uint8Array(good.length + 10);
+  big.set(good, 5);
+  const values = [
+    good,
+    null,
+    new Uint8Array([0xff, 0xfe]),
+    enc.encode("{oops"),
+    enc.encode(JSON.stringify({ schema_version: 1 })),
+    big.subarray(5, 5 + good.length),
+    new Uint8Array(0),
+  ];
+  const decoder = createThreadDecoder(2);
+  try {
+    const [a, b] = await Promise.all([decoder.decode(values), decoder.decode(values.toReversed())]);
+    const expected = await inlineDecoder.decode(values);
+    assert.deepEqual(a, expected);
+    assert.deepEqual(b, expected.toReversed());
+    assert.equal(a[0]!.ok, true);
+    assert.deepEqual(a.map((d) => d.ok ? "row" : d.stage), [
+      "row",
+      "json",
+      "utf8",
+      "json",
+      "schema",
+      "row",
+      "json",
+    ]);
+  } finally {
+    decoder.close();
+  }
+});
