@@ -2,9 +2,10 @@
  * A `RecordDecoder` on Web Worker threads: each call packs the values into one buffer
  * (transferred, not copied), a thread decodes and validates them and sends back rows (arrays
  * of strings clone cheaply: ~1 µs a record, against ~12 µs to decode it). Calls are spread
- * round-robin over the threads and may overlap.
+ * round-robin over the threads and may overlap. If a thread dies, the calls in flight fail
+ * (the batch is retried) and later calls decode on the main thread.
  */
-import type { DecodedRecord, RecordDecoder } from "./record_decoder.ts";
+import { type DecodedRecord, inlineDecoder, type RecordDecoder } from "./record_decoder.ts";
 import type { DecodeRequest } from "./decode_thread.ts";
 
 /** Starts `threads` decoding threads. */
@@ -15,6 +16,7 @@ export function createThreadDecoder(threads: number): RecordDecoder {
   );
   const pending = new Map<number, PromiseWithResolvers<DecodedRecord[]>>();
   let nextId = 1;
+  let broken = false;
   for (const w of workers) {
     w.onmessage = (e: MessageEvent<{ id: number; records: DecodedRecord[] }>) => {
       const call = pending.get(e.data.id);
@@ -23,6 +25,7 @@ export function createThreadDecoder(threads: number): RecordDecoder {
     };
     w.onerror = (e) => {
       e.preventDefault();
+      broken = true;
       const error = new Error(`decoding thread failed: ${e.message}`);
       for (const call of pending.values()) call.reject(error);
       pending.clear();
@@ -30,6 +33,7 @@ export function createThreadDecoder(threads: number): RecordDecoder {
   }
   return {
     decode(values) {
+      if (broken) return inlineDecoder.decode(values);
       let total = 0;
       for (const v of values) total += v?.byteLength ?? 0;
       const packed = new Uint8Array(total);
