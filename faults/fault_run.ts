@@ -1,0 +1,380 @@
+/**
+ * One fault scenario through the real pipeline: a fresh topic pair, schema and group on a
+ * private 3-broker stack, the ingest and two workers as real processes, the ledger load and the
+ * offsets auditor; then the fault, a drain, and the checks against the ledger.
+ */
+import type { Admin, Kafka } from "kafkajs";
+import postgres from "postgres";
+import { TEST_SECRET } from "../ingest/_testing.ts";
+import { signWebhook } from "../ingest/webhook_signature.ts";
+import { createKafka } from "../shared/kafka.ts";
+import { silentLogger } from "../shared/logger.ts";
+import { type PrivateStack, uniqueName } from "../stack/harness.ts";
+import { type RunningProgram, startProgram } from "../stack/programs.ts";
+import { checkLedger, type LedgerCheck, versionOf } from "./ledger.ts";
+import { type LedgerLoad, startLedgerLoad } from "./ledger_load.ts";
+import { type OffsetAuditor, type OffsetViolation, startOffsetAuditor } from "./offset_auditor.ts";
+import { ingestEnv, workerEnv } from "./pipeline_env.ts";
+import { type RandomUserStandin, startRandomUserStandin } from "./randomuser_standin.ts";
+
+/** Load and timing parameters of a run (fault lengths are parameters, not synchronisation). */
+export interface FaultParams {
+  /** Events per second of the webhook load. */
+  rate: number;
+  /** Users per request. */
+  batch: number;
+  /** Distinct user ids (each gets new versions in turn). */
+  poolSize: number;
+  /** Acknowledged events before the fault is injected. */
+  warmupEvents: number;
+  /** How long a fault lasts (worker or broker down, ingest down). */
+  faultSeconds: number;
+  /** How long PostgreSQL stays stopped. */
+  postgresDownSeconds: number;
+  /** Load after the fault healed, in seconds. */
+  tailSeconds: number;
+  /** Workers added or removed in a rebalance storm, and the seconds between two. */
+  stormSteps: number;
+  stormStepSeconds: number;
+  /** Pull runs in the randomuser scenario. */
+  pulls: number;
+  /** The workers' group session timeout (the zombie pauses longer than this). */
+  sessionTimeoutMs: number;
+  /** Upper bound for the drain after the load stopped. */
+  drainTimeoutMs: number;
+}
+
+/** Small defaults that prove the guarantees without loading a shared 2-core machine. */
+export const DEFAULT_PARAMS: FaultParams = {
+  rate: 200,
+  batch: 10,
+  poolSize: 1_000,
+  warmupEvents: 1_000,
+  faultSeconds: 8,
+  postgresDownSeconds: 30,
+  tailSeconds: 8,
+  stormSteps: 8,
+  stormStepSeconds: 3,
+  pulls: 4,
+  sessionTimeoutMs: 6_000,
+  drainTimeoutMs: 120_000,
+};
+
+/** What a scenario can reach while it runs. */
+export interface FaultContext {
+  stack: PrivateStack;
+  kafka: Kafka;
+  admin: Admin;
+  topic: string;
+  params: FaultParams;
+  /** The ingest now (replaced by `restartIngest`). */
+  ingest(): RunningProgram;
+  restartIngest(): Promise<void>;
+  /** Every worker started for this scenario, alive or not. */
+  workers: RunningProgram[];
+  startWorker(): Promise<RunningProgram>;
+  /** Marks a worker the scenario is about to kill or stop: it is not restarted. */
+  retire(worker: RunningProgram): void;
+  standin: RandomUserStandin;
+  load: LedgerLoad;
+  auditor: OffsetAuditor;
+  /** Waits `seconds` of fault time (a scenario parameter, not a synchronisation). */
+  hold(seconds: number): Promise<void>;
+  /** Sends one signed POST /v1/pull and files the users it pulled in the ledger. */
+  pull(): Promise<number>;
+  note(text: string): void;
+}
+
+/** A fault to inject. `inject` returns once the fault is healed. */
+export interface Scenario {
+  name: string;
+  description: string;
+  inject(ctx: FaultContext): Promise<void>;
+}
+
+/** One line of the results table. */
+export interface ScenarioResult {
+  scenario: string;
+  accepted: number;
+  rows: number;
+  lost: number;
+  duplicated: number;
+  deadLettered: number;
+  stale: number;
+  failedWritten: number;
+  offsetViolations: OffsetViolation[];
+  offsetsVerified: number;
+  recoverySeconds: number | null;
+  indeterminate: number;
+  refused: number;
+  notes: string[];
+  check: LedgerCheck;
+  /** The last warnings and errors each program logged (evidence when a scenario fails). */
+  logTail: { program: string; pid: number; lines: unknown[] }[];
+  /** Webhook answers by status. */
+  statuses: Record<string, number>;
+}
+
+const PARTITIONS = 6;
+
+/** Runs `scenario` on `stack` and returns its line; every process and topic is gone after. */
+export async function runScenario(
+  stack: PrivateStack,
+  scenario: Scenario,
+  params: FaultParams,
+  log: (text: string) => void = () => {},
+): Promise<ScenarioResult> {
+  const kafka = createKafka(
+    { brokers: stack.env.KAFKA_BROKERS.split(","), clientId: "faults" },
+    silentLogger,
+  );
+  const admin = kafka.admin();
+  const sql = postgres(stack.env.WAREHOUSE_URL, { max: 2, onnotice: () => {} });
+  const topic = uniqueName("faults");
+  const dlq = `${topic}.dlq`;
+  const schema = uniqueName("faults");
+  const groupId = `${topic}_group`;
+  const notes: string[] = [];
+  const programs: RunningProgram[] = [];
+  let closing = false;
+  let standin: RandomUserStandin | null = null;
+  let load: LedgerLoad | null = null;
+  let auditor: OffsetAuditor | null = null;
+  try {
+    await admin.connect();
+    await createTopicPair(admin, [topic, dlq]);
+    standin = startRandomUserStandin({ results: 20 });
+    const names = { topic, dlq, groupId, schema };
+    const envOfIngest = ingestEnv(stack.env, names, standin.url);
+    const envOfWorker = workerEnv(stack.env, names, params.sessionTimeoutMs);
+    const startIngest = async () => {
+      const p = await startProgram("ingest", envOfIngest);
+      programs.push(p);
+      return p;
+    };
+    const workers: RunningProgram[] = [];
+    // Like compose's `restart: unless-stopped`: a worker that exits on its own (its watchdog,
+    // a crash) is noted with its last log lines and started again; one the scenario stopped
+    // on purpose (`retire`) is not.
+    const retired = new Set<RunningProgram>();
+    let restarts = 0;
+    const startWorker = async (): Promise<RunningProgram> => {
+      const p = await startProgram("worker", envOfWorker);
+      programs.push(p);
+      workers.push(p);
+      p.exited.then((status) => {
+        if (closing || retired.has(p) || restarts >= 10) return;
+        restarts++;
+        const tail = p.logs.filter((l) => l.level === "warn" || l.level === "error").slice(-3);
+        notes.push(
+          `worker ${p.pid} exited on its own (code ${status.code}); restarted. ${
+            JSON.stringify(tail)
+          }`,
+        );
+        log(`${scenario.name}: ${notes.at(-1)}`);
+        startWorker().catch((err) => notes.push(`restart failed: ${(err as Error).message}`));
+      });
+      return p;
+    };
+    let ingest = await startIngest();
+    await Promise.all([startWorker(), startWorker()]);
+    await sql.unsafe(`create schema if not exists ${schema}`);
+
+    const runLoad = startLedgerLoad({
+      target: () => `http://127.0.0.1:${ingest.port}`,
+      secret: TEST_SECRET,
+      rate: params.rate,
+      batch: params.batch,
+      concurrency: 8,
+      poolSize: params.poolSize,
+      maxEvents: params.rate * 3_600,
+      maxMs: 30 * 60_000,
+      timeoutMs: 15_000,
+      refuseEvery: 50,
+    });
+    load = runLoad;
+    const audit = await startOffsetAuditor({
+      kafka,
+      admin,
+      sql,
+      topic,
+      dlq,
+      groupId,
+      schema,
+      sampleMs: 1_000,
+    });
+    auditor = audit;
+    const ready = standin;
+
+    await waitUntil(
+      () => runLoad.ledger.counts.acknowledged >= params.warmupEvents && audit.verified() > 0,
+      120_000,
+      `${params.warmupEvents} acknowledged events and a first verified commit`,
+    );
+    const preFaultLag = Math.max(...audit.lagHistory.map((s) => s.lag), 0);
+    log(`${scenario.name}: warm, lag ${preFaultLag}; injecting`);
+    const injectedAt = performance.now();
+    const ctx: FaultContext = {
+      stack,
+      kafka,
+      admin,
+      topic,
+      params,
+      ingest: () => ingest,
+      async restartIngest() {
+        ingest = await startIngest();
+      },
+      workers,
+      startWorker,
+      retire: (worker) => void retired.add(worker),
+      standin: ready,
+      load: runLoad,
+      auditor: audit,
+      hold: (seconds) => new Promise((r) => setTimeout(r, seconds * 1000)),
+      async pull() {
+        ready.takeServed();
+        const body = new TextEncoder().encode("");
+        const id = `msg_${crypto.randomUUID()}`;
+        const ts = Math.floor(Date.now() / 1000);
+        const response = await fetch(`http://127.0.0.1:${ingest.port}/v1/pull`, {
+          method: "POST",
+          body,
+          headers: {
+            "webhook-id": id,
+            "webhook-timestamp": String(ts),
+            "webhook-signature": await signWebhook(TEST_SECRET, id, ts, body),
+          },
+          signal: AbortSignal.timeout(60_000),
+        });
+        await response.body?.cancel();
+        const ids = ready.takeServed().map((u): [string, number] => [u, 0]);
+        const outcome = response.ok
+          ? "acknowledged"
+          : response.status >= 500
+          ? "indeterminate"
+          : "failed";
+        runLoad.ledger.file(outcome, ids);
+        return response.status;
+      },
+      note: (text) => {
+        notes.push(text);
+        log(`${scenario.name}: ${text}`);
+      },
+    };
+    await scenario.inject(ctx);
+    const healedAt = performance.now();
+    log(`${scenario.name}: healed after ${((healedAt - injectedAt) / 1000).toFixed(1)} s`);
+    await ctx.hold(params.tailSeconds);
+    await runLoad.stop();
+    log(`${scenario.name}: load stopped, draining`);
+
+    await waitUntil(
+      async () => {
+        await audit.sample().catch(() => {});
+        // Caught up, and the audit read every record so that each one below the commits
+        // was verified (or found missing).
+        return audit.lag() === 0 && audit.verified() + audit.violations.length >= audit.ends();
+      },
+      params.drainTimeoutMs,
+      "the group to commit to the end of the topic",
+    ).catch((err) => notes.push(`not drained: ${(err as Error).message}`));
+    const dlqEnd = (await admin.fetchTopicOffsets(dlq)).reduce((n, p) => n + Number(p.high), 0);
+    await waitUntil(() => audit.deadRead() >= dlqEnd, 30_000, "every dead letter read")
+      .catch(() => notes.push("dead letters not all read"));
+
+    // Recovery: from the injection until the ingest acknowledged again and the lag was back
+    // at its pre-fault level (sampled every second; the load keeps running through the fault).
+    const lagBack = audit.lagHistory.find((s) =>
+      s.at > healedAt && s.lag <= Math.max(preFaultLag, params.rate)
+    );
+    const ackAgain = runLoad.ackTimes.find((t) => t > injectedAt);
+    const recoverySeconds = lagBack && ackAgain !== undefined
+      ? Math.round((Math.max(lagBack.at, ackAgain) - injectedAt) / 100) / 10
+      : null;
+
+    const rows = await sql.unsafe(`select id, last_name from ${schema}.users`).catch((err) => {
+      if ((err as { code?: string }).code === "42P01") return [];
+      throw err;
+    });
+    const check = checkLedger(
+      runLoad.ledger,
+      rows.map((r) => ({ id: String(r.id), version: versionOf(String(r.last_name)) })),
+      audit.deadIds,
+    );
+    return {
+      scenario: scenario.name,
+      accepted: check.accepted,
+      rows: check.rows,
+      lost: check.lost.length,
+      duplicated: check.duplicated.length,
+      deadLettered: check.deadLettered,
+      stale: check.stale.length,
+      failedWritten: check.failedButWritten.length,
+      offsetViolations: [...audit.violations],
+      offsetsVerified: audit.verified(),
+      recoverySeconds,
+      indeterminate: check.counts.indeterminate,
+      refused: check.counts.failed,
+      notes,
+      check,
+      logTail: programs.map((p) => ({
+        program: p.name,
+        pid: p.pid,
+        lines: p.logs.filter((l) => l.level === "warn" || l.level === "error").slice(-6),
+      })),
+      statuses: { ...runLoad.statuses },
+    };
+  } finally {
+    closing = true;
+    await load?.stop().catch(() => {});
+    await auditor?.stop().catch(() => {});
+    await Promise.all(programs.map(async (p) => {
+      p.kill("SIGCONT");
+      await p.stop(5_000).catch(() => {});
+    }));
+    await standin?.close().catch(() => {});
+    await admin.deleteTopics({ topics: [topic, dlq] }).catch(() => {});
+    await admin.disconnect().catch(() => {});
+    await sql.unsafe(`drop schema if exists ${schema} cascade`).catch(() => {});
+    await sql.end({ timeout: 5 });
+  }
+}
+
+/**
+ * Creates the topics, then polls until every partition has a leader: on a freshly started
+ * cluster kafkajs' own `waitForLeaders` can fail with "does not host this topic-partition"
+ * while the metadata spreads.
+ */
+export async function createTopicPair(admin: Admin, topics: string[]): Promise<void> {
+  await admin.createTopics({
+    topics: topics.map((topic) => ({ topic, numPartitions: PARTITIONS, replicationFactor: 3 })),
+    waitForLeaders: false,
+  });
+  await waitUntil(
+    async () => {
+      try {
+        const meta = await admin.fetchTopicMetadata({ topics });
+        return meta.topics.every((t) =>
+          t.partitions.length === PARTITIONS && t.partitions.every((p) => p.leader >= 0)
+        );
+      } catch {
+        return false;
+      }
+    },
+    60_000,
+    `leaders for ${topics.join(", ")}`,
+  );
+}
+
+/** Polls `check` every 200 ms until it is true, or throws after `ms` naming `what`. */
+export async function waitUntil(
+  check: () => boolean | Promise<boolean>,
+  ms: number,
+  what: string,
+): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * The committed-offsets check, run while a scenario goes on.
+ *
+ * An audit consumer (its own group, from the beginning) records, for every partition, which
+ * event sits at which offset. Every `sampleMs` the auditor fetches the worker group's committed
+ * offsets FIRST, and only THEN reads the warehouse: a worker commits offset `c` only after the
+ * records below `c` are written (or dead-lettered), so each record below a committed offset that
+ * the first read saw must already be visible to the second read. For every record in
+ * `[checked, c)` not yet verified, the row of its user id must exist and hold that event or a
+ * newer one (rows only move forward, so a verified record stays verified), or its user id must
+ * be in the dead-letter topic. A record that fails is a violation: the group's offset moved
+ * ahead of what the warehouse holds. Records the audit consumer has not read yet wait for the
+ * next sample, so every record below the last committed offset is verified exactly once.
+ */
+import type { Admin, Consumer, Kafka } from "kafkajs";
+import type postgres from "postgres";
+import { uniqueName } from "../stack/harness.ts";
+
+interface AuditRecord {
+  id: string;
+  eventId: string;
+  acceptedAt: number;
+}
+
+/** One violation: a record below a committed offset that the warehouse did not hold. */
+export interface OffsetViolation {
+  partition: number;
+  offset: number;
+  committed: number;
+  id: string;
+}
+
+/** A running auditor. */
+export interface OffsetAuditor {
+  /** Records verified below committed offsets so far. */
+  verified(): number;
+  /** Samples taken. */
+  samples(): number;
+  violations: OffsetViolation[];
+  /** Group lag (topic end minus committed, summed) at the last sample. */
+  lag(): number;
+  /** Records in the topic at the last sample (sum of the high watermarks). */
+  ends(): number;
+  /** Lag at every sample, with the time (performance.now). */
+  lagHistory: { at: number; lag: number }[];
+  /** User ids seen in the dead-letter topic, and how many dead letters were read. */
+  deadIds: Set<string>;
+  deadRead(): number;
+  /** Takes one sample now (also done every `sampleMs`). */
+  sample(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Starts the audit consumer and the sampling loop. */
+export async function startOffsetAuditor(opts: {
+  kafka: Kafka;
+  admin: Admin;
+  sql: postgres.Sql;
+  topic: string;
+  dlq: string;
+  groupId: string;
+  schema: string;
+  sampleMs: number;
+}): Promise<OffsetAuditor> {
+  const byPartition = new Map<number, AuditRecord[]>();
+  const checked = new Map<number, number>();
+  const deadIds = new Set<string>();
+  const violations: OffsetViolation[] = [];
+  let verified = 0;
+  let samples = 0;
+  let lag = 0;
+  let deadRead = 0;
+  let endTotal = 0;
+  const lagHistory: { at: number; lag: number }[] = [];
+  const consumer: Consumer = opts.kafka.consumer({
+    groupId: uniqueName("audit"),
+    allowAutoTopicCreation: false,
+    maxBytesPerPartition: 1024 * 1024,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [opts.topic, opts.dlq], fromBeginning: true });
+  await consumer.run({
+    eachBatchAutoResolve: true,
+    eachBatch: async ({ batch }) => {
+      for (const m of batch.messages) {
+        let parsed: { event_id?: string; accepted_at?: string; user?: { id?: string } } = {};
+        try {
+          parsed = JSON.parse(m.value?.toString() ?? "{}");
+        } catch { /* not an event: keep the key */ }
+        const id = parsed.user?.id ?? m.key?.toString() ?? "";
+        if (batch.topic === opts.dlq) {
+          deadIds.add(id);
+          deadRead++;
+          continue;
+        }
+        const list = byPartition.get(batch.partition) ?? [];
+        // The list is indexed by offset: offsets of a plain topic are dense from 0.
+        list[Number(m.offset)] = {
+          id,
+          eventId: parsed.event_id ?? "",
+          acceptedAt: Date.parse(parsed.accepted_at ?? "") || 0,
+        };
+        byPartition.set(batch.partition, list);
+      }
+      await Promise.resolve();
+    },
+  });
+
+  let running: Promise<void> | null = null;
+  const sampleOnce = async () => {
+    const [committed] = await opts.admin.fetchOffsets({
+      groupId: opts.groupId,
+      topics: [opts.topic],
+    });
+    const ends = await opts.admin.fetchTopicOffsets(opts.topic);
+    lag = 0;
+    endTotal = ends.reduce((n, e) => n + Number(e.high), 0);
+    for (const e of ends) {
+      const c = Number(
+        committed?.partitions.find((p) => p.partition === e.partition)?.offset ?? -1,
+      );
+      lag += Number(e.high) - Math.max(0, c);
+    }
+    lagHistory.push({ at: performance.now(), lag });
+    // Records to verify: below the committed offset, not yet verified, already read by the audit.
+    const todo: { partition: number; offset: number; committed: number; rec: AuditRecord }[] = [];
+    const next = new Map<number, number>();
+    for (const p of committed?.partitions ?? []) {
+      const c = Number(p.offset);
+      if (c <= 0) continue;
+      const list = byPartition.get(p.partition) ?? [];
+      let from = checked.get(p.partition) ?? 0;
+      for (; from < c && list[from] !== undefined; from++) {
+        todo.push({ partition: p.partition, offset: from, committed: c, rec: list[from]! });
+      }
+      next.set(p.partition, from);
+    }
+    samples++;
+    if (todo.length === 0) return;
+    const ids = [...new Set(todo.map((t) => t.rec.id))];
+    const rows = new Map<string, { eventId: string; eventTime: number }>();
+    for (let i = 0; i < ids.length; i += 5_000) {
+      const found = await opts.sql.unsafe(
+        `select id, event_id, event_time from ${opts.schema}.users where id = any($1)`,
+        [ids.slice(i, i + 5_000)],
+      );
+      for (const r of found) {
+        rows.set(r.id, { eventId: r.event_id, eventTime: new Date(r.event_time).getTime() });
+      }
+    }
+    // Marked as checked only once the warehouse answered (it may be the thing that is down).
+    for (const [p, from] of next) checked.set(p, from);
+    for (const t of todo) {
+      const row = rows.get(t.rec.id);
+      const ok = (row && (row.eventId === t.rec.eventId || row.eventTime >= t.rec.acceptedAt)) ||
+        deadIds.has(t.rec.id);
+      if (ok) verified++;
+      else {
+        violations.push({
+          partition: t.partition,
+          offset: t.offset,
+          committed: t.committed,
+          id: t.rec.id,
+        });
+      }
+    }
+  };
+  const sample = () => (running ??= sampleOnce().finally(() => running = null));
+
+  let stopped = false;
+  let timer: number | undefined;
+  const tick = () => {
+    if (stopped) return;
+    sample().catch(() => {/* the cluster or database may be down: next sample */}).finally(() => {
+      if (!stopped) timer = setTimeout(tick, opts.sampleMs);
+    });
+  };
+  timer = setTimeout(tick, opts.sampleMs);
+
+  return {
+    verified: () => verified,
+    samples: () => samples,
+    violations,
+    lag: () => lag,
+    ends: () => endTotal,
+    lagHistory,
+    deadIds,
+    deadRead: () => deadRead,
+    sample,
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running?.catch(() => {});
+      await consumer.disconnect().catch(() => {});
+    },
+  };
+}

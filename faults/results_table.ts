@@ -1,0 +1,38 @@
+/** The fault suite's results as a Markdown table. */
+import type { ScenarioResult } from "./fault_run.ts";
+
+/** Renders `results` as a Markdown table (one line per scenario). */
+export function resultsTable(results: readonly ScenarioResult[]): string {
+  const head = [
+    "scenario",
+    "events accepted",
+    "rows found",
+    "lost",
+    "duplicated",
+    "dead-lettered",
+    "stale",
+    "offset checks (violations)",
+    "indeterminate",
+    "recovery (s)",
+  ];
+  const lines = results.map((r) => [
+    r.scenario,
+    String(r.accepted),
+    String(r.rows),
+    String(r.lost),
+    String(r.duplicated),
+    String(r.deadLettered),
+    String(r.stale + r.failedWritten),
+    `${r.offsetsVerified} (${r.offsetViolations.length})`,
+    String(r.indeterminate),
+    r.recoverySeconds === null ? "n/a" : r.recoverySeconds.toFixed(1),
+  ]);
+  return [head, head.map(() => "---"), ...lines].map((l) => `| ${l.join(" | ")} |`).join("\n");
+}
+
+/** True when a result shows no lost, doubled, stale or refused-but-written event and no offset
+ * ahead of the warehouse. */
+export function passed(r: ScenarioResult): boolean {
+  return r.lost === 0 && r.duplicated === 0 && r.stale === 0 && r.failedWritten === 0 &&
+    r.offsetViolations.length === 0 && r.notes.every((n) => !n.startsWith("not drained"));
+}

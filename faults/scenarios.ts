@@ -1,0 +1,151 @@
+/**
+ * The faults, one per scenario. Each `inject` breaks one thing while the load runs and returns
+ * once it is mended; how long a fault lasts is a parameter (`FaultParams`).
+ */
+import type { FaultContext, Scenario } from "./fault_run.ts";
+
+async function leaderOf(ctx: FaultContext, partition: number): Promise<number> {
+  const meta = await ctx.admin.fetchTopicMetadata({ topics: [ctx.topic] });
+  const leader = meta.topics[0]?.partitions.find((p) => p.partitionId === partition)?.leader;
+  if (leader === undefined || leader < 0) throw new Error(`partition ${partition} has no leader`);
+  return leader;
+}
+
+/** Kills `worker` right after the group committed something new, i.e. inside its next batch. */
+async function killMidBatch(ctx: FaultContext, index: number): Promise<void> {
+  const before = ctx.auditor.verified();
+  const deadline = Date.now() + 30_000;
+  while (ctx.auditor.verified() === before && Date.now() < deadline) {
+    await ctx.auditor.sample().catch(() => {});
+  }
+  const worker = ctx.workers[index]!;
+  ctx.retire(worker);
+  worker.kill("SIGKILL");
+  await worker.exited;
+}
+
+/** Every scenario of the full suite, in the order `deno task faults` runs them. */
+export const SCENARIOS: readonly Scenario[] = [
+  {
+    name: "worker-kill",
+    description: "SIGKILL of one worker mid-batch; a new worker starts after the fault time",
+    async inject(ctx) {
+      await killMidBatch(ctx, 0);
+      ctx.note(`killed worker pid ${ctx.workers[0]!.pid}`);
+      await ctx.hold(ctx.params.faultSeconds);
+      await ctx.startWorker();
+    },
+  },
+  {
+    name: "workers-kill-both",
+    description: "SIGKILL of both workers; two new workers start after the fault time",
+    async inject(ctx) {
+      const [a, b] = [ctx.workers[0]!, ctx.workers[1]!];
+      await killMidBatch(ctx, 0);
+      ctx.retire(b);
+      b.kill("SIGKILL");
+      await b.exited;
+      ctx.note(`killed workers ${a.pid} and ${b.pid}`);
+      await ctx.hold(ctx.params.faultSeconds);
+      await Promise.all([ctx.startWorker(), ctx.startWorker()]);
+    },
+  },
+  {
+    name: "leader-kill",
+    description: "SIGKILL of the broker leading partition 0, restarted after the fault time",
+    async inject(ctx) {
+      const leader = await leaderOf(ctx, 0);
+      await ctx.stack.stopBroker(leader, { kill: true });
+      ctx.note(`killed broker ${leader} (leader of partition 0)`);
+      await ctx.hold(ctx.params.faultSeconds);
+      await ctx.stack.startBroker(leader);
+    },
+  },
+  {
+    name: "broker-restart",
+    description: "graceful stop and start of the broker leading partition 1",
+    async inject(ctx) {
+      const leader = await leaderOf(ctx, 1);
+      await ctx.stack.stopBroker(leader);
+      ctx.note(`stopped broker ${leader} (leader of partition 1)`);
+      await ctx.hold(ctx.params.faultSeconds);
+      await ctx.stack.startBroker(leader);
+    },
+  },
+  {
+    name: "ingest-kill",
+    description: "SIGKILL of the ingest with requests in flight; restarted after the fault time",
+    async inject(ctx) {
+      const ingest = ctx.ingest();
+      ingest.kill("SIGKILL");
+      await ingest.exited;
+      ctx.note(`killed ingest ${ingest.pid}`);
+      await ctx.hold(ctx.params.faultSeconds);
+      await ctx.restartIngest();
+    },
+  },
+  {
+    name: "postgres-stop",
+    description: "PostgreSQL stopped (fast) for postgresDownSeconds, then started",
+    async inject(ctx) {
+      await ctx.stack.stopPostgres("fast");
+      ctx.note(`PostgreSQL down for ${ctx.params.postgresDownSeconds} s`);
+      await ctx.hold(ctx.params.postgresDownSeconds);
+      await ctx.stack.startPostgres();
+    },
+  },
+  {
+    name: "randomuser-faults",
+    description: "POST /v1/pull against a stand-in answering 500, 429, timeouts and garbage",
+    async inject(ctx) {
+      const statuses: number[] = [];
+      for (let i = 0; i < ctx.params.pulls; i++) statuses.push(await ctx.pull());
+      ctx.note(
+        `pull answers ${statuses.join(",")}; stand-in served ${JSON.stringify(ctx.standin.served)}`,
+      );
+    },
+  },
+  {
+    name: "zombie-worker",
+    description: "SIGSTOP of a worker for longer than its session timeout, then SIGCONT",
+    async inject(ctx) {
+      const worker = ctx.workers[0]!;
+      worker.kill("SIGSTOP");
+      const seconds = ctx.params.sessionTimeoutMs / 1000 + ctx.params.faultSeconds;
+      ctx.note(`stopped worker ${worker.pid} for ${seconds} s`);
+      await ctx.hold(seconds);
+      worker.kill("SIGCONT");
+    },
+  },
+  {
+    name: "rebalance-storm",
+    description: "workers added and removed (SIGTERM or SIGKILL) every few seconds, bounded",
+    async inject(ctx) {
+      const extra = [];
+      for (let step = 0; step < ctx.params.stormSteps; step++) {
+        if (step % 2 === 0) extra.push(await ctx.startWorker());
+        else {
+          const w = extra.shift()!;
+          ctx.retire(w);
+          if (step % 4 === 1) w.kill("SIGKILL");
+          else await w.stop(10_000);
+          await w.exited;
+        }
+        await ctx.hold(ctx.params.stormStepSeconds);
+      }
+      ctx.note(`${ctx.params.stormSteps} membership changes`);
+    },
+  },
+];
+
+/** The scenarios whose names are in `names` (all when empty). */
+export function pickScenarios(names: readonly string[]): Scenario[] {
+  if (names.length === 0) return [...SCENARIOS];
+  return names.map((n) => {
+    const s = SCENARIOS.find((x) => x.name === n);
+    if (!s) {
+      throw new Error(`Unknown scenario "${n}"; known: ${SCENARIOS.map((x) => x.name).join(", ")}`);
+    }
+    return s;
+  });
+}
