@@ -48,10 +48,13 @@ export function utf8Bytes(s: string): number {
   return /^[\x00-\x7f]*$/.test(s) ? s.length : encoder.encode(s).length;
 }
 
+// PostgreSQL and Redshift cannot store U+0000 in text, and a lone surrogate has no UTF-8 form
+// (it would be stored as U+FFFD): refuse both here rather than accept what cannot be stored.
 const text = (maxBytes: number) =>
   z.string().max(maxBytes).refine((s) => utf8Bytes(s) <= maxBytes, {
     message: `Too long: at most ${maxBytes} bytes in UTF-8`,
-  });
+  }).refine((s) => !s.includes("\u0000"), "Contains U+0000, which text columns cannot store")
+    .refine((s) => s.isWellFormed(), "Contains a lone surrogate, which has no UTF-8 form");
 
 const requiredText = (maxBytes: number) =>
   text(maxBytes).refine((s) => s.trim().length > 0, "Empty");

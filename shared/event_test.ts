@@ -66,3 +66,24 @@ Deno.test("decodeEvent() tells invalid UTF-8, non-JSON, empty and schema failure
   assert.ok(schema.issues.some((i) => i.path === "schema_version"), schema.reason);
   assert.ok(schema.issues.some((i) => i.path === "user"), schema.reason);
 });
+
+Deno.test("parseUser() refuses text the warehouse cannot store: U+0000 and lone surrogates", () => {
+  assert.throws(
+    () => parseUser({ ...user, first_name: "Ry\u0000an" }),
+    (err: unknown) =>
+      err instanceof ValidationError &&
+      /first_name: Contains U\+0000, which text columns cannot store/.test(err.message),
+  );
+  // JSON can spell a lone surrogate ("\ud800"); it reaches the schema as one.
+  const decoded = decodeEvent(
+    new TextEncoder().encode(
+      JSON.stringify(
+        newEvent(parseUser(user), "webhook", new Date(0)),
+      ).replace('"Walker"', '"Walker\\ud800"'),
+    ),
+  );
+  assert.ok(!decoded.ok);
+  assert.equal(decoded.stage, "schema");
+  assert.match(decoded.reason, /user\.last_name: Contains a lone surrogate/);
+  assert.equal(parseUser({ ...user, last_name: "Walker 😀" }).last_name, "Walker 😀");
+});
