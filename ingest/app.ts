@@ -63,7 +63,7 @@ export interface IngestAppDeps {
   logger?: Logger;
   /** Where the metrics are registered (default: a new registry). */
   registry?: Registry;
-  /** Deadline for a whole request body in ms (default `DEFAULT_BODY_TIMEOUT_MS`, 30 s). */
+  /** Deadline for a whole request body in ms (default `DEFAULT_BODY_TIMEOUT_MS`, 10 s). */
   bodyTimeoutMs?: number;
 }
 

@@ -11,8 +11,12 @@
  */
 import { HttpError } from "./http_error.ts";
 
-/** How long a whole body may take to arrive, unless the caller says otherwise. */
-export const DEFAULT_BODY_TIMEOUT_MS = 30_000;
+/**
+ * How long a whole body may take to arrive, unless the caller says otherwise. Below the default
+ * `INGEST_SHUTDOWN_TIMEOUT_MS` (15 s), so a trickling client cannot hold a graceful shutdown past
+ * its deadline, and about what Standard Webhooks senders wait for an answer (15 s) anyway.
+ */
+export const DEFAULT_BODY_TIMEOUT_MS = 10_000;
 
 /** Options for `readBody`. */
 export interface ReadBodyOptions {
