@@ -8,15 +8,10 @@ import { Kafka, logLevel } from "kafkajs";
 import process from "node:process";
 import { fixKafkajsRequestQueue } from "../shared/kafkajs_fix.ts";
 import { sharedStack, uniqueName } from "../stack/harness.ts";
+import { taskArgs } from "../stack/programs.ts";
 
-const FLAGS = [
-  "--allow-run",
-  "--allow-net=127.0.0.1,0.0.0.0",
-  "--allow-read",
-  "--allow-write",
-  "--allow-env",
-  "--allow-sys=hostname,osRelease,uid",
-];
+// This benchmark's own task flags, for the child processes.
+const FLAGS = (await taskArgs("bench:kafkajs-idle")).slice(1, -1);
 const WINDOW_MS = Number(Deno.env.get("IDLE_WINDOW_MS") ?? 10_000);
 
 async function measure(brokers: string, fixed: boolean): Promise<number> {

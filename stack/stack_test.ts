@@ -1,15 +1,10 @@
 import assert from "node:assert/strict";
+import { taskArgs } from "./programs.ts";
 import { downStack, stackStatus } from "./stack.ts";
 
 const STACK_MAIN = new URL("./main.ts", import.meta.url).pathname;
-const FLAGS = [
-  "--allow-run",
-  "--allow-net=127.0.0.1,0.0.0.0",
-  "--allow-read",
-  "--allow-write",
-  "--allow-env",
-  "--allow-sys=hostname,osRelease,uid",
-];
+// The stack task's own flags (its `deno run` arguments less "run" and the entry point).
+const FLAGS = (await taskArgs("stack")).slice(1, -1);
 
 async function runStack(args: string[], env: Record<string, string>) {
   const out = await new Deno.Command(Deno.execPath(), {
