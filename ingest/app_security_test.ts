@@ -125,3 +125,11 @@ Deno.test("the logs hold neither the webhook secret nor a user's personal data, 
 function disposable<T extends { close(): Promise<void> }>(app: T): T & AsyncDisposable {
   return Object.assign(app, { [Symbol.asyncDispose]: () => app.close() });
 }
+
+Deno.test("GET /openapi.json lists every status the webhook answers with", async () => {
+  await using app = disposable(createIngestApp(testConfig(), { producer: new FakeProducer() }));
+  const doc = await (await app.handler(new Request("http://ingest.test/openapi.json"))).json();
+  const statuses = Object.keys(doc.paths["/v1/users"].post.responses).sort();
+  assert.deepEqual(statuses, ["202", "400", "401", "408", "409", "413", "415", "503"]);
+  assert.match(doc.paths["/v1/users"].post.responses["415"].description, /charset|encoded/);
+});

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { userSchema } from "../shared/event.ts";
+import { DEFAULT_BODY_TIMEOUT_MS } from "./read_body.ts";
 
 /** Builds the OpenAPI 3.1 document of the ingest's HTTP API. */
 export function buildOpenApi(opts: { maxItems: number; maxBodyBytes: number }): unknown {
@@ -114,11 +115,18 @@ export function buildOpenApi(opts: { maxItems: number; maxBodyBytes: number }): 
                 "application/json": { schema: { $ref: "#/components/schemas/Accepted" } },
               },
             },
-            "400": problem("Bad JSON, or invalid items (listed in errors)"),
+            "400": problem(
+              "Bad JSON, invalid items (listed in errors), a Content-Length that is malformed " +
+                "or differs from the body, a body that broke off, or a webhook-id over 256 characters",
+            ),
             "401": problem("Missing, wrong or stale signature"),
+            "408": problem(`The body did not arrive within ${DEFAULT_BODY_TIMEOUT_MS / 1000} s`),
             "409": problem("Replayed webhook-id"),
             "413": problem("Body too large or too many items"),
-            "415": problem("Content-Type is not application/json or application/x-ndjson"),
+            "415": problem(
+              "Content-Type is not application/json or application/x-ndjson, its charset is " +
+                "not UTF-8, or the body is encoded (Content-Encoding other than identity)",
+            ),
             "503": problem("Kafka unavailable or send buffer full; see Retry-After"),
           },
         },
