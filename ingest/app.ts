@@ -83,6 +83,8 @@ export interface IngestApp {
 
 type Route = (request: Request, path: string) => Promise<Response> | Response;
 
+const METRIC_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]);
+
 /** Builds the application from its configuration and dependencies. */
 export function createIngestApp(config: IngestAppConfig, deps: IngestAppDeps): IngestApp {
   const now = deps.now ?? Date.now;
@@ -251,9 +253,11 @@ export function createIngestApp(config: IngestAppConfig, deps: IngestAppDeps): I
         }
         response = errorResponse(err, path, log);
       }
+      // Paths and methods are the client's choice: only known ones become label values, so a
+      // stream of invented methods cannot grow the metrics without bound.
       metrics.request(
         methods ? path : "other",
-        request.method,
+        METRIC_METHODS.has(request.method) ? request.method : "other",
         response.status,
         (performance.now() - started) / 1000,
       );

@@ -133,3 +133,19 @@ Deno.test("GET /openapi.json lists every status the webhook answers with", async
   assert.deepEqual(statuses, ["202", "400", "401", "408", "409", "413", "415", "503"]);
   assert.match(doc.paths["/v1/users"].post.responses["415"].description, /charset|encoded/);
 });
+
+Deno.test("invented HTTP methods do not grow the metrics: they count as one method label", async () => {
+  await using app = disposable(createIngestApp(testConfig(), { producer: new FakeProducer() }));
+  for (let i = 0; i < 50; i++) {
+    const response = await app.handler(
+      new Request(`http://ingest.test/${i % 2 ? "v1/users" : `nope${i}`}`, { method: `M${i}` }),
+    );
+    assert.ok([404, 405].includes(response.status));
+    await response.body?.cancel();
+  }
+  const metrics = await (await app.handler(new Request("http://ingest.test/metrics"))).text();
+  const methods = new Set(
+    [...metrics.matchAll(/^ingest_http_requests_total\{[^}]*method="([^"]*)"/gm)].map((m) => m[1]),
+  );
+  assert.deepEqual([...methods].sort(), ["other"]);
+});
