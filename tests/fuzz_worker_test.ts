@@ -258,6 +258,22 @@ function check(
     }
   }
   for (const id of rowById.keys()) assert.ok(goodIds.has(id), `row ${id} from no valid event`);
+  // The totals: nothing lost, nothing invented.
+  const refused = produced.filter((p) => !p.decoded.ok).length;
+  const deadIds = [...goodIds].filter(([, events]) =>
+    events.some((e) => byIndex.has(produced.indexOf(e)))
+  );
+  const writeLetters = deadIds.reduce(
+    (n, [, events]) =>
+      n + events.reduce((m, e) => m + (byIndex.get(produced.indexOf(e))?.length ?? 0), 0),
+    0,
+  );
+  assert.equal(letters.length, refused + writeLetters, "dead letters = refused + write-stage");
+  assert.equal(
+    rowById.size + deadIds.filter(([id]) => !rowById.has(id)).length,
+    goodIds.size,
+    "rows + ids dead-lettered at write = distinct valid ids",
+  );
   return counts;
 }
 
