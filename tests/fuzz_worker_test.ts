@@ -62,8 +62,10 @@ function user(i: number, overrides: Partial<User> = {}): User {
   return { ...parseUser(sampleUser(i)), id: `7b2e3f40-5a6b-4c7d-8e9f-${hex}`, ...overrides };
 }
 
+/** The envelope of `u`; its event id derives from `at`, so a seed always makes the same bytes. */
 function envelope(u: User, at: number): Uint8Array {
-  return encodeEvent(newEvent(u, "webhook", new Date(Date.UTC(2026, 0, 1) + at)));
+  const eventId = `0e000000-0000-4000-8000-${at.toString(16).padStart(12, "0")}`;
+  return encodeEvent(newEvent(u, "webhook", new Date(Date.UTC(2026, 0, 1) + at), eventId));
 }
 
 const generators: Record<string, (rng: Rng, i: number) => Omit<Produced, "decoded">> = {
