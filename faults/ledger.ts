@@ -17,6 +17,8 @@ export interface UserEntry {
   maxAcked: number;
   /** Every version sent and not refused (acknowledged or indeterminate). */
   possible: Set<number>;
+  /** Every acknowledged version. */
+  acked: Set<number>;
   /** True when every request that carried this user was refused (4xx). */
   onlyFailed: boolean;
 }
@@ -59,13 +61,16 @@ export class Ledger {
     for (const [id, version] of versions) {
       let entry = this.users.get(id);
       if (!entry) {
-        entry = { maxAcked: -1, possible: new Set(), onlyFailed: true };
+        entry = { maxAcked: -1, possible: new Set(), acked: new Set(), onlyFailed: true };
         this.users.set(id, entry);
       }
       if (outcome === "failed") continue;
       entry.onlyFailed = false;
       entry.possible.add(version);
-      if (outcome === "acknowledged") entry.maxAcked = Math.max(entry.maxAcked, version);
+      if (outcome === "acknowledged") {
+        entry.maxAcked = Math.max(entry.maxAcked, version);
+        entry.acked.add(version);
+      }
     }
   }
 }
@@ -124,4 +129,17 @@ export function checkLedger(
     }
   }
   return result;
+}
+
+/**
+ * Acknowledged versions that are not in the topic at all (`seen` holds `id:version` of every
+ * record read from it): a loss in Kafka that the per-user check cannot see when a later
+ * version of the same user arrived.
+ */
+export function ackedNotInTopic(ledger: Ledger, seen: ReadonlySet<string>): string[] {
+  const missing: string[] = [];
+  for (const [id, entry] of ledger.users) {
+    for (const v of entry.acked) if (!seen.has(`${id}:${v}`)) missing.push(`${id}:${v}`);
+  }
+  return missing;
 }

@@ -93,6 +93,7 @@ try {
           JSON.stringify(r.check.stale.slice(0, 5))
         } duplicated ${JSON.stringify(r.check.duplicated.slice(0, 5))}`,
       );
+      for (const t of r.logTail) log(`${t.program} ${t.pid}: ${JSON.stringify(t.lines)}`);
     }
   }
 } catch (err) {

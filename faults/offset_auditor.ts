@@ -15,6 +15,7 @@
 import type { Admin, Consumer, Kafka } from "kafkajs";
 import type postgres from "postgres";
 import { uniqueName } from "../stack/harness.ts";
+import { versionOf } from "./ledger.ts";
 
 interface AuditRecord {
   id: string;
@@ -45,6 +46,8 @@ export interface OffsetAuditor {
   lagHistory: { at: number; lag: number }[];
   /** User ids seen in the dead-letter topic, and how many dead letters were read. */
   deadIds: Set<string>;
+  /** `id:version` of every record read from the topic. */
+  seen: Set<string>;
   deadRead(): number;
   /** Takes one sample now (also done every `sampleMs`). */
   sample(): Promise<void>;
@@ -65,6 +68,7 @@ export async function startOffsetAuditor(opts: {
   const byPartition = new Map<number, AuditRecord[]>();
   const checked = new Map<number, number>();
   const deadIds = new Set<string>();
+  const seen = new Set<string>();
   const violations: OffsetViolation[] = [];
   let verified = 0;
   let samples = 0;
@@ -83,7 +87,11 @@ export async function startOffsetAuditor(opts: {
     eachBatchAutoResolve: true,
     eachBatch: async ({ batch }) => {
       for (const m of batch.messages) {
-        let parsed: { event_id?: string; accepted_at?: string; user?: { id?: string } } = {};
+        let parsed: {
+          event_id?: string;
+          accepted_at?: string;
+          user?: { id?: string; last_name?: string };
+        } = {};
         try {
           parsed = JSON.parse(m.value?.toString() ?? "{}");
         } catch { /* not an event: keep the key */ }
@@ -93,6 +101,7 @@ export async function startOffsetAuditor(opts: {
           deadRead++;
           continue;
         }
+        seen.add(`${id}:${versionOf(parsed.user?.last_name ?? "")}`);
         const list = byPartition.get(batch.partition) ?? [];
         // The list is indexed by offset: offsets of a plain topic are dense from 0.
         list[Number(m.offset)] = {
@@ -185,6 +194,7 @@ export async function startOffsetAuditor(opts: {
     ends: () => endTotal,
     lagHistory,
     deadIds,
+    seen,
     deadRead: () => deadRead,
     sample,
     async stop() {

@@ -11,6 +11,7 @@ export function resultsTable(results: readonly ScenarioResult[]): string {
     "duplicated",
     "dead-lettered",
     "stale",
+    "acked not in topic",
     "offset checks (violations)",
     "indeterminate",
     "recovery (s)",
@@ -23,6 +24,7 @@ export function resultsTable(results: readonly ScenarioResult[]): string {
     String(r.duplicated),
     String(r.deadLettered),
     String(r.stale + r.failedWritten),
+    String(r.notInTopic.length),
     `${r.offsetsVerified} (${r.offsetViolations.length})`,
     String(r.indeterminate),
     r.recoverySeconds === null ? "n/a" : r.recoverySeconds.toFixed(1),
@@ -34,5 +36,6 @@ export function resultsTable(results: readonly ScenarioResult[]): string {
  * ahead of the warehouse. */
 export function passed(r: ScenarioResult): boolean {
   return r.lost === 0 && r.duplicated === 0 && r.stale === 0 && r.failedWritten === 0 &&
-    r.offsetViolations.length === 0 && r.notes.every((n) => !n.startsWith("not drained"));
+    r.offsetViolations.length === 0 && r.notInTopic.length === 0 &&
+    r.notes.every((n) => !n.startsWith("not drained"));
 }
