@@ -8,23 +8,20 @@ import { createKafka } from "../shared/kafka.ts";
 export { testEvent, testUser, toMessage } from "./_test_events.ts";
 import { silentLogger } from "../shared/logger.ts";
 import postgres from "postgres";
-import { uniqueName } from "../stack/harness.ts";
+import { createTopicsAndWait, uniqueName } from "../stack/harness.ts";
 
 /** A quiet kafkajs client for tests. */
 export function testKafka(brokers: string): Kafka {
   return createKafka({ brokers: brokers.split(","), clientId: "worker-test" }, silentLogger);
 }
 
-/** Creates `topics` with `partitions` partitions each. */
+/** Creates `topics` with `partitions` partitions each and waits until they have leaders. */
 export async function createTopics(
   admin: Admin,
   topics: string[],
   partitions: number,
 ): Promise<void> {
-  await admin.createTopics({
-    topics: topics.map((topic) => ({ topic, numPartitions: partitions })),
-    waitForLeaders: true,
-  });
+  await createTopicsAndWait(admin, topics.map((topic) => ({ topic, numPartitions: partitions })));
 }
 
 /** Sends `messages` in chunks of 1,000 with acks=all. */

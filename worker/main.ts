@@ -55,8 +55,10 @@ const pgOptions = {
   onnotice: () => {},
   fetch_types: !redshift,
   connection: { application_name: "user-pipeline-worker" },
-  // Nagle off: see no_delay_socket.ts (about 90 ms saved per batch).
-  socket: (target: SocketTarget) => connectNoDelay(target),
+  // Nagle off (about 90 ms saved per batch), for plain TCP only: see no_delay_socket.ts.
+  ...(plainTcp(config.WAREHOUSE_URL) && !redshift
+    ? { socket: (target: SocketTarget) => connectNoDelay(target) }
+    : {}),
 };
 // A variable, not a literal: postgres.js's types do not declare its `socket` option.
 const sql = postgres(config.WAREHOUSE_URL, pgOptions);
@@ -90,6 +92,13 @@ const server = Deno.serve(
     ready: () => worker?.ready() ?? false,
   }),
 );
+
+/** True when the URL asks for no TLS (postgres.js's default is no TLS unless `sslmode`/`ssl`). */
+function plainTcp(url: string): boolean {
+  const params = new URL(url).searchParams;
+  const mode = params.get("sslmode") ?? params.get("ssl");
+  return mode === null || mode === "disable" || mode === "false";
+}
 
 async function exit(code: number, reason: string): Promise<never> {
   if (exiting) return await new Promise<never>(() => {});

@@ -5,8 +5,16 @@
  * (the default of Deno's `node:net` sockets, and postgres.js never turns it off), the second
  * waits for the server's delayed ACK: about 40 ms per COPY and again for the next query, which
  * made every batch cost ~90 ms. `setNoDelay` only takes effect once the socket is connected,
- * hence this factory (postgres.js's `socket` option expects a connected socket; it still does
- * TLS on top when `ssl` is set). Hosts are tried in the order given.
+ * hence this factory for postgres.js's `socket` option.
+ *
+ * What must stay true: the factory returns the socket at once, still connecting, and never
+ * throws. postgres.js then writes its startup message (buffered until connected) and handles a
+ * refused connection through the socket's `error` and `close` events exactly as with its own
+ * sockets, so the pool reconnects after an outage. (A factory that awaited the connection and
+ * threw on refusal left each failed connection stuck in postgres.js's "connecting" state: after
+ * as many refusals as pool slots, every query waited forever.) Connect timeouts stay
+ * postgres.js's (`connect_timeout`). Only the first host is used; TLS is not handled here, so
+ * `main.ts` uses the factory only for plain connections.
  */
 import net from "node:net";
 
@@ -16,37 +24,9 @@ export interface SocketTarget {
   port: number[];
 }
 
-/** Connects to the first host that answers within `timeoutMs`, with no-delay on. */
-export async function connectNoDelay(
-  target: SocketTarget,
-  timeoutMs = 10_000,
-): Promise<net.Socket> {
-  let lastError: unknown = new Error("no host to connect to");
-  for (let i = 0; i < target.host.length; i++) {
-    const host = target.host[i]!;
-    const port = target.port[i] ?? target.port[0] ?? 5432;
-    try {
-      return await new Promise<net.Socket>((resolve, reject) => {
-        const socket = net.connect({ host, port });
-        const timer = setTimeout(() => {
-          socket.destroy();
-          reject(Object.assign(new Error(`connect timeout to ${host}:${port}`), {
-            code: "CONNECT_TIMEOUT",
-          }));
-        }, timeoutMs);
-        socket.once("connect", () => {
-          clearTimeout(timer);
-          socket.setNoDelay(true);
-          resolve(socket);
-        });
-        socket.once("error", (err) => {
-          clearTimeout(timer);
-          reject(err);
-        });
-      });
-    } catch (err) {
-      lastError = err;
-    }
-  }
-  throw lastError;
+/** A socket connecting to the first host, with no-delay set once it is connected. */
+export function connectNoDelay(target: SocketTarget): net.Socket {
+  const socket = net.connect({ host: target.host[0] ?? "localhost", port: target.port[0] ?? 5432 });
+  socket.once("connect", () => socket.setNoDelay(true));
+  return socket;
 }

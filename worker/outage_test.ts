@@ -62,6 +62,10 @@ Deno.test("warehouse outage: the worker recovers alone and the table is complete
     assert.match(metrics, /^worker_warehouse_errors_total\{kind="retry"\} [1-9]/m);
     assert.equal((await worker.stop("SIGTERM")).code, 0);
     worker = undefined;
+  } catch (err) {
+    // The worker's own account of the outage, for whoever reads a failure.
+    const tail = worker?.logs.slice(-40).map((l) => JSON.stringify(l)).join("\n");
+    throw new Error(`${(err as Error).message}\nlast worker log lines:\n${tail}`, { cause: err });
   } finally {
     await worker?.stop("SIGKILL");
     await p?.close();
