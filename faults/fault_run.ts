@@ -181,9 +181,10 @@ export async function runScenario(
       });
       return p;
     };
+    // Before the workers start: concurrent CREATE SCHEMA IF NOT EXISTS can collide.
+    await sql.unsafe(`create schema if not exists ${schema}`);
     let ingest = await startIngest();
     await Promise.all([startWorker(), startWorker()]);
-    await sql.unsafe(`create schema if not exists ${schema}`);
 
     const runLoad = startLedgerLoad({
       target: () => `http://127.0.0.1:${ingest.port}`,
