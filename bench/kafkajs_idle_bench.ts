@@ -11,7 +11,7 @@ import { sharedStack, uniqueName } from "../stack/harness.ts";
 import { taskArgs } from "../stack/programs.ts";
 
 // This benchmark's own task flags, for the child processes.
-const FLAGS = (await taskArgs("bench:kafkajs-idle")).slice(1, -1);
+const FLAGS = taskArgs("bench:kafkajs-idle").slice(1, -1);
 const WINDOW_MS = Number(Deno.env.get("IDLE_WINDOW_MS") ?? 10_000);
 
 async function measure(brokers: string, fixed: boolean): Promise<number> {

@@ -19,8 +19,8 @@ const INCLUDES: Record<ProgramName, string[]> = {
 };
 
 /** The `deno compile` arguments for one program, from its task's `deno run` arguments. */
-export async function compileArgs(name: ProgramName, outDir = "dist"): Promise<string[]> {
-  const runArgs = (await taskArgs(name)).slice(1); // drop "run"
+export function compileArgs(name: ProgramName, outDir = "dist"): string[] {
+  const runArgs = taskArgs(name).slice(1); // drop "run"
   const entry = runArgs.at(-1)!;
   const flags = runArgs.slice(0, -1);
   return [
@@ -36,7 +36,7 @@ export async function compileArgs(name: ProgramName, outDir = "dist"): Promise<s
 if (import.meta.main) {
   let failed = false;
   for (const name of ["ingest", "worker"] as const) {
-    const args = await compileArgs(name);
+    const args = compileArgs(name);
     console.log(`deno ${args.join(" ")}`);
     const out = await new Deno.Command(Deno.execPath(), { args, cwd: ROOT, stdout: "inherit" })
       .output();

@@ -39,8 +39,8 @@ export interface RunningProgram {
 }
 
 /** The `deno run` arguments of a task in deno.json (flags and entry point). */
-export async function taskArgs(task: string): Promise<string[]> {
-  const config = JSON.parse(await Deno.readTextFile(`${ROOT}/deno.json`));
+export function taskArgs(task: string): string[] {
+  const config = JSON.parse(Deno.readTextFileSync(`${ROOT}/deno.json`));
   const entry = config.tasks?.[task];
   const command: string | undefined = typeof entry === "string" ? entry : entry?.command;
   if (!command) throw new Error(`deno.json has no task "${task}"`);
@@ -61,7 +61,7 @@ export async function startProgram(
   env: Record<string, string>,
   opts: { timeoutMs?: number; extraArgs?: string[] } = {},
 ): Promise<RunningProgram> {
-  const args = await taskArgs(name);
+  const args = taskArgs(name);
   const child = new Deno.Command(Deno.execPath(), {
     args: [...args, ...(opts.extraArgs ?? [])],
     cwd: ROOT,

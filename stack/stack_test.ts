@@ -4,7 +4,7 @@ import { downStack, stackStatus } from "./stack.ts";
 
 const STACK_MAIN = new URL("./main.ts", import.meta.url).pathname;
 // The stack task's own flags (its `deno run` arguments less "run" and the entry point).
-const FLAGS = (await taskArgs("stack")).slice(1, -1);
+const FLAGS = taskArgs("stack").slice(1, -1);
 
 async function runStack(args: string[], env: Record<string, string>) {
   const out = await new Deno.Command(Deno.execPath(), {

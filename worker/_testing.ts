@@ -9,6 +9,7 @@ export { testEvent, testUser, toMessage } from "./_test_events.ts";
 import { silentLogger } from "../shared/logger.ts";
 import postgres from "postgres";
 import { createTopicsAndWait, uniqueName } from "../stack/harness.ts";
+import { taskArgs } from "../stack/programs.ts";
 
 /** A quiet kafkajs client for tests. */
 export function testKafka(brokers: string): Kafka {
@@ -66,22 +67,22 @@ export interface WorkerProcess {
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
-/** V8 flags of the `worker` task in deno.json (keep the two in step); BENCH_V8_FLAGS overrides. */
-export const WORKER_V8_FLAGS: string[] = [
-  Deno.env.get("BENCH_V8_FLAGS") ?? "--v8-flags=--max-old-space-size=128,--max-semi-space-size=2",
-].filter(Boolean);
+/**
+ * The `worker` task's `deno run` arguments from deno.json, so tests prove its declared
+ * permissions are enough. BENCH_V8_FLAGS replaces its `--v8-flags` (empty: none).
+ */
+export function workerRunArgs(): string[] {
+  const [run, ...rest] = taskArgs("worker");
+  const override = Deno.env.get("BENCH_V8_FLAGS");
+  if (override === undefined) return [run!, ...rest];
+  const flags = rest.filter((a) => !a.startsWith("--v8-flags"));
+  return [run!, ...(override ? [override] : []), ...flags];
+}
 
 /** Starts `worker/main.ts` with `env` (plus WORKER_PORT=0 and LOG_LEVEL=info by default). */
 export function spawnWorker(env: Record<string, string>): WorkerProcess {
   const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      ...WORKER_V8_FLAGS,
-      "--allow-net",
-      "--allow-env",
-      "--allow-read=.",
-      "worker/main.ts",
-    ],
+    args: workerRunArgs(),
     cwd: ROOT,
     env: { WORKER_PORT: "0", WORKER_HOSTNAME: "127.0.0.1", LOG_LEVEL: "info", ...env },
     stdin: "null",
