@@ -5,6 +5,7 @@
 import { Buffer } from "node:buffer";
 import { type Kafka, Partitioners, type Producer as KafkajsProducer } from "kafkajs";
 import { PRODUCER_DEFAULTS } from "../shared/kafka.ts";
+import { createPartitionCounter, sendAcknowledged } from "../shared/kafka_send.ts";
 import type { OutgoingMessage, Producer } from "./batcher.ts";
 
 /** A producer that can connect, send, report readiness and disconnect. */
@@ -34,6 +35,7 @@ export function createKafkaProducer(kafka: Kafka, opts: KafkaProducerOptions): K
     return encoded;
   };
   const admin = kafka.admin();
+  const partitionCount = createPartitionCounter(admin);
   let connected = false;
   let adminConnected = false;
   let probe: { at: number; result: Promise<boolean> } | undefined;
@@ -98,10 +100,16 @@ export function createKafkaProducer(kafka: Kafka, opts: KafkaProducerOptions): K
     async send(messages: OutgoingMessage[]) {
       if (broken) await replaceProducer();
       try {
-        await producer.send({
-          topic: opts.topic,
-          acks: -1,
-          messages: messages.map((m) => ({
+        // sendAcknowledged, not producer.send: kafkajs 2.2.4 can resolve a send whose
+        // partition moved to another leader without writing it (see shared/kafka_send.ts).
+        if (!adminConnected) {
+          await admin.connect();
+          adminConnected = true;
+        }
+        await sendAcknowledged(
+          producer,
+          opts.topic,
+          messages.map((m) => ({
             // Buffers, not strings: kafkajs converts a string key twice (partitioner and
             // record) and header strings once per message; requests share one headers object.
             key: Buffer.from(m.key),
@@ -109,7 +117,8 @@ export function createKafkaProducer(kafka: Kafka, opts: KafkaProducerOptions): K
             value: Buffer.from(m.value.buffer, m.value.byteOffset, m.value.byteLength),
             headers: m.headers && headerBuffers(m.headers),
           })),
-        });
+          await partitionCount(opts.topic),
+        );
       } catch (err) {
         broken = true;
         throw err;

@@ -17,6 +17,7 @@
 export * from "./config.ts";
 export * from "./event.ts";
 export * from "./kafka.ts";
+export * from "./kafka_send.ts";
 export * from "./logger.ts";
 export * from "./metrics.ts";
 export * from "./permissions.ts";

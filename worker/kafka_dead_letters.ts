@@ -3,23 +3,33 @@
  */
 import { Buffer } from "node:buffer";
 import type { IHeaders, Producer } from "kafkajs";
+import { sendAcknowledged } from "../shared/kafka_send.ts";
 import type { RecordHeaders } from "./consumed_message.ts";
 import type { DeadLetterSink } from "./dead_letter.ts";
 
-/** Creates a dead-letter sink writing to `topic`. */
-export function createKafkaDeadLetters(producer: Producer, topic: string): DeadLetterSink {
+/**
+ * Creates a dead-letter sink writing to `topic`. It resolves only when Kafka acknowledged every
+ * record (`sendAcknowledged`: kafkajs alone can report a write it did not make after a leader
+ * change), since the caller commits offsets past these records next.
+ */
+export function createKafkaDeadLetters(
+  producer: Producer,
+  topic: string,
+  partitionCount: (topic: string) => Promise<number>,
+): DeadLetterSink {
   return {
     async send(records) {
       if (records.length === 0) return;
-      await producer.send({
+      await sendAcknowledged(
+        producer,
         topic,
-        acks: -1,
-        messages: records.map((r) => ({
+        records.map((r) => ({
           key: toBuffer(r.key),
           value: toBuffer(r.value),
           headers: toKafkaHeaders(r.headers),
         })),
-      });
+        await partitionCount(topic),
+      );
     },
   };
 }

@@ -12,6 +12,7 @@
 import type { Kafka } from "kafkajs";
 import type { Logger } from "../shared/logger.ts";
 import { PRODUCER_DEFAULTS } from "../shared/kafka.ts";
+import { createPartitionCounter, sendAcknowledged } from "../shared/kafka_send.ts";
 import { toKafkaHeaders } from "./kafka_dead_letters.ts";
 import { matchesFilter, type RedriveFilter, redrivenHeaders } from "./redrive_filter.ts";
 
@@ -46,7 +47,9 @@ export async function runRedrive(
   await admin.connect();
   let ends: Map<number, bigint>;
   let start: Map<number, bigint>;
+  let targetPartitions: number;
   try {
+    targetPartitions = await createPartitionCounter(admin)(opts.topic);
     ends = new Map(
       (await admin.fetchTopicOffsets(opts.dlqTopic)).map((p) => [p.partition, BigInt(p.high)]),
     );
@@ -84,17 +87,19 @@ export async function runRedrive(
         const inRange = batch.messages.filter((m) => BigInt(m.offset) < end);
         const moving = inRange.filter((m) => matchesFilter(m.headers ?? {}, opts.filter));
         if (!opts.dryRun && moving.length > 0) {
-          await producer.send({
-            topic: opts.topic,
-            acks: -1,
-            messages: moving.map((m) => ({
+          // Acknowledged for every partition before the DLQ offset moves past these records.
+          await sendAcknowledged(
+            producer,
+            opts.topic,
+            moving.map((m) => ({
               key: m.key,
               value: m.value,
               headers: toKafkaHeaders(
                 redrivenHeaders(m.headers ?? {}, `${opts.dlqTopic}/${batch.partition}/${m.offset}`),
               ),
             })),
-          });
+            targetPartitions,
+          );
         }
         result.moved += moving.length;
         result.skipped += inRange.length - moving.length;

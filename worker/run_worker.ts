@@ -6,6 +6,7 @@ import type { Kafka } from "kafkajs";
 import type { Logger } from "../shared/logger.ts";
 import { errorFields } from "../shared/logger.ts";
 import { PRODUCER_DEFAULTS } from "../shared/kafka.ts";
+import { createPartitionCounter } from "../shared/kafka_send.ts";
 import type { WorkerConfig } from "./config.ts";
 import { createEachBatch } from "./each_batch.ts";
 import { handleBatch } from "./handle_batch.ts";
@@ -50,6 +51,8 @@ export async function startWorker(
   await deps.sink.ensureTable();
 
   const producer = deps.kafka.producer(PRODUCER_DEFAULTS);
+  // Partition counts for the dead-letter topic (sendAcknowledged picks partitions itself).
+  const admin = deps.kafka.admin();
   const consumer = deps.kafka.consumer({
     groupId: config.KAFKA_GROUP_ID,
     allowAutoTopicCreation: false,
@@ -71,7 +74,11 @@ export async function startWorker(
     lastSign = Date.now();
   };
 
-  const deadLetters = createKafkaDeadLetters(producer, config.KAFKA_DLQ_TOPIC);
+  const deadLetters = createKafkaDeadLetters(
+    producer,
+    config.KAFKA_DLQ_TOPIC,
+    createPartitionCounter(admin),
+  );
   const handler = createEachBatch({
     handle: (messages) =>
       handleBatch(messages, { sink: deps.sink, deadLetters, now, decoder: deps.decoder }),
@@ -115,6 +122,7 @@ export async function startWorker(
 
   try {
     await producer.connect();
+    await admin.connect();
     await consumer.connect();
     await consumer.subscribe({ topic: config.KAFKA_TOPIC, fromBeginning: true });
     await consumer.run({
@@ -128,6 +136,7 @@ export async function startWorker(
     clearInterval(watchdog);
     await consumer.disconnect().catch(() => {});
     await producer.disconnect().catch(() => {});
+    await admin.disconnect().catch(() => {});
     throw err;
   }
 
@@ -141,6 +150,7 @@ export async function startWorker(
       // kafkajs waits for the batch in progress, commits resolved offsets and leaves the group.
       await consumer.disconnect();
       await producer.disconnect();
+      await admin.disconnect();
     },
   };
 }
