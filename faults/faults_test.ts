@@ -1,12 +1,13 @@
 /**
  * The CI cut of the fault suite, with a small load on a private 3-broker stack: a worker
- * killed mid-batch, the ingest killed with requests in flight, and a zombie worker (paused past
- * its session timeout, then resumed). `deno task faults` runs every scenario.
+ * killed mid-batch, the partition leader broker killed, the ingest killed with requests in
+ * flight, and a zombie worker (paused past its session timeout, then resumed). `deno task
+ * faults` runs every scenario.
  *
- * `leader-kill` (and `broker-restart`) are not here although they matter most: they expose an
- * open bug (acknowledged records missing from the topic after a leader change; see README
- * "Reliability"), and CI must stay green. `postgres-stop` stalled the group before 7c4ad0a and
- * has passed once since: add it once it passes repeatedly.
+ * `leader-kill` found acknowledged events missing from the topic after a leader change (a
+ * kafkajs bug, fixed by shared/kafka_send.ts); it stays here so that it cannot come back.
+ * `postgres-stop` stalled the group before 7c4ad0a and has passed once since: add it once it
+ * passes repeatedly.
  */
 import assert from "node:assert/strict";
 import { privateStack } from "../stack/harness.ts";
@@ -26,7 +27,14 @@ const PARAMS: FaultParams = {
 Deno.test("faults: no acknowledged event is lost or doubled, no offset runs ahead", async (t) => {
   const stack = await privateStack({ prefix: "faults-ci", brokers: 3 });
   try {
-    for (const scenario of pickScenarios(["worker-kill", "ingest-kill", "zombie-worker"])) {
+    for (
+      const scenario of pickScenarios([
+        "worker-kill",
+        "leader-kill",
+        "ingest-kill",
+        "zombie-worker",
+      ])
+    ) {
       await t.step(scenario.name, async () => {
         const r = await runScenario(stack, scenario, PARAMS);
         const detail = JSON.stringify({ ...r, check: undefined });
