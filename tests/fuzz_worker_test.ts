@@ -16,7 +16,7 @@ import { Buffer } from "node:buffer";
 import postgres from "postgres";
 import { decodeEvent, encodeEvent, newEvent, parseUser, type User } from "../shared/event.ts";
 import { readTopic, testKafka } from "../ingest/_kafka_testing.ts";
-import { sampleUser } from "../ingest/_testing.ts";
+import { sampleUser, waitUntil } from "../ingest/_testing.ts";
 import { sharedStack, uniqueName } from "../stack/harness.ts";
 import { startProgram } from "../stack/programs.ts";
 import {
@@ -292,17 +292,16 @@ async function committedToEnd(
   });
 }
 
+/** `waitUntil`, with the worker's last log lines in the error when it times out. */
 async function waitFor(
   check: () => Promise<boolean>,
   ms: number,
   what: string,
   context: () => string,
 ): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) {
-      throw new Error(`Timed out after ${ms} ms waiting for ${what}; last logs:\n${context()}`);
-    }
-    await new Promise((r) => setTimeout(r, 200));
+  try {
+    await waitUntil(check, ms, what, 200);
+  } catch (err) {
+    throw new Error(`${(err as Error).message}; last logs:\n${context()}`, { cause: err });
   }
 }
