@@ -159,7 +159,7 @@ export async function rssKiB(pid: number): Promise<number> {
 
 /** Rejects after `ms`. */
 export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     return await Promise.race([
       p,

@@ -154,7 +154,7 @@ export function startLedgerLoad(opts: LedgerLoadOptions): LedgerLoad {
             connTarget = target;
           }
           const c: HttpConnection = conn;
-          let timer: number | undefined;
+          let timer: ReturnType<typeof setTimeout> | undefined;
           const timeout = new Promise<never>((_, reject) => {
             timer = setTimeout(() => {
               status = "timeout";

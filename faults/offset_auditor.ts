@@ -177,7 +177,7 @@ export async function startOffsetAuditor(opts: {
   const sample = () => (running ??= sampleOnce().finally(() => running = null));
 
   let stopped = false;
-  let timer: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const tick = () => {
     if (stopped) return;
     sample().catch(() => {/* the cluster or database may be down: next sample */}).finally(() => {

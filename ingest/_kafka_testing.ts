@@ -63,7 +63,7 @@ export async function readTopic(kafka: Kafka, topic: string, ms = 30_000): Promi
   if (pending.size === 0) return records;
   const consumer = kafka.consumer({ groupId: uniqueName("ingest_test_reader") });
   const done = Promise.withResolvers<void>();
-  let timer: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });

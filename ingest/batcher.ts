@@ -86,7 +86,7 @@ interface Ticket {
   settled: boolean;
   resolve(): void;
   reject(err: ProduceError): void;
-  timer: number;
+  timer: ReturnType<typeof setTimeout> | undefined;
 }
 
 interface Entry {
@@ -106,7 +106,7 @@ export function createBatcher(
   let deadEntries = 0;
   let bufferedBytes = 0;
   let inFlightSince: number | null = null;
-  let lingerTimer: number | undefined;
+  let lingerTimer: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
   let lastSendOk = true;
   let idleWaiters: (() => void)[] = [];
@@ -250,7 +250,7 @@ export function createBatcher(
         settled: false,
         resolve,
         reject,
-        timer: 0,
+        timer: undefined,
       };
       ticket.timer = setTimeout(() => {
         settle(

@@ -74,7 +74,7 @@ export function createKafkaProducer(kafka: Kafka, opts: KafkaProducerOptions): K
   let broken = false;
 
   const checkTopic = async (): Promise<boolean> => {
-    let timer: number | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       if (!adminConnected) {
         await admin.connect();

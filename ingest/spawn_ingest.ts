@@ -83,7 +83,7 @@ export async function spawnIngest(
       ),
     )
   );
-  let timer: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`ingest did not listen within ${ms} ms`)), ms);
   });

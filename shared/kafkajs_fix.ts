@@ -34,7 +34,7 @@ export function fixKafkajsRequestQueue(): void {
 }
 
 interface RequestQueueState {
-  throttleCheckTimeoutId: number | null;
+  throttleCheckTimeoutId: ReturnType<typeof setTimeout> | null;
   throttledUntil: number;
   pending: unknown[];
   checkPendingRequests(): void;

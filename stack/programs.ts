@@ -132,7 +132,7 @@ export async function startProgram(
 
   const stop = async (graceMs = 15_000) => {
     kill("SIGTERM");
-    let timer: number | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const killer = new Promise<void>((resolve) => {
       timer = setTimeout(() => {
         kill("SIGKILL");

@@ -33,7 +33,7 @@ export interface RawRequest {
 export async function rawExchange(port: number, req: RawRequest): Promise<RawResponse> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   const encoder = new TextEncoder();
-  let timer: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   let answered = false;
   const reading = readResponse(conn).finally(() => answered = true);
   const writing = (async () => {

@@ -180,7 +180,7 @@ async function readAll(
         return Promise.resolve();
       },
     });
-    let timer: number | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
       done.promise,
       new Promise((_, reject) => {

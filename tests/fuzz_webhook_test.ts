@@ -330,7 +330,7 @@ async function toRequest(c: Case, base: string): Promise<Request> {
 
 /** Resolves with `promise`, or fails the test after `ms` (a hang). */
 async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     return await Promise.race([
       promise,

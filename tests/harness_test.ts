@@ -125,7 +125,7 @@ Deno.test("a three-broker private stack replicates topics 3 ways with min.insync
 });
 
 async function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms);
   });

@@ -42,7 +42,7 @@ Deno.test("sendAcknowledged() writes every message to the partition kafkajs's pa
         return Promise.resolve();
       },
     });
-    let timer: number | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
       done.promise,
       new Promise((_, reject) => {

@@ -62,7 +62,7 @@ export interface EachBatch {
 /** Creates the `eachBatch` handler. */
 export function createEachBatch(deps: EachBatchDeps): EachBatch {
   const attempts = new Map<string, number>();
-  const timers = new Set<number>();
+  const timers = new Set<ReturnType<typeof setTimeout>>();
   const now = deps.clock?.now ?? Date.now;
 
   const pauseForRetry = (payload: BatchPayload, key: string, err: unknown) => {

@@ -3,7 +3,7 @@ import postgres from "postgres";
 import { connectNoDelay, type SocketTarget } from "./no_delay_socket.ts";
 
 async function withDeadline<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     return await Promise.race([
       p,

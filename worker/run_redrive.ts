@@ -74,7 +74,7 @@ export async function runRedrive(
   const producer = kafka.producer(PRODUCER_DEFAULTS);
   const consumer = kafka.consumer({ groupId: opts.groupId, allowAutoTopicCreation: false });
   const finished = Promise.withResolvers<void>();
-  let timer: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     await producer.connect();
     await consumer.connect();
