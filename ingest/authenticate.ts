@@ -1,8 +1,8 @@
 /**
  * Who may call the write endpoints: requests signed by the Standard Webhooks scheme, or,
  * when the operator explicitly allows it (`INGEST_ALLOW_UNSIGNED=true`), unsigned requests.
- * A request that carries a signature is always verified when a secret is configured, even in
- * unsigned mode: a wrong signature is never waved through.
+ * A request that carries a signature is always verified, even in unsigned mode, and refused
+ * when no secret is configured to verify it with: a wrong signature is never waved through.
  *
  * A `webhook-id` is claimed against replays once the signature checks out; `release()` gives
  * it back when the request ends without being accepted, so the sender's retry is not refused.
@@ -39,9 +39,15 @@ export function createAuthenticate(opts: AuthenticateOptions): Authenticate {
     const id = headers.get("webhook-id");
     const timestamp = headers.get("webhook-timestamp");
     const signature = headers.get("webhook-signature");
-    const signed = signature !== null && opts.verifier !== null;
+    const signed = signature !== null;
     if (signed) {
-      await opts.verifier!.verify({ id, timestamp, signature }, body);
+      // A signature that cannot be checked is not waved through, whatever the mode.
+      if (opts.verifier === null) {
+        throw new SignatureError(
+          "webhook-signature cannot be verified: no WEBHOOK_SECRET is configured",
+        );
+      }
+      await opts.verifier.verify({ id, timestamp, signature }, body);
     } else if (!opts.allowUnsigned) {
       throw new SignatureError(
         "Missing webhook-signature header: unsigned requests are refused",
