@@ -1,29 +1,173 @@
+// deno-lint-ignore-file no-console -- a command-line tool: its output is for the terminal
 /**
- * `deno task dev`: runs the ingest and the worker on the local stack, each with the permission
- * flags of its own task, and stops both on Ctrl-C or SIGTERM.
+ * `deno task dev [--name NAME]`: brings the local stack up, then runs the ingest and the worker
+ * on it, each with the permission flags of its own `deno.json` task, and stops both on Ctrl-C or
+ * SIGTERM.
  *
- * Connection settings come from `.stack/local/stack.env` (written by `deno task stack up`);
- * anything already set in the environment wins, so `WEBHOOK_SECRET=… deno task dev` works.
+ * - Both listen on 127.0.0.1 and the webhook requires signatures with a development secret
+ *   (generated once, kept in `.stack/<name>/dev.env`); the environment overrides any of it, so
+ *   `INGEST_PORT=8081 deno task dev` or `INGEST_ALLOW_UNSIGNED=true deno task dev` work.
+ * - A start that fails (a program exits before it listens) stops the other program, and stops
+ *   the stack too when this run started it.
+ * - Ctrl-C stops the programs and leaves Kafka and PostgreSQL running for the next run.
+ *
+ * The task grants `--allow-run` for this Deno binary only (`Deno.execPath()`, resolved by the
+ * task itself), so it works whether `deno` on PATH is npm's wrapper, a symlink or the binary.
  */
+import { parseArgs } from "node:util";
+import { devBanner, devEnv, newWebhookSecret, parseEnvFile } from "./dev_env.ts";
+import { taskArgs } from "./programs.ts";
 import { stackDir } from "./stack.ts";
 
-const settings = await Deno.readTextFile(`${stackDir("local")}/stack.env`).catch(() => {
-  throw new Error('No local stack settings: run "deno task stack up" first');
+const { values } = parseArgs({
+  args: Deno.args,
+  options: { name: { type: "string", default: "local" } },
 });
-const env: Record<string, string> = {};
-for (const line of settings.split("\n")) {
-  const eq = line.indexOf("=");
-  if (eq > 0) env[line.slice(0, eq)] = line.slice(eq + 1);
-}
-for (const [k, v] of Object.entries(Deno.env.toObject())) env[k] = v;
-// Local development accepts unsigned webhook calls unless a secret is configured.
-env.INGEST_ALLOW_UNSIGNED ??= env.WEBHOOK_SECRET ? "false" : "true";
+const name = values.name!;
+const dir = stackDir(name);
+const deno = Deno.execPath();
 
-const children = ["ingest", "worker"].map((task) =>
-  new Deno.Command(Deno.execPath(), { args: ["task", task], env, stdin: "null" }).spawn()
-);
-const stop = () => children.forEach((c) => c.kill("SIGTERM"));
+/** Runs `deno task stack …`, passing its output through; returns its stdout and status. */
+async function stack(args: string[]): Promise<{ ok: boolean; out: string }> {
+  const out = await new Deno.Command(deno, {
+    args: ["task", "-q", "stack", ...args, "--name", name],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  await Deno.stdout.write(out.stdout);
+  return { ok: out.success, out: text };
+}
+
+const up = await stack(["up"]);
+if (!up.ok) Deno.exit(1);
+const startedStack = !up.out.includes("is already running");
+
+async function devSecret(): Promise<string> {
+  const file = `${dir}/dev.env`;
+  try {
+    const secret = parseEnvFile(await Deno.readTextFile(file)).WEBHOOK_SECRET;
+    if (secret) return secret;
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) throw err;
+  }
+  const secret = newWebhookSecret();
+  await Deno.writeTextFile(
+    file,
+    `# deno task dev's webhook signing secret\nWEBHOOK_SECRET=${secret}\n`,
+    {
+      mode: 0o600,
+    },
+  );
+  return secret;
+}
+
+const stackEnv = parseEnvFile(await Deno.readTextFile(`${dir}/stack.env`));
+const env = devEnv(stackEnv, await devSecret(), Deno.env.toObject());
+
+interface Child {
+  task: string;
+  process: Deno.ChildProcess;
+  port: Promise<number>;
+}
+
+function spawn(task: string): Child {
+  // `deno run` with the task's own flags, not `deno task`: no extra process between the signal
+  // and the program, and its exit status is the program's.
+  const process = new Deno.Command(deno, {
+    args: taskArgs(task),
+    env,
+    stdin: "null",
+    stderr: "piped",
+  }).spawn();
+  // Pass the JSON log lines through, and find the port in the first "listening" line.
+  const { promise: port, resolve, reject } = Promise.withResolvers<number>();
+  (async () => {
+    let found = false;
+    let buffer = "";
+    const decoder = new TextDecoder();
+    for await (const chunk of process.stderr) {
+      await Deno.stderr.write(chunk);
+      if (found) continue;
+      buffer += decoder.decode(chunk, { stream: true });
+      for (let nl = buffer.indexOf("\n"); nl >= 0 && !found; nl = buffer.indexOf("\n")) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        try {
+          const entry = JSON.parse(line);
+          if (entry.msg === "listening" && typeof entry.port === "number") {
+            found = true;
+            resolve(entry.port);
+          }
+        } catch { /* not a JSON line */ }
+      }
+    }
+    reject(new Error(`${task} exited before it listened`));
+  })();
+  // Settled early when the program exits first; keep the rejection from going unhandled.
+  port.catch(() => {});
+  return { task, process, port };
+}
+
+const children = [spawn("ingest"), spawn("worker")];
+let stopping = false;
+// The programs that ended on their own, before dev asked them to stop.
+const ended: { task: string; code: number }[] = [];
+for (const c of children) {
+  c.process.status.then((s) => {
+    if (!stopping) ended.push({ task: c.task, code: s.code });
+  });
+}
+const stop = () => {
+  stopping = true;
+  for (const c of children) {
+    try {
+      c.process.kill("SIGTERM");
+    } catch { /* already gone */ }
+  }
+};
 Deno.addSignalListener("SIGINT", stop);
 Deno.addSignalListener("SIGTERM", stop);
-const statuses = await Promise.all(children.map((c) => c.status));
+
+// Started means both listen; failed means one exited first.
+const started = await Promise.race([
+  Promise.all(children.map((c) => c.port)),
+  ...children.map((c) => c.process.status.then(() => undefined)),
+]).catch(() => undefined);
+
+if (!started) {
+  await Promise.race(children.map((c) => c.process.status)); // its log can end before its exit
+  const failed = ended.map((e) => `${e.task} exited with code ${e.code}`).join(", ");
+  stop();
+  await Promise.all(children.map((c) => c.process.status));
+  console.error(
+    `dev: ${failed || "stopped"} before the pipeline listened (see the log lines above)`,
+  );
+  if (startedStack) {
+    console.error(`dev: stopping the stack "${name}" this run started`);
+    await stack(["down"]);
+  }
+  Deno.exit(1);
+}
+
+// From here on, one program ending (a crash) ends the other too.
+for (const c of children) c.process.status.then(stop);
+
+const [ingestPort, workerPort] = started as number[];
+for (
+  const line of devBanner({
+    ingestHost: env.INGEST_HOST!,
+    ingestPort: ingestPort!,
+    workerHost: env.WORKER_HOSTNAME!,
+    workerPort: workerPort!,
+    secret: env.WEBHOOK_SECRET!,
+    secretFile: `${dir}/dev.env`,
+    unsigned: env.INGEST_ALLOW_UNSIGNED === "true",
+    warehouseUrl: env.WAREHOUSE_URL!,
+    stackName: name,
+  })
+) console.log(`dev: ${line}`);
+
+const statuses = await Promise.all(children.map((c) => c.process.status));
 Deno.exit(statuses.every((s) => s.success || s.signal === "SIGTERM") ? 0 : 1);

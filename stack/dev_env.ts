@@ -1,0 +1,68 @@
+/**
+ * The environment `deno task dev` hands to the ingest and the worker: the stack's connection
+ * settings, then safe local defaults, then whatever the caller's environment sets (which wins).
+ *
+ * Safe means: both programs listen on 127.0.0.1 only, and the webhook requires signatures with a
+ * development secret kept in the stack's folder, so a plain `deno task dev` is neither open to the
+ * network nor to unsigned writes.
+ */
+
+/** What dev sets unless the environment says otherwise. */
+export const DEV_DEFAULTS: Readonly<Record<string, string>> = Object.freeze({
+  INGEST_HOST: "127.0.0.1",
+  WORKER_HOSTNAME: "127.0.0.1",
+});
+
+/**
+ * Merges the layers; the process environment wins over the dev secret, which wins over the
+ * defaults and the stack's settings.
+ */
+export function devEnv(
+  stackEnv: Record<string, string>,
+  devSecret: string,
+  processEnv: Record<string, string>,
+): Record<string, string> {
+  return { ...stackEnv, ...DEV_DEFAULTS, WEBHOOK_SECRET: devSecret, ...processEnv };
+}
+
+/** Parses `KEY=value` lines (a `stack.env` or `dev.env` file); other lines are ignored. */
+export function parseEnvFile(text: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of text.split("\n")) {
+    const eq = line.indexOf("=");
+    if (eq > 0 && !line.startsWith("#")) env[line.slice(0, eq).trim()] = line.slice(eq + 1).trim();
+  }
+  return env;
+}
+
+/** A new Standard Webhooks secret: `whsec_` and 32 random bytes in base64. */
+export function newWebhookSecret(): string {
+  const key = crypto.getRandomValues(new Uint8Array(32));
+  return `whsec_${btoa(String.fromCharCode(...key))}`;
+}
+
+/** The lines dev prints once both programs listen: where to send, how to sign, how to look. */
+export function devBanner(info: {
+  ingestHost: string;
+  ingestPort: number;
+  workerHost: string;
+  workerPort: number;
+  secret: string;
+  secretFile: string;
+  unsigned: boolean;
+  warehouseUrl: string;
+  stackName: string;
+}): string[] {
+  const stackFlag = info.stackName === "local" ? "" : ` --name ${info.stackName}`;
+  return [
+    `ingest: http://${info.ingestHost}:${info.ingestPort}/v1/users  ` +
+    `worker: http://${info.workerHost}:${info.workerPort}/metrics`,
+    info.unsigned
+      ? "signatures: unsigned requests are accepted (INGEST_ALLOW_UNSIGNED=true); " +
+        "a request with a wrong signature is still refused"
+      : `signatures: required; sign with WEBHOOK_SECRET=${info.secret} (kept in ${info.secretFile})`,
+    `rows: psql '${info.warehouseUrl}' -c 'select * from public.users'`,
+    `Ctrl-C stops ingest and worker; Kafka and PostgreSQL keep running ` +
+    `("deno task stack down${stackFlag}" stops them)`,
+  ];
+}

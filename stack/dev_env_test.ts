@@ -1,0 +1,48 @@
+import assert from "node:assert/strict";
+import { devBanner, devEnv, newWebhookSecret, parseEnvFile } from "./dev_env.ts";
+import { parseSecret } from "../ingest/webhook_signature.ts";
+
+Deno.test("devEnv() binds both programs to 127.0.0.1 and signs with the dev secret unless the environment says otherwise", () => {
+  const stack = { KAFKA_BROKERS: "127.0.0.1:1", WAREHOUSE_URL: "postgres://x" };
+  assert.deepEqual(devEnv(stack, "whsec_dev", {}), {
+    ...stack,
+    INGEST_HOST: "127.0.0.1",
+    WORKER_HOSTNAME: "127.0.0.1",
+    WEBHOOK_SECRET: "whsec_dev",
+  });
+  const mine = devEnv(stack, "whsec_dev", { INGEST_HOST: "0.0.0.0", WEBHOOK_SECRET: "whsec_mine" });
+  assert.equal(mine.INGEST_HOST, "0.0.0.0");
+  assert.equal(mine.WEBHOOK_SECRET, "whsec_mine");
+  assert.equal(mine.INGEST_ALLOW_UNSIGNED, undefined, "signatures stay required");
+});
+
+Deno.test("newWebhookSecret() makes a secret the ingest parses, different each time", () => {
+  const a = newWebhookSecret();
+  assert.equal(parseSecret(a).length, 32);
+  assert.notEqual(a, newWebhookSecret());
+});
+
+Deno.test("parseEnvFile() reads KEY=value lines and skips comments", () => {
+  assert.deepEqual(parseEnvFile("# note\nA=1\nB=x=y\n\nnot a line\n"), { A: "1", B: "x=y" });
+});
+
+Deno.test("devBanner() prints the secret when signing is on and says so when it is off", () => {
+  const info = {
+    ingestHost: "127.0.0.1",
+    ingestPort: 8080,
+    workerHost: "127.0.0.1",
+    workerPort: 9090,
+    secret: "whsec_abc",
+    secretFile: ".stack/local/dev.env",
+    unsigned: false,
+    warehouseUrl: "postgres://postgres@127.0.0.1:5432/user_data",
+    stackName: "local",
+  };
+  const signed = devBanner(info).join("\n");
+  assert.match(signed, /sign with WEBHOOK_SECRET=whsec_abc/);
+  assert.match(signed, /"deno task stack down" stops them/);
+  const unsigned = devBanner({ ...info, unsigned: true, stackName: "two" }).join("\n");
+  assert.doesNotMatch(unsigned, /whsec_abc/);
+  assert.match(unsigned, /wrong signature is still refused/);
+  assert.match(unsigned, /"deno task stack down --name two"/);
+});
