@@ -4,7 +4,8 @@
  *
  * Servers are started in their own session (`setsid --fork`) so that they outlive the `deno` process
  * that started them (the stack is shared by `dev`, tests and later `up` calls) and are not hit
- * by a Ctrl-C meant for the terminal. Every server is stopped by the pid recorded at start.
+ * by a Ctrl-C meant for the terminal. A Kafka node is stopped by the pid recorded at start;
+ * PostgreSQL, which `pg_ctl` may restart behind the stack's back, by its `postmaster.pid`.
  */
 
 /** Raised when the stack cannot start; the message says what is missing and what to do. */

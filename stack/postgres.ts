@@ -4,6 +4,10 @@
  *
  * PostgreSQL refuses to run as root; when the stack runs as root (CI, containers) the server
  * runs as the `postgres` system user through `runuser`, and its folder is handed to that user.
+ *
+ * The running server is found through its data directory's `postmaster.pid`, not a pid
+ * remembered at start: a `pg_ctl restart` outside the stack gives the server a new pid, and
+ * `status` and `down` must still see it.
  */
 import postgres from "postgres";
 import { isAlive, isListening, run, StackError, tailFile, waitFor } from "./_process.ts";
@@ -13,6 +17,7 @@ export interface PgNode {
   port: number;
   dir: string;
   bin: string;
+  /** The pid when the stack last saw the server; `postgresPid()` gives the live one. */
   pid?: number;
 }
 
@@ -52,9 +57,31 @@ export async function findPgBin(): Promise<string> {
   );
 }
 
+/**
+ * The pid of the server that runs on this node's data directory and port, or undefined when
+ * none does. It reads the first line of `data/postmaster.pid`, which the server writes at start
+ * and removes at shutdown, and checks that the pid is alive and that the file's port (its fourth
+ * line) is the node's: a file left by a crash names a pid that is gone or, rarely, reused.
+ * @throws {Error} when the file exists but cannot be read (e.g. permission denied).
+ */
+export async function postgresPid(pg: PgNode): Promise<number | undefined> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(`${pg.dir}/data/postmaster.pid`);
+  } catch (err) {
+    if (err instanceof Deno.errors.NotFound) return undefined;
+    throw err;
+  }
+  const lines = text.split("\n");
+  const pid = Number.parseInt(lines[0] ?? "", 10);
+  if (!(pid > 0) || Number.parseInt(lines[3] ?? "", 10) !== pg.port) return undefined;
+  return (await isAlive(pid)) ? pid : undefined;
+}
+
 /** Initialises the data directory if needed and starts the server; returns its pid. */
 export async function startPostgres(pg: PgNode): Promise<number> {
-  if (await isAlive(pg.pid)) return pg.pid!;
+  const running = await postgresPid(pg);
+  if (running) return running;
   if (await isListening(pg.port)) {
     throw new StackError(
       `Cannot start PostgreSQL: port ${pg.port} is taken by another process. ` +
@@ -102,24 +129,30 @@ export async function startPostgres(pg: PgNode): Promise<number> {
       )}`,
     );
   });
-  const pid = Number.parseInt(
-    (await Deno.readTextFile(`${data}/postmaster.pid`)).split("\n")[0] ?? "",
-    10,
-  );
+  const pid = await postgresPid(pg);
+  if (!pid) {
+    throw new StackError(
+      `Cannot start PostgreSQL: pg_ctl returned, but ${data}/postmaster.pid names no live ` +
+        `server on port ${pg.port}. Last lines of ${pg.dir}/server.log:\n${await tailFile(
+          `${pg.dir}/server.log`,
+        )}`,
+    );
+  }
   await ensureDatabase(pg.port);
   return pid;
 }
 
 /** Stops the server (fast shutdown: open transactions roll back, nothing committed is lost). */
 export async function stopPostgres(pg: PgNode, mode: "fast" | "immediate" = "fast"): Promise<void> {
-  if (!(await isAlive(pg.pid))) return;
+  const pid = await postgresPid(pg);
+  if (!pid) return;
   const asUser = await pgRunner(pg.dir);
   await asUser(
     `${pg.bin}/pg_ctl`,
     ["-D", `${pg.dir}/data`, "-m", mode, "-w", "stop"],
     "pg_ctl stop",
   );
-  await waitFor(async () => !(await isAlive(pg.pid)), 10_000);
+  await waitFor(async () => !(await isAlive(pid)), 10_000);
 }
 
 /** The connection URL for the warehouse database (trust auth on loopback: no secret). */

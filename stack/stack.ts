@@ -4,7 +4,9 @@
  *
  * - `upStack()` is idempotent: a running stack is left alone, a stopped one restarts on the
  *   same ports with its data, and a missing one is created.
- * - `downStack()` stops exactly the processes recorded in the state file, by pid.
+ * - `downStack()` stops exactly the stack's processes: the Kafka nodes by the pid recorded in the
+ *   state file, PostgreSQL by the pid in its data directory's `postmaster.pid` (a `pg_ctl
+ *   restart` outside the stack changes it).
  * - `stack.env` in the state folder holds the connection settings (`KAFKA_BROKERS`,
  *   `WAREHOUSE_URL`) that `deno task dev` and the tests read.
  *
@@ -25,7 +27,14 @@ import {
   stopNode,
   waitForCluster,
 } from "./kafka.ts";
-import { findPgBin, type PgNode, startPostgres, stopPostgres, warehouseUrl } from "./postgres.ts";
+import {
+  findPgBin,
+  type PgNode,
+  postgresPid,
+  startPostgres,
+  stopPostgres,
+  warehouseUrl,
+} from "./postgres.ts";
 import { freePort, isAlive, isListening, StackError, stopPid } from "./_process.ts";
 
 export { StackError };
@@ -92,6 +101,11 @@ export async function upStack(opts: UpOptions = {}): Promise<StackState> {
     );
   }
   if (state && (await isRunning(state))) {
+    const pgPid = await postgresPid(state.postgres);
+    if (pgPid !== state.postgres.pid) { // restarted outside the stack: record the live pid
+      state.postgres.pid = pgPid;
+      await writeState(state);
+    }
     await ensureTopics(state.kafka, STACK_TOPICS); // an earlier `up` may have stopped short
     log(`stack "${name}" is already running`);
     return state;
@@ -134,7 +148,8 @@ export async function upStack(opts: UpOptions = {}): Promise<StackState> {
 }
 
 /**
- * Stops every process the stack recorded (by pid) and checks that its ports are closed.
+ * Stops every process of the stack (Kafka by recorded pid, PostgreSQL by `postmaster.pid`) and
+ * checks that its ports are closed.
  * With `purge`, also deletes its data so that the next `up` starts from nothing.
  */
 export async function downStack(name = "local", opts: { purge?: boolean } = {}): Promise<void> {
@@ -142,8 +157,8 @@ export async function downStack(name = "local", opts: { purge?: boolean } = {}):
   if (state) {
     await Promise.all([
       ...state.kafka.map((n) => stopNode(n)),
-      // pg_ctl can fail on a half-initialised folder; the pid is the last word.
-      stopPostgres(state.postgres).catch(() => stopPid(state.postgres.pid)),
+      // pg_ctl can fail on a half-initialised folder; the server's own pid is the last word.
+      stopPostgres(state.postgres).catch(async () => stopPid(await postgresPid(state.postgres))),
     ]);
     const open = [];
     for (
@@ -169,10 +184,11 @@ export async function stackStatus(name = "local"): Promise<string[]> {
       `  kafka node ${n.nodeId}: ${up ? "running" : "stopped"} pid=${n.pid ?? "-"} port=${n.port}`,
     );
   }
-  const pgUp = (await isAlive(state.postgres.pid)) && (await isListening(state.postgres.port));
+  const pgPid = await postgresPid(state.postgres);
+  const pgUp = pgPid !== undefined && (await isListening(state.postgres.port));
   lines.push(
     `  postgres: ${pgUp ? "running" : "stopped"} pid=${
-      state.postgres.pid ?? "-"
+      pgPid ?? state.postgres.pid ?? "-"
     } port=${state.postgres.port}`,
   );
   lines.push(
@@ -197,7 +213,8 @@ export async function isRunning(state: StackState): Promise<boolean> {
   for (const n of state.kafka) {
     if (!(await isAlive(n.pid)) || !(await isListening(n.port))) return false;
   }
-  return (await isAlive(state.postgres.pid)) && (await isListening(state.postgres.port));
+  return (await postgresPid(state.postgres)) !== undefined &&
+    (await isListening(state.postgres.port));
 }
 
 /** Saves the state file and the `stack.env` file next to it. */
