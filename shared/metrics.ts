@@ -97,6 +97,9 @@ export function createRegistry(): Registry {
     names.add(m.name);
     const metric = { ...m, series: new Map<string, Series>() };
     metrics.push(metric);
+    // A metric without labels has one series: export it (as 0) from the start, so that a
+    // scrape before its first change sees it rather than a gap.
+    if (m.labelNames.length === 0) series(metric);
     return metric;
   };
 

@@ -49,3 +49,17 @@ Deno.test("a gauge's collect callback runs at render time", () => {
   r.render();
   assert.match(r.render(), /^lag 2$/m);
 });
+
+Deno.test("a metric without labels is exported as 0 before its first change", () => {
+  const registry = createRegistry();
+  registry.gauge("paused_partitions", "Partitions waiting");
+  registry.counter("rows_total", "Rows");
+  registry.histogram("flush_seconds", "Flushes", [0.1, 1]);
+  registry.gauge("lag", "Lag", ["partition"]);
+  const text = registry.render();
+  assert.match(text, /^paused_partitions 0$/m);
+  assert.match(text, /^rows_total 0$/m);
+  assert.match(text, /^flush_seconds_count 0$/m);
+  assert.match(text, /^flush_seconds_bucket\{le="\+Inf"\} 0$/m);
+  assert.doesNotMatch(text, /^lag[ {]/m, "a labelled metric has no series until it has labels");
+});
