@@ -52,3 +52,14 @@ Deno.test("fetchRandomUsers() does not retry a 4xx or a body that is not JSON", 
     assert.equal(urls.length, 1);
   }
 });
+
+Deno.test("fetchRandomUsers() keeps the query of RANDOMUSER_URL (nat, seed) and sets results", async () => {
+  const { fn, urls } = scriptedFetch([() => Response.json({ results: [], info: {} })]);
+  await fetchRandomUsers({
+    ...OPTS,
+    url: "http://randomuser.test/api/?nat=fr,de&seed=demo&results=9",
+  }, {
+    fetch: fn,
+  });
+  assert.equal(urls[0], "http://randomuser.test/api/?nat=fr%2Cde&seed=demo&results=2");
+});
