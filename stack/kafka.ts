@@ -19,6 +19,13 @@ import {
   tailFile,
   waitFor,
 } from "./_process.ts";
+import {
+  saslSslProperties,
+  scramFormatArgs,
+  SECURE_LISTENER,
+  type SecureListener,
+  writePrivate,
+} from "./sasl_ssl.ts";
 
 /** The pinned Apache Kafka release (Scala 2.13 build). */
 export const KAFKA_VERSION = "4.1.1";
@@ -30,6 +37,8 @@ export interface KafkaNode {
   nodeId: number;
   port: number;
   controllerPort: number;
+  /** The SASL_SSL listener's port, on a secured stack only. */
+  securePort?: number;
   dir: string;
   pid?: number;
 }
@@ -90,23 +99,37 @@ export async function ensureKafkaJars(): Promise<string> {
   return libs;
 }
 
-/** Writes the node's config and log settings, and formats its storage on first use. */
+/**
+ * Writes the node's config and log settings, and formats its storage on first use.
+ * With `secure`, the node also serves SASL_SSL on its `securePort`, and a first format creates
+ * the SCRAM user; the file is then private (0600), as it holds the keystore password.
+ */
 export async function prepareNode(
   node: KafkaNode,
-  cluster: { id: string; nodes: KafkaNode[] },
+  cluster: { id: string; nodes: KafkaNode[]; secure?: SecureListener },
   libs: string,
 ): Promise<void> {
   const replicas = cluster.nodes.length;
   const minIsr = replicas >= 3 ? 2 : 1;
   const voters = cluster.nodes.map((n) => `${n.nodeId}@127.0.0.1:${n.controllerPort}`).join(",");
+  const { secure } = cluster;
+  if (secure && node.securePort === undefined) {
+    throw new StackError(`Kafka node ${node.nodeId} has no SASL_SSL port in the state file`);
+  }
+  const plain = `PLAINTEXT://127.0.0.1:${node.port}`;
+  const sasl = secure ? [`${SECURE_LISTENER}://127.0.0.1:${node.securePort}`] : [];
   const props = {
     "process.roles": "broker,controller",
     "node.id": node.nodeId,
     "controller.quorum.voters": voters,
-    "listeners": `PLAINTEXT://127.0.0.1:${node.port},CONTROLLER://127.0.0.1:${node.controllerPort}`,
-    "advertised.listeners": `PLAINTEXT://127.0.0.1:${node.port}`,
+    "listeners": [plain, ...sasl, `CONTROLLER://127.0.0.1:${node.controllerPort}`].join(","),
+    "advertised.listeners": [plain, ...sasl].join(","),
     "controller.listener.names": "CONTROLLER",
-    "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+    "listener.security.protocol.map": [
+      "PLAINTEXT:PLAINTEXT",
+      ...(secure ? [`${SECURE_LISTENER}:${SECURE_LISTENER}`] : []),
+      "CONTROLLER:PLAINTEXT",
+    ].join(","),
     "inter.broker.listener.name": "PLAINTEXT",
     "log.dirs": `${node.dir}/data`,
     "auto.create.topics.enable": false,
@@ -121,29 +144,46 @@ export async function prepareNode(
     "unclean.leader.election.enable": false,
     "log.retention.hours": 24,
     "log.segment.bytes": 256 * 1024 * 1024,
+    ...(secure ? saslSslProperties(secure) : {}),
   };
   const text = Object.entries(props).map(([k, v]) => `${k}=${v}`).join("\n") + "\n";
   await Deno.mkdir(node.dir, { recursive: true });
-  await Deno.writeTextFile(`${node.dir}/server.properties`, text);
+  if (secure) await writePrivate(`${node.dir}/server.properties`, text);
+  else await Deno.writeTextFile(`${node.dir}/server.properties`, text);
   await Deno.writeTextFile(`${node.dir}/log4j2.yaml`, log4jConfig(`${node.dir}/server.log`));
   if (!(await exists(`${node.dir}/data/meta.properties`))) {
-    await run("java", [
-      "-cp",
-      `${libs}/*`,
+    const args = [
       "kafka.tools.StorageTool",
       "format",
       // One argument: a base64url id can start with "-" and would read as an option.
       `--cluster-id=${cluster.id}`,
       "-c",
       `${node.dir}/server.properties`,
-    ], { what: `Formatting Kafka storage for node ${node.nodeId}` });
+      ...(secure ? scramFormatArgs(secure.secrets) : []),
+    ];
+    // The SCRAM password must not show on a command line (`ps`): the java launcher reads the
+    // main class and its arguments from a private argument file instead.
+    const argFile = `${node.dir}/format.args`;
+    await writePrivate(argFile, args.map(javaArgFileQuote).join("\n") + "\n");
+    try {
+      await run("java", ["-cp", `${libs}/*`, `@${argFile}`], {
+        what: `Formatting Kafka storage for node ${node.nodeId}`,
+      });
+    } finally {
+      await Deno.remove(argFile).catch(() => {});
+    }
   }
+}
+
+/** One argument in a java launcher argument file: quoted, `\\` and `"` escaped. */
+function javaArgFileQuote(arg: string): string {
+  return `"${arg.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
 }
 
 /** Starts one node (already prepared) and returns its pid. */
 export async function startNode(node: KafkaNode, libs: string, heapMb: number): Promise<number> {
   if (await isAlive(node.pid)) return node.pid!;
-  for (const port of [node.port, node.controllerPort]) {
+  for (const port of nodePorts(node)) {
     if (await isListening(port)) {
       throw new StackError(
         `Cannot start Kafka node ${node.nodeId}: port ${port} is taken by another process. ` +
@@ -165,6 +205,11 @@ export async function startNode(node: KafkaNode, libs: string, heapMb: number): 
   ], `${node.dir}/stdout.log`);
 }
 
+/** Every port a node listens on (plaintext, controller, and SASL_SSL when secured). */
+export function nodePorts(node: KafkaNode): number[] {
+  return [node.port, node.controllerPort, ...(node.securePort ? [node.securePort] : [])];
+}
+
 /** Stops one node by pid (SIGTERM, then SIGKILL after the grace period). */
 export async function stopNode(node: KafkaNode, graceMs = 20_000): Promise<void> {
   await stopPid(node.pid, graceMs);
@@ -179,6 +224,7 @@ export async function waitForCluster(nodes: KafkaNode[], timeoutMs: number): Pro
     for (const n of nodes) {
       if (!(await isAlive(n.pid))) return true; // fail fast below
       if (!(await isListening(n.port))) return false;
+      if (n.securePort && !(await isListening(n.securePort))) return false;
     }
     return true;
   }, timeoutMs);

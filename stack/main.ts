@@ -1,14 +1,17 @@
 // deno-lint-ignore-file no-console -- a command-line tool: its output is for the terminal
 /**
- * `deno task stack up|down|status [--brokers 3] [--name NAME] [--purge]`
+ * `deno task stack up|down|status [--brokers 3] [--secure] [--name NAME] [--purge]`
  *
  * Runs the local stack (Apache Kafka in KRaft mode and PostgreSQL on free loopback ports).
- * Connection settings are written to `.stack/<name>/stack.env`.
+ * Connection settings are written to `.stack/<name>/stack.env`; with `--secure`, Kafka also
+ * serves SASL_SSL (SCRAM-SHA-512) and its client settings go to `.stack/<name>/secure.env`
+ * (the password is in that file only, never printed).
  */
 import { parseArgs } from "node:util";
 import { downStack, stackDir, StackError, stackStatus, upStack } from "./stack.ts";
 
-const USAGE = "usage: deno task stack up|down|status [--brokers 1|3] [--name NAME] [--purge]";
+const USAGE =
+  "usage: deno task stack up|down|status [--brokers 1|3] [--secure] [--name NAME] [--purge]";
 
 async function main(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -18,6 +21,7 @@ async function main(args: string[]): Promise<number> {
       brokers: { type: "string" },
       name: { type: "string", default: "local" },
       purge: { type: "boolean", default: false },
+      secure: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -35,11 +39,16 @@ async function main(args: string[]): Promise<number> {
   switch (command) {
     case "up": {
       const started = performance.now();
-      const state = await upStack({ name, brokers, log: (l) => console.log(l) });
+      // Without --secure, a stack stays as it was created (secured or not).
+      const secure = values.secure ? true : undefined;
+      const state = await upStack({ name, brokers, secure, log: (l) => console.log(l) });
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
       console.log(`stack "${name}" up in ${seconds} s; settings in ${stackDir(name)}/stack.env`);
       console.log(`KAFKA_BROKERS=${state.env.KAFKA_BROKERS}`);
       console.log(`WAREHOUSE_URL=${state.env.WAREHOUSE_URL}`);
+      if (state.secure) {
+        console.log(`SASL_SSL settings (with the password) in ${stackDir(name)}/secure.env`);
+      }
       return 0;
     }
     case "down":

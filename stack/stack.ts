@@ -9,6 +9,10 @@
  *   restart` outside the stack changes it).
  * - `stack.env` in the state folder holds the connection settings (`KAFKA_BROKERS`,
  *   `WAREHOUSE_URL`) that `deno task dev` and the tests read.
+ * - A secured stack (`secure: true`, recorded in the state file) also serves SASL_SSL with
+ *   SCRAM-SHA-512 on every Kafka node; its client settings are in `secure.env` (0600), its
+ *   certificates under `tls/` (see `sasl_ssl.ts`, `tls.ts`). Topics are still created over
+ *   plaintext.
  *
  * @example
  * ```ts
@@ -22,6 +26,7 @@ import {
   KAFKA_VERSION,
   type KafkaNode,
   newClusterId,
+  nodePorts,
   prepareNode,
   startNode,
   stopNode,
@@ -36,6 +41,8 @@ import {
   warehouseUrl,
 } from "./postgres.ts";
 import { freePort, isAlive, isListening, StackError, stopPid } from "./_process.ts";
+import { ensureSecrets, secureEnv, type SecureListener, writeSecureEnv } from "./sasl_ssl.ts";
+import { ensureTls, tlsFiles } from "./tls.ts";
 
 export { StackError };
 
@@ -59,6 +66,8 @@ export interface StackState {
   kafka: KafkaNode[];
   postgres: PgNode;
   env: StackEnv;
+  /** True when the Kafka nodes also serve SASL_SSL (each node's `securePort`). */
+  secure?: boolean;
 }
 
 /** Options for `upStack`. */
@@ -67,6 +76,11 @@ export interface UpOptions {
   name?: string;
   /** 1 (default) or 3 Kafka nodes; 3 gives replication factor 3 and min.insync.replicas=2. */
   brokers?: 1 | 3;
+  /**
+   * A SASL_SSL listener (SCRAM-SHA-512) beside the plaintext one, settings in `secure.env`.
+   * Unset: as the stack was created (plaintext for a new one).
+   */
+  secure?: boolean;
   /** Readiness timeout per component, in ms (default 90 s). */
   timeoutMs?: number;
   /** Progress messages (default: none). */
@@ -94,10 +108,20 @@ export async function upStack(opts: UpOptions = {}): Promise<StackState> {
 
   let state = await readState(name);
   const wanted = opts.brokers ?? (state?.kafka.length as 1 | 3 | undefined) ?? 1;
+  const startOver = `Run "deno task stack down --purge${
+    name === "local" ? "" : ` --name ${name}`
+  }" first, or use another --name.`;
   if (state && state.kafka.length !== wanted) {
     throw new StackError(
       `Stack "${name}" was created with ${state.kafka.length} Kafka node(s), not ${wanted}. ` +
-        `Run "deno task stack down --purge" first, or use another --name.`,
+        startOver,
+    );
+  }
+  const secure = opts.secure ?? state?.secure ?? false;
+  if (state && (state.secure ?? false) !== secure) {
+    throw new StackError(
+      `Stack "${name}" was created ${state.secure ? "with" : "without"} a SASL_SSL listener ` +
+        `(--secure). ${startOver}`,
     );
   }
   if (state && (await isRunning(state))) {
@@ -107,16 +131,26 @@ export async function upStack(opts: UpOptions = {}): Promise<StackState> {
       await writeState(state);
     }
     await ensureTopics(state.kafka, STACK_TOPICS); // an earlier `up` may have stopped short
+    if (state.secure) { // rewrite secure.env: cheap, and it may have been deleted
+      const secrets = await ensureSecrets(dir, { create: false });
+      await writeSecureEnv(dir, secureEnv(state.kafka, { secrets, tls: tlsFiles(`${dir}/tls`) }));
+    }
     log(`stack "${name}" is already running`);
     return state;
   }
 
-  const [libs, pgBin] = await Promise.all([ensureKafkaJars(), findPgBin()]);
+  const jars = ensureKafkaJars(); // checks Java first: a missing JDK is named as such
+  const [libs, pgBin, listener] = await Promise.all([
+    jars,
+    findPgBin(),
+    secure ? jars.then(() => secureListener(dir, { created: state !== undefined })) : undefined,
+  ]);
   if (!state) {
-    const kafka = Array.from({ length: wanted }, (_, i) => ({
+    const kafka = Array.from({ length: wanted }, (_, i): KafkaNode => ({
       nodeId: i + 1,
       port: freePort(),
       controllerPort: freePort(),
+      ...(secure ? { securePort: freePort() } : {}),
       dir: `${dir}/kafka-${i + 1}`,
     }));
     const pgPort = freePort();
@@ -130,14 +164,21 @@ export async function upStack(opts: UpOptions = {}): Promise<StackState> {
         KAFKA_BROKERS: kafka.map((n) => `127.0.0.1:${n.port}`).join(","),
         WAREHOUSE_URL: warehouseUrl(pgPort),
       },
+      ...(secure ? { secure } : {}),
     };
   }
   const s = state;
   const heapMb = s.kafka.length === 1 ? 512 : 384;
-  await Promise.all(s.kafka.map((n) => prepareNode(n, { id: s.clusterId, nodes: s.kafka }, libs)));
+  const cluster = { id: s.clusterId, nodes: s.kafka, secure: listener };
+  await Promise.all(s.kafka.map((n) => prepareNode(n, cluster, libs)));
   for (const n of s.kafka) n.pid = await startNode(n, libs, heapMb);
   await writeState(s); // record pids at once, so that `down` can stop a half-started stack
   log(`kafka ${KAFKA_VERSION}: ${s.kafka.length} node(s) starting on ${s.env.KAFKA_BROKERS}`);
+  if (listener) {
+    const env = secureEnv(s.kafka, listener);
+    await writeSecureEnv(dir, env);
+    log(`kafka: SASL_SSL (SCRAM-SHA-512) on ${env.KAFKA_BROKERS}, settings in ${dir}/secure.env`);
+  }
   s.postgres.pid = await startPostgres(s.postgres);
   await writeState(s);
   log(`postgres: ready on 127.0.0.1:${s.postgres.port}`);
@@ -145,6 +186,16 @@ export async function upStack(opts: UpOptions = {}): Promise<StackState> {
   await ensureTopics(s.kafka, STACK_TOPICS);
   log(`kafka: ready, topics ${STACK_TOPICS.map((t) => t.topic).join(", ")}`);
   return s;
+}
+
+/**
+ * The secrets and certificates of a secured stack, made where missing. A stack that was already
+ * created keeps its secrets: its SCRAM user was formatted into the metadata with them.
+ */
+async function secureListener(dir: string, opts: { created: boolean }): Promise<SecureListener> {
+  const secrets = await ensureSecrets(dir, { create: !opts.created });
+  const tls = await ensureTls(`${dir}/tls`, secrets.storePassword);
+  return { secrets, tls };
 }
 
 /**
@@ -161,9 +212,7 @@ export async function downStack(name = "local", opts: { purge?: boolean } = {}):
       stopPostgres(state.postgres).catch(async () => stopPid(await postgresPid(state.postgres))),
     ]);
     const open = [];
-    for (
-      const port of [...state.kafka.flatMap((n) => [n.port, n.controllerPort]), state.postgres.port]
-    ) {
+    for (const port of [...state.kafka.flatMap(nodePorts), state.postgres.port]) {
       if (await isListening(port)) open.push(port);
     }
     if (open.length > 0) {
@@ -180,8 +229,9 @@ export async function stackStatus(name = "local"): Promise<string[]> {
   const lines = [`stack "${name}" (${stackDir(name)})`];
   for (const n of state.kafka) {
     const up = (await isAlive(n.pid)) && (await isListening(n.port));
+    const ports = `port=${n.port}${n.securePort ? ` sasl_ssl_port=${n.securePort}` : ""}`;
     lines.push(
-      `  kafka node ${n.nodeId}: ${up ? "running" : "stopped"} pid=${n.pid ?? "-"} port=${n.port}`,
+      `  kafka node ${n.nodeId}: ${up ? "running" : "stopped"} pid=${n.pid ?? "-"} ${ports}`,
     );
   }
   const pgPid = await postgresPid(state.postgres);
@@ -195,6 +245,12 @@ export async function stackStatus(name = "local"): Promise<string[]> {
     `  KAFKA_BROKERS=${state.env.KAFKA_BROKERS}`,
     `  WAREHOUSE_URL=${state.env.WAREHOUSE_URL}`,
   );
+  if (state.secure) {
+    const ports = state.kafka.map((n) => `127.0.0.1:${n.securePort}`).join(",");
+    lines.push(
+      `  SASL_SSL (SCRAM-SHA-512): ${ports}; client settings in ${stackDir(name)}/secure.env`,
+    );
+  }
   return lines;
 }
 
@@ -211,7 +267,10 @@ export async function readState(name = "local"): Promise<StackState | undefined>
 /** True when every process of the stack is alive and listening. */
 export async function isRunning(state: StackState): Promise<boolean> {
   for (const n of state.kafka) {
-    if (!(await isAlive(n.pid)) || !(await isListening(n.port))) return false;
+    if (!(await isAlive(n.pid))) return false;
+    for (const port of [n.port, ...(n.securePort ? [n.securePort] : [])]) {
+      if (!(await isListening(port))) return false;
+    }
   }
   return (await postgresPid(state.postgres)) !== undefined &&
     (await isListening(state.postgres.port));

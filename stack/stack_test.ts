@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { taskArgs } from "./programs.ts";
-import { downStack, stackStatus } from "./stack.ts";
+import { downStack, stackDir, stackStatus } from "./stack.ts";
 
 const STACK_MAIN = new URL("./main.ts", import.meta.url).pathname;
 // The stack task's own flags (its `deno run` arguments less "run" and the entry point).
@@ -41,4 +41,33 @@ Deno.test("stack down and status on a stack that was never created do nothing", 
   const name = `never-${crypto.randomUUID().slice(0, 8)}`;
   await downStack(name);
   assert.deepEqual(await stackStatus(name), [`stack "${name}": not created`]);
+});
+
+Deno.test("stack up --secure on a stack created without it says to purge or rename", async () => {
+  const name = `plain-${crypto.randomUUID().slice(0, 8)}`;
+  const dir = stackDir(name);
+  // A recorded, stopped plaintext stack: the check comes before anything is started.
+  await Deno.mkdir(dir, { recursive: true });
+  await Deno.writeTextFile(
+    `${dir}/state.json`,
+    JSON.stringify({
+      name,
+      kafkaVersion: "4.1.1",
+      clusterId: "unused",
+      kafka: [{ nodeId: 1, port: 1, controllerPort: 2, dir: `${dir}/kafka-1` }],
+      postgres: { port: 3, dir: `${dir}/postgres`, bin: "/nonexistent" },
+      env: { KAFKA_BROKERS: "127.0.0.1:1", WAREHOUSE_URL: "postgres://unused" },
+    }),
+  );
+  try {
+    const { code, stderr } = await runStack(["up", "--secure", "--name", name], {});
+    assert.equal(code, 1, stderr);
+    assert.equal(
+      stderr,
+      `stack: Stack "${name}" was created without a SASL_SSL listener (--secure). ` +
+        `Run "deno task stack down --purge --name ${name}" first, or use another --name.\n`,
+    );
+  } finally {
+    await downStack(name, { purge: true });
+  }
 });
