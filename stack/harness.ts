@@ -6,12 +6,16 @@
  *   A file lock makes concurrent test processes wait for one `up` instead of racing.
  * - `privateStack()` starts a throw-away stack of its own, for tests that stop or kill a broker
  *   or the database: they must not disturb other test files. Call `stop()` in `finally`.
+ * - `securedStack()` starts (or reuses, by name) a stack whose Kafka also serves SASL_SSL with
+ *   SCRAM-SHA-512, for tests of TLS and SASL: `secure` holds its `secure.env` settings.
  */
 import { isAlive, isListening, signal, waitFor } from "./_process.ts";
 import { ensureKafkaJars, startNode, stopNode, waitForLeaders } from "./kafka.ts";
 import { startPostgres, stopPostgres } from "./postgres.ts";
+import { readSecureEnv } from "./sasl_ssl.ts";
 import {
   downStack,
+  readState,
   stackDir,
   type StackEnv,
   type StackState,
@@ -21,16 +25,57 @@ import {
 
 /** The shared `local` stack, started if needed (waits for other processes doing the same). */
 export async function sharedStack(): Promise<StackEnv> {
-  const lockPath = `${stackDir("local")}.lock`;
-  await Deno.mkdir(stackDir("local"), { recursive: true });
-  const lock = await Deno.open(lockPath, { create: true, write: true });
-  try {
-    await lock.lock(true);
-    const state = await upStack({ name: "local" });
-    return state.env;
-  } finally {
-    lock.close(); // closing releases the lock
-  }
+  return await _withStackLock("local", async () => (await upStack({ name: "local" })).env);
+}
+
+/** A stack with a SASL_SSL listener, and how to reach it both ways. */
+export interface SecuredStack {
+  name: string;
+  /** `stack.env`: the plaintext listener and PostgreSQL. */
+  plain: StackEnv;
+  /**
+   * `secure.env`: `KAFKA_BROKERS` (the SASL_SSL ports), `KAFKA_SSL=true`, `KAFKA_SSL_CA_FILE`,
+   * `KAFKA_SASL_MECHANISM=scram-sha-512`, `KAFKA_SASL_USERNAME`, `KAFKA_SASL_PASSWORD`.
+   */
+  secure: Record<string, string>;
+  /** A PEM CA that did not sign the broker certificate, for tests of refusals. */
+  otherCaFile: string;
+  state: StackState;
+  /** Stops the stack and deletes its folder. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A secured stack: `name`'s, brought up if needed (other processes asking for the same name wait
+ * for one `up`), or a new `secure-<random>` one. Either way `stop()` deletes it: call it in
+ * `finally`, once no other test file still uses the name.
+ * @throws {StackError} when it cannot start (a new stack is then deleted again), or when `name`
+ * is a stack created without `--secure`.
+ */
+export async function securedStack(
+  name = `secure-${crypto.randomUUID().slice(0, 8)}`,
+  opts: { brokers?: 1 | 3 } = {},
+): Promise<SecuredStack> {
+  const state = await _withStackLock(name, async () => {
+    const existed = (await readState(name)) !== undefined;
+    try {
+      return await upStack({ name, brokers: opts.brokers, secure: true });
+    } catch (err) {
+      if (!existed) await downStack(name, { purge: true }).catch(() => {});
+      throw err;
+    }
+  });
+  return {
+    name,
+    plain: state.env,
+    secure: await readSecureEnv(stackDir(name)),
+    otherCaFile: `${stackDir(name)}/tls/other-ca.pem`,
+    state,
+    async stop() {
+      await downStack(name, { purge: true });
+      await Deno.remove(`${stackDir(name)}.lock`).catch(() => {});
+    },
+  };
 }
 
 /** A private stack with controls to break and mend its parts. */
@@ -99,6 +144,19 @@ export async function privateStack(
 }
 
 export { createTopicsAndWait } from "./kafka.ts";
+export { listTopicsWithJava } from "./java_client.ts";
+
+/** Runs `fn` holding `.stack/<name>.lock`, so that concurrent test processes take turns. */
+async function _withStackLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  await Deno.mkdir(stackDir(name), { recursive: true });
+  const lock = await Deno.open(`${stackDir(name)}.lock`, { create: true, write: true });
+  try {
+    await lock.lock(true);
+    return await fn();
+  } finally {
+    lock.close(); // closing releases the lock
+  }
+}
 
 /** A name unique to this run, for topics, consumer groups and schemas (`[a-z0-9_]`). */
 export function uniqueName(prefix: string): string {
