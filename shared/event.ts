@@ -12,10 +12,15 @@
  * its own: re-driven dead letters and replays keep their original event id and time, and the
  * warehouse can refuse an older event over a newer row.
  *
- * Text limits are in UTF-8 bytes, matching the warehouse's `VARCHAR(n)` (Redshift counts bytes),
- * so a record that passes validation also fits the table.
+ * Text limits count characters (Unicode code points), as JSON Schema's `maxLength` does, so the
+ * published contract (`GET /openapi.json`) and this validation agree; the warehouse's columns are
+ * four times as wide in bytes (see `worker/table_columns.ts`), so a value that passes validation
+ * also fits its column. The rules `maxLength` cannot say (not blank, no U+0000, no lone
+ * surrogate, the shapes of an e-mail address, a picture URL and a timestamp) are the regular
+ * expressions of `field_patterns.ts`, which the contract publishes as they are.
  */
 import { z } from "zod";
+import { FIELD_PATTERNS, fitsCodePoints } from "./field_patterns.ts";
 
 /** The envelope version this code writes and reads. */
 export const SCHEMA_VERSION = 1;
@@ -25,7 +30,11 @@ export const SOURCES = ["webhook", "randomuser"] as const;
 /** Where an event came from. */
 export type Source = (typeof SOURCES)[number];
 
-/** Column limits in bytes; `terraform/table_schema.sql` declares the same. */
+/**
+ * The most characters (Unicode code points) of each text field. `worker/table_columns.ts`
+ * derives the warehouse's column widths from these; `terraform/table_schema.sql` declares the
+ * same widths (a test fails when they drift).
+ */
 export const LIMITS = {
   id: 36,
   first_name: 256,
@@ -41,25 +50,46 @@ export const LIMITS = {
 
 const encoder = new TextEncoder();
 
-/** The size of a string in UTF-8 bytes. */
-export function utf8Bytes(s: string): number {
-  // Fast path: ASCII-only strings are one byte per code unit.
-  // deno-lint-ignore no-control-regex
-  return /^[\x00-\x7f]*$/.test(s) ? s.length : encoder.encode(s).length;
+/** Why a text failed its pattern, in words (the pattern alone says only "invalid"). */
+function textProblem(input: unknown): string {
+  const s = String(input);
+  // PostgreSQL and Redshift cannot store U+0000 in text, and a lone surrogate has no UTF-8 form
+  // (it would be stored as U+FFFD): refuse both here rather than accept what cannot be stored.
+  if (s.includes("\u0000")) return "Contains U+0000, which text columns cannot store";
+  if (!s.isWellFormed()) return "Contains a lone surrogate, which has no UTF-8 form";
+  return "Empty or only whitespace";
 }
 
-// PostgreSQL and Redshift cannot store U+0000 in text, and a lone surrogate has no UTF-8 form
-// (it would be stored as U+FFFD): refuse both here rather than accept what cannot be stored.
-const text = (maxBytes: number) =>
-  z.string().max(maxBytes).refine((s) => utf8Bytes(s) <= maxBytes, {
-    message: `Too long: at most ${maxBytes} bytes in UTF-8`,
-  }).refine((s) => !s.includes("\u0000"), "Contains U+0000, which text columns cannot store")
-    .refine((s) => s.isWellFormed(), "Contains a lone surrogate, which has no UTF-8 form");
+const STORABLE = "no U+0000 and no lone surrogate (what a text column cannot store)";
 
-const requiredText = (maxBytes: number) =>
-  text(maxBytes).refine((s) => s.trim().length > 0, "Empty");
+const maxChars = (max: number) => (s: string) => fitsCodePoints(s, max);
+const tooLong = (max: number) => `Too long: at most ${max} characters`;
 
-const timestamp = z.iso.datetime({ offset: true });
+const text = (max: number) =>
+  z.string().regex(FIELD_PATTERNS.text, { error: (iss) => textProblem(iss.input) })
+    .refine(maxChars(max), tooLong(max))
+    .meta({ maxLength: max, description: `At most ${max} characters; ${STORABLE}` });
+
+const requiredText = (max: number) =>
+  z.string().regex(FIELD_PATTERNS.requiredText, { error: (iss) => textProblem(iss.input) })
+    .refine(maxChars(max), tooLong(max))
+    .meta({
+      minLength: 1,
+      maxLength: max,
+      description: `1 to ${max} characters, not only whitespace (the characters ` +
+        `String.prototype.trim() removes); ${STORABLE}`,
+    });
+
+const timestamp = z.string().regex(FIELD_PATTERNS.timestamp, {
+  error: "Invalid timestamp: expected an RFC 3339 date-time with seconds and an offset " +
+    "(Z or ±hh:mm) whose instant in UTC lies in years 0001..9999",
+}).meta({
+  format: "date-time",
+  description: "An RFC 3339 date-time with seconds and an offset (Z or ±hh:mm), e.g. " +
+    "1990-04-01T10:00:00.000Z. Its instant in UTC must lie in years 0001..9999, which both " +
+    "warehouses can store: the date lies in 0001-01-01..9999-12-31, on 0001-01-01 the offset " +
+    "is Z or negative and on 9999-12-31 Z or positive. Stored in UTC, to the microsecond.",
+});
 
 /** A UUID (any version), normalised to lower case so one user has one key. */
 const uuid = z.guid().transform((s) => s.toLowerCase());
@@ -73,17 +103,32 @@ export const userSchema = z.object({
   address: text(LIMITS.address).nullable().default(null),
   post_code: z.union([
     text(LIMITS.post_code),
-    z.number().transform((n) => String(n)),
+    // Any finite JSON number; its shortest decimal text (at most 24 characters) is stored.
+    z.number().transform((n) => String(n)).meta({
+      minimum: -Number.MAX_VALUE,
+      maximum: Number.MAX_VALUE,
+    }),
   ]).nullable().default(null),
-  email: z.email({ pattern: z.regexes.unicodeEmail }).max(LIMITS.email).refine(
-    (s) => utf8Bytes(s) <= LIMITS.email,
-    `Too long: at most ${LIMITS.email} bytes in UTF-8`,
-  ),
+  email: z.string().regex(FIELD_PATTERNS.email, "Invalid email address")
+    .refine(maxChars(LIMITS.email), tooLong(LIMITS.email))
+    .meta({
+      maxLength: LIMITS.email,
+      description: "local@domain: 1 to 64 and 1 to 255 characters of any script, without " +
+        `whitespace or @ (and no " in the local part); ${STORABLE}`,
+    }),
   username: text(LIMITS.username).nullable().default(null),
   dob: timestamp.nullable().default(null),
   registered_date: timestamp.nullable().default(null),
   phone: text(LIMITS.phone).nullable().default(null),
-  picture: z.url({ protocol: /^https?$/ }).max(LIMITS.picture).nullable().default(null),
+  picture: z.string().regex(
+    FIELD_PATTERNS.picture,
+    "Invalid URL: expected http(s)://host[:port][/path], without user name or password",
+  ).refine(maxChars(LIMITS.picture), tooLong(LIMITS.picture)).meta({
+    maxLength: LIMITS.picture,
+    description: `An http or https URL of at most ${LIMITS.picture} characters: a host name or ` +
+      "[IPv6] literal, an optional port, then an optional path, query or fragment without " +
+      "whitespace or controls; no user name or password",
+  }).nullable().default(null),
 }).meta({ id: "User", description: "A user, as produced to the user_created topic" });
 
 /** One user after validation. */

@@ -5,7 +5,6 @@ import {
   newEvent,
   parseUser,
   type UserInput,
-  utf8Bytes,
   ValidationError,
 } from "./event.ts";
 
@@ -35,11 +34,80 @@ Deno.test("parseUser() lists every bad field with its path", () => {
   );
 });
 
-Deno.test("parseUser() measures text limits in UTF-8 bytes, as the warehouse does", () => {
-  const name = "é".repeat(129); // 129 characters, 258 bytes > 256
-  assert.equal(utf8Bytes(name), 258);
-  assert.throws(() => parseUser({ ...user, first_name: name }), /first_name: Too long/);
-  assert.equal(parseUser({ ...user, first_name: "é".repeat(128) }).first_name.length, 128);
+Deno.test("parseUser() counts text limits in characters (code points), as JSON Schema's maxLength does", () => {
+  // 256 astral characters: 512 UTF-16 code units and 1024 UTF-8 bytes, but 256 characters.
+  const emoji = "😀".repeat(256);
+  assert.equal(parseUser({ ...user, first_name: emoji }).first_name, emoji);
+  assert.equal(parseUser({ ...user, first_name: "é".repeat(256) }).first_name.length, 256);
+  assert.throws(
+    () => parseUser({ ...user, first_name: "😀".repeat(257) }),
+    /first_name: Too long: at most 256 characters/,
+  );
+  const local = "ö".repeat(64);
+  assert.equal(parseUser({ ...user, email: `${local}@example.com` }).email, `${local}@example.com`);
+  assert.throws(() => parseUser({ ...user, email: `${local}ö@example.com` }), /email: Invalid/);
+  const picture = `https://example.com/${"😀".repeat(1024 - 20)}`;
+  assert.equal(parseUser({ ...user, picture }).picture, picture);
+  assert.throws(() => parseUser({ ...user, picture: picture + "x" }), /picture: Too long/);
+});
+
+Deno.test("parseUser() refuses timestamps whose instant in UTC is outside years 0001..9999", () => {
+  for (
+    const dob of ["0000-01-01T00:00:00Z", "9999-12-31T23:59:59-23:59", "0001-01-01T00:30:00+01:00"]
+  ) {
+    assert.throws(
+      () => parseUser({ ...user, dob }),
+      (err: unknown) =>
+        err instanceof ValidationError && err.issues.length === 1 &&
+        err.issues[0]!.path === "dob" && /years 0001\.\.9999/.test(err.issues[0]!.message),
+      dob,
+    );
+  }
+  for (
+    const dob of [
+      "0001-01-01T00:00:00Z",
+      "9999-12-31T23:59:59.999999Z",
+      "9999-12-31T23:59:59+23:59",
+    ]
+  ) {
+    assert.equal(parseUser({ ...user, dob }).dob, dob);
+  }
+  assert.throws(
+    () => parseUser({ ...user, registered_date: "10000-01-01T00:00:00Z" }),
+    /registered_date/,
+  );
+});
+
+Deno.test("parseUser() refuses empty and blank names, blank meaning what trim() removes", () => {
+  for (const blank of ["", " ", "\t\n", "\u00a0\u3000\ufeff\u2028"]) {
+    assert.throws(() => parseUser({ ...user, first_name: blank }), /first_name: Empty/);
+  }
+  // Not whitespace to trim() (nor to the pattern): a zero-width space and U+001F are names.
+  assert.equal(parseUser({ ...user, first_name: "\u200b" }).first_name, "\u200b");
+  assert.equal(parseUser({ ...user, first_name: " \u001f " }).first_name, " \u001f ");
+});
+
+Deno.test("parseUser() takes http(s) picture URLs only, without credentials", () => {
+  for (
+    const picture of [
+      "https://randomuser.me/api/portraits/men/1.jpg",
+      "HTTP://[::1]:8080/a?b#c",
+      "https://exämple.ch",
+    ]
+  ) {
+    assert.equal(parseUser({ ...user, picture }).picture, picture);
+  }
+  for (
+    const picture of [
+      "ftp://example.com/a.jpg",
+      "https://user:pw@example.com/",
+      "https://a b/",
+      "https://",
+      "https://x/\u0000",
+    ]
+  ) {
+    assert.throws(() => parseUser({ ...user, picture }), /picture: Invalid URL/, picture);
+  }
 });
 
 Deno.test("parseUser() accepts non-ASCII e-mail addresses and rejects blank names", () => {

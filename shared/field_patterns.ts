@@ -1,0 +1,128 @@
+/**
+ * The rules of a user's fields that JSON Schema cannot say with `type` and `maxLength` alone,
+ * written once as regular expressions. `shared/event.ts` validates with these `RegExp`s and
+ * the OpenAPI document publishes their `source` as `pattern`, so the contract and the server
+ * cannot drift.
+ *
+ * What must stay true, so that every engine reads a pattern as the server does (ECMAScript
+ * with the `u` flag, as JSON Schema validators like ajv do; Python's `re`, which contract
+ * fuzzers such as schemathesis generate from):
+ * - no `\s`, `\d` or `\w`: they mean different sets in different engines; classes are spelled
+ *   out with `\uXXXX` escapes (only in the Basic Multilingual Plane);
+ * - no lookaround and no backreferences;
+ * - anchored with `^` and `$`, one pattern per field.
+ *
+ * Lengths (`maxLength`) are counted in Unicode code points, as JSON Schema counts them: see
+ * `codePointLength`.
+ *
+ * @example
+ * ```ts
+ * import { FIELD_PATTERNS } from "./field_patterns.ts";
+ * FIELD_PATTERNS.requiredText.test("   "); // false: blank
+ * FIELD_PATTERNS.timestamp.test("0000-01-01T00:00:00Z"); // false: no year 0
+ * ```
+ */
+
+/**
+ * What "blank" means: these characters and nothing else are whitespace, exactly the set that
+ * ECMAScript's `String.prototype.trim()` removes (WhiteSpace and LineTerminator). Written out
+ * because `\s` differs between regex engines (Python's also holds U+001C..U+001F and U+0085,
+ * and not U+FEFF).
+ */
+export const WHITESPACE = "\\u0009-\\u000d\\u0020\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029" +
+  "\\u202f\\u205f\\u3000\\ufeff";
+
+/**
+ * Code points a text column cannot store: U+0000 (PostgreSQL and Redshift refuse it) and lone
+ * surrogates (no UTF-8 form). Under the `u` flag, and in Python, a surrogate pair is one astral
+ * code point, outside this range; only a lone surrogate falls in it.
+ */
+const UNSTORABLE = "\\u0000\\ud800-\\udfff";
+
+/** Controls, the space and the C1 controls: never part of a URL. */
+const URL_EXCLUDED = `\\u0000-\\u0020\\u007f-\\u009f\\ud800-\\udfff${WHITESPACE}`;
+
+const D31 = "(?:0[1-9]|[12][0-9]|3[01])";
+const D30 = "(?:0[1-9]|[12][0-9]|30)";
+const D28 = "(?:0[1-9]|1[0-9]|2[0-8])";
+/** Month and day in any year (29 February apart). */
+const MONTH_DAY = `(?:(?:0[13578]|1[02])-${D31}|(?:0[469]|11)-${D30}|02-${D28})`;
+const MONTH_DAY_AFTER_JAN_1 =
+  `(?:01-(?:0[2-9]|[12][0-9]|3[01])|(?:0[3578]|1[02])-${D31}|(?:0[469]|11)-${D30}|02-${D28})`;
+const MONTH_DAY_BEFORE_DEC_31 =
+  `(?:(?:0[13578]|10)-${D31}|12-${D30}|(?:0[469]|11)-${D30}|02-${D28})`;
+/** Years 0002..9998. */
+const MIDDLE_YEAR = "(?:000[2-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-8][0-9]{3}|9[0-8][0-9]{2}" +
+  "|99[0-8][0-9]|999[0-8])";
+/** Leap years 0004..9996 (divisible by 4, and by 400 when by 100; never year 0000). */
+const LEAP_YEAR =
+  "(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)";
+const TIME = "(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\\.[0-9]+)?";
+const HOURS_MINUTES = "(?:[01][0-9]|2[0-3]):[0-5][0-9]";
+
+/**
+ * The regular expressions, compiled with the `u` flag (code points, not UTF-16 code units).
+ * Their `source` is what the OpenAPI document publishes as `pattern`.
+ */
+export const FIELD_PATTERNS = {
+  /** Any text a column can store, the empty string included. */
+  text: new RegExp(`^[^${UNSTORABLE}]*$`, "u"),
+  /** Text a column can store with at least one character that is not `WHITESPACE`. */
+  requiredText: new RegExp(`^[${WHITESPACE}]*[^${WHITESPACE}${UNSTORABLE}][^${UNSTORABLE}]*$`, "u"),
+  /**
+   * `local@domain`: 1..64 and 1..255 code points, neither holding whitespace, `@` or what a
+   * column cannot store, and no `"` in the local part (any script, as in `zoë@exämple.ch`).
+   */
+  email: new RegExp(
+    `^[^${WHITESPACE}@"${UNSTORABLE}]{1,64}@[^${WHITESPACE}@${UNSTORABLE}]{1,255}$`,
+    "u",
+  ),
+  /**
+   * An `http` or `https` URL (scheme in any case): a host name, or an IPv6 literal in
+   * brackets, an optional port, then an optional path, query or fragment without whitespace or
+   * controls. No user name or password.
+   */
+  picture: new RegExp(
+    `^[Hh][Tt][Tt][Pp][Ss]?://(?:\\[[0-9A-Fa-f:.]+\\]|[^${URL_EXCLUDED}/?#@:\\[\\]\\\\]+)` +
+      `(?::[0-9]{1,5})?(?:[/?#][^${URL_EXCLUDED}]*)?$`,
+    "u",
+  ),
+  /**
+   * An RFC 3339 date-time with seconds and an offset (`Z` or `±hh:mm`) whose instant in UTC
+   * lies in years 0001..9999, which PostgreSQL and Redshift can both store: the date lies in
+   * 0001-01-01..9999-12-31, on 0001-01-01 the offset is not positive and on 9999-12-31 not
+   * negative (an offset is less than a day, so this keeps the instant in range).
+   */
+  timestamp: new RegExp(
+    `^(?:(?:${LEAP_YEAR}-02-29|${MIDDLE_YEAR}-${MONTH_DAY}|0001-${MONTH_DAY_AFTER_JAN_1}` +
+      `|9999-${MONTH_DAY_BEFORE_DEC_31})T${TIME}(?:Z|[+-]${HOURS_MINUTES})` +
+      `|0001-01-01T${TIME}(?:Z|\\+00:00|-${HOURS_MINUTES})` +
+      `|9999-12-31T${TIME}(?:Z|-00:00|\\+${HOURS_MINUTES}))$`,
+    "u",
+  ),
+} as const;
+
+/**
+ * The length of `s` in Unicode code points, as JSON Schema's `maxLength` counts (a lone
+ * surrogate counts as one). zod's `.max()` counts UTF-16 code units, which is twice as much
+ * for an astral character such as 😀.
+ */
+export function codePointLength(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length - 1; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n--;
+        i++;
+      }
+    }
+  }
+  return n;
+}
+
+/** True when `s` has at most `max` code points (without counting when it cannot be more). */
+export function fitsCodePoints(s: string, max: number): boolean {
+  return s.length <= max || codePointLength(s) <= max;
+}
