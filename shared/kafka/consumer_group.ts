@@ -1,0 +1,198 @@
+/**
+ * Our consumer group: records of every assigned partition arrive through one callback, in
+ * order within each partition, and offsets are committed only when the caller says so.
+ *
+ * - Fetching stops while the caller has `pause()`d (its buffer is full) and when the stream's
+ *   own buffer holds `maxBufferedRecords`; memory is bounded by that and `maxBytes` per fetch.
+ * - A missing topic is an error, not a new topic (auto-creation is off).
+ * - `commit()` takes the offset of the next record to read (last written + 1) per partition;
+ *   a commit refused by a rebalance is retried by the client after it has rejoined.
+ *
+ * @example
+ * ```ts
+ * const group = createConsumerGroup(connection, { groupId: "g", topics: ["user_created"] });
+ * await group.start({ record: (r) => buffer.push(r), error: (e) => fatal(e) });
+ * await group.commit([{ topic: "user_created", partition: 0, offset: 42n }]);
+ * ```
+ */
+import {
+  Consumer,
+  type Message,
+  MessagesStreamFallbackModes,
+  MessagesStreamModes,
+} from "@platformatic/kafka";
+import type { Logger } from "../logger.ts";
+import { clientOptions, type ClientTuning } from "./client_options.ts";
+import type { KafkaConnection } from "./settings.ts";
+
+/** Record headers by name (a repeated header keeps its last value). */
+export type RecordHeaders = Record<string, Uint8Array>;
+
+/** One consumed record and where it came from. */
+export interface ConsumedRecord {
+  topic: string;
+  partition: number;
+  offset: bigint;
+  key: Uint8Array | null;
+  value: Uint8Array | null;
+  headers: RecordHeaders;
+  /** The record's timestamp in ms since the epoch. */
+  timestamp: number;
+}
+
+/** A partition's position. */
+export interface PartitionOffset {
+  topic: string;
+  partition: number;
+  offset: bigint;
+}
+
+/** What the caller hears from the group. */
+export interface GroupHandlers {
+  /** One record; called synchronously as records arrive. */
+  record(record: ConsumedRecord): void;
+  /** The group's stream failed; the caller decides whether to stop. */
+  error(err: Error): void;
+  /** The partitions this member owns after a (re)join. */
+  assigned?(partitions: readonly { topic: string; partition: number }[]): void;
+  /** Any sign of life (fetch, heartbeat), for a watchdog. */
+  alive?(): void;
+}
+
+/** Options for `createConsumerGroup`. */
+export interface ConsumerGroupOptions extends ClientTuning {
+  groupId: string;
+  topics: readonly string[];
+  logger?: Logger;
+  /** Session timeout in ms (default 30 s). */
+  sessionTimeoutMs?: number;
+  /** Heartbeat interval in ms (default a tenth of the session timeout). */
+  heartbeatIntervalMs?: number;
+  /** Most bytes one fetch answer may carry (default 4 MiB). */
+  maxBytes?: number;
+  /** How long the broker may hold a fetch while no data is there, in ms (default 500). */
+  maxWaitMs?: number;
+  /** Most records the stream buffers before it stops fetching (default 2048). */
+  maxBufferedRecords?: number;
+}
+
+/** What the worker and redrive need of a consumer group. */
+export interface ConsumerGroup {
+  /** Joins the group and starts delivering records (from the committed offsets, else the start). */
+  start(handlers: GroupHandlers): Promise<void>;
+  /** Stops fetching (records already buffered may still arrive). */
+  pause(): void;
+  resume(): void;
+  /** Commits the next offset to read per partition. */
+  commit(offsets: readonly PartitionOffset[]): Promise<void>;
+  /** The partitions this member owns now, as `topic:partition` keys. */
+  assignment(): ReadonlySet<string>;
+  /** Records between the committed position and the end of each owned partition. */
+  lag(): Promise<Map<string, bigint>>;
+  /** Stops the stream and leaves the group. */
+  close(): Promise<void>;
+}
+
+/** The `topic:partition` key of a partition. */
+export function partitionKey(topic: string, partition: number): string {
+  return `${topic}:${partition}`;
+}
+
+/** Creates a consumer group member; nothing connects before `start`. */
+export function createConsumerGroup(
+  connection: KafkaConnection,
+  opts: ConsumerGroupOptions,
+): ConsumerGroup {
+  const sessionTimeout = opts.sessionTimeoutMs ?? 30_000;
+  const consumer = new Consumer({
+    ...clientOptions(connection, "", opts),
+    groupId: opts.groupId,
+    autocommit: false,
+    sessionTimeout,
+    rebalanceTimeout: Math.max(60_000, sessionTimeout),
+    heartbeatInterval: opts.heartbeatIntervalMs ?? Math.floor(sessionTimeout / 10),
+    maxBytes: opts.maxBytes ?? 4 * 1024 * 1024,
+    maxWaitTime: opts.maxWaitMs ?? 500,
+    minBytes: 1,
+    highWaterMark: opts.maxBufferedRecords ?? 2048,
+  });
+  let stream: Awaited<ReturnType<typeof consumer.consume>> | undefined;
+  let owned = new Set<string>();
+  const decoder = new TextDecoder();
+
+  const toRecord = (m: Message<Uint8Array, Uint8Array, Uint8Array, Uint8Array>) => {
+    const headers: RecordHeaders = {};
+    if (m.headers) {
+      for (const [k, v] of m.headers) headers[decoder.decode(k)] = v;
+    }
+    return {
+      topic: m.topic,
+      partition: m.partition,
+      offset: m.offset,
+      key: m.key ?? null,
+      value: m.value ?? null,
+      headers,
+      timestamp: Number(m.timestamp),
+    };
+  };
+
+  return {
+    async start(handlers) {
+      const assigned = () => {
+        owned = new Set(
+          (consumer.assignments ?? []).flatMap((a) =>
+            a.partitions.map((p) => partitionKey(a.topic, p))
+          ),
+        );
+        handlers.assigned?.(
+          [...owned].map((k) => {
+            const i = k.lastIndexOf(":");
+            return { topic: k.slice(0, i), partition: Number(k.slice(i + 1)) };
+          }),
+        );
+        handlers.alive?.();
+      };
+      consumer.on("consumer:group:join", assigned);
+      consumer.on("consumer:group:rebalance", () => handlers.alive?.());
+      consumer.on("consumer:heartbeat:end", () => handlers.alive?.());
+      stream = await consumer.consume({
+        topics: [...opts.topics],
+        mode: MessagesStreamModes.COMMITTED,
+        fallbackMode: MessagesStreamFallbackModes.EARLIEST,
+        autocommit: false,
+      });
+      assigned();
+      stream.on("data", (m) => handlers.record(toRecord(m)));
+      stream.on("fetch", () => handlers.alive?.());
+      stream.on("error", (err) => handlers.error(err));
+    },
+    pause() {
+      stream?.pause();
+    },
+    resume() {
+      stream?.resume();
+    },
+    async commit(offsets) {
+      if (offsets.length === 0) return;
+      await consumer.commit({
+        offsets: offsets.map((o) => ({ ...o, leaderEpoch: -1 })),
+      });
+    },
+    assignment: () => owned,
+    async lag() {
+      const out = new Map<string, bigint>();
+      const lags = await consumer.getLag({ topics: [...opts.topics] });
+      for (const [topic, perPartition] of lags) {
+        perPartition.forEach((lag, partition) => {
+          const key = partitionKey(topic, partition);
+          if (owned.has(key) && lag >= 0n) out.set(key, lag);
+        });
+      }
+      return out;
+    },
+    async close() {
+      await stream?.close().catch(() => {});
+      await consumer.close(true);
+    },
+  };
+}

@@ -1,0 +1,152 @@
+/**
+ * Our producer: an idempotent `@platformatic/kafka` producer with acks=all whose `send()`
+ * resolves only when Kafka acknowledged every message it was given.
+ *
+ * - Partitions are chosen like the Java client and kafkajs's default (murmur2 of the key, made
+ *   positive with `& 0x7fffffff`), so one user's events land in the partition they always did.
+ *   The client's own default (`murmur2 >>> 0`) would move about half of the keys.
+ * - A send answers as a whole: the client fails it when any partition of any broker reports an
+ *   error, and after a failed send it starts over with a new producer id, so a batch the broker
+ *   may have written is never taken for a duplicate of a later one.
+ *
+ * @example
+ * ```ts
+ * const producer = createKafkaProducer(connection, { logger });
+ * await producer.connect(["user_created"]);
+ * await producer.send("user_created", [{ key: "id", value: bytes }]);
+ * ```
+ */
+import { Buffer } from "node:buffer";
+import {
+  compatibilityPartitioner,
+  ProduceAcks,
+  Producer,
+  stringSerializer,
+} from "@platformatic/kafka";
+import type { Logger } from "../logger.ts";
+import { clientOptions, type ClientTuning } from "./client_options.ts";
+import { diagnoseKafkaError, explainKafkaError, KafkaSetupError } from "./kafka_error.ts";
+import type { KafkaConnection } from "./settings.ts";
+
+/** One message to produce. */
+export interface ProducerMessage {
+  key: string | Uint8Array;
+  value: Uint8Array;
+  headers?: Record<string, string>;
+}
+
+/** What the programs need of a producer. */
+export interface KafkaProducer {
+  /**
+   * Connects and checks that each topic exists.
+   * @throws {KafkaSetupError} naming the setting to fix (password, CA, TLS) or the topic.
+   */
+  connect(topics: readonly string[]): Promise<void>;
+  /** Resolves when Kafka acknowledged every message (acks=all); rejects otherwise. */
+  send(topic: string, messages: readonly ProducerMessage[]): Promise<void>;
+  /** True when the topic's metadata answers within `timeoutMs` (default 1 s). */
+  ready(topic: string, timeoutMs?: number): Promise<boolean>;
+  /** Why the last connect, send or readiness check failed; undefined after a success. */
+  lastProblem(): string | undefined;
+  close(): Promise<void>;
+}
+
+/** Options for `createKafkaProducer`. */
+export interface KafkaProducerOptions extends ClientTuning {
+  logger: Logger;
+  /** Appended to the connection's client id (e.g. `-dlq`). */
+  clientIdSuffix?: string;
+}
+
+/** Creates a producer for `connection`; nothing connects before `connect` or `send`. */
+export function createKafkaProducer(
+  connection: KafkaConnection,
+  opts: KafkaProducerOptions,
+): KafkaProducer {
+  const producer = new Producer({
+    // The client turns `retries` of 0 or 1 into "forever" for an idempotent producer: an
+    // outage would hang every send instead of failing it, so at least 2.
+    ...clientOptions(connection, opts.clientIdSuffix ?? "", {
+      ...opts,
+      retries: Math.max(2, opts.retries ?? 3),
+    }),
+    idempotent: true,
+    acks: ProduceAcks.ALL,
+    partitioner: compatibilityPartitioner,
+    serializers: { headerKey: stringSerializer, headerValue: stringSerializer },
+  });
+  let problem: string | undefined;
+  const quick = (err: unknown) =>
+    explainKafkaError(err, connection) ?? (err as Error).message ?? String(err);
+  return {
+    async connect(topics) {
+      let metadata;
+      try {
+        metadata = await producer.metadata({ topics: [...topics], forceUpdate: true });
+      } catch (err) {
+        problem = await diagnoseKafkaError(err, connection);
+        throw new KafkaSetupError(problem, { cause: err });
+      }
+      for (const topic of topics) {
+        if (!metadata.topics.has(topic)) {
+          problem = `Topic ${topic} does not exist (auto-creation is off)`;
+          throw new KafkaSetupError(problem);
+        }
+      }
+      problem = undefined;
+    },
+    async send(topic, messages) {
+      if (messages.length === 0) return;
+      const records = new Array(messages.length);
+      for (let i = 0; i < messages.length; i++) {
+        const m = messages[i]!;
+        records[i] = {
+          topic,
+          key: typeof m.key === "string" ? Buffer.from(m.key) : asBuffer(m.key),
+          value: asBuffer(m.value),
+          headers: m.headers,
+        };
+      }
+      try {
+        await producer.send({ messages: records });
+        problem = undefined;
+      } catch (err) {
+        problem = quick(err);
+        throw err;
+      }
+    },
+    async ready(topic, timeoutMs = 1_000) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeoutMs);
+      });
+      const answer = producer.metadata({ topics: [topic], forceUpdate: true }).then(
+        (m) => {
+          const ok = (m.topics.get(topic)?.partitionsCount ?? 0) > 0;
+          problem = ok ? undefined : `Topic ${topic} does not exist`;
+          return ok;
+        },
+        (err) => {
+          problem = quick(err);
+          return false;
+        },
+      );
+      try {
+        return await Promise.race([answer, timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    lastProblem: () => problem,
+    async close() {
+      await producer.close();
+    },
+  };
+}
+
+/** A Buffer over the same bytes (the client writes only Buffers as bytes). */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes)
+    ? bytes
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
