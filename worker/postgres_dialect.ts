@@ -85,13 +85,23 @@ export function createPostgresDialect(
   };
 }
 
+/**
+ * Timestamps are bound as text and cast by the warehouse: bound to a `timestamptz` parameter,
+ * postgres.js would pass the string through `new Date(x).toISOString()`, which keeps only
+ * milliseconds and writes a year past 9999 as `+010000-…`. The row's text (see
+ * `toUtcTimestamp`) is what COPY sends too. `VARCHAR`, not `TEXT`, for Redshift.
+ */
+const CASTS = EVENT_COLUMNS.map((c) =>
+  c.type.kind === "timestamptz" ? "::VARCHAR::TIMESTAMPTZ" : ""
+);
+
 /** `($1, $2, …), (…)` for `rows` rows of the event columns. */
 export function placeholders(rows: number): string {
   const width = EVENT_COLUMNS.length;
   const out: string[] = [];
   for (let r = 0; r < rows; r++) {
     const cells: string[] = [];
-    for (let c = 1; c <= width; c++) cells.push(`$${r * width + c}`);
+    for (let c = 0; c < width; c++) cells.push(`$${r * width + c + 1}${CASTS[c]}`);
     out.push(`(${cells.join(", ")})`);
   }
   return out.join(", ");

@@ -16,8 +16,17 @@ Deno.test("copyText() escapes tabs, newlines and backslashes and writes nulls as
 Deno.test("placeholders() numbers parameters row by row", () => {
   const text = placeholders(2);
   assert.ok(text.startsWith("($1, $2, "));
-  assert.ok(text.includes("$15), ($16, "));
-  assert.ok(text.endsWith("$30)"));
+  assert.ok(text.includes("$15::VARCHAR::TIMESTAMPTZ), ($16, "));
+  assert.ok(text.endsWith("$30::VARCHAR::TIMESTAMPTZ)"));
+});
+
+Deno.test("placeholders() binds timestamps as text, so postgres.js does not turn them into Dates", () => {
+  const cells = placeholders(1).slice(1, -1).split(", ");
+  assert.deepEqual(
+    cells.flatMap((c, i) => c.endsWith("::VARCHAR::TIMESTAMPTZ") ? [i] : []),
+    [8, 9, 14],
+    "dob, registered_date, event_time",
+  );
 });
 
 Deno.test("postgres dialect: COPY staging then one MERGE that refuses older events", () => {

@@ -2,11 +2,18 @@
  * A warehouse row made from one event: the values of `EVENT_COLUMNS`, in order.
  */
 import type { UserEvent } from "../shared/event.ts";
+import { toUtcTimestamp } from "./utc_timestamp.ts";
 
-/** The staged values of one row, in `EVENT_COLUMNS` order (timestamps as ISO-8601 text). */
+/**
+ * The staged values of one row, in `EVENT_COLUMNS` order (timestamps as ISO-8601 text in UTC,
+ * see `toUtcTimestamp`).
+ */
 export type UserRow = readonly (string | null)[];
 
-/** Turns a validated event into the row it writes. */
+/**
+ * Turns a validated event into the row it writes.
+ * @throws {RangeError} for a timestamp the warehouse cannot store (validation refuses it first).
+ */
 export function toUserRow(event: UserEvent): UserRow {
   const u = event.user;
   return [
@@ -18,13 +25,13 @@ export function toUserRow(event: UserEvent): UserRow {
     u.post_code,
     u.email,
     u.username,
-    u.dob,
-    u.registered_date,
+    u.dob === null ? null : toUtcTimestamp(u.dob),
+    u.registered_date === null ? null : toUtcTimestamp(u.registered_date),
     u.phone,
     u.picture,
     event.source,
     event.event_id,
-    event.accepted_at,
+    toUtcTimestamp(event.accepted_at),
   ];
 }
 

@@ -18,7 +18,7 @@ CREATE TEMP TABLE users_stage (
 DISTKEY (id);
 
 -- params: ["00000000-0000-4000-8000-000000000001","Zoë1","O'Brien","female","1 Rue de l'Église\tSaint-Étienne, Auvergne, France","10001","user1@example.com","user1","1990-05-17T08:30:00.000Z","2015-01-02T03:04:05.000Z","+33 1 23 45 67 89","https://randomuser.me/api/portraits/med/women/1.jpg","webhook","00000000-0000-4000-8000-00000000000a","2026-01-01T00:00:00.000Z","00000000-0000-4000-8000-000000000002","Zoë2","O'Brien",null,"2 Rue de l'Église\tSaint-Étienne, Auvergne, France","10002","user2@example.com","user2","1990-05-17T08:30:00.000Z","2015-01-02T03:04:05.000Z","+33 1 23 45 67 89","https://randomuser.me/api/portraits/med/women/2.jpg","webhook","00000000-0000-4000-8000-00000000000b","2026-01-01T00:00:00.000Z"]
-INSERT INTO users_stage (id, first_name, last_name, gender, address, post_code, email, username, dob, registered_date, phone, picture, source, event_id, event_time) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15), ($16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30);
+INSERT INTO users_stage (id, first_name, last_name, gender, address, post_code, email, username, dob, registered_date, phone, picture, source, event_id, event_time) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::VARCHAR::TIMESTAMPTZ, $10::VARCHAR::TIMESTAMPTZ, $11, $12, $13, $14, $15::VARCHAR::TIMESTAMPTZ), ($16, $17, $18, $19, $20, $21, $22, $23, $24::VARCHAR::TIMESTAMPTZ, $25::VARCHAR::TIMESTAMPTZ, $26, $27, $28, $29, $30::VARCHAR::TIMESTAMPTZ);
 
 DELETE FROM users_stage
 USING public.users
