@@ -2,23 +2,32 @@
 -- The worker's `redshift` dialect emits the same DDL (it creates the table at start when it is
 -- missing); worker/redshift_dialect_test.ts fails when the two drift. To create it by hand:
 --   psql "$WAREHOUSE_URL" -f terraform/table_schema.sql
--- Column widths are bytes (Redshift VARCHAR counts bytes, and a non-ASCII character takes up to
--- 4); shared/event.ts validates the same limits (LIMITS) before a row is written.
+-- Column widths are bytes (Redshift VARCHAR counts bytes): 4 times the limit in characters that
+-- shared/event.ts validates (LIMITS, counted in code points like the OpenAPI contract's
+-- maxLength), since UTF-8 takes at most 4 bytes per character; id is a UUID, ASCII only.
+-- worker/table_columns.ts derives the same widths from LIMITS. A table created with the earlier
+-- 1-byte-per-character widths is widened in place (Redshift: one statement per column, outside a
+-- transaction block; PostgreSQL takes the same statements):
+--   ALTER TABLE users ALTER COLUMN first_name TYPE VARCHAR(1024);  -- last_name, username: 1024
+--   ALTER TABLE users ALTER COLUMN gender TYPE VARCHAR(128);
+--   ALTER TABLE users ALTER COLUMN address TYPE VARCHAR(4096);     -- picture: 4096
+--   ALTER TABLE users ALTER COLUMN post_code TYPE VARCHAR(256);    -- phone: 256
+--   ALTER TABLE users ALTER COLUMN email TYPE VARCHAR(1280);
 -- Redshift does not enforce PRIMARY KEY (the planner uses it as a hint): one row per id is kept
 -- by the worker's MERGE, which also never lets an older event overwrite a newer row.
 CREATE TABLE IF NOT EXISTS users (
   id VARCHAR(36) NOT NULL,
-  first_name VARCHAR(256) NOT NULL,
-  last_name VARCHAR(256) NOT NULL,
-  gender VARCHAR(32),
-  address VARCHAR(1024),
-  post_code VARCHAR(64),
-  email VARCHAR(320) NOT NULL,
-  username VARCHAR(256),
+  first_name VARCHAR(1024) NOT NULL,
+  last_name VARCHAR(1024) NOT NULL,
+  gender VARCHAR(128),
+  address VARCHAR(4096),
+  post_code VARCHAR(256),
+  email VARCHAR(1280) NOT NULL,
+  username VARCHAR(1024),
   dob TIMESTAMPTZ,
   registered_date TIMESTAMPTZ,
-  phone VARCHAR(64),
-  picture VARCHAR(1024),
+  phone VARCHAR(256),
+  picture VARCHAR(4096),
   source VARCHAR(16) NOT NULL,            -- webhook | randomuser
   event_id VARCHAR(36) NOT NULL,
   event_time TIMESTAMPTZ NOT NULL,

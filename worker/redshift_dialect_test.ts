@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import type { SqlStep } from "./dialect.ts";
+import { LIMITS } from "../shared/event.ts";
 import { createRedshiftDialect } from "./redshift_dialect.ts";
+import { MAX_UTF8_BYTES_PER_CHARACTER, TABLE_COLUMNS } from "./table_columns.ts";
 import { testEvent, testUser } from "./_test_events.ts";
 import { toUserRow } from "./user_row.ts";
 
@@ -38,7 +40,25 @@ Deno.test("redshift dialect: the DDL means exactly terraform/table_schema.sql", 
 
 Deno.test("redshift dialect: the drift test notices a changed width", () => {
   const [ddl] = createRedshiftDialect({ schema: "public", table: "users" }).createTable();
-  assert.notEqual(normalise(ddl!), normalise(ddl!.replace("VARCHAR(320)", "VARCHAR(256)")));
+  const email = `email VARCHAR(${LIMITS.email * MAX_UTF8_BYTES_PER_CHARACTER})`;
+  assert.ok(ddl!.includes(email), email);
+  assert.notEqual(
+    normalise(ddl!),
+    normalise(ddl!.replace(email, `email VARCHAR(${LIMITS.email})`)),
+  );
+});
+
+Deno.test("redshift dialect: every text column holds its limit in characters of 4 UTF-8 bytes", () => {
+  const widths = Object.fromEntries(
+    TABLE_COLUMNS.flatMap((c) => c.type.kind === "varchar" ? [[c.name, c.type.bytes]] : []),
+  );
+  for (const [field, limit] of Object.entries(LIMITS)) {
+    // The id is a UUID: 36 ASCII characters, one byte each.
+    const bytes = field === "id" ? limit : limit * 4;
+    assert.equal(widths[field], bytes, `${field}: ${limit} characters`);
+  }
+  const contract = Deno.readTextFileSync(new URL("../terraform/table_schema.sql", import.meta.url));
+  assert.match(contract, /first_name VARCHAR\(1024\) NOT NULL/, "256 characters, 1024 bytes");
 });
 
 Deno.test("redshift dialect: table DDL matches its golden file", async () => {

@@ -2,6 +2,10 @@
  * The columns of the warehouse table `users`, in table order: the one list both dialects build
  * their DDL and statements from. `terraform/table_schema.sql` declares the same (a test fails
  * when the two drift).
+ *
+ * Widths are in bytes (Redshift's `VARCHAR(n)` counts bytes) and derive from `LIMITS`, which
+ * counts characters: UTF-8 takes at most 4 bytes per code point, so a text column is 4 times
+ * its limit wide and any value validation accepts fits it.
  */
 import { LIMITS } from "../shared/event.ts";
 
@@ -18,6 +22,13 @@ const varchar = (name: string, bytes: number, nullable: boolean): Column => ({
   type: { kind: "varchar", bytes },
   nullable,
 });
+/** The most bytes UTF-8 takes for one code point. */
+export const MAX_UTF8_BYTES_PER_CHARACTER = 4;
+
+/** A column for the text field `name`, wide enough in bytes for `LIMITS[name]` characters. */
+const text = (name: Exclude<keyof typeof LIMITS, "id">, nullable: boolean): Column =>
+  varchar(name, LIMITS[name] * MAX_UTF8_BYTES_PER_CHARACTER, nullable);
+
 const timestamptz = (name: string, nullable: boolean): Column => ({
   name,
   type: { kind: "timestamptz" },
@@ -26,18 +37,19 @@ const timestamptz = (name: string, nullable: boolean): Column => ({
 
 /** Columns that come from the event (staged for every batch), in table order. */
 export const EVENT_COLUMNS: readonly Column[] = [
+  // A UUID: hexadecimal digits and hyphens, one byte each.
   varchar("id", LIMITS.id, false),
-  varchar("first_name", LIMITS.first_name, false),
-  varchar("last_name", LIMITS.last_name, false),
-  varchar("gender", LIMITS.gender, true),
-  varchar("address", LIMITS.address, true),
-  varchar("post_code", LIMITS.post_code, true),
-  varchar("email", LIMITS.email, false),
-  varchar("username", LIMITS.username, true),
+  text("first_name", false),
+  text("last_name", false),
+  text("gender", true),
+  text("address", true),
+  text("post_code", true),
+  text("email", false),
+  text("username", true),
   timestamptz("dob", true),
   timestamptz("registered_date", true),
-  varchar("phone", LIMITS.phone, true),
-  varchar("picture", LIMITS.picture, true),
+  text("phone", true),
+  text("picture", true),
   varchar("source", 16, false),
   varchar("event_id", 36, false),
   timestamptz("event_time", false),
