@@ -208,6 +208,7 @@ export function createIngestApp(config: IngestAppConfig, deps: IngestAppDeps): I
         openapi ??= JSON.stringify(buildOpenApi({
           maxItems: config.INGEST_MAX_ITEMS,
           maxBodyBytes: config.INGEST_MAX_BODY_BYTES,
+          allowUnsigned: config.INGEST_ALLOW_UNSIGNED,
         }));
         return new Response(openapi, { headers: { "content-type": "application/json" } });
       },

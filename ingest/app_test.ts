@@ -149,6 +149,41 @@ Deno.test("POST /v1/users answers 400 with per-item errors and produces none of 
   assert.equal(h.producer.messages.length, 0);
 });
 
+Deno.test("POST /v1/users answers 400 naming the field for a timestamp no warehouse can store", async () => {
+  await using h = harness();
+  const cases: [string, string][] = [
+    ["dob", "0000-01-01T00:00:00Z"], // PostgreSQL has no year 0
+    ["dob", "9999-12-31T23:59:59-23:59"], // year 10000 in UTC
+    ["registered_date", "0001-01-01T00:00:00+00:01"], // year 0 in UTC
+  ];
+  for (const [field, value] of cases) {
+    const problem = await problemOf(
+      await h.app.handler(await signedRequest(JSON.stringify(sampleUser(1, { [field]: value })))),
+      400,
+    );
+    assert.deepEqual(problem.errors[0].issues.map((i: { path: string }) => i.path), [field]);
+    assert.match(problem.errors[0].issues[0].message, /in UTC lies in years 0001\.\.9999/);
+  }
+  const edges = { dob: "0001-01-01T00:00:00Z", registered_date: "9999-12-31T23:59:59.999Z" };
+  const ok = await h.app.handler(await signedRequest(JSON.stringify(sampleUser(2, edges))));
+  assert.equal(ok.status, 202);
+  assert.equal(h.producer.messages.length, 1);
+});
+
+Deno.test("POST /v1/users answers 400 for an empty batch and blank names", async () => {
+  await using h = harness();
+  const empty = await problemOf(await h.app.handler(await signedRequest("[]")), 400);
+  assert.match(empty.detail, /Empty batch/);
+  const blank = await problemOf(
+    await h.app.handler(
+      await signedRequest(JSON.stringify(sampleUser(3, { first_name: "\u3000\t" }))),
+    ),
+    400,
+  );
+  assert.equal(blank.errors[0].issues[0].path, "first_name");
+  assert.equal(h.producer.messages.length, 0);
+});
+
 Deno.test("POST /v1/users answers 413 for a large body or too many items, 415 for a wrong type", async () => {
   await using h = harness({ INGEST_MAX_BODY_BYTES: "2048", INGEST_MAX_ITEMS: "2" });
   const big = JSON.stringify({ ...sampleUser(), address: "x".repeat(3000) });
@@ -229,6 +264,7 @@ Deno.test("GET /openapi.json describes the webhook with the zod schema's fields"
   assert.deepEqual(user.required.sort(), ["email", "first_name", "id", "last_name"]);
   assert.equal(user.properties.email.maxLength, 320);
   assert.ok(doc.paths["/v1/users"].post.responses["503"]);
+  assert.ok(doc.paths["/v1/pull"].post.responses["401"], "POST /v1/pull answers 401 too");
   assert.ok(!JSON.stringify(doc).includes("#/$defs/"), "references point into components");
 });
 
