@@ -1,0 +1,290 @@
+/**
+ * The one committer of a worker process: records fetched from every assigned partition go into
+ * one buffer; the committer writes it as one warehouse transaction, then commits the offsets
+ * of every partition that had records in it, while the next buffer fills.
+ *
+ * - A flush starts when the buffer reaches `flushRows` or `flushBytes`, `flushMs` after its
+ *   first record, and, with `flushWhenIdle`, at once when nothing more is waiting (the
+ *   consumer's own buffer is empty), so a quiet stream is written immediately. While a flush
+ *   runs, the next buffer fills; when it is full, fetching pauses until the flush is done.
+ * - A transient failure (warehouse or dead-letter topic down) keeps the batch and retries it
+ *   after a backoff delay; nothing is committed meanwhile and fetching stays paused once the
+ *   next buffer is full.
+ * - A partition revoked by a rebalance: its records still in the buffer are dropped (the new
+ *   owner reads them again from the committed offset), and a flush that had some of them
+ *   commits only the partitions this member still owns. No offset is ever committed for rows
+ *   that are not in the warehouse.
+ */
+import type { Logger } from "../../shared/logger.ts";
+import { errorFields } from "../../shared/logger.ts";
+import { backoffDelay } from "../backoff_delay.ts";
+import type { ConsumedMessage } from "../consumed_message.ts";
+import type { BatchOutcome } from "../handle_batch.ts";
+import type { WorkerMetrics } from "../worker_metrics.ts";
+import type { ConsumedRecord, PartitionOffset } from "../../shared/kafka/consumer_group.ts";
+
+/** When a buffer is written. */
+export interface FlushPolicy {
+  flushRows: number;
+  flushBytes: number;
+  flushMs: number;
+  /** Write at once when nothing more is waiting. */
+  flushWhenIdle: boolean;
+}
+
+/** What the committer needs of the consumer group. */
+export interface CommitterSource {
+  pause(): void;
+  resume(): void;
+  commit(offsets: readonly PartitionOffset[]): Promise<void>;
+  assignment(): ReadonlySet<string>;
+  /** Records fetched but not yet handed over (0: nothing more is waiting). */
+  waiting(): number;
+}
+
+/** What the committer needs. */
+export interface CommitterDeps {
+  source: CommitterSource;
+  /** Writes a batch (any partitions, offset order within each); throws to retry it. */
+  handle(messages: readonly ConsumedMessage[]): Promise<BatchOutcome>;
+  policy: FlushPolicy;
+  retry: { minMs: number; maxMs: number; random?: () => number };
+  metrics: WorkerMetrics;
+  logger: Logger;
+  /** After every flush and retry decision (feeds the watchdog). */
+  onProgress?: () => void;
+  /** Warehouse health for `/readyz`. */
+  onWarehouse?: (ok: boolean) => void;
+  now?: () => number;
+}
+
+/** The running committer. */
+export interface Committer {
+  /** Takes one consumed record (call in arrival order). */
+  add(record: ConsumedRecord): void;
+  /** The owned partitions changed: drop buffered records of partitions no longer owned. */
+  reassigned(owned: ReadonlySet<string>): void;
+  /** Resolves when the buffer is empty and no flush runs (for tests and shutdown). */
+  drained(): Promise<void>;
+  /**
+   * Stops taking records, finishes the flush in progress (and writes what is buffered when
+   * `flushRest`), and resolves when nothing more runs.
+   */
+  stop(opts?: { flushRest?: boolean }): Promise<void>;
+}
+
+interface Buffer {
+  messages: ConsumedMessage[];
+  bytes: number;
+  /** When its first record arrived. */
+  since: number;
+}
+
+const key = (topic: string, partition: number) => `${topic}:${partition}`;
+
+/** Starts a committer; it writes only after `add` gives it records. */
+export function createCommitter(deps: CommitterDeps): Committer {
+  const now = deps.now ?? Date.now;
+  const { policy, metrics, logger } = deps;
+  let buffer: Buffer = { messages: [], bytes: 0, since: 0 };
+  let flushing: Promise<void> | null = null;
+  let paused = false;
+  let stopped = false;
+  let ageTimer: ReturnType<typeof setTimeout> | undefined;
+  let idleTimer: ReturnType<typeof setTimeout> | undefined;
+  let retryTimer: { timer: ReturnType<typeof setTimeout>; resolve: () => void } | undefined;
+  let drainWaiters: (() => void)[] = [];
+  const committed = new Map<string, bigint>();
+
+  const full = () =>
+    buffer.messages.length >= policy.flushRows || buffer.bytes >= policy.flushBytes;
+
+  const settleDrain = () => {
+    if (flushing || buffer.messages.length > 0) return;
+    for (const w of drainWaiters) w();
+    drainWaiters = [];
+  };
+
+  const clearTimers = () => {
+    clearTimeout(ageTimer);
+    clearTimeout(idleTimer);
+    ageTimer = idleTimer = undefined;
+  };
+
+  /** Decides whether the buffer goes now; called after each change. */
+  const consider = () => {
+    if (stopped || flushing || buffer.messages.length === 0) return;
+    if (full() || now() - buffer.since >= policy.flushMs) {
+      start();
+      return;
+    }
+    ageTimer ??= setTimeout(() => {
+      ageTimer = undefined;
+      consider();
+    }, Math.max(0, policy.flushMs - (now() - buffer.since)));
+    if (policy.flushWhenIdle && idleTimer === undefined) {
+      // After the records that arrived together: the next macrotask, when the consumer has
+      // handed over what it had.
+      idleTimer = setTimeout(() => {
+        idleTimer = undefined;
+        if (deps.source.waiting() === 0) start();
+        else consider();
+      }, 0);
+    }
+  };
+
+  const start = () => {
+    clearTimers();
+    const batch = buffer;
+    buffer = { messages: [], bytes: 0, since: 0 };
+    flushing = run(batch).finally(() => {
+      flushing = null;
+      if (paused && !stopped) {
+        paused = false;
+        metrics.paused.set(0);
+        deps.source.resume();
+      }
+      consider();
+      settleDrain();
+    });
+  };
+
+  const run = async (batch: Buffer): Promise<void> => {
+    for (let attempt = 0;; attempt++) {
+      const started = now();
+      let outcome: BatchOutcome;
+      try {
+        outcome = await deps.handle(batch.messages);
+      } catch (err) {
+        const retriable = (err as { retriable?: unknown }).retriable !== false;
+        metrics.errors.inc({
+          kind: (err as Error).name === "DeadLetterError" ? "dead_letter" : "retry",
+        });
+        deps.onWarehouse?.(false);
+        deps.onProgress?.();
+        if (stopped) {
+          logger.warn("batch abandoned at shutdown; it will be read again", {
+            records: batch.messages.length,
+            ...errorFields(err),
+          });
+          return;
+        }
+        const delayMs = backoffDelay(attempt, deps.retry);
+        (retriable ? logger.warn : logger.error)(
+          retriable ? "write failed, retrying" : "unexpected batch error, retrying",
+          { records: batch.messages.length, attempt: attempt + 1, delayMs, ...errorFields(err) },
+        );
+        await new Promise<void>((resolve) => {
+          retryTimer = { timer: setTimeout(resolve, delayMs), resolve };
+        });
+        retryTimer = undefined;
+        if (stopped) return;
+        continue;
+      }
+      deps.onWarehouse?.(true);
+      deps.onProgress?.();
+      record(batch, outcome, (now() - started) / 1000);
+      await commitOffsets(batch);
+      return;
+    }
+  };
+
+  const record = (batch: Buffer, outcome: BatchOutcome, seconds: number) => {
+    const byTopic = new Map<string, number>();
+    for (const m of batch.messages) byTopic.set(m.topic, (byTopic.get(m.topic) ?? 0) + 1);
+    for (const [topic, n] of byTopic) metrics.records.inc({ topic }, n);
+    metrics.rowsUpserted.inc({}, outcome.rows);
+    metrics.superseded.inc({}, outcome.superseded);
+    for (const d of outcome.deadLetters) metrics.deadLetters.inc({ stage: d.stage });
+    const rejected = outcome.deadLetters.filter((d) => d.stage === "write").length;
+    if (rejected > 0) metrics.errors.inc({ kind: "reject" }, rejected);
+    metrics.batchSize.observe(batch.messages.length);
+    metrics.batchSeconds.observe(seconds);
+  };
+
+  const commitOffsets = async (batch: Buffer) => {
+    const next = new Map<string, PartitionOffset>();
+    for (const m of batch.messages) {
+      const offset = BigInt(m.offset) + 1n;
+      const k = key(m.topic, m.partition);
+      const seen = next.get(k);
+      if (!seen || offset > seen.offset) {
+        next.set(k, { topic: m.topic, partition: m.partition, offset });
+      }
+    }
+    const owned = deps.source.assignment();
+    const offsets = [...next].filter(([k, o]) =>
+      owned.has(k) && o.offset > (committed.get(k) ?? -1n)
+    )
+      .map(([, o]) => o);
+    if (offsets.length === 0) return;
+    try {
+      await deps.source.commit(offsets);
+      for (const o of offsets) committed.set(key(o.topic, o.partition), o.offset);
+    } catch (err) {
+      // The rows are in the warehouse; the records will be read again and merged as no-ops.
+      logger.warn("offset commit failed; records will be read again", errorFields(err));
+    }
+  };
+
+  return {
+    add(r) {
+      if (stopped) return;
+      const bytes = (r.value?.byteLength ?? 0) + (r.key?.byteLength ?? 0);
+      if (buffer.messages.length === 0) buffer.since = now();
+      buffer.messages.push({
+        topic: r.topic,
+        partition: r.partition,
+        offset: String(r.offset),
+        key: r.key,
+        value: r.value,
+        headers: r.headers,
+      });
+      buffer.bytes += bytes;
+      if (full() && flushing && !paused) {
+        paused = true;
+        metrics.paused.set(deps.source.assignment().size);
+        deps.source.pause();
+      }
+      consider();
+    },
+    reassigned(owned) {
+      const before = buffer.messages.length;
+      if (before === 0) return;
+      const kept = buffer.messages.filter((m) => owned.has(key(m.topic, m.partition)));
+      if (kept.length === before) return;
+      buffer.messages = kept;
+      buffer.bytes = kept.reduce(
+        (n, m) => n + (m.value?.byteLength ?? 0) + (m.key?.byteLength ?? 0),
+        0,
+      );
+      logger.info("dropped buffered records of revoked partitions", {
+        records: before - kept.length,
+      });
+      if (kept.length === 0) clearTimers();
+      settleDrain();
+    },
+    drained() {
+      if (!flushing && buffer.messages.length === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => drainWaiters.push(resolve));
+    },
+    async stop(opts = {}) {
+      stopped = true;
+      clearTimers();
+      if (retryTimer) {
+        clearTimeout(retryTimer.timer);
+        retryTimer.resolve();
+      }
+      await flushing;
+      if (opts.flushRest && buffer.messages.length > 0) {
+        // One last flush; stopped, so a failure abandons it instead of retrying.
+        const batch = buffer;
+        buffer = { messages: [], bytes: 0, since: 0 };
+        await run(batch);
+      }
+      buffer = { messages: [], bytes: 0, since: 0 };
+      metrics.paused.set(0);
+      settleDrain();
+    },
+  };
+}

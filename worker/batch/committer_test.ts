@@ -1,0 +1,213 @@
+import assert from "node:assert/strict";
+import { silentLogger } from "../../shared/logger.ts";
+import { createRegistry } from "../../shared/metrics.ts";
+import type { ConsumedRecord, PartitionOffset } from "../../shared/kafka/consumer_group.ts";
+import type { ConsumedMessage } from "../consumed_message.ts";
+import type { BatchOutcome } from "../handle_batch.ts";
+import { createWorkerMetrics } from "../worker_metrics.ts";
+import { type CommitterSource, createCommitter, type FlushPolicy } from "./committer.ts";
+
+const POLICY: FlushPolicy = {
+  flushRows: 1000,
+  flushBytes: 1 << 20,
+  flushMs: 60_000,
+  flushWhenIdle: true,
+};
+
+function fakeSource(partitions = ["t:0", "t:1", "t:2"]) {
+  const commits: PartitionOffset[][] = [];
+  const source: CommitterSource & {
+    commits: PartitionOffset[][];
+    owned: Set<string>;
+    pauses: number;
+    resumes: number;
+  } = {
+    commits,
+    owned: new Set(partitions),
+    pauses: 0,
+    resumes: 0,
+    pause() {
+      this.pauses++;
+    },
+    resume() {
+      this.resumes++;
+    },
+    commit(offsets) {
+      commits.push([...offsets].sort((a, b) => a.partition - b.partition));
+      return Promise.resolve();
+    },
+    assignment() {
+      return this.owned;
+    },
+    waiting: () => 0,
+  };
+  return source;
+}
+
+function rec(partition: number, offset: number): ConsumedRecord {
+  return {
+    topic: "t",
+    partition,
+    offset: BigInt(offset),
+    key: new TextEncoder().encode(`k${partition}`),
+    value: new TextEncoder().encode(`v${offset}`),
+    headers: {},
+    timestamp: 0,
+  };
+}
+
+const OK: BatchOutcome = { rows: 0, superseded: 0, deadLetters: [] };
+
+/** A handler whose calls wait until released, to see what the next buffer collects. */
+function gatedHandler() {
+  const batches: ConsumedMessage[][] = [];
+  let release: (() => void) | undefined;
+  let fail: Error | null = null;
+  return {
+    batches,
+    set fail(e: Error | null) {
+      fail = e;
+    },
+    release: () => release?.(),
+    handle: async (messages: readonly ConsumedMessage[]) => {
+      batches.push([...messages]);
+      await new Promise<void>((r) => release = r);
+      if (fail) throw fail;
+      return { ...OK, rows: messages.length };
+    },
+  };
+}
+
+function committer(
+  source: CommitterSource,
+  handle: (m: readonly ConsumedMessage[]) => Promise<BatchOutcome>,
+  policy: Partial<FlushPolicy> = {},
+) {
+  return createCommitter({
+    source,
+    handle,
+    policy: { ...POLICY, ...policy },
+    retry: { minMs: 1, maxMs: 2, random: () => 0 },
+    metrics: createWorkerMetrics(createRegistry()),
+    logger: silentLogger,
+  });
+}
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+Deno.test("createCommitter() writes records of all partitions as one batch and then commits each partition's next offset", async () => {
+  const source = fakeSource();
+  const batches: string[][] = [];
+  const c = committer(source, (messages) => {
+    batches.push(messages.map((m) => `${m.partition}@${m.offset}`));
+    return Promise.resolve(OK);
+  });
+  for (const r of [rec(0, 5), rec(1, 7), rec(0, 6), rec(2, 1)]) c.add(r);
+  await c.drained();
+  assert.deepEqual(batches, [["0@5", "1@7", "0@6", "2@1"]]);
+  assert.deepEqual(source.commits, [[
+    { topic: "t", partition: 0, offset: 7n },
+    { topic: "t", partition: 1, offset: 8n },
+    { topic: "t", partition: 2, offset: 2n },
+  ]]);
+  await c.stop();
+});
+
+Deno.test("createCommitter() fills the next buffer while a flush runs, pauses fetching when it is full, and resumes after", async () => {
+  const source = fakeSource();
+  const h = gatedHandler();
+  const c = committer(source, h.handle, { flushRows: 3 });
+  c.add(rec(0, 0));
+  await until(() => h.batches.length === 1, "the first flush");
+  for (let i = 1; i <= 3; i++) c.add(rec(1, i));
+  assert.equal(h.batches.length, 1, "one transaction at a time");
+  assert.equal(source.pauses, 1, "the full buffer pauses fetching");
+  assert.equal(source.commits.length, 0, "nothing committed before the transaction ends");
+  h.release();
+  await until(() => h.batches.length === 2, "the second flush");
+  assert.equal(source.resumes, 1);
+  assert.deepEqual(h.batches[1]!.map((m) => m.offset), ["1", "2", "3"]);
+  assert.deepEqual(source.commits, [[{ topic: "t", partition: 0, offset: 1n }]]);
+  h.release();
+  await c.drained();
+  assert.deepEqual(source.commits[1], [{ topic: "t", partition: 1, offset: 4n }]);
+  await c.stop();
+});
+
+Deno.test("createCommitter() retries a failed batch with nothing committed, then commits it", async () => {
+  const source = fakeSource();
+  let calls = 0;
+  const c = committer(source, () => {
+    calls++;
+    if (calls <= 2) {
+      return Promise.reject(Object.assign(new Error("warehouse down"), { retriable: true }));
+    }
+    return Promise.resolve(OK);
+  });
+  c.add(rec(0, 10));
+  await c.drained();
+  assert.equal(calls, 3);
+  assert.deepEqual(source.commits, [[{ topic: "t", partition: 0, offset: 11n }]]);
+  await c.stop();
+});
+
+Deno.test("createCommitter() drops buffered records of a revoked partition and commits only owned partitions", async () => {
+  const source = fakeSource();
+  const h = gatedHandler();
+  const c = committer(source, h.handle);
+  c.add(rec(0, 1));
+  c.add(rec(2, 1));
+  await until(() => h.batches.length === 1, "the first flush");
+  c.add(rec(2, 2)); // waits in the next buffer
+  c.add(rec(1, 9));
+  source.owned = new Set(["t:0", "t:1"]); // partition 2 moved to another member
+  c.reassigned(source.owned);
+  h.release();
+  await until(() => h.batches.length === 2, "the second flush");
+  assert.deepEqual(
+    source.commits[0],
+    [{ topic: "t", partition: 0, offset: 2n }],
+    "not partition 2",
+  );
+  assert.deepEqual(h.batches[1]!.map((m) => `${m.partition}@${m.offset}`), ["1@9"]);
+  h.release();
+  await c.drained();
+  await c.stop();
+});
+
+Deno.test("createCommitter() without idle flushes waits for flushRows, and stop() writes the rest when asked", async () => {
+  const source = fakeSource();
+  const batches: number[] = [];
+  const c = committer(source, (m) => {
+    batches.push(m.length);
+    return Promise.resolve(OK);
+  }, { flushRows: 3, flushWhenIdle: false });
+  c.add(rec(0, 1));
+  c.add(rec(0, 2));
+  await new Promise((r) => setTimeout(r, 5)); // several idle turns of the event loop
+  assert.deepEqual(batches, [], "two records wait for the third");
+  c.add(rec(0, 3));
+  c.add(rec(0, 4));
+  await until(() => batches.length === 1, "the full buffer");
+  assert.deepEqual(batches, [3]);
+  await c.stop({ flushRest: true });
+  assert.deepEqual(batches, [3, 1]);
+  assert.deepEqual(source.commits.at(-1), [{ topic: "t", partition: 0, offset: 5n }]);
+});
+
+Deno.test("createCommitter() never commits an offset lower than one it committed", async () => {
+  const source = fakeSource();
+  const c = committer(source, () => Promise.resolve(OK));
+  c.add(rec(0, 8));
+  await c.drained();
+  c.add(rec(0, 3)); // read again after a rebalance
+  await c.drained();
+  assert.deepEqual(source.commits, [[{ topic: "t", partition: 0, offset: 9n }]]);
+  await c.stop();
+});
