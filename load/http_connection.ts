@@ -8,6 +8,14 @@
 const encoder = new TextEncoder();
 const HEAD_END = [13, 10, 13, 10];
 
+/** One answer read by `HttpConnection`. */
+export interface HttpAnswer {
+  status: number;
+  body: Uint8Array;
+  /** The server said `Connection: close`: it takes no further request on this connection. */
+  close: boolean;
+}
+
 /** One keep-alive connection to `host:port`. */
 export class HttpConnection {
   #conn: Deno.TcpConn;
@@ -31,14 +39,24 @@ export class HttpConnection {
 
   /**
    * Sends one POST and reads the whole answer.
-   * @returns the status code and the body's bytes.
+   * @returns the status code, the body's bytes and whether the server asked to close.
    * @throws {Error} when the connection closes or the answer is not HTTP/1.1 with a length.
    */
   async post(
     path: string,
     headers: Record<string, string>,
     body: Uint8Array,
-  ): Promise<{ status: number; body: Uint8Array }> {
+  ): Promise<HttpAnswer> {
+    await this.send(path, headers, body);
+    return await this.receive();
+  }
+
+  /**
+   * Writes one POST without reading its answer (`receive()` reads it): resolves once every
+   * byte is handed to the socket, so a test knows the request was sent in full.
+   * @throws {Error} when the connection is closed.
+   */
+  async send(path: string, headers: Record<string, string>, body: Uint8Array): Promise<void> {
     let head = `POST ${path} HTTP/1.1\r\nhost: ${this.#host}\r\ncontent-length: ${body.length}\r\n`;
     for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
     const headBytes = encoder.encode(head + "\r\n");
@@ -48,17 +66,13 @@ export class HttpConnection {
     for (let written = 0; written < request.length;) {
       written += await this.#conn.write(request.subarray(written));
     }
-    return await this.#readResponse();
   }
 
-  /** Closes the connection. */
-  close(): void {
-    try {
-      this.#conn.close();
-    } catch { /* already closed */ }
-  }
-
-  async #readResponse(): Promise<{ status: number; body: Uint8Array }> {
+  /**
+   * Reads the answer to the oldest request sent and not yet answered.
+   * @throws {Error} when the connection closes first or the answer is not HTTP/1.1 with a length.
+   */
+  async receive(): Promise<HttpAnswer> {
     let headEnd = -1;
     while ((headEnd = indexOf(this.#buffer, this.#filled, HEAD_END)) < 0) await this.#fill();
     const head = new TextDecoder("latin1").decode(this.#buffer.subarray(0, headEnd));
@@ -72,7 +86,14 @@ export class HttpConnection {
     const body = this.#buffer.slice(headEnd + 4, total);
     this.#buffer.copyWithin(0, total, this.#filled);
     this.#filled -= total;
-    return { status, body };
+    return { status, body, close: /\r\nconnection:\s*close/i.test(head) };
+  }
+
+  /** Closes the connection. */
+  close(): void {
+    try {
+      this.#conn.close();
+    } catch { /* already closed */ }
   }
 
   async #fill(need = 0): Promise<void> {
