@@ -143,7 +143,6 @@ export async function privateStack(
   };
 }
 
-export { createTopicsAndWait } from "./kafka.ts";
 export { listTopicsWithJava } from "./java_client.ts";
 
 /** Runs `fn` holding `.stack/<name>.lock`, so that concurrent test processes take turns. */

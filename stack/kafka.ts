@@ -2,13 +2,12 @@
  * Apache Kafka for the local stack: the official broker jars from Maven Central, fetched once
  * into a cache outside the repository, run in KRaft mode (every node is broker and controller).
  *
- * Version note: kafkajs 2.2.4 was checked against this broker (admin create/delete topics,
- * idempotent producer with acks=all, consumer group with manual commits, a two-member
- * rebalance). It negotiates API versions that Kafka 4.x still serves, so no 3.x fallback is
- * needed.
+ * Version note: `@platformatic/kafka` 2.12.1 supports Kafka 3.5 to 4.2 and was checked against
+ * this broker (topic admin, the idempotent producer with acks=all, consumer groups with manual
+ * commits and rebalances, SASL/SCRAM-SHA-512 over TLS).
  */
-import { type Admin, type ITopicConfig, Kafka, logLevel } from "kafkajs";
-import { fixKafkajsRequestQueue } from "../shared/kafkajs_fix.ts";
+import { createKafkaAdmin, type KafkaAdmin } from "../shared/kafka/admin.ts";
+import { kafkaConnection } from "../shared/kafka/settings.ts";
 import {
   isAlive,
   isListening,
@@ -237,19 +236,18 @@ export async function waitForCluster(nodes: KafkaNode[], timeoutMs: number): Pro
       );
     }
   }
-  const admin = adminFor(nodes);
+  const admin = await adminFor(nodes);
   try {
-    await admin.connect();
     const ok = await waitFor(async () => {
       try {
-        return (await admin.describeCluster()).brokers.length === nodes.length;
+        return (await admin.brokerCount()) === nodes.length;
       } catch {
         return false;
       }
     }, timeoutMs);
     if (!ok) throw new StackError(`Kafka cluster did not report ${nodes.length} brokers in time`);
   } finally {
-    await admin.disconnect();
+    await admin.close();
   }
 }
 
@@ -260,59 +258,12 @@ export async function waitForCluster(nodes: KafkaNode[], timeoutMs: number): Pro
  * @throws {StackError} when that does not happen in time.
  */
 export async function waitForLeaders(nodes: KafkaNode[], timeoutMs: number): Promise<void> {
-  const admin = adminFor(nodes);
+  const admin = await adminFor(nodes);
   try {
-    await admin.connect();
-    const ok = await waitFor(async () => {
-      try {
-        const { topics } = await admin.fetchTopicMetadata();
-        return topics.every((t) =>
-          t.partitions.every((p) => p.leader >= 0 && p.partitionErrorCode === 0)
-        );
-      } catch {
-        return false;
-      }
-    }, timeoutMs);
+    const ok = await waitFor(() => admin.leadersReady(), timeoutMs);
     if (!ok) throw new StackError(`Kafka partitions had no leader after ${timeoutMs / 1000} s`);
   } finally {
-    await admin.disconnect();
-  }
-}
-
-/**
- * Creates topics and waits until every partition has a leader.
- *
- * kafkajs's own `createTopics({ waitForLeaders: true })` retries only LEADER_NOT_AVAILABLE;
- * right after creation a KRaft broker may still answer UNKNOWN_TOPIC_OR_PARTITION ("This
- * server does not host this topic-partition") until its metadata catches up, and kafkajs then
- * fails. This polls the metadata itself, retrying both. Existing topics are left as they are.
- * @throws {Error} when the partitions have no leader within `timeoutMs`.
- */
-export async function createTopicsAndWait(
-  admin: Admin,
-  topics: ITopicConfig[],
-  timeoutMs = 30_000,
-): Promise<void> {
-  await admin.createTopics({ topics, waitForLeaders: false });
-  const names = topics.map((t) => t.topic);
-  let last: unknown;
-  const ok = await waitFor(async () => {
-    try {
-      const meta = await admin.fetchTopicMetadata({ topics: names });
-      return meta.topics.length === names.length &&
-        meta.topics.every((t) =>
-          t.partitions.length > 0 &&
-          t.partitions.every((p) => p.leader >= 0 && p.partitionErrorCode === 0)
-        );
-    } catch (err) {
-      last = err;
-      return false;
-    }
-  }, timeoutMs);
-  if (!ok) {
-    throw new Error(`Topics ${names.join(", ")} have no leaders after ${timeoutMs} ms`, {
-      cause: last,
-    });
+    await admin.close();
   }
 }
 
@@ -321,27 +272,20 @@ export async function ensureTopics(
   nodes: KafkaNode[],
   topics: { topic: string; numPartitions: number }[],
 ): Promise<void> {
-  const admin = adminFor(nodes);
+  const admin = await adminFor(nodes);
   try {
-    await admin.connect();
-    const existing = new Set(await admin.listTopics());
-    const missing = topics.filter((t) => !existing.has(t.topic));
-    if (missing.length === 0) return;
     const replicationFactor = nodes.length >= 3 ? 3 : nodes.length;
-    await createTopicsAndWait(
-      admin,
-      missing.map((t) => ({
-        ...t,
+    await admin.createTopics(
+      topics.map((t) => ({
+        topic: t.topic,
+        partitions: t.numPartitions,
         replicationFactor,
-        configEntries: [{
-          name: "min.insync.replicas",
-          value: String(replicationFactor >= 3 ? 2 : 1),
-        }],
+        configs: { "min.insync.replicas": String(replicationFactor >= 3 ? 2 : 1) },
       })),
       60_000,
     );
   } finally {
-    await admin.disconnect();
+    await admin.close();
   }
 }
 
@@ -352,14 +296,12 @@ export function newClusterId(): string {
     .replace(/=+$/, "");
 }
 
-function adminFor(nodes: KafkaNode[]) {
-  fixKafkajsRequestQueue();
-  return new Kafka({
-    clientId: "stack",
-    brokers: nodes.map((n) => `127.0.0.1:${n.port}`),
-    logLevel: logLevel.NOTHING,
-    retry: { retries: 8, initialRetryTime: 200 },
-  }).admin();
+async function adminFor(nodes: KafkaNode[]): Promise<KafkaAdmin> {
+  const connection = await kafkaConnection({
+    KAFKA_BROKERS: nodes.map((n) => `127.0.0.1:${n.port}`),
+    KAFKA_SSL: false,
+  }, "stack");
+  return createKafkaAdmin(connection, { retries: 8, retryBaseMs: 200 });
 }
 
 async function checkJava(): Promise<void> {

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
-import { Kafka, logLevel } from "kafkajs";
-import { fixKafkajsRequestQueue } from "../shared/kafkajs_fix.ts";
+import { KafkaSetupError } from "../shared/kafka/kafka_error.ts";
+import { createKafkaProducer } from "../shared/kafka/producer.ts";
+import { kafkaConnection, type KafkaConnectionConfig } from "../shared/kafka/settings.ts";
+import { silentLogger } from "../shared/logger.ts";
+import { testKafka } from "../testing/kafka.ts";
 import { listTopicsWithJava, securedStack } from "./harness.ts";
 import { downStack, STACK_TOPICS, stackDir, stackStatus, upStack } from "./stack.ts";
 
@@ -58,25 +61,66 @@ Deno.test("stack up --secure serves SASL_SSL with SCRAM-SHA-512 beside plaintext
       assert.match(result.output, /PKIX path building failed/);
     });
 
-    await t.step("kafkajs lists the topics with the secure.env settings", async () => {
-      fixKafkajsRequestQueue();
-      const admin = new Kafka({
-        clientId: "secure-test",
-        brokers: stack.secure.KAFKA_BROKERS!.split(","),
-        ssl: { ca: [await Deno.readTextFile(stack.secure.KAFKA_SSL_CA_FILE!)] },
-        sasl: {
-          mechanism: "scram-sha-512",
-          username: stack.secure.KAFKA_SASL_USERNAME!,
-          password: stack.secure.KAFKA_SASL_PASSWORD!,
-        },
-        logLevel: logLevel.NOTHING,
-      }).admin();
+    const settings: KafkaConnectionConfig = {
+      KAFKA_BROKERS: stack.secure.KAFKA_BROKERS!.split(","),
+      KAFKA_SSL: true,
+      KAFKA_SSL_CA_FILE: stack.secure.KAFKA_SSL_CA_FILE,
+      KAFKA_SASL_MECHANISM: "scram-sha-512",
+      KAFKA_SASL_USERNAME: stack.secure.KAFKA_SASL_USERNAME,
+      KAFKA_SASL_PASSWORD: stack.secure.KAFKA_SASL_PASSWORD,
+    };
+
+    await t.step("the project's Kafka layer produces and reads back over SASL_SSL", async () => {
+      const kafka = await testKafka(await kafkaConnection(settings, "secure-test"));
       try {
-        await admin.connect();
-        assert.deepEqual((await admin.listTopics()).sort(), TOPICS);
+        assert.deepEqual(await kafka.listTopicsSorted(), TOPICS);
+        await kafka.createTopics(["secure_roundtrip"], 2);
+        await kafka.produce("secure_roundtrip", [{ key: "k", value: new Uint8Array([1, 2]) }]);
+        const [record] = await kafka.readTopic("secure_roundtrip");
+        assert.deepEqual(record?.value, new Uint8Array([1, 2]));
+        await kafka.admin.deleteTopics(["secure_roundtrip"]);
       } finally {
-        await admin.disconnect();
+        await kafka.close();
       }
+    });
+
+    // Each refusal must end in an error naming the setting to fix, within the connect timeout.
+    const refusal = async (config: KafkaConnectionConfig, names: RegExp) => {
+      const producer = createKafkaProducer(await kafkaConnection(config, "secure-test"), {
+        logger: silentLogger,
+      });
+      try {
+        await assert.rejects(
+          producer.connect(["user_created"]),
+          (err) => err instanceof KafkaSetupError && names.test(err.message),
+        );
+      } finally {
+        await producer.close();
+      }
+    };
+    await t.step("a wrong password ends in an error naming the SASL settings", async () => {
+      await refusal(
+        { ...settings, KAFKA_SASL_PASSWORD: "wrong-password" },
+        /refused the SASL login: check KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD/,
+      );
+    });
+    await t.step("an unknown CA ends in an error naming KAFKA_SSL_CA_FILE", async () => {
+      await refusal(
+        { ...settings, KAFKA_SSL_CA_FILE: stack.otherCaFile },
+        /not signed by a CA we trust: set KAFKA_SSL_CA_FILE .*holds another CA/,
+      );
+    });
+    await t.step("TLS to the plaintext port ends in an error naming KAFKA_SSL", async () => {
+      await refusal(
+        { ...settings, KAFKA_BROKERS: stack.plain.KAFKA_BROKERS.split(",") },
+        /does not speak TLS \(a plaintext port\?\), but KAFKA_SSL=true/,
+      );
+    });
+    await t.step("plaintext to the TLS port ends in an error naming KAFKA_SSL", async () => {
+      await refusal(
+        { ...settings, KAFKA_SSL: false, KAFKA_SSL_CA_FILE: undefined },
+        /speaks TLS: set KAFKA_SSL=true/,
+      );
     });
 
     await t.step(

@@ -141,13 +141,13 @@ Deno.test("deno task dev that fails to start stops the programs and the stack it
     INGEST_PORT: "0",
     WORKER_PORT: "0",
     PULL_ENABLED: "false",
-    WORKER_MAX_BATCH_ROWS: "many",
+    WORKER_FLUSH_ROWS: "many",
   }, ["--name", name]);
   try {
     const status = await dev.status;
     const out = dev.output();
     assert.equal(status.code, 1, out.slice(-2000));
-    assert.match(out, /WORKER_MAX_BATCH_ROWS/, "the worker's error names the variable");
+    assert.match(out, /WORKER_FLUSH_ROWS/, "the worker's error names the variable");
     assert.match(out, /dev: worker exited with code 2 before the pipeline listened/);
     assert.match(out, new RegExp(`stopping the stack "${name}" this run started`));
     const lines = await stackStatus(name);
@@ -174,7 +174,7 @@ Deno.test("deno task dev that fails to start leaves a stack that was already run
     INGEST_PORT: "0",
     WORKER_PORT: "0",
     PULL_ENABLED: "false",
-    WORKER_MAX_BATCH_ROWS: "many",
+    WORKER_FLUSH_ROWS: "many",
   });
   try {
     const status = await dev.status;

@@ -1,15 +1,15 @@
 /**
  * End to end, with the real programs as processes (each with its deno.json task's permission
  * flags): signed webhook → ingest → Kafka → worker → PostgreSQL, plus invalid records written
- * straight to the topic by "another producer", which must end up as dead letters.
+ * straight to the topic by "another producer", which must end up as dead letters. Once over
+ * the stack's plaintext listener, once over SASL_SSL (SCRAM-SHA-512) as managed Kafka needs.
  */
 import assert from "node:assert/strict";
-import { Buffer } from "node:buffer";
 import postgres from "postgres";
 import type { UserInput } from "../shared/event.ts";
-import { createKafka } from "../shared/kafka.ts";
-import { silentLogger } from "../shared/logger.ts";
-import { createTopicsAndWait, sharedStack, uniqueName } from "../stack/harness.ts";
+import { kafkaConnection } from "../shared/kafka/settings.ts";
+import { securedStack, sharedStack, uniqueName } from "../stack/harness.ts";
+import { testKafka } from "../testing/kafka.ts";
 import { type RunningProgram, startProgram } from "../stack/programs.ts";
 import { sampleUser, signedRequest, TEST_SECRET, waitUntil } from "../ingest/_testing.ts";
 
@@ -18,36 +18,51 @@ const UPDATED = 60;
 
 Deno.test("webhook events become rows with the latest values; invalid records become dead letters", async () => {
   const env = await sharedStack();
-  const kafka = createKafka(
-    { brokers: env.KAFKA_BROKERS.split(","), clientId: "e2e" },
-    silentLogger,
+  await scenario({ KAFKA_BROKERS: env.KAFKA_BROKERS }, env.WAREHOUSE_URL);
+});
+
+Deno.test("the same pipeline runs over SASL_SSL with SCRAM-SHA-512 and a private CA", async () => {
+  const stack = await securedStack();
+  try {
+    await scenario(stack.secure, stack.plain.WAREHOUSE_URL);
+  } finally {
+    await stack.stop();
+  }
+});
+
+/** The whole scenario with `kafkaEnv` (the KAFKA_* connection variables) for every client. */
+async function scenario(kafkaEnv: Record<string, string>, warehouseUrl: string): Promise<void> {
+  const kafka = await testKafka(
+    await kafkaConnection({
+      KAFKA_BROKERS: kafkaEnv.KAFKA_BROKERS!.split(","),
+      KAFKA_SSL: kafkaEnv.KAFKA_SSL === "true",
+      KAFKA_SSL_CA_FILE: kafkaEnv.KAFKA_SSL_CA_FILE,
+      KAFKA_SASL_MECHANISM: kafkaEnv.KAFKA_SASL_MECHANISM as "scram-sha-512" | undefined,
+      KAFKA_SASL_USERNAME: kafkaEnv.KAFKA_SASL_USERNAME,
+      KAFKA_SASL_PASSWORD: kafkaEnv.KAFKA_SASL_PASSWORD,
+    }, "e2e"),
   );
   const topic = uniqueName("e2e");
   const dlq = `${topic}.dlq`;
   const schema = uniqueName("e2e");
-  const admin = kafka.admin();
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
-  const sql = postgres(env.WAREHOUSE_URL, { max: 2, onnotice: () => {} });
+  const sql = postgres(warehouseUrl, { max: 2, onnotice: () => {} });
   const programs: RunningProgram[] = [];
-  await admin.connect();
   try {
-    await createTopicsAndWait(admin, [{ topic, numPartitions: 6 }, {
-      topic: dlq,
-      numPartitions: 2,
-    }]);
+    await kafka.createTopics([topic], 6);
+    await kafka.createTopics([dlq], 2);
     const worker = await startProgram("worker", {
-      KAFKA_BROKERS: env.KAFKA_BROKERS,
+      ...kafkaEnv,
       KAFKA_TOPIC: topic,
       KAFKA_DLQ_TOPIC: dlq,
       KAFKA_GROUP_ID: uniqueName("e2e_group"),
-      WAREHOUSE_URL: env.WAREHOUSE_URL,
+      WAREHOUSE_URL: warehouseUrl,
       WAREHOUSE_SCHEMA: schema,
       WORKER_PORT: "0",
       WORKER_HOSTNAME: "127.0.0.1",
     });
     programs.push(worker);
     const ingest = await startProgram("ingest", {
-      KAFKA_BROKERS: env.KAFKA_BROKERS,
+      ...kafkaEnv,
       KAFKA_TOPIC: topic,
       INGEST_PORT: "0",
       INGEST_HOST: "127.0.0.1",
@@ -82,17 +97,17 @@ Deno.test("webhook events become rows with the latest values; invalid records be
     await post(updates.map((u) => JSON.stringify(u)).join("\n"), "application/x-ndjson");
 
     // Another producer writes records that the worker must dead-letter, never drop.
+    const text = (t: string) => new TextEncoder().encode(t);
     const invalid = [
-      { key: "k-bad-json", value: Buffer.from("{not json") },
-      { key: "k-bad-utf8", value: Buffer.from([0xc3, 0x28, 0xff]) },
-      { key: "k-bad-schema", value: Buffer.from(JSON.stringify({ schema_version: 1, user: {} })) },
+      { key: "k-bad-json", value: text("{not json") },
+      { key: "k-bad-utf8", value: new Uint8Array([0xc3, 0x28, 0xff]) },
+      { key: "k-bad-schema", value: text(JSON.stringify({ schema_version: 1, user: {} })) },
     ];
-    await producer.connect();
-    await producer.send({ topic, acks: -1, messages: invalid });
+    await kafka.produce(topic, invalid);
 
     const count = async () =>
       Number((await sql.unsafe(`select count(*)::int as n from ${schema}.users`))[0]?.n);
-    const deadLetters = await readAll(kafka, dlq, invalid.length, 60_000);
+    const deadLetters = await kafka.readTopic(dlq, { expected: invalid.length, timeoutMs: 60_000 });
     await waitUntil(
       async () => (await count().catch(() => 0)) === USERS,
       60_000,
@@ -133,65 +148,16 @@ Deno.test("webhook events become rows with the latest values; invalid records be
     );
     for (const m of deadLetters) {
       const original = invalid.find((i) => i.key === m.key)!;
-      assert.deepEqual(m.value, new Uint8Array(original.value), "original bytes untouched");
+      assert.deepEqual(m.value, original.value, "original bytes untouched");
       assert.equal(m.headers["__connect.errors.topic"], topic);
       assert.ok(m.headers["__connect.errors.exception.message"], "the reason is given");
       assert.ok(m.headers["__connect.errors.stage"], "the stage is given");
     }
   } finally {
     for (const p of programs.reverse()) await p.stop();
-    await producer.disconnect();
-    await admin.deleteTopics({ topics: [topic, dlq] }).catch(() => {});
-    await admin.disconnect();
+    await kafka.admin.deleteTopics([topic, dlq]).catch(() => {});
+    await kafka.close();
     await sql.unsafe(`drop schema if exists ${schema} cascade`).catch(() => {});
     await sql.end();
-  }
-});
-
-interface ReadMessage {
-  key: string;
-  value: Uint8Array;
-  headers: Record<string, string>;
-}
-
-/** Reads `topic` from the beginning until `count` messages arrived (or fails after `ms`). */
-async function readAll(
-  kafka: ReturnType<typeof createKafka>,
-  topic: string,
-  count: number,
-  ms: number,
-): Promise<ReadMessage[]> {
-  const consumer = kafka.consumer({ groupId: uniqueName("e2e_reader") });
-  const out: ReadMessage[] = [];
-  const done = Promise.withResolvers<void>();
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      eachMessage: ({ message }) => {
-        const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
-        out.push({
-          key: message.key?.toString() ?? "",
-          value: new Uint8Array(message.value ?? []),
-          headers,
-        });
-        if (out.length >= count) done.resolve();
-        return Promise.resolve();
-      },
-    });
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      done.promise,
-      new Promise((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`only ${out.length} of ${count} messages on ${topic}`)),
-          ms,
-        );
-      }),
-    ]).finally(() => clearTimeout(timer));
-    return out;
-  } finally {
-    await consumer.disconnect();
   }
 }

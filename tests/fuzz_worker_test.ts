@@ -169,7 +169,7 @@ Deno.test("fuzz: the worker dead-letters every bad record with a reason and writ
       WAREHOUSE_SCHEMA: schema,
       WORKER_PORT: "0",
       WORKER_HOSTNAME: "127.0.0.1",
-      WORKER_MAX_BATCH_ROWS: "100",
+      WORKER_FLUSH_ROWS: "100",
       // COPY's text format is where escaping could go wrong (INSERT binds parameters).
       WAREHOUSE_STAGING: "copy",
     });

@@ -1,76 +1,46 @@
 /**
  * Proves the test harness: real Apache Kafka and real PostgreSQL, reached from Deno through
- * kafkajs and postgres.js. If the broker or the database is broken, these tests fail.
+ * the project's Kafka layer and postgres.js. If the broker or the database is broken, these
+ * tests fail.
  */
 import assert from "node:assert/strict";
-import { Kafka, logLevel } from "kafkajs";
 import postgres from "postgres";
-import { fixKafkajsRequestQueue } from "../shared/kafkajs_fix.ts";
-import { createTopicsAndWait, privateStack, sharedStack, uniqueName } from "../stack/harness.ts";
+import { privateStack, sharedStack, uniqueName } from "../stack/harness.ts";
 import { readState, STACK_TOPICS } from "../stack/stack.ts";
-
-function kafkaFor(brokers: string): Kafka {
-  fixKafkajsRequestQueue();
-  return new Kafka({
-    clientId: "harness-test",
-    brokers: brokers.split(","),
-    logLevel: logLevel.NOTHING,
-  });
-}
+import { testKafka } from "../testing/kafka.ts";
 
 Deno.test("the stack's Kafka creates a topic, takes idempotent writes and serves a consumer group", async () => {
   const env = await sharedStack();
-  const kafka = kafkaFor(env.KAFKA_BROKERS);
+  const kafka = await testKafka(env.KAFKA_BROKERS);
   const topic = uniqueName("harness");
-  const admin = kafka.admin();
-  const producer = kafka.producer({ idempotent: true, allowAutoTopicCreation: false });
-  const consumer = kafka.consumer({ groupId: uniqueName("harness_group") });
-  await admin.connect();
   try {
-    await createTopicsAndWait(admin, [{ topic, numPartitions: 3 }]);
-    await producer.connect();
-    const sent = Array.from({ length: 50 }, (_, i) => ({ key: `k${i}`, value: `v${i}` }));
-    await producer.send({ topic, acks: -1, messages: sent });
-
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    const received = new Map<string, string>();
-    const { promise: allReceived, resolve } = Promise.withResolvers<void>();
-    await consumer.run({
-      eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary }) => {
-        for (const m of batch.messages) {
-          received.set(m.key!.toString(), m.value!.toString());
-          resolveOffset(m.offset);
-        }
-        await commitOffsetsIfNecessary();
-        if (received.size === sent.length) resolve();
-      },
-    });
-    await withDeadline(allReceived, 30_000, "consumer did not receive every message");
+    await kafka.createTopics([topic], 3);
+    const sent = Array.from({ length: 50 }, (_, i) => ({
+      key: `k${i}`,
+      value: new TextEncoder().encode(`v${i}`),
+    }));
+    await kafka.produce(topic, sent);
+    const received = await kafka.readTopic(topic);
     assert.deepEqual(
-      [...received.entries()].sort(),
-      sent.map((m) => [m.key, m.value]).sort(),
+      received.map((r) => [r.key, new TextDecoder().decode(r.value!)]).sort(),
+      sent.map((m) => [m.key, `v${m.key.slice(1)}`]).sort(),
     );
   } finally {
-    await consumer.disconnect();
-    await producer.disconnect();
-    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
-    await admin.disconnect();
+    await kafka.admin.deleteTopics([topic]).catch(() => {});
+    await kafka.close();
   }
 });
 
 Deno.test("the stack has the pipeline's topics with at least 6 partitions", async () => {
   const env = await sharedStack();
-  const admin = kafkaFor(env.KAFKA_BROKERS).admin();
-  await admin.connect();
+  const kafka = await testKafka(env.KAFKA_BROKERS);
   try {
-    const meta = await admin.fetchTopicMetadata({ topics: STACK_TOPICS.map((t) => t.topic) });
-    for (const t of meta.topics) {
-      assert.ok(t.partitions.length >= 6, `${t.name} has ${t.partitions.length} partitions`);
+    for (const { topic } of STACK_TOPICS) {
+      const n = await kafka.admin.partitionCount(topic);
+      assert.ok(n >= 6, `${topic} has ${n} partitions`);
     }
   } finally {
-    await admin.disconnect();
+    await kafka.close();
   }
 });
 
@@ -102,18 +72,12 @@ Deno.test("a three-broker private stack replicates topics 3 ways with min.insync
   const stack = await privateStack({ prefix: "harness3", brokers: 3 });
   try {
     assert.equal(stack.env.KAFKA_BROKERS.split(",").length, 3);
-    const admin = kafkaFor(stack.env.KAFKA_BROKERS).admin();
-    await admin.connect();
+    const kafka = await testKafka(stack.env.KAFKA_BROKERS);
     try {
-      const meta = await admin.fetchTopicMetadata({ topics: ["user_created"] });
-      for (const p of meta.topics[0]!.partitions) assert.equal(p.replicas.length, 3);
-      const configs = await admin.describeConfigs({
-        includeSynonyms: false,
-        resources: [{ type: 2, name: "user_created", configNames: ["min.insync.replicas"] }],
-      });
-      assert.equal(configs.resources[0]!.configEntries[0]!.configValue, "2");
+      assert.deepEqual(await kafka.admin.replicaCounts("user_created"), [3, 3, 3, 3, 3, 3]);
+      assert.equal(await kafka.admin.topicConfig("user_created", "min.insync.replicas"), "2");
     } finally {
-      await admin.disconnect();
+      await kafka.close();
     }
     // The private stack can be broken and mended: stop one broker, the cluster still answers.
     await stack.stopBroker(3, { kill: true });
@@ -123,15 +87,3 @@ Deno.test("a three-broker private stack replicates topics 3 ways with min.insync
     await stack.stop();
   }
 });
-
-async function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([p, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

@@ -29,7 +29,7 @@ export function testEvent(user: User, acceptedAt: Date, eventId?: string): UserE
   return newEvent(user, "webhook", acceptedAt, eventId);
 }
 
-/** A kafkajs message for `event`: key = user id, value = the JSON envelope. */
-export function toMessage(event: UserEvent): { key: string; value: Buffer } {
-  return { key: event.user.id, value: Buffer.from(encodeEvent(event)) };
+/** The message for `event`: key = user id, value = the JSON envelope. */
+export function toMessage(event: UserEvent): { key: string; value: Uint8Array } {
+  return { key: event.user.id, value: encodeEvent(event) };
 }

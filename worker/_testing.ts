@@ -2,38 +2,22 @@
  * Helpers for the worker's tests: valid users, the worker as a subprocess with its log lines,
  * and polling with a deadline. Not used by the worker itself.
  */
-import { Buffer } from "node:buffer";
-import type { Admin, Kafka, Producer } from "kafkajs";
-import { createKafka } from "../shared/kafka.ts";
-export { testEvent, testUser, toMessage } from "./_test_events.ts";
-import { silentLogger } from "../shared/logger.ts";
 import postgres from "postgres";
-import { createTopicsAndWait, uniqueName } from "../stack/harness.ts";
+import type { ProducerMessage } from "../shared/kafka/producer.ts";
+export { testEvent, testUser, toMessage } from "./_test_events.ts";
+import { type TestKafka, testKafka } from "../testing/kafka.ts";
+import { uniqueName } from "../stack/harness.ts";
 import { taskArgs } from "../stack/programs.ts";
 
-/** A quiet kafkajs client for tests. */
-export function testKafka(brokers: string): Kafka {
-  return createKafka({ brokers: brokers.split(","), clientId: "worker-test" }, silentLogger);
-}
-
-/** Creates `topics` with `partitions` partitions each and waits until they have leaders. */
-export async function createTopics(
-  admin: Admin,
-  topics: string[],
-  partitions: number,
-): Promise<void> {
-  await createTopicsAndWait(admin, topics.map((topic) => ({ topic, numPartitions: partitions })));
-}
+export { testKafka };
 
 /** Sends `messages` in chunks of 1,000 with acks=all. */
 export async function produceAll(
-  producer: Producer,
+  kafka: Pick<TestKafka, "produce">,
   topic: string,
-  messages: { key: string | Buffer | null; value: Buffer | string | null }[],
+  messages: readonly ProducerMessage[],
 ): Promise<void> {
-  for (let i = 0; i < messages.length; i += 1_000) {
-    await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 1_000) });
-  }
+  await kafka.produce(topic, messages);
 }
 
 /** Polls `check` until it returns true, or throws after `ms` with `what`. */
@@ -130,9 +114,10 @@ export function spawnWorker(env: Record<string, string>): WorkerProcess {
 
 /** Everything an integration test needs for one isolated pipeline. */
 export interface Pipeline {
-  kafka: Kafka;
-  admin: Admin;
-  producer: Producer;
+  kafka: TestKafka;
+  /** The same client: `produceAll(p.producer, …)`. */
+  producer: TestKafka;
+  admin: TestKafka["admin"];
   sql: postgres.Sql;
   topic: string;
   dlq: string;
@@ -154,21 +139,17 @@ export async function setupPipeline(
   prefix: string,
   partitions = 3,
 ): Promise<Pipeline> {
-  const kafka = testKafka(stack.KAFKA_BROKERS);
+  const kafka = await testKafka(stack.KAFKA_BROKERS);
   const topic = uniqueName(prefix);
   const dlq = `${topic}.dlq`;
   const schema = uniqueName(prefix);
   const groupId = `${topic}_group`;
-  const admin = kafka.admin();
-  const producer = kafka.producer({ idempotent: true, allowAutoTopicCreation: false });
   const sql = postgres(stack.WAREHOUSE_URL, { max: 2, onnotice: () => {} });
-  await admin.connect();
-  await createTopics(admin, [topic, dlq], partitions);
-  await producer.connect();
+  await kafka.createTopics([topic, dlq], partitions);
   return {
     kafka,
-    admin,
-    producer,
+    producer: kafka,
+    admin: kafka.admin,
     sql,
     topic,
     dlq,
@@ -191,67 +172,12 @@ export async function setupPipeline(
         throw err;
       }
     },
-    async caughtUp() {
-      const ends = await admin.fetchTopicOffsets(topic);
-      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-      return ends.every((end) => {
-        const c = committed?.partitions.find((p) => p.partition === end.partition);
-        return end.high === "0" || c?.offset === end.high;
-      });
-    },
+    caughtUp: () => kafka.committedUpTo(groupId, topic),
     async close() {
-      await producer.disconnect().catch(() => {});
-      await admin.deleteTopics({ topics: [topic, dlq] }).catch(() => {});
-      await admin.disconnect().catch(() => {});
+      await kafka.admin.deleteTopics([topic, dlq]).catch(() => {});
+      await kafka.close().catch(() => {});
       await sql.unsafe(`drop schema if exists ${schema} cascade`).catch(() => {});
       await sql.end();
     },
   };
-}
-
-/** A record read back from a topic, headers as text. */
-export interface TopicRecord {
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: Record<string, string>;
-}
-
-/** True when the group's committed offsets reach the end of every partition of `topic`. */
-export async function committedUpTo(
-  admin: Admin,
-  groupId: string,
-  topic: string,
-): Promise<boolean> {
-  const ends = await admin.fetchTopicOffsets(topic);
-  const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
-  return ends.every((end) => {
-    const c = committed?.partitions.find((p) => p.partition === end.partition);
-    return end.high === "0" || c?.offset === end.high;
-  });
-}
-
-/** Reads `expected` records from the start of `topic` (a throw-away group), with a deadline. */
-export async function readTopic(
-  kafka: Kafka,
-  topic: string,
-  expected: number,
-): Promise<TopicRecord[]> {
-  const consumer = kafka.consumer({ groupId: uniqueName("reader"), allowAutoTopicCreation: false });
-  const out: TopicRecord[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ message }) => {
-        const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
-        out.push({ key: message.key, value: message.value, headers });
-        await Promise.resolve();
-      },
-    });
-    await waitFor(() => out.length >= expected, 30_000, `${expected} records on ${topic}`);
-  } finally {
-    await consumer.disconnect();
-  }
-  return out;
 }

@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import { ConfigError, env, loadConfig, type ReadEnv } from "../shared/config.ts";
+import { kafkaConnectionSchema, withKafkaChecks } from "../shared/kafka/settings.ts";
 
 const topicName = () => z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, "expected a Kafka topic name");
 const sqlName = () =>
@@ -15,18 +16,15 @@ const sqlName = () =>
 
 /** Every variable the worker reads, with its default. */
 export const workerConfigSchema = z.object({
-  /** Kafka bootstrap servers, comma-separated `host:port`. */
-  KAFKA_BROKERS: env.hostPorts(),
+  ...kafkaConnectionSchema,
   /** The topic of user events. */
   KAFKA_TOPIC: topicName().default("user_created"),
   /** Where records that can never be written go. */
   KAFKA_DLQ_TOPIC: topicName().default("user_created.dlq"),
   /** The consumer group; workers with the same group share the partitions. */
   KAFKA_GROUP_ID: z.string().min(1).max(255).default("user-pipeline-worker"),
-  /** The kafkajs client id (shows in broker logs). */
+  /** The Kafka client id (shows in broker logs and quotas). */
   KAFKA_CLIENT_ID: z.string().min(1).max(255).default("user-pipeline-worker"),
-  /** Use TLS to the brokers (Amazon MSK). */
-  KAFKA_SSL: env.bool().default(false),
   /** Warehouse connection URL (`postgres://user:password@host:port/db`). */
   WAREHOUSE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
   /** The SQL flavour of the warehouse. */
@@ -41,16 +39,18 @@ export const workerConfigSchema = z.object({
   WORKER_PORT: env.int(0, 65535).default(9090),
   /** The ops HTTP listen address. */
   WORKER_HOSTNAME: z.string().min(1).default("0.0.0.0"),
-  /** At most this many records go into one warehouse transaction. */
-  WORKER_MAX_BATCH_ROWS: env.int(1, 100_000).default(2_000),
-  /** Fetch size bound per partition, in bytes (kafkajs `maxBytesPerPartition`). */
-  WORKER_MAX_BYTES_PER_PARTITION: env.int(1_024, 64 * 1024 * 1024).default(1024 * 1024),
-  /** Fetch size bound per request, in bytes (kafkajs `maxBytes`). */
+  /** A flush starts when the buffer holds this many records (default by dialect). */
+  WORKER_FLUSH_ROWS: env.int(1, 1_000_000).optional(),
+  /** … or this many bytes of record keys and values (default by dialect). */
+  WORKER_FLUSH_BYTES: env.int(1_024, 1024 * 1024 * 1024).optional(),
+  /** … or this long after its first record, in ms (default by dialect). */
+  WORKER_FLUSH_MS: env.int(0, 3_600_000).optional(),
+  /** … or at once when nothing more is waiting (default: true for postgres, false for redshift). */
+  WORKER_FLUSH_IDLE: env.bool().optional(),
+  /** Fetch size bound per request, in bytes. */
   WORKER_MAX_BYTES: env.int(1_024, 256 * 1024 * 1024).default(4 * 1024 * 1024),
   /** How long the broker may hold a fetch when there is no data, in ms. */
   WORKER_MAX_WAIT_MS: env.int(1, 30_000).default(500),
-  /** Partitions processed at the same time (also the warehouse pool size). */
-  WORKER_CONCURRENCY: env.int(1, 64).default(6),
   /** Threads that decode and validate records (0: on the main thread). */
   WORKER_DECODE_THREADS: env.int(0, 8).default(1),
   /** Consumer group session timeout in ms. */
@@ -67,20 +67,47 @@ export const workerConfigSchema = z.object({
   LOG_LEVEL: env.logLevel().default("info"),
 });
 
-/** The worker's validated configuration. */
-export type WorkerConfig = z.output<typeof workerConfigSchema>;
+/** The flush policy of each dialect, where no variable sets it. */
+export const FLUSH_DEFAULTS = {
+  // Low latency: write what is there as soon as nothing more is waiting.
+  postgres: { rows: 5_000, bytes: 8 * 1024 * 1024, ms: 50, idle: true },
+  // Few, large, serial loads (Redshift's guidance): collect for up to 10 s or 100k records.
+  redshift: { rows: 100_000, bytes: 128 * 1024 * 1024, ms: 10_000, idle: false },
+} as const;
+
+type Parsed = z.output<typeof workerConfigSchema>;
+
+/** The worker's validated configuration, flush settings resolved for the dialect. */
+export type WorkerConfig =
+  & Omit<
+    Parsed,
+    "WORKER_FLUSH_ROWS" | "WORKER_FLUSH_BYTES" | "WORKER_FLUSH_MS" | "WORKER_FLUSH_IDLE"
+  >
+  & {
+    WORKER_FLUSH_ROWS: number;
+    WORKER_FLUSH_BYTES: number;
+    WORKER_FLUSH_MS: number;
+    WORKER_FLUSH_IDLE: boolean;
+  };
 
 /**
  * Reads and validates the worker's variables.
  * @throws {ConfigError} naming every variable that is missing or malformed.
  */
 export function loadWorkerConfig(readEnv: ReadEnv): Readonly<WorkerConfig> {
-  const config = loadConfig(workerConfigSchema, readEnv);
-  if (config.WORKER_RETRY_MAX_MS < config.WORKER_RETRY_MIN_MS) {
+  const parsed = loadConfig(withKafkaChecks(workerConfigSchema), readEnv);
+  if (parsed.WORKER_RETRY_MAX_MS < parsed.WORKER_RETRY_MIN_MS) {
     throw new ConfigError([{
       variable: "WORKER_RETRY_MAX_MS",
       message: "must not be smaller than WORKER_RETRY_MIN_MS",
     }]);
   }
-  return config;
+  const defaults = FLUSH_DEFAULTS[parsed.WAREHOUSE_DIALECT];
+  return Object.freeze({
+    ...parsed,
+    WORKER_FLUSH_ROWS: parsed.WORKER_FLUSH_ROWS ?? defaults.rows,
+    WORKER_FLUSH_BYTES: parsed.WORKER_FLUSH_BYTES ?? defaults.bytes,
+    WORKER_FLUSH_MS: parsed.WORKER_FLUSH_MS ?? defaults.ms,
+    WORKER_FLUSH_IDLE: parsed.WORKER_FLUSH_IDLE ?? defaults.idle,
+  });
 }

@@ -36,7 +36,7 @@ Deno.test("crash safety: a SIGKILLed worker restarts with nothing lost and nothi
       ...Array.from({ length: 6_000 }, (_, i) => make(i * 3, 40_000 + i)), // updates
     ];
     await produceAll(p.producer, p.topic, phase1.map(toMessage));
-    const env = { ...p.workerEnv, WORKER_MAX_BATCH_ROWS: "500", WORKER_SESSION_TIMEOUT_MS: "6000" };
+    const env = { ...p.workerEnv, WORKER_FLUSH_ROWS: "500", WORKER_SESSION_TIMEOUT_MS: "6000" };
     workers.push(spawnWorker(env));
 
     // The stream holds at its middle until the kill, so the kill is always mid-stream.
@@ -64,13 +64,13 @@ Deno.test("crash safety: a SIGKILLed worker restarts with nothing lost and nothi
     // member has left the group (session timeout), rewind the group to the start of the topic.
     await waitFor(
       async () => {
-        const { groups } = await p.admin.describeGroups([p.groupId]);
-        return groups[0]?.state === "Empty";
+        return (await p.admin.groupState(p.groupId)).state === "Empty";
       },
       30_000,
       "the killed member to leave the group",
     );
-    await p.admin.resetOffsets({ groupId: p.groupId, topic: p.topic, earliest: true });
+    const starts = await p.admin.startOffsets(p.topic);
+    await p.admin.setCommittedOffsets(p.groupId, p.topic, new Map(starts.map((o, i) => [i, o])));
 
     workers.push(spawnWorker(env));
     await waitFor(

@@ -1,54 +1,31 @@
 /**
- * The dead-letter sink on a kafkajs producer: one acknowledged (`acks=all`) send per batch.
+ * The dead-letter sink on our Kafka producer: one acknowledged (acks=all) send per batch,
+ * since the caller commits offsets past these records next.
  */
-import { Buffer } from "node:buffer";
-import type { IHeaders, Producer } from "kafkajs";
-import { sendAcknowledged } from "../shared/kafka_send.ts";
+import type { KafkaProducer } from "../shared/kafka/producer.ts";
 import type { RecordHeaders } from "./consumed_message.ts";
 import type { DeadLetterSink } from "./dead_letter.ts";
 
-/**
- * Creates a dead-letter sink writing to `topic`. It resolves only when Kafka acknowledged every
- * record (`sendAcknowledged`: kafkajs alone can report a write it did not make after a leader
- * change), since the caller commits offsets past these records next.
- */
-export function createKafkaDeadLetters(
-  producer: Producer,
-  topic: string,
-  partitionCount: (topic: string) => Promise<number>,
-): DeadLetterSink {
+/** Creates a dead-letter sink writing to `topic`. */
+export function createKafkaDeadLetters(producer: KafkaProducer, topic: string): DeadLetterSink {
   return {
     async send(records) {
       if (records.length === 0) return;
-      await sendAcknowledged(
-        producer,
+      await producer.send(
         topic,
-        records.map((r) => ({
-          key: toBuffer(r.key),
-          value: toBuffer(r.value),
-          headers: toKafkaHeaders(r.headers),
-        })),
-        await partitionCount(topic),
+        records.map((r) => ({ key: r.key, value: r.value, headers: flatHeaders(r.headers) })),
       );
     },
   };
 }
 
-/** Our headers as kafkajs wants them (Buffers or strings). */
-export function toKafkaHeaders(headers: RecordHeaders): IHeaders {
-  const out: IHeaders = {};
+/** Our headers as single values (a repeated header keeps its last value). */
+export function flatHeaders(headers: RecordHeaders): Record<string, string | Uint8Array> {
+  const out: Record<string, string | Uint8Array> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined) continue;
-    out[name] = Array.isArray(value) ? value.map(toHeaderValue) : toHeaderValue(value);
+    const last = Array.isArray(value) ? value.at(-1) : value;
+    if (last !== undefined) out[name] = last;
   }
   return out;
-}
-
-function toHeaderValue(v: Uint8Array | string): Buffer | string {
-  return typeof v === "string" ? v : toBuffer(v)!;
-}
-
-function toBuffer(v: Uint8Array | null): Buffer | null {
-  if (v === null) return null;
-  return Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 }

@@ -8,7 +8,7 @@
  */
 import postgres from "postgres";
 import { ConfigError } from "../shared/config.ts";
-import { createKafka } from "../shared/kafka.ts";
+import { type KafkaConnection, kafkaConnection } from "../shared/kafka/settings.ts";
 import { createLogger, errorFields } from "../shared/logger.ts";
 import { createRegistry } from "../shared/metrics.ts";
 import { assertNarrowPermissions } from "../shared/permissions.ts";
@@ -49,7 +49,8 @@ const registry = createRegistry();
 const metrics = createWorkerMetrics(registry);
 const redshift = config.WAREHOUSE_DIALECT === "redshift";
 const pgOptions = {
-  max: config.WORKER_CONCURRENCY,
+  // One committer, one transaction at a time: one connection.
+  max: 1,
   connect_timeout: 10,
   idle_timeout: 300,
   onnotice: () => {},
@@ -67,11 +68,14 @@ const dialect = redshift
   ? createRedshiftDialect(table)
   : createPostgresDialect(table, { staging: config.WAREHOUSE_STAGING });
 const sink = createWarehouseSink(sql, dialect);
-const kafka = createKafka({
-  brokers: config.KAFKA_BROKERS,
-  clientId: config.KAFKA_CLIENT_ID,
-  ssl: config.KAFKA_SSL,
-}, logger);
+let connection: KafkaConnection;
+try {
+  connection = await kafkaConnection(config, config.KAFKA_CLIENT_ID);
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  createLogger().error("bad configuration", { ...errorFields(err), problems: err.problems });
+  Deno.exit(2);
+}
 
 const decoder = config.WORKER_DECODE_THREADS > 0
   ? createThreadDecoder(config.WORKER_DECODE_THREADS)
@@ -90,6 +94,7 @@ const server = Deno.serve(
     registry,
     live: () => worker?.live() ?? true,
     ready: () => worker?.ready() ?? false,
+    problem: () => worker?.problem(),
   }),
 );
 
@@ -127,7 +132,7 @@ for (const sig of ["SIGTERM", "SIGINT"] as const) {
 
 try {
   worker = await startWorker(config, {
-    kafka,
+    connection,
     sink,
     logger,
     metrics,
@@ -140,6 +145,12 @@ try {
     dialect: dialect.name,
     schema: config.WAREHOUSE_SCHEMA,
     staging: config.WAREHOUSE_STAGING,
+    flush: {
+      rows: config.WORKER_FLUSH_ROWS,
+      bytes: config.WORKER_FLUSH_BYTES,
+      ms: config.WORKER_FLUSH_MS,
+      idle: config.WORKER_FLUSH_IDLE,
+    },
   });
 } catch (err) {
   logger.error("cannot start", errorFields(err));

@@ -11,6 +11,8 @@ export interface OpsDeps {
   live: () => boolean;
   /** True when the consumer is running and the last warehouse contact succeeded. */
   ready: () => boolean;
+  /** Why it is not ready (a Kafka or warehouse problem), for `/readyz`'s body. */
+  problem?: () => string | undefined;
 }
 
 /** Creates the `Deno.serve` handler. */
@@ -23,8 +25,11 @@ export function createOpsHandler(deps: OpsDeps): (req: Request) => Response {
     switch (path) {
       case "/healthz":
         return status(deps.live());
-      case "/readyz":
-        return status(deps.live() && deps.ready());
+      case "/readyz": {
+        const ok = deps.live() && deps.ready();
+        const problem = ok ? undefined : deps.problem?.();
+        return Response.json(problem ? { ok, problem } : { ok }, { status: ok ? 200 : 503 });
+      }
       case "/metrics":
         return new Response(deps.registry.render(), {
           headers: { "content-type": METRICS_CONTENT_TYPE },

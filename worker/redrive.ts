@@ -8,7 +8,7 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { ConfigError, loadConfig } from "../shared/config.ts";
-import { createKafka } from "../shared/kafka.ts";
+import { kafkaConnection, withKafkaChecks } from "../shared/kafka/settings.ts";
 import { createLogger, errorFields } from "../shared/logger.ts";
 import { workerConfigSchema } from "./config.ts";
 import { filterSuffix } from "./redrive_filter.ts";
@@ -16,15 +16,22 @@ import { runRedrive } from "./run_redrive.ts";
 
 const STAGES = ["utf8", "json", "schema", "write"];
 
-const redriveConfigSchema = workerConfigSchema.pick({
+const redriveConfigSchema = withKafkaChecks(workerConfigSchema.pick({
   KAFKA_BROKERS: true,
+  KAFKA_SSL: true,
+  KAFKA_SSL_CA_FILE: true,
+  KAFKA_SSL_CERT_FILE: true,
+  KAFKA_SSL_KEY_FILE: true,
+  KAFKA_SSL_SERVERNAME: true,
+  KAFKA_SASL_MECHANISM: true,
+  KAFKA_SASL_USERNAME: true,
+  KAFKA_SASL_PASSWORD: true,
   KAFKA_TOPIC: true,
   KAFKA_DLQ_TOPIC: true,
   KAFKA_GROUP_ID: true,
   KAFKA_CLIENT_ID: true,
-  KAFKA_SSL: true,
   LOG_LEVEL: true,
-});
+}));
 
 const log = createLogger().child({ component: "redrive" });
 try {
@@ -45,12 +52,8 @@ try {
   const config = loadConfig(redriveConfigSchema, (key) => Deno.env.get(key));
   const logger = createLogger({ level: config.LOG_LEVEL }).child({ component: "redrive" });
   const filter = { stages, reasonContains: values.reason };
-  const kafka = createKafka({
-    brokers: config.KAFKA_BROKERS,
-    clientId: `${config.KAFKA_CLIENT_ID}-redrive`,
-    ssl: config.KAFKA_SSL,
-  }, logger);
-  const result = await runRedrive(kafka, {
+  const connection = await kafkaConnection(config, config.KAFKA_CLIENT_ID);
+  const result = await runRedrive(connection, {
     dlqTopic: config.KAFKA_DLQ_TOPIC,
     topic: config.KAFKA_TOPIC,
     groupId: values.group ?? `${config.KAFKA_GROUP_ID}-redrive-${filterSuffix(filter)}`,

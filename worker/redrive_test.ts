@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { Buffer } from "node:buffer";
 import { silentLogger } from "../shared/logger.ts";
 import { sharedStack, uniqueName } from "../stack/harness.ts";
 import { DLQ_HEADERS } from "./dead_letter.ts";
@@ -10,8 +9,9 @@ import {
   redrivenHeaders,
 } from "./redrive_filter.ts";
 import { runRedrive } from "./run_redrive.ts";
-import { readTopic, setupPipeline } from "./_testing.ts";
+import { setupPipeline } from "./_testing.ts";
 
+const bytes = (text: string) => new TextEncoder().encode(text);
 const letter = (stage: string, reason: string) => ({
   [DLQ_HEADERS.stage]: stage,
   [DLQ_HEADERS.message]: reason,
@@ -45,16 +45,16 @@ Deno.test("runRedrive() moves matching dead letters back untouched and remembers
   const p = await setupPipeline(await sharedStack(), "w_redrive", 2);
   try {
     const records = [
-      { key: "a", value: Buffer.from('{"a":1}'), headers: letter("schema", "user.email: bad") },
-      { key: "b", value: Buffer.from("{"), headers: letter("json", "not JSON") },
-      { key: "c", value: Buffer.from('{"c":3}'), headers: letter("write", "value too long") },
+      { key: "a", value: bytes('{"a":1}'), headers: letter("schema", "user.email: bad") },
+      { key: "b", value: bytes("{"), headers: letter("json", "not JSON") },
+      { key: "c", value: bytes('{"c":3}'), headers: letter("write", "value too long") },
     ];
-    await p.producer.send({ topic: p.dlq, acks: -1, messages: records });
+    await p.kafka.produce(p.dlq, records);
     const base = { dlqTopic: p.dlq, topic: p.topic, dryRun: false, timeoutMs: 60_000 };
     const writeOnly = { stages: ["write"], reasonContains: "" };
     const group = uniqueName("redrive_write");
 
-    const dry = await runRedrive(p.kafka, {
+    const dry = await runRedrive(p.kafka.connection, {
       ...base,
       groupId: group,
       filter: writeOnly,
@@ -63,28 +63,28 @@ Deno.test("runRedrive() moves matching dead letters back untouched and remembers
     assert.deepEqual(dry, { moved: 1, skipped: 2 });
 
     const first = await runRedrive(
-      p.kafka,
+      p.kafka.connection,
       { ...base, groupId: group, filter: writeOnly },
       silentLogger,
     );
     assert.deepEqual(first, { moved: 1, skipped: 2 });
     const again = await runRedrive(
-      p.kafka,
+      p.kafka.connection,
       { ...base, groupId: group, filter: writeOnly },
       silentLogger,
     );
     assert.deepEqual(again, { moved: 0, skipped: 0 }, "progress was committed");
 
-    const all = await runRedrive(p.kafka, {
+    const all = await runRedrive(p.kafka.connection, {
       ...base,
       groupId: uniqueName("redrive_all"),
       filter: { stages: [], reasonContains: "" },
     }, silentLogger);
     assert.deepEqual(all, { moved: 3, skipped: 0 });
 
-    const moved = await readTopic(p.kafka, p.topic, 4);
+    const moved = await p.kafka.readTopic(p.topic);
     assert.equal(moved.length, 4);
-    const c = moved.find((m) => m.key?.toString() === "c")!;
+    const c = moved.find((m) => m.key === "c")!;
     assert.deepEqual(c.value, records[2]!.value, "original bytes");
     assert.equal(c.headers.traceparent, "00-1-2-01");
     assert.match(c.headers[REDRIVEN_FROM_HEADER]!, new RegExp(`^${p.dlq}/\\d/\\d+$`));

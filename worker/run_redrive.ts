@@ -9,11 +9,12 @@
  * the last batch, which the warehouse merge makes harmless. Each filter has its own group, so
  * a filtered run does not consume what a later run with another filter should move.
  */
-import type { Kafka } from "kafkajs";
 import type { Logger } from "../shared/logger.ts";
-import { PRODUCER_DEFAULTS } from "../shared/kafka.ts";
-import { createPartitionCounter, sendAcknowledged } from "../shared/kafka_send.ts";
-import { toKafkaHeaders } from "./kafka_dead_letters.ts";
+import { createKafkaAdmin } from "../shared/kafka/admin.ts";
+import { type ConsumedRecord, createConsumerGroup } from "../shared/kafka/consumer_group.ts";
+import { createKafkaProducer } from "../shared/kafka/producer.ts";
+import type { KafkaConnection } from "../shared/kafka/settings.ts";
+import { flatHeaders } from "./kafka_dead_letters.ts";
 import { matchesFilter, type RedriveFilter, redrivenHeaders } from "./redrive_filter.ts";
 
 /** What to re-drive, from where, to where. */
@@ -34,107 +35,111 @@ export interface RedriveResult {
   skipped: number;
 }
 
+/** Records handled per produce-and-commit round. */
+const ROUND = 500;
+
 /**
  * Runs one re-drive to the end offsets seen at start.
  * @throws {Error} when it cannot finish within `timeoutMs`, or Kafka fails.
  */
 export async function runRedrive(
-  kafka: Kafka,
+  connection: KafkaConnection,
   opts: RedriveOptions,
   logger: Logger,
 ): Promise<RedriveResult> {
-  const admin = kafka.admin();
-  await admin.connect();
-  let ends: Map<number, bigint>;
+  const admin = createKafkaAdmin(connection);
+  let ends: bigint[];
   let start: Map<number, bigint>;
-  let targetPartitions: number;
   try {
-    targetPartitions = await createPartitionCounter(admin)(opts.topic);
-    ends = new Map(
-      (await admin.fetchTopicOffsets(opts.dlqTopic)).map((p) => [p.partition, BigInt(p.high)]),
-    );
-    const [committed] = await admin.fetchOffsets({
-      groupId: opts.groupId,
-      topics: [opts.dlqTopic],
-    });
-    start = new Map(
-      (committed?.partitions ?? []).map((
-        p,
-      ) => [p.partition, BigInt(p.offset === "-1" ? 0 : p.offset)]),
-    );
+    if ((await admin.partitionCount(opts.topic)) === 0) {
+      throw new Error(`Topic ${opts.topic} does not exist`);
+    }
+    ends = await admin.endOffsets(opts.dlqTopic);
+    start = await admin.committedOffsets(opts.groupId, opts.dlqTopic);
   } finally {
-    await admin.disconnect();
+    await admin.close();
   }
   const position = new Map<number, bigint>();
-  for (const partition of ends.keys()) position.set(partition, start.get(partition) ?? 0n);
-  const done = () => [...ends].every(([p, end]) => (position.get(p) ?? 0n) >= end);
+  ends.forEach((_, partition) => position.set(partition, start.get(partition) ?? 0n));
+  const done = () => ends.every((end, p) => (position.get(p) ?? 0n) >= end);
   const result: RedriveResult = { moved: 0, skipped: 0 };
   if (done()) return result;
 
-  const producer = kafka.producer(PRODUCER_DEFAULTS);
-  const consumer = kafka.consumer({ groupId: opts.groupId, allowAutoTopicCreation: false });
-  const finished = Promise.withResolvers<void>();
+  const producer = createKafkaProducer(connection, { logger, clientIdSuffix: "-redrive" });
+  const group = createConsumerGroup(connection, {
+    groupId: opts.groupId,
+    topics: [opts.dlqTopic],
+    maxBufferedRecords: ROUND,
+  });
+  const queue: ConsumedRecord[] = [];
+  let wake: (() => void) | undefined;
+  let failure: Error | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = Date.now() + opts.timeoutMs;
   try {
-    await producer.connect();
-    await consumer.connect();
-    await consumer.subscribe({ topic: opts.dlqTopic, fromBeginning: true });
-    await consumer.run({
-      eachBatchAutoResolve: false,
-      autoCommit: false,
-      eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat }) => {
-        const end = ends.get(batch.partition) ?? 0n;
-        const inRange = batch.messages.filter((m) => BigInt(m.offset) < end);
-        const moving = inRange.filter((m) => matchesFilter(m.headers ?? {}, opts.filter));
-        if (!opts.dryRun && moving.length > 0) {
-          // Acknowledged for every partition before the DLQ offset moves past these records.
-          await sendAcknowledged(
-            producer,
-            opts.topic,
-            moving.map((m) => ({
-              key: m.key,
-              value: m.value,
-              headers: toKafkaHeaders(
-                redrivenHeaders(m.headers ?? {}, `${opts.dlqTopic}/${batch.partition}/${m.offset}`),
-              ),
-            })),
-            targetPartitions,
-          );
-        }
-        result.moved += moving.length;
-        result.skipped += inRange.length - moving.length;
-        const last = inRange.at(-1);
-        if (last) {
-          position.set(batch.partition, BigInt(last.offset) + 1n);
-          if (!opts.dryRun) {
-            resolveOffset(last.offset);
-            await commitOffsetsIfNecessary({
-              topics: [{
-                topic: opts.dlqTopic,
-                partitions: [{
-                  partition: batch.partition,
-                  offset: String(BigInt(last.offset) + 1n),
-                }],
-              }],
-            });
-          }
-        }
-        await heartbeat();
-        if (done()) finished.resolve();
+    await group.start({
+      record(r) {
+        queue.push(r);
+        if (queue.length >= ROUND) group.pause();
+        wake?.();
+      },
+      error(err) {
+        failure = err;
+        wake?.();
       },
     });
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`Re-drive did not finish within ${opts.timeoutMs} ms`)),
-        opts.timeoutMs,
-      );
-    });
-    await Promise.race([finished.promise, timeout]);
+    while (!done()) {
+      if (failure) throw failure;
+      if (queue.length === 0) {
+        const left = deadline - Date.now();
+        if (left <= 0) throw new Error(`Re-drive did not finish within ${opts.timeoutMs} ms`);
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          timer = setTimeout(resolve, left);
+        });
+        clearTimeout(timer);
+        wake = undefined;
+        continue;
+      }
+      const round = queue.splice(0, queue.length);
+      group.resume();
+      const inRange = round.filter((r) => r.offset < (ends[r.partition] ?? 0n));
+      const moving = inRange.filter((r) => matchesFilter(r.headers, opts.filter));
+      if (!opts.dryRun && moving.length > 0) {
+        // Acknowledged before the dead-letter offsets move past these records.
+        await producer.send(
+          opts.topic,
+          moving.map((r) => ({
+            key: r.key,
+            value: r.value,
+            headers: flatHeaders(
+              redrivenHeaders(r.headers, `${opts.dlqTopic}/${r.partition}/${r.offset}`),
+            ),
+          })),
+        );
+      }
+      result.moved += moving.length;
+      result.skipped += inRange.length - moving.length;
+      const next = new Map<number, bigint>();
+      for (const r of inRange) {
+        if (r.offset + 1n > (next.get(r.partition) ?? -1n)) next.set(r.partition, r.offset + 1n);
+      }
+      for (const [p, offset] of next) {
+        if (offset > (position.get(p) ?? 0n)) position.set(p, offset);
+      }
+      if (!opts.dryRun && next.size > 0) {
+        await group.commit([...next].map(([partition, offset]) => ({
+          topic: opts.dlqTopic,
+          partition,
+          offset,
+        })));
+      }
+    }
     logger.info("re-drive finished", { ...result, dryRun: opts.dryRun });
     return result;
   } finally {
     clearTimeout(timer);
-    await consumer.disconnect();
-    await producer.disconnect();
+    await group.close();
+    await producer.close();
   }
 }

@@ -1,14 +1,16 @@
 /**
- * The running worker: a kafkajs consumer group feeding `handleBatch`, a dead-letter producer,
- * and a watchdog. Built from clients passed in; `main.ts` owns the process around it.
+ * The running worker: a consumer group feeding the one committer, a dead-letter producer, a
+ * lag sampler and a watchdog. Built from the connection and sink passed in; `main.ts` owns the
+ * process around it.
  */
-import type { Kafka } from "kafkajs";
 import type { Logger } from "../shared/logger.ts";
 import { errorFields } from "../shared/logger.ts";
-import { PRODUCER_DEFAULTS } from "../shared/kafka.ts";
-import { createPartitionCounter } from "../shared/kafka_send.ts";
+import { createConsumerGroup } from "../shared/kafka/consumer_group.ts";
+import { diagnoseKafkaError, KafkaSetupError } from "../shared/kafka/kafka_error.ts";
+import { createKafkaProducer } from "../shared/kafka/producer.ts";
+import type { KafkaConnection } from "../shared/kafka/settings.ts";
+import { createCommitter } from "./batch/committer.ts";
 import type { WorkerConfig } from "./config.ts";
-import { createEachBatch } from "./each_batch.ts";
 import { handleBatch } from "./handle_batch.ts";
 import type { RecordDecoder } from "./record_decoder.ts";
 import { createKafkaDeadLetters } from "./kafka_dead_letters.ts";
@@ -17,13 +19,13 @@ import type { WorkerMetrics } from "./worker_metrics.ts";
 
 /** What `startWorker` needs. */
 export interface WorkerDeps {
-  kafka: Kafka;
+  connection: KafkaConnection;
   sink: WarehouseSink;
   logger: Logger;
   metrics: WorkerMetrics;
   /** Decodes record values (default: on the main thread). */
   decoder?: RecordDecoder;
-  /** Called once when the worker cannot go on (watchdog, consumer crash): exit non-zero. */
+  /** Called once when the worker cannot go on (watchdog, consumer failure): exit non-zero. */
   onFatal: (reason: string) => void;
   now?: () => Date;
 }
@@ -34,13 +36,19 @@ export interface RunningWorker {
   live(): boolean;
   /** In the group, and the last warehouse contact succeeded. */
   ready(): boolean;
-  /** Finishes or abandons the current batch, leaves the group, closes the producer. */
+  /** Why the worker is not ready, when it is not (a Kafka or warehouse problem). */
+  problem(): string | undefined;
+  /** Finishes the flush in progress, commits, leaves the group, closes the producer. */
   stop(): Promise<void>;
 }
 
+/** How often the consumer lag is sampled for `/metrics`. */
+const LAG_SAMPLE_MS = 5_000;
+
 /**
- * Creates the table if missing, connects, joins the group and starts consuming.
- * @throws {WriteError} when the table cannot be created; kafkajs errors when Kafka is down.
+ * Creates the table if missing, checks both topics, joins the group and starts consuming.
+ * @throws {WriteError} when the table cannot be created.
+ * @throws {KafkaSetupError} naming the setting when Kafka cannot be used as configured.
  */
 export async function startWorker(
   config: Readonly<WorkerConfig>,
@@ -50,67 +58,64 @@ export async function startWorker(
   const now = deps.now ?? (() => new Date());
   await deps.sink.ensureTable();
 
-  const producer = deps.kafka.producer(PRODUCER_DEFAULTS);
-  // Partition counts for the dead-letter topic (sendAcknowledged picks partitions itself).
-  const admin = deps.kafka.admin();
-  const consumer = deps.kafka.consumer({
+  const producer = createKafkaProducer(deps.connection, {
+    logger: log,
+    clientIdSuffix: "-dlq",
+  });
+  try {
+    await producer.connect([config.KAFKA_TOPIC, config.KAFKA_DLQ_TOPIC]);
+  } catch (err) {
+    await producer.close().catch(() => {});
+    throw err;
+  }
+  const group = createConsumerGroup(deps.connection, {
     groupId: config.KAFKA_GROUP_ID,
-    allowAutoTopicCreation: false,
-    sessionTimeout: config.WORKER_SESSION_TIMEOUT_MS,
-    rebalanceTimeout: Math.max(60_000, config.WORKER_SESSION_TIMEOUT_MS),
-    heartbeatInterval: Math.floor(config.WORKER_SESSION_TIMEOUT_MS / 10),
-    maxBytesPerPartition: config.WORKER_MAX_BYTES_PER_PARTITION,
+    topics: [config.KAFKA_TOPIC],
+    sessionTimeoutMs: config.WORKER_SESSION_TIMEOUT_MS,
     maxBytes: config.WORKER_MAX_BYTES,
-    maxWaitTimeInMs: config.WORKER_MAX_WAIT_MS,
-    retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
+    maxWaitMs: config.WORKER_MAX_WAIT_MS,
   });
 
   let stopping = false;
   let joined = false;
   let warehouseOk = true;
+  let problem: string | undefined;
   let alive = true;
   let lastSign = Date.now();
   const sign = () => {
     lastSign = Date.now();
   };
 
-  const deadLetters = createKafkaDeadLetters(
-    producer,
-    config.KAFKA_DLQ_TOPIC,
-    createPartitionCounter(admin),
-  );
-  const handler = createEachBatch({
+  const deadLetters = createKafkaDeadLetters(producer, config.KAFKA_DLQ_TOPIC);
+  const committer = createCommitter({
+    source: {
+      pause: () => group.pause(),
+      resume: () => group.resume(),
+      commit: (offsets) => group.commit(offsets),
+      assignment: () => group.assignment(),
+      waiting: () => group.waiting(),
+    },
     handle: (messages) =>
       handleBatch(messages, { sink: deps.sink, deadLetters, now, decoder: deps.decoder }),
-    metrics: deps.metrics,
-    logger: log.child({ component: "batch" }),
-    maxBatchRows: config.WORKER_MAX_BATCH_ROWS,
+    policy: {
+      flushRows: config.WORKER_FLUSH_ROWS,
+      flushBytes: config.WORKER_FLUSH_BYTES,
+      flushMs: config.WORKER_FLUSH_MS,
+      flushWhenIdle: config.WORKER_FLUSH_IDLE,
+    },
     retry: { minMs: config.WORKER_RETRY_MIN_MS, maxMs: config.WORKER_RETRY_MAX_MS },
-    stopping: () => stopping,
+    metrics: deps.metrics,
+    logger: log.child({ component: "committer" }),
     onProgress: sign,
     onWarehouse: (ok) => {
       warehouseOk = ok;
+      if (ok) problem = undefined;
+      else problem ??= "the last warehouse or dead-letter write failed";
     },
   });
 
-  const { FETCH_START, FETCH, HEARTBEAT, GROUP_JOIN, CRASH, REBALANCING } = consumer.events;
-  for (const event of [FETCH_START, FETCH, HEARTBEAT, REBALANCING]) consumer.on(event, sign);
-  consumer.on(GROUP_JOIN, (e) => {
-    sign();
-    joined = true;
-    log.info("joined group", {
-      groupId: e.payload.groupId,
-      memberId: e.payload.memberId,
-      assigned: e.payload.memberAssignment,
-    });
-  });
-  consumer.on(CRASH, (e) => {
-    log.error("consumer crashed", { restart: e.payload.restart, ...errorFields(e.payload.error) });
-    if (!e.payload.restart && !stopping) deps.onFatal("consumer crashed");
-  });
-
-  // Liveness: kafkajs has been seen to hang after broker restarts; correctness comes from the
-  // idempotent sink, liveness from exiting so that the supervisor restarts the process.
+  // Liveness: correctness comes from the idempotent sink, liveness from exiting so that the
+  // supervisor restarts a process whose consumer loop stopped moving.
   const watchdog = setInterval(() => {
     if (stopping || !alive) return;
     if (Date.now() - lastSign > config.WORKER_WATCHDOG_MS) {
@@ -120,37 +125,57 @@ export async function startWorker(
     }
   }, Math.min(5_000, config.WORKER_WATCHDOG_MS / 4));
 
+  const lagSampler = setInterval(async () => {
+    try {
+      for (const [key, lag] of await group.lag()) {
+        const i = key.lastIndexOf(":");
+        deps.metrics.lag.set(Number(lag), { topic: key.slice(0, i), partition: key.slice(i + 1) });
+      }
+    } catch { /* sampled again later */ }
+  }, LAG_SAMPLE_MS);
+
   try {
-    await producer.connect();
-    await admin.connect();
-    await consumer.connect();
-    await consumer.subscribe({ topic: config.KAFKA_TOPIC, fromBeginning: true });
-    await consumer.run({
-      eachBatchAutoResolve: false,
-      autoCommit: true,
-      autoCommitInterval: 1_000,
-      partitionsConsumedConcurrently: config.WORKER_CONCURRENCY,
-      eachBatch: (payload) => handler.eachBatch(payload),
+    await group.start({
+      record(r) {
+        committer.add(r);
+      },
+      error(err) {
+        if (stopping) return;
+        log.error("consumer failed", errorFields(err));
+        deps.onFatal("consumer failed");
+      },
+      assigned(partitions) {
+        sign();
+        joined = true;
+        committer.reassigned(group.assignment());
+        const assigned: Record<string, number[]> = {};
+        for (const p of partitions) (assigned[p.topic] ??= []).push(p.partition);
+        log.info("joined group", { groupId: config.KAFKA_GROUP_ID, assigned });
+      },
+      alive: sign,
     });
   } catch (err) {
     clearInterval(watchdog);
-    await consumer.disconnect().catch(() => {});
-    await producer.disconnect().catch(() => {});
-    await admin.disconnect().catch(() => {});
-    throw err;
+    clearInterval(lagSampler);
+    await group.close().catch(() => {});
+    await producer.close().catch(() => {});
+    if (err instanceof KafkaSetupError) throw err;
+    throw new KafkaSetupError(await diagnoseKafkaError(err, deps.connection), { cause: err });
   }
 
   return {
     live: () => alive,
     ready: () => joined && warehouseOk && !stopping,
+    problem: () => problem ?? producer.lastProblem(),
     async stop() {
       stopping = true;
       clearInterval(watchdog);
-      handler.close();
-      // kafkajs waits for the batch in progress, commits resolved offsets and leaves the group.
-      await consumer.disconnect();
-      await producer.disconnect();
-      await admin.disconnect();
+      clearInterval(lagSampler);
+      group.pause();
+      // What is buffered was fetched but not committed: write it if the warehouse allows.
+      await committer.stop({ flushRest: true });
+      await group.close();
+      await producer.close();
     },
   };
 }

@@ -10,6 +10,7 @@
  * await admin.close();
  * ```
  */
+import "./_env_guard.ts";
 import { Admin } from "@platformatic/kafka";
 import { clientOptions, type ClientTuning } from "./client_options.ts";
 import type { KafkaConnection } from "./settings.ts";
@@ -38,6 +39,8 @@ export interface KafkaAdmin {
   brokerCount(): Promise<number>;
   /** Partition count of a topic; 0 when it does not exist. */
   partitionCount(topic: string): Promise<number>;
+  /** The number of replicas of each partition of a topic, by partition. */
+  replicaCounts(topic: string): Promise<number[]>;
   /** True when every partition of the topics (all topics by default) has a leader. */
   leadersReady(topics?: readonly string[]): Promise<boolean>;
   /** The offset after the last record of each partition (the high watermark), by partition. */
@@ -48,6 +51,8 @@ export interface KafkaAdmin {
   committedOffsets(groupId: string, topic: string): Promise<Map<number, bigint>>;
   /** Sets the group's committed offsets (the group must have no active members). */
   setCommittedOffsets(groupId: string, topic: string, offsets: Map<number, bigint>): Promise<void>;
+  /** The group's state (`Empty`, `Stable`, `PreparingRebalance`, `Dead`, …) and member count. */
+  groupState(groupId: string): Promise<{ state: string; members: number }>;
   /** A topic config value as the broker reports it (e.g. `min.insync.replicas`). */
   topicConfig(topic: string, name: string): Promise<string | undefined>;
   close(): Promise<void>;
@@ -136,6 +141,10 @@ export function createKafkaAdmin(
       return (await admin.metadata({ topics: [], forceUpdate: true })).brokers.size;
     },
     partitionCount,
+    async replicaCounts(topic) {
+      const t = (await metadata([topic])).topics.get(topic);
+      return t?.partitions.map((p) => p.replicas.length) ?? [];
+    },
     leadersReady,
     endOffsets: (topic) => listOffsets(topic, -1n),
     startOffsets: (topic) => listOffsets(topic, -2n),
@@ -158,6 +167,10 @@ export function createKafkaAdmin(
           partitionOffsets: [...offsets].map(([partition, offset]) => ({ partition, offset })),
         }],
       });
+    },
+    async groupState(groupId) {
+      const group = (await admin.describeGroups({ groups: [groupId] })).get(groupId);
+      return { state: String(group?.state ?? "Dead"), members: group?.members.size ?? 0 };
     },
     async topicConfig(topic, name) {
       const answer = await admin.describeConfigs({

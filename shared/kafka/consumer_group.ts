@@ -15,6 +15,7 @@
  * await group.commit([{ topic: "user_created", partition: 0, offset: 42n }]);
  * ```
  */
+import "./_env_guard.ts";
 import {
   Consumer,
   type Message,
@@ -87,6 +88,8 @@ export interface ConsumerGroup {
   commit(offsets: readonly PartitionOffset[]): Promise<void>;
   /** The partitions this member owns now, as `topic:partition` keys. */
   assignment(): ReadonlySet<string>;
+  /** Records fetched and buffered but not yet handed to `record` (0: nothing is waiting). */
+  waiting(): number;
   /** Records between the committed position and the end of each owned partition. */
   lag(): Promise<Map<string, bigint>>;
   /** Stops the stream and leaves the group. */
@@ -161,7 +164,7 @@ export function createConsumerGroup(
         fallbackMode: MessagesStreamFallbackModes.EARLIEST,
         autocommit: false,
       });
-      assigned();
+      if (owned.size === 0) assigned(); // joined before the listener saw it
       stream.on("data", (m) => handlers.record(toRecord(m)));
       stream.on("fetch", () => handlers.alive?.());
       stream.on("error", (err) => handlers.error(err));
@@ -179,6 +182,7 @@ export function createConsumerGroup(
       });
     },
     assignment: () => owned,
+    waiting: () => stream?.readableLength ?? 0,
     async lag() {
       const out = new Map<string, bigint>();
       const lags = await consumer.getLag({ topics: [...opts.topics] });

@@ -16,13 +16,9 @@
  * await producer.send("user_created", [{ key: "id", value: bytes }]);
  * ```
  */
+import "./_env_guard.ts";
 import { Buffer } from "node:buffer";
-import {
-  compatibilityPartitioner,
-  ProduceAcks,
-  Producer,
-  stringSerializer,
-} from "@platformatic/kafka";
+import { compatibilityPartitioner, ProduceAcks, Producer } from "@platformatic/kafka";
 import type { Logger } from "../logger.ts";
 import { clientOptions, type ClientTuning } from "./client_options.ts";
 import { diagnoseKafkaError, explainKafkaError, KafkaSetupError } from "./kafka_error.ts";
@@ -30,9 +26,10 @@ import type { KafkaConnection } from "./settings.ts";
 
 /** One message to produce. */
 export interface ProducerMessage {
-  key: string | Uint8Array;
-  value: Uint8Array;
-  headers?: Record<string, string>;
+  key: string | Uint8Array | null;
+  value: Uint8Array | null;
+  /** Header values as text or bytes; one object may be shared by many messages. */
+  headers?: Record<string, string | Uint8Array>;
 }
 
 /** What the programs need of a producer. */
@@ -73,8 +70,20 @@ export function createKafkaProducer(
     idempotent: true,
     acks: ProduceAcks.ALL,
     partitioner: compatibilityPartitioner,
-    serializers: { headerKey: stringSerializer, headerValue: stringSerializer },
   });
+  // Requests share one headers object among their messages: encode it once.
+  const encodedHeaders = new WeakMap<object, Map<Buffer, Buffer>>();
+  const headersOf = (headers: Record<string, string | Uint8Array>): Map<Buffer, Buffer> => {
+    let map = encodedHeaders.get(headers);
+    if (!map) {
+      map = new Map();
+      for (const [k, v] of Object.entries(headers)) {
+        map.set(Buffer.from(k), typeof v === "string" ? Buffer.from(v) : asBuffer(v));
+      }
+      encodedHeaders.set(headers, map);
+    }
+    return map;
+  };
   let problem: string | undefined;
   const quick = (err: unknown) =>
     explainKafkaError(err, connection) ?? (err as Error).message ?? String(err);
@@ -102,9 +111,13 @@ export function createKafkaProducer(
         const m = messages[i]!;
         records[i] = {
           topic,
-          key: typeof m.key === "string" ? Buffer.from(m.key) : asBuffer(m.key),
-          value: asBuffer(m.value),
-          headers: m.headers,
+          key: m.key === null
+            ? undefined
+            : typeof m.key === "string"
+            ? Buffer.from(m.key)
+            : asBuffer(m.key),
+          value: m.value === null ? undefined : asBuffer(m.value),
+          headers: m.headers ? headersOf(m.headers) : undefined,
         };
       }
       try {

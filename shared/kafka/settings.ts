@@ -22,13 +22,6 @@ export const SASL_MECHANISMS = ["plain", "scram-sha-256", "scram-sha-512"] as co
 /** A SASL mechanism, as `KAFKA_SASL_MECHANISM` names it. */
 export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
 
-/**
- * Folders (besides a program's own modules) that the tasks grant read access to, so PEM files
- * must live under one of them: Docker and Kubernetes mount secrets in `/run/secrets`, system CA
- * bundles live under `/etc/ssl`, and the local stack writes its certificates under `.stack`.
- */
-export const TLS_FILE_FOLDERS = ["/etc/ssl", "/run/secrets", ".stack"] as const;
-
 /** The connection variables; spread into a program's own config schema. */
 export const kafkaConnectionSchema = {
   /** Kafka bootstrap servers, comma-separated `host:port`. */
@@ -183,9 +176,7 @@ export async function kafkaConnection(
 function fileProblem(path: string, err: unknown): string {
   if (err instanceof Deno.errors.NotFound) return `${path} does not exist`;
   if (err instanceof Deno.errors.NotCapable) {
-    return `cannot read ${path}: the program may read files under ${
-      TLS_FILE_FOLDERS.join(", ")
-    } only; put the file there`;
+    return `cannot read ${path}: the program was started without read permission for it`;
   }
   if (err instanceof Deno.errors.PermissionDenied) return `${path} is not readable by this user`;
   return `cannot read ${path}: ${(err as Error).message}`;

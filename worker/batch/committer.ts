@@ -171,7 +171,7 @@ export function createCommitter(deps: CommitterDeps): Committer {
         }
         const delayMs = backoffDelay(attempt, deps.retry);
         (retriable ? logger.warn : logger.error)(
-          retriable ? "write failed, retrying" : "unexpected batch error, retrying",
+          retriable ? "write failed, retrying later" : "unexpected batch error, retrying later",
           { records: batch.messages.length, attempt: attempt + 1, delayMs, ...errorFields(err) },
         );
         await new Promise<void>((resolve) => {
