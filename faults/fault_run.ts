@@ -3,17 +3,17 @@
  * private 3-broker stack, the ingest and two workers as real processes, the ledger load and the
  * offsets auditor; then the fault, a drain, and the checks against the ledger.
  */
-import type { Admin, Kafka } from "kafkajs";
 import postgres from "postgres";
 import { TEST_SECRET } from "../ingest/_testing.ts";
 import { signWebhook } from "../ingest/webhook_signature.ts";
-import { createKafka } from "../shared/kafka.ts";
-import { silentLogger } from "../shared/logger.ts";
+import type { KafkaAdmin } from "../shared/kafka/admin.ts";
 import { type PrivateStack, uniqueName } from "../stack/harness.ts";
 import { type LogLine, type RunningProgram, startProgram } from "../stack/programs.ts";
+import { type TestKafka, testKafka } from "../testing/kafka.ts";
 import { ackedNotInTopic, checkLedger, type LedgerCheck, versionOf } from "./ledger.ts";
 import { type LedgerLoad, startLedgerLoad } from "./ledger_load.ts";
 import { type OffsetAuditor, type OffsetViolation, startOffsetAuditor } from "./offset_auditor.ts";
+import { partitionLeader } from "./partition_leader.ts";
 import { ingestEnv, workerEnv } from "./pipeline_env.ts";
 import { type RandomUserStandin, startRandomUserStandin } from "./randomuser_standin.ts";
 
@@ -63,9 +63,10 @@ export const DEFAULT_PARAMS: FaultParams = {
 /** What a scenario can reach while it runs. */
 export interface FaultContext {
   stack: PrivateStack;
-  kafka: Kafka;
-  admin: Admin;
+  kafka: TestKafka;
   topic: string;
+  /** The node id of the broker leading `partition` of the topic now. */
+  leaderOf(partition: number): Promise<number>;
   params: FaultParams;
   /** The ingest now (replaced by `restartIngest`). */
   ingest(): RunningProgram;
@@ -126,11 +127,8 @@ export async function runScenario(
   params: FaultParams,
   log: (text: string) => void = () => {},
 ): Promise<ScenarioResult> {
-  const kafka = createKafka(
-    { brokers: stack.env.KAFKA_BROKERS.split(","), clientId: "faults" },
-    silentLogger,
-  );
-  const admin = kafka.admin();
+  const kafka = await testKafka(stack.env.KAFKA_BROKERS);
+  const admin = kafka.admin;
   const sql = postgres(stack.env.WAREHOUSE_URL, { max: 2, onnotice: () => {} });
   const topic = uniqueName("faults");
   const dlq = `${topic}.dlq`;
@@ -143,7 +141,6 @@ export async function runScenario(
   let load: LedgerLoad | null = null;
   let auditor: OffsetAuditor | null = null;
   try {
-    await admin.connect();
     await createTopicPair(admin, [topic, dlq]);
     standin = startRandomUserStandin({ results: 20 });
     const names = { topic, dlq, groupId, schema };
@@ -200,7 +197,7 @@ export async function runScenario(
     });
     load = runLoad;
     const audit = await startOffsetAuditor({
-      kafka,
+      connection: kafka.connection,
       admin,
       sql,
       topic,
@@ -223,8 +220,8 @@ export async function runScenario(
     const ctx: FaultContext = {
       stack,
       kafka,
-      admin,
       topic,
+      leaderOf: (partition) => partitionLeader(kafka.connection, topic, partition),
       params,
       ingest: () => ingest,
       async restartIngest() {
@@ -284,7 +281,7 @@ export async function runScenario(
       params.drainTimeoutMs,
       "the group to commit to the end of the topic",
     ).catch((err) => notes.push(`not drained: ${(err as Error).message}`));
-    const dlqEnd = (await admin.fetchTopicOffsets(dlq)).reduce((n, p) => n + Number(p.high), 0);
+    const dlqEnd = (await admin.endOffsets(dlq)).reduce((n, end) => n + Number(end), 0);
     await waitUntil(() => audit.deadRead() >= dlqEnd, 30_000, "every dead letter read")
       .catch(() => notes.push("dead letters not all read"));
 
@@ -340,8 +337,8 @@ export async function runScenario(
       await p.stop(5_000).catch(() => {});
     }));
     await standin?.close().catch(() => {});
-    await admin.deleteTopics({ topics: [topic, dlq] }).catch(() => {});
-    await admin.disconnect().catch(() => {});
+    await admin.deleteTopics([topic, dlq]).catch(() => {});
+    await kafka.close().catch(() => {});
     await sql.unsafe(`drop schema if exists ${schema} cascade`).catch(() => {});
     await sql.end({ timeout: 5 });
   }
@@ -353,28 +350,18 @@ function isEvidence(line: LogLine): boolean {
 }
 
 /**
- * Creates the topics, then polls until every partition has a leader: on a freshly started
- * cluster kafkajs' own `waitForLeaders` can fail with "does not host this topic-partition"
- * while the metadata spreads.
+ * Creates the scenario's topics (6 partitions, replication factor 3, `min.insync.replicas=2`)
+ * and waits until every partition has a leader.
  */
-export async function createTopicPair(admin: Admin, topics: string[]): Promise<void> {
-  await admin.createTopics({
-    topics: topics.map((topic) => ({ topic, numPartitions: PARTITIONS, replicationFactor: 3 })),
-    waitForLeaders: false,
-  });
-  await waitUntil(
-    async () => {
-      try {
-        const meta = await admin.fetchTopicMetadata({ topics });
-        return meta.topics.every((t) =>
-          t.partitions.length === PARTITIONS && t.partitions.every((p) => p.leader >= 0)
-        );
-      } catch {
-        return false;
-      }
-    },
+export async function createTopicPair(admin: KafkaAdmin, topics: string[]): Promise<void> {
+  await admin.createTopics(
+    topics.map((topic) => ({
+      topic,
+      partitions: PARTITIONS,
+      replicationFactor: 3,
+      configs: { "min.insync.replicas": "2" },
+    })),
     60_000,
-    `leaders for ${topics.join(", ")}`,
   );
 }
 

@@ -5,7 +5,8 @@
  * faults` runs every scenario.
  *
  * `leader-kill` found acknowledged events missing from the topic after a leader change (a
- * kafkajs bug, fixed by shared/kafka_send.ts); it stays here so that it cannot come back.
+ * kafkajs bug that shared/kafka_send.ts worked around); it stays here so that a client that
+ * acknowledges what it did not write cannot come back unnoticed.
  * `postgres-stop` stalled the group before 7c4ad0a and has passed once since: add it once it
  * passes repeatedly.
  */

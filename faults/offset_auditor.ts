@@ -12,10 +12,19 @@
  * ahead of what the warehouse holds. Records the audit consumer has not read yet wait for the
  * next sample, so every record below the last committed offset is verified exactly once.
  */
-import type { Admin, Consumer, Kafka } from "kafkajs";
 import type postgres from "postgres";
+import type { KafkaAdmin } from "../shared/kafka/admin.ts";
+import {
+  type ConsumedRecord,
+  type ConsumerGroup,
+  createConsumerGroup,
+} from "../shared/kafka/consumer_group.ts";
+import type { KafkaConnection } from "../shared/kafka/settings.ts";
 import { uniqueName } from "../stack/harness.ts";
 import { versionOf } from "./ledger.ts";
+
+/** How many times a failed audit consumer is replaced before the auditor gives up reading. */
+const MAX_REJOINS = 30;
 
 interface AuditRecord {
   id: string;
@@ -54,10 +63,14 @@ export interface OffsetAuditor {
   stop(): Promise<void>;
 }
 
-/** Starts the audit consumer and the sampling loop. */
+/**
+ * Starts the audit consumer and the sampling loop. The audit group never commits: when its
+ * stream fails (a broker it fetched from died), a new member reads both topics again from the
+ * start, and every structure here is keyed by position, so a record read twice counts once.
+ */
 export async function startOffsetAuditor(opts: {
-  kafka: Kafka;
-  admin: Admin;
+  connection: KafkaConnection;
+  admin: KafkaAdmin;
   sql: postgres.Sql;
   topic: string;
   dlq: string;
@@ -68,81 +81,99 @@ export async function startOffsetAuditor(opts: {
   const byPartition = new Map<number, AuditRecord[]>();
   const checked = new Map<number, number>();
   const deadIds = new Set<string>();
+  /** `partition:offset` of every dead letter read (a re-read must not count twice). */
+  const deadAt = new Set<string>();
   const seen = new Set<string>();
   const violations: OffsetViolation[] = [];
   let verified = 0;
   let samples = 0;
   let lag = 0;
-  let deadRead = 0;
   let endTotal = 0;
+  let stopped = false;
   const lagHistory: { at: number; lag: number }[] = [];
-  const consumer: Consumer = opts.kafka.consumer({
-    groupId: uniqueName("audit"),
-    allowAutoTopicCreation: false,
-    maxBytesPerPartition: 1024 * 1024,
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [opts.topic, opts.dlq], fromBeginning: true });
-  await consumer.run({
-    eachBatchAutoResolve: true,
-    eachBatch: async ({ batch }) => {
-      for (const m of batch.messages) {
-        let parsed: {
-          event_id?: string;
-          accepted_at?: string;
-          user?: { id?: string; last_name?: string };
-        } = {};
-        try {
-          parsed = JSON.parse(m.value?.toString() ?? "{}");
-        } catch { /* not an event: keep the key */ }
-        const id = parsed.user?.id ?? m.key?.toString() ?? "";
-        if (batch.topic === opts.dlq) {
-          deadIds.add(id);
-          deadRead++;
-          continue;
-        }
-        seen.add(`${id}:${versionOf(parsed.user?.last_name ?? "")}`);
-        const list = byPartition.get(batch.partition) ?? [];
-        // The list is indexed by offset: offsets of a plain topic are dense from 0.
-        list[Number(m.offset)] = {
-          id,
-          eventId: parsed.event_id ?? "",
-          acceptedAt: Date.parse(parsed.accepted_at ?? "") || 0,
-        };
-        byPartition.set(batch.partition, list);
-      }
-      await Promise.resolve();
-    },
+  const decoder = new TextDecoder();
+
+  const read = (m: ConsumedRecord) => {
+    let parsed: {
+      event_id?: string;
+      accepted_at?: string;
+      user?: { id?: string; last_name?: string };
+    } = {};
+    try {
+      parsed = JSON.parse(m.value ? decoder.decode(m.value) : "{}");
+    } catch { /* not an event: keep the key */ }
+    const id = parsed.user?.id ?? (m.key ? decoder.decode(m.key) : "");
+    if (m.topic === opts.dlq) {
+      deadIds.add(id);
+      deadAt.add(`${m.partition}:${m.offset}`);
+      return;
+    }
+    seen.add(`${id}:${versionOf(parsed.user?.last_name ?? "")}`);
+    const list = byPartition.get(m.partition) ?? [];
+    // The list is indexed by offset: offsets of a plain topic are dense from 0.
+    list[Number(m.offset)] = {
+      id,
+      eventId: parsed.event_id ?? "",
+      acceptedAt: Date.parse(parsed.accepted_at ?? "") || 0,
+    };
+    byPartition.set(m.partition, list);
+  };
+
+  let consumer: ConsumerGroup | undefined;
+  let rejoin: ReturnType<typeof setTimeout> | undefined;
+  /** New members after a failure, at most MAX_REJOINS, one a second. */
+  let rejoins = 0;
+  const join = async (): Promise<void> => {
+    const group = createConsumerGroup(opts.connection, {
+      groupId: uniqueName("audit"),
+      topics: [opts.topic, opts.dlq],
+      sessionTimeoutMs: 10_000,
+      maxBytes: 1024 * 1024,
+    });
+    consumer = group;
+    const replace = () => {
+      if (consumer !== group) return;
+      consumer = undefined;
+      group.close().catch(() => {});
+      if (stopped || rejoins >= MAX_REJOINS) return;
+      rejoins++;
+      rejoin = setTimeout(() => join().catch(() => {}), 1_000);
+    };
+    try {
+      await group.start({ record: read, error: replace });
+    } catch (err) {
+      replace();
+      throw err;
+    }
+  };
+  await join().catch((err) => {
+    stopped = true;
+    clearTimeout(rejoin);
+    throw err;
   });
 
   let running: Promise<void> | null = null;
   const sampleOnce = async () => {
-    const [committed] = await opts.admin.fetchOffsets({
-      groupId: opts.groupId,
-      topics: [opts.topic],
-    });
-    const ends = await opts.admin.fetchTopicOffsets(opts.topic);
+    const committed = await opts.admin.committedOffsets(opts.groupId, opts.topic);
+    const ends = await opts.admin.endOffsets(opts.topic);
     lag = 0;
-    endTotal = ends.reduce((n, e) => n + Number(e.high), 0);
-    for (const e of ends) {
-      const c = Number(
-        committed?.partitions.find((p) => p.partition === e.partition)?.offset ?? -1,
-      );
-      lag += Number(e.high) - Math.max(0, c);
-    }
+    endTotal = ends.reduce((n, e) => n + Number(e), 0);
+    ends.forEach((end, partition) => {
+      lag += Number(end) - Number(committed.get(partition) ?? 0n);
+    });
     lagHistory.push({ at: performance.now(), lag });
     // Records to verify: below the committed offset, not yet verified, already read by the audit.
     const todo: { partition: number; offset: number; committed: number; rec: AuditRecord }[] = [];
     const next = new Map<number, number>();
-    for (const p of committed?.partitions ?? []) {
-      const c = Number(p.offset);
+    for (const [partition, offset] of committed) {
+      const c = Number(offset);
       if (c <= 0) continue;
-      const list = byPartition.get(p.partition) ?? [];
-      let from = checked.get(p.partition) ?? 0;
+      const list = byPartition.get(partition) ?? [];
+      let from = checked.get(partition) ?? 0;
       for (; from < c && list[from] !== undefined; from++) {
-        todo.push({ partition: p.partition, offset: from, committed: c, rec: list[from]! });
+        todo.push({ partition, offset: from, committed: c, rec: list[from]! });
       }
-      next.set(p.partition, from);
+      next.set(partition, from);
     }
     samples++;
     if (todo.length === 0) return;
@@ -176,7 +207,6 @@ export async function startOffsetAuditor(opts: {
   };
   const sample = () => (running ??= sampleOnce().finally(() => running = null));
 
-  let stopped = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const tick = () => {
     if (stopped) return;
@@ -195,13 +225,14 @@ export async function startOffsetAuditor(opts: {
     lagHistory,
     deadIds,
     seen,
-    deadRead: () => deadRead,
+    deadRead: () => deadAt.size,
     sample,
     async stop() {
       stopped = true;
       clearTimeout(timer);
+      clearTimeout(rejoin);
       await running?.catch(() => {});
-      await consumer.disconnect().catch(() => {});
+      await consumer?.close().catch(() => {});
     },
   };
 }

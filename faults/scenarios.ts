@@ -4,13 +4,6 @@
  */
 import type { FaultContext, Scenario } from "./fault_run.ts";
 
-async function leaderOf(ctx: FaultContext, partition: number): Promise<number> {
-  const meta = await ctx.admin.fetchTopicMetadata({ topics: [ctx.topic] });
-  const leader = meta.topics[0]?.partitions.find((p) => p.partitionId === partition)?.leader;
-  if (leader === undefined || leader < 0) throw new Error(`partition ${partition} has no leader`);
-  return leader;
-}
-
 /** Kills `worker` right after the group committed something new, i.e. inside its next batch. */
 async function killMidBatch(ctx: FaultContext, index: number): Promise<void> {
   const before = ctx.auditor.verified();
@@ -54,7 +47,7 @@ export const SCENARIOS: readonly Scenario[] = [
     name: "leader-kill",
     description: "SIGKILL of the broker leading partition 0, restarted after the fault time",
     async inject(ctx) {
-      const leader = await leaderOf(ctx, 0);
+      const leader = await ctx.leaderOf(0);
       await ctx.stack.stopBroker(leader, { kill: true });
       ctx.note(`killed broker ${leader} (leader of partition 0)`);
       await ctx.hold(ctx.params.faultSeconds);
@@ -65,7 +58,7 @@ export const SCENARIOS: readonly Scenario[] = [
     name: "broker-restart",
     description: "graceful stop and start of the broker leading partition 1",
     async inject(ctx) {
-      const leader = await leaderOf(ctx, 1);
+      const leader = await ctx.leaderOf(1);
       await ctx.stack.stopBroker(leader);
       ctx.note(`stopped broker ${leader} (leader of partition 1)`);
       await ctx.hold(ctx.params.faultSeconds);

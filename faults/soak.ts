@@ -13,10 +13,9 @@
 import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { TEST_SECRET } from "../ingest/_testing.ts";
-import { createKafka } from "../shared/kafka.ts";
-import { silentLogger } from "../shared/logger.ts";
 import { privateStack, uniqueName } from "../stack/harness.ts";
 import { type RunningProgram, startProgram } from "../stack/programs.ts";
+import { testKafka } from "../testing/kafka.ts";
 import { createTopicPair, waitUntil } from "./fault_run.ts";
 import { checkLedger, versionOf } from "./ledger.ts";
 import { startLedgerLoad } from "./ledger_load.ts";
@@ -64,11 +63,8 @@ interface Sample {
 }
 
 const stack = await privateStack({ prefix: "soak", brokers: 3 });
-const kafka = createKafka(
-  { brokers: stack.env.KAFKA_BROKERS.split(","), clientId: "soak" },
-  silentLogger,
-);
-const admin = kafka.admin();
+const kafka = await testKafka(stack.env.KAFKA_BROKERS);
+const admin = kafka.admin;
 const sql = postgres(stack.env.WAREHOUSE_URL, { max: 2, onnotice: () => {} });
 const names = {
   topic: uniqueName("soak"),
@@ -82,7 +78,6 @@ const programs: RunningProgram[] = [];
 const samples: Sample[] = [];
 let ok = false;
 try {
-  await admin.connect();
   await createTopicPair(admin, [names.topic, names.dlq]);
   const ingest = await startProgram(
     "ingest",
@@ -106,7 +101,7 @@ try {
     refuseEvery: 100,
   });
   const auditor = await startOffsetAuditor({
-    kafka,
+    connection: kafka.connection,
     admin,
     sql,
     ...names,
@@ -206,8 +201,8 @@ try {
   out(ok ? "soak: PASS" : "soak: FAIL");
 } finally {
   await Promise.all(programs.map((p) => p.stop(5_000).catch(() => {})));
-  await admin.deleteTopics({ topics: [names.topic, names.dlq] }).catch(() => {});
-  await admin.disconnect().catch(() => {});
+  await admin.deleteTopics([names.topic, names.dlq]).catch(() => {});
+  await kafka.close().catch(() => {});
   await sql.end({ timeout: 5 });
   await stack.stop().catch((err) => out(`stack stop: ${(err as Error).message}`));
 }
