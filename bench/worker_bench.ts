@@ -1,29 +1,37 @@
 /**
- * `deno task bench:worker [--events N] [--rate R] [--seconds S] [--staging-rows M]`
+ * `deno task bench:worker [--events N] [--rate R] [--seconds S] [--staging-rows M]
+ *   [--partitions P] [--e2e-only] [--skip-ceilings] [--baseline REV]`
  *
  * On the shared local stack:
  * 1. pre-fills a unique topic (6 partitions) with N events (default 1,000,000);
- * 2. ceilings: a plain kafkajs consume of that topic (no processing), and one PostgreSQL
- *    `COPY` of the same rows into an empty table with the same primary key;
+ * 2. ceilings: a plain consume of that topic through our consumer group (no processing), and
+ *    one PostgreSQL `COPY` of the same rows into an empty table with the same primary key;
  * 3. staging: the worker's sink with COPY into a temporary table vs multi-row INSERT;
- * 4. the worker (subprocess, default settings) drains the topic into PostgreSQL: rows/s from
- *    its own `/metrics`, peak RSS by `ps`;
- * 5. end-to-end latency at a fixed rate (default 1,000 events/s for 20 s): produce with a send
- *    timestamp, row visible = a NOTIFY from an AFTER INSERT trigger, delivered on commit.
+ * 4. the `worker` task (subprocess, default settings) drains the topic into PostgreSQL: rows/s
+ *    from its own `/metrics`, peak RSS by `ps`, CPU time of worker, PostgreSQL and Kafka;
+ * 5. end-to-end latency at a fixed rate (default 1,000 events/s for 20 s) on a fresh topic:
+ *    produce with a send timestamp, row visible = a NOTIFY from an AFTER INSERT trigger,
+ *    delivered on commit.
+ * With `--baseline REV`, steps 4 and 5 also run the `worker` task of REV (checked out with
+ * `git worktree` in a temporary folder) with the same environment, topic and load, each with
+ * its own group and schema; the table prints both and the ratios. `WORKER_*` and
+ * `WAREHOUSE_STAGING` from the bench's environment reach every worker (for tuning);
+ * `BENCH_V8_FLAGS` replaces their `--v8-flags` ("" for none).
  * Prints a Markdown table and one JSON line. Everything it creates is removed at the end.
  */
-import { Buffer } from "node:buffer";
 import { parseArgs } from "node:util";
 import postgres from "postgres";
 import { encodeEvent } from "../shared/event.ts";
-import { createKafka } from "../shared/kafka.ts";
+import { createKafkaProducer, type ProducerMessage } from "../shared/kafka/producer.ts";
 import { silentLogger } from "../shared/logger.ts";
 import { sharedStack, uniqueName } from "../stack/harness.ts";
 import { readState } from "../stack/stack.ts";
+import { testKafka } from "../testing/kafka.ts";
 import { installFastImmediate } from "../worker/fast_immediate.ts";
 import { connectNoDelay, type SocketTarget } from "../worker/no_delay_socket.ts";
 import { createPostgresDialect } from "../worker/postgres_dialect.ts";
-import { spawnWorker, type WorkerProcess } from "../worker/_testing.ts";
+import { checkoutRevision, headCommit, type RevisionTree } from "./revision_tree.ts";
+import { complaints, startTask, type TaskLogLine, type TaskProcess } from "./start_task.ts";
 import {
   benchEvent,
   consumeCeiling,
@@ -45,6 +53,8 @@ const { values } = parseArgs({
     "staging-rows": { type: "string", default: "100000" },
     partitions: { type: "string", default: "6" },
     "e2e-only": { type: "boolean", default: false },
+    "skip-ceilings": { type: "boolean", default: false },
+    baseline: { type: "string" },
   },
 });
 const N = Number(values.events);
@@ -52,19 +62,19 @@ const RATE = Number(values.rate);
 const SECONDS = Number(values.seconds);
 const STAGING_ROWS = Number(values["staging-rows"]);
 const PARTITIONS = Number(values.partitions);
+for (const [name, n] of Object.entries({ N, RATE, SECONDS, STAGING_ROWS, PARTITIONS })) {
+  if (!Number.isInteger(n) || n < 1 || n > 100_000_000) throw new Error(`Cannot parse ${name}`);
+}
 /** The load generator sends what is due every TICK_MS, in one request (as a batching ingest would). */
 const TICK_MS = 5;
-const MAX_BYTES_PER_PARTITION = 1024 * 1024; // the worker's default
+const MAX_BYTES = 4 * 1024 * 1024; // the worker's default fetch size
+const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
 const say = (msg: string) => Deno.stderr.writeSync(new TextEncoder().encode(`[bench] ${msg}\n`));
 // The same event-loop fix as the worker (see worker/fast_immediate.ts), for the sink measures.
 const uninstallImmediate = installFastImmediate();
 const env = await sharedStack();
-const kafka = createKafka(
-  { brokers: env.KAFKA_BROKERS.split(","), clientId: "bench" },
-  silentLogger,
-);
-const admin = kafka.admin();
+const kafka = await testKafka(env.KAFKA_BROKERS);
 const pgOptions = {
   max: 4,
   onnotice: () => {},
@@ -73,133 +83,176 @@ const pgOptions = {
 const sql = postgres(env.WAREHOUSE_URL, pgOptions);
 const seed = crypto.randomUUID().slice(0, 8);
 const topic = uniqueName("bench_worker");
-const latencyTopic = `${topic}_e2e`;
+const dlq = `${topic}.dlq`;
+const topics = [topic, dlq];
 const schemas: string[] = [];
 const schema = (name: string) => {
   const s = uniqueName(`bench_${name}`);
   schemas.push(s);
   return s;
 };
-const workers: WorkerProcess[] = [];
-/** WORKER_* and WAREHOUSE_STAGING from the bench's environment reach the worker (for tuning). */
+const running = new Set<TaskProcess>();
+/** WORKER_* and WAREHOUSE_STAGING from the bench's environment reach the workers (for tuning). */
 const tuning = Object.fromEntries(
   Object.entries(Deno.env.toObject()).filter(([k]) =>
     k.startsWith("WORKER_") || k === "WAREHOUSE_STAGING"
   ),
 );
-const results: Record<string, number> = {};
+const v8Flags = Deno.env.get("BENCH_V8_FLAGS");
 
-await admin.connect();
+/** A worker program measured: this checkout's, and REV's with --baseline. */
+interface Program {
+  key: "new" | "old";
+  label: string;
+  root: string;
+}
+/** Single measures, and per program ones. */
+const shared: Record<string, number> = {};
+const measured: Record<"new" | "old", Record<string, number>> = { new: {}, old: {} };
+const head = await headCommit(ROOT);
+const programs: Program[] = [{ key: "new", label: `new (${head}+working tree)`, root: ROOT }];
+let tree: RevisionTree | undefined;
+
 try {
-  await admin.createTopics({
-    topics: [topic, latencyTopic, `${topic}.dlq`].map((t) => ({
-      topic: t,
-      numPartitions: PARTITIONS,
-    })),
-    waitForLeaders: true,
-  });
+  await kafka.createTopics(topics, PARTITIONS);
+  if (values.baseline) {
+    tree = await checkoutRevision(ROOT, values.baseline);
+    say(`baseline ${tree.commit} "${tree.subject}" checked out in ${tree.dir}`);
+    programs.push({ key: "old", label: `old (${tree.commit})`, root: tree.dir });
+  }
 
   if (!values["e2e-only"]) {
     say(`pre-filling ${N} events into ${topic}`);
-    results.produce_msgs_per_s = await prefill(kafka, topic, N, seed);
+    shared.produce_msgs_per_s = await prefill(kafka.connection, topic, N, seed);
 
-    say("ceiling: plain kafkajs consume");
-    const consume = await consumeCeiling(
-      kafka,
-      topic,
-      N,
-      uniqueName("bench_plain"),
-      MAX_BYTES_PER_PARTITION,
-    );
-    results.kafkajs_consume_msgs_per_s = consume.rate;
+    if (!values["skip-ceilings"]) {
+      say("ceiling: plain consume through our consumer group");
+      const consume = await consumeCeiling(
+        kafka.connection,
+        topic,
+        N,
+        uniqueName("bench_plain"),
+        MAX_BYTES,
+      );
+      shared.plain_consume_msgs_per_s = consume.rate;
 
-    say("ceiling: PostgreSQL COPY of the same rows");
-    const copy = await copyCeiling(sql, schema("copy"), N, seed);
-    results.copy_rows_per_s = copy.rate;
+      say("ceiling: PostgreSQL COPY of the same rows");
+      shared.copy_rows_per_s = (await copyCeiling(sql, schema("copy"), N, seed)).rate;
 
-    say(`staging: ${STAGING_ROWS} rows through the sink, COPY vs INSERT`);
-    results.sink_copy_staging_rows_per_s = await sinkRate(
-      sql,
-      schema("stage_copy"),
-      "copy",
-      STAGING_ROWS,
-      5_000,
-      seed,
-    );
-    results.sink_insert_staging_rows_per_s = await sinkRate(
-      sql,
-      schema("stage_insert"),
-      "insert",
-      STAGING_ROWS,
-      5_000,
-      seed,
-    );
+      say(`staging: ${STAGING_ROWS} rows through the sink, COPY vs INSERT`);
+      shared.sink_copy_staging_rows_per_s = await sinkRate(
+        sql,
+        schema("stage_copy"),
+        "copy",
+        STAGING_ROWS,
+        5_000,
+        seed,
+      );
+      shared.sink_insert_staging_rows_per_s = await sinkRate(
+        sql,
+        schema("stage_insert"),
+        "insert",
+        STAGING_ROWS,
+        5_000,
+        seed,
+      );
+    }
 
-    say("worker: draining the topic");
-    const workerSchema = schema("worker");
-    const worker = spawnWorker({
-      KAFKA_BROKERS: env.KAFKA_BROKERS,
-      KAFKA_TOPIC: topic,
-      KAFKA_DLQ_TOPIC: `${topic}.dlq`,
-      KAFKA_GROUP_ID: uniqueName("bench_worker_group"),
-      WAREHOUSE_URL: env.WAREHOUSE_URL,
-      WAREHOUSE_SCHEMA: workerSchema,
-      LOG_LEVEL: "info",
-      ...tuning,
-    });
-    workers.push(worker);
-    const spawned = performance.now();
-    const state = await readState("local");
-    const kafkaPids = (state?.kafka ?? []).flatMap((k) => k.pid ? [k.pid] : []);
-    const pgPids = state?.postgres.pid ? [state.postgres.pid] : [];
-    const cpuBefore = {
-      kafka: await cpuSeconds(kafkaPids),
-      pg: await cpuSeconds(pgPids, true),
-    };
-    let peakRss = 0;
-    let at5 = 0;
-    let at95 = 0;
-    let rows = 0;
-    let port: number | undefined;
-    const deadline = Date.now() + 900_000;
+    for (const program of programs) {
+      say(`${program.label}: draining the topic`);
+      Object.assign(measured[program.key], await drain(program));
+    }
+  }
+
+  // The other order than the drain, so that neither program always goes first.
+  for (const program of programs.toReversed()) {
+    say(`${program.label}: end-to-end latency at ${RATE} events/s for ${SECONDS} s`);
+    Object.assign(measured[program.key], await latency(program));
+  }
+  printReport();
+} finally {
+  for (const w of running) await w.stop("SIGKILL");
+  await kafka.admin.deleteTopics(topics).catch(() => {});
+  await kafka.close();
+  for (const s of schemas) await sql.unsafe(`drop schema if exists ${s} cascade`).catch(() => {});
+  await sql.end();
+  await tree?.remove();
+  uninstallImmediate();
+}
+
+async function startWorker(
+  program: Program,
+  workerEnv: Record<string, string>,
+): Promise<TaskProcess> {
+  const worker = await startTask(program.root, "worker", {
+    KAFKA_BROKERS: env.KAFKA_BROKERS,
+    KAFKA_DLQ_TOPIC: dlq,
+    WAREHOUSE_URL: env.WAREHOUSE_URL,
+    WORKER_PORT: "0",
+    WORKER_HOSTNAME: "127.0.0.1",
+    LOG_LEVEL: "info",
+    ...workerEnv,
+    ...tuning,
+  }, { v8Flags });
+  running.add(worker);
+  return worker;
+}
+
+async function stopWorker(worker: TaskProcess): Promise<number> {
+  running.delete(worker);
+  await worker.stop("SIGTERM");
+  return complaintsOf(worker.logs);
+}
+
+/** The worker of `program` drains the pre-filled topic with a new group into a new schema. */
+async function drain(program: Program): Promise<Record<string, number>> {
+  const workerSchema = schema(`drain_${program.key}`);
+  const spawned = performance.now();
+  const worker = await startWorker(program, {
+    KAFKA_TOPIC: topic,
+    KAFKA_GROUP_ID: uniqueName(`bench_drain_${program.key}`),
+    WAREHOUSE_SCHEMA: workerSchema,
+  });
+  const state = await readState("local");
+  const kafkaPids = (state?.kafka ?? []).flatMap((k) => k.pid ? [k.pid] : []);
+  const pgPids = state?.postgres.pid ? [state.postgres.pid] : [];
+  const cpuBefore = {
+    kafka: await cpuSeconds(kafkaPids),
+    pg: await cpuSeconds(pgPids, true),
+  };
+  let peakRss = 0;
+  let at5 = 0;
+  let at95 = 0;
+  let rows = 0;
+  const deadline = Date.now() + 900_000;
+  try {
     while (rows < N) {
-      if (Date.now() > deadline) throw new Error(`worker stuck at ${rows} rows`);
+      if (Date.now() > deadline) throw new Error(`${program.label} stuck at ${rows} rows`);
       await new Promise((r) => setTimeout(r, 200));
-      peakRss = Math.max(peakRss, await rssKiB(worker.child.pid));
-      port ??= worker.port();
-      if (!port) continue;
-      rows = await rowsUpserted(port);
+      peakRss = Math.max(peakRss, await rssKiB(worker.pid));
+      rows = await rowsUpserted(worker.port);
       if (!at5 && rows >= N * 0.05) at5 = performance.now();
       if (!at95 && rows >= N * 0.95) at95 = performance.now();
     }
     const total = (performance.now() - spawned) / 1000;
-    results.worker_cpu_cores = (await cpuSeconds([worker.child.pid])) / total;
-    results.kafka_cpu_cores = ((await cpuSeconds(kafkaPids)) - cpuBefore.kafka) / total;
-    // Backends that ended during the run are not counted: a lower bound.
-    results.postgres_cpu_cores = ((await cpuSeconds(pgPids, true)) - cpuBefore.pg) / total;
-    results.worker_rows_per_s_total = N / total;
-    results.worker_rows_per_s_sustained = (N * 0.9) / ((at95 - at5) / 1000);
-    results.worker_peak_rss_mib = peakRss / 1024;
     const [check] = await sql.unsafe(`select count(*)::int as n from ${workerSchema}.users`);
-    results.worker_table_rows = Number(check!.n);
-    await worker.stop("SIGTERM");
-    workers.length = 0;
+    const sustained = (N * 0.9) / ((at95 - at5) / 1000);
+    const workerCores = (await cpuSeconds([worker.pid])) / total;
+    return {
+      worker_cpu_cores: workerCores,
+      kafka_cpu_cores: ((await cpuSeconds(kafkaPids)) - cpuBefore.kafka) / total,
+      // Backends that ended during the run are not counted: a lower bound.
+      postgres_cpu_cores: ((await cpuSeconds(pgPids, true)) - cpuBefore.pg) / total,
+      worker_cpu_us_per_row: (workerCores * total * 1e6) / N,
+      worker_rows_per_s_total: N / total,
+      worker_rows_per_s_sustained: sustained,
+      worker_peak_rss_mib: peakRss / 1024,
+      worker_table_rows: Number(check!.n),
+      drain_warn_error_lines: await stopWorker(worker),
+    };
+  } finally {
+    if (running.has(worker)) await stopWorker(worker);
   }
-
-  say(`end-to-end latency at ${RATE} events/s for ${SECONDS} s`);
-  const e2e = await latency(schema("e2e"));
-  Object.assign(results, e2e);
-
-  const slower = Math.min(results.kafkajs_consume_msgs_per_s!, results.copy_rows_per_s!);
-  results.worker_fraction_of_slower_ceiling = results.worker_rows_per_s_sustained! / slower;
-  printReport(results);
-} finally {
-  for (const w of workers) await w.stop("SIGKILL");
-  await admin.deleteTopics({ topics: [topic, latencyTopic, `${topic}.dlq`] }).catch(() => {});
-  await admin.disconnect();
-  for (const s of schemas) await sql.unsafe(`drop schema if exists ${s} cascade`).catch(() => {});
-  await sql.end();
-  uninstallImmediate();
 }
 
 async function rowsUpserted(port: number): Promise<number> {
@@ -207,7 +260,12 @@ async function rowsUpserted(port: number): Promise<number> {
   return Number(/^worker_rows_upserted_total (\d+)/m.exec(text)?.[1] ?? 0);
 }
 
-async function latency(s: string): Promise<Record<string, number>> {
+/** End-to-end latency of `program`'s worker on a fresh topic at RATE events/s. */
+async function latency(program: Program): Promise<Record<string, number>> {
+  const s = schema(`e2e_${program.key}`);
+  const latencyTopic = `${topic}_e2e_${program.key}`;
+  topics.push(latencyTopic);
+  await kafka.createTopics([latencyTopic], PARTITIONS);
   for (const ddl of createPostgresDialect({ schema: s, table: "users" }).createTable()) {
     await sql.unsafe(ddl);
   }
@@ -222,21 +280,18 @@ async function latency(s: string): Promise<Record<string, number>> {
     const t = sent.get(id);
     if (t !== undefined) latencies.push(performance.now() - t);
   });
-  const worker = spawnWorker({
-    KAFKA_BROKERS: env.KAFKA_BROKERS,
+  const worker = await startWorker(program, {
     KAFKA_TOPIC: latencyTopic,
-    KAFKA_DLQ_TOPIC: `${topic}.dlq`,
-    KAFKA_GROUP_ID: uniqueName("bench_e2e_group"),
-    WAREHOUSE_URL: env.WAREHOUSE_URL,
+    KAFKA_GROUP_ID: uniqueName(`bench_e2e_${program.key}`),
     WAREHOUSE_SCHEMA: s,
-    LOG_LEVEL: "info",
-    ...tuning,
   });
-  workers.push(worker);
-  const producer = kafka.producer({ idempotent: true, allowAutoTopicCreation: false });
-  await producer.connect();
+  const producer = createKafkaProducer(kafka.connection, {
+    logger: silentLogger,
+    clientIdSuffix: "-e2e",
+  });
   try {
-    await worker.waitForLog((l) => l.msg === "joined group", 60_000, "worker to join");
+    await producer.connect([latencyTopic]);
+    await worker.waitForLog((l) => l.msg === "joined group", 60_000, '"joined group"');
     const total = RATE * SECONDS;
     const warmup = RATE * 2; // the first two seconds are not counted
     const started = performance.now();
@@ -245,17 +300,16 @@ async function latency(s: string): Promise<Record<string, number>> {
     while (i < total) {
       const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * RATE));
       if (due > i) {
-        const messages = [];
+        const messages: ProducerMessage[] = [];
         for (; i < due; i++) {
           const e = benchEvent(N + i, seed);
           e.accepted_at = new Date().toISOString();
-          messages.push({ key: e.user.id, value: Buffer.from(encodeEvent(e)) });
+          messages.push({ key: e.user.id, value: encodeEvent(e) });
           if (i >= warmup) sent.set(e.user.id, performance.now());
         }
         const t = performance.now();
-        const p = producer.send({ topic: latencyTopic, acks: -1, messages }).then(() =>
-          acks.push(performance.now() - t)
-        ).finally(() => inFlight.delete(p));
+        const p = producer.send(latencyTopic, messages).then(() => acks.push(performance.now() - t))
+          .finally(() => inFlight.delete(p));
         inFlight.add(p);
       }
       await new Promise((r) => setTimeout(r, TICK_MS));
@@ -263,9 +317,12 @@ async function latency(s: string): Promise<Record<string, number>> {
     await Promise.all(inFlight);
     await withTimeout(
       (async () => {
-        while (latencies.length < sent.size) await new Promise((r) => setTimeout(r, 50));
+        const end = Date.now() + 60_000;
+        while (latencies.length < sent.size && Date.now() < end) {
+          await new Promise((r) => setTimeout(r, 50));
+        }
       })(),
-      60_000,
+      61_000,
       "every latency event",
     );
     const sorted = latencies.toSorted((a, b) => a - b);
@@ -274,45 +331,123 @@ async function latency(s: string): Promise<Record<string, number>> {
       e2e_produce_ack_p50_ms: quantile(ackSorted, 0.5),
       e2e_produce_ack_p99_ms: quantile(ackSorted, 0.99),
       e2e_events: sorted.length,
+      e2e_expected: sent.size,
       e2e_p50_ms: quantile(sorted, 0.5),
       e2e_p99_ms: quantile(sorted, 0.99),
       e2e_max_ms: sorted.at(-1) ?? NaN,
+      e2e_warn_error_lines: await stopWorker(worker),
     };
   } finally {
-    await producer.disconnect();
+    await producer.close();
     await listener.unlisten();
-    await worker.stop("SIGTERM");
-    workers.splice(workers.indexOf(worker), 1);
+    if (running.has(worker)) await stopWorker(worker);
   }
 }
 
-function printReport(r: Record<string, number>): void {
+/** Counts a worker's warn/error lines and prints the first few, to read beside its numbers. */
+function complaintsOf(logs: readonly TaskLogLine[]): number {
+  const lines = complaints(logs);
+  for (const l of lines.slice(0, 5)) say(`  worker logged: ${JSON.stringify(l)}`);
+  return lines.length;
+}
+
+function printReport(): void {
   const f = (n: number | undefined, d = 0) =>
-    (n ?? NaN).toLocaleString("en-US", { maximumFractionDigits: d });
+    n === undefined ? "–" : n.toLocaleString("en-US", { maximumFractionDigits: d });
+  const [n, o] = [measured.new, measured.old];
+  const withOld = tree !== undefined;
+  /** A per-program row: new, old, and old ÷ new or new ÷ old as `ratio` says. */
+  const row = (
+    label: string,
+    text: (r: Record<string, number>) => string,
+    ratio?: { of: string; kind: "new/old" | "old/new" },
+  ) => {
+    const cells = [label, text(n)];
+    if (withOld) {
+      cells.push(text(o));
+      const a = n[ratio?.of ?? ""];
+      const b = o[ratio?.of ?? ""];
+      cells.push(
+        ratio && a !== undefined && b !== undefined
+          ? `${f(ratio.kind === "new/old" ? a / b : b / a, 2)}× (${ratio.kind})`
+          : "",
+      );
+    }
+    return `| ${cells.join(" | ")} |`;
+  };
+  const one = (label: string, value: string) =>
+    `| ${[label, value, ...(withOld ? ["", ""] : [])].join(" | ")} |`;
+  const slower = Math.min(
+    shared.plain_consume_msgs_per_s ?? Infinity,
+    shared.copy_rows_per_s ?? Infinity,
+  );
+  for (const r of [n, o]) {
+    if (r.worker_rows_per_s_sustained !== undefined && Number.isFinite(slower)) {
+      r.worker_fraction_of_slower_ceiling = r.worker_rows_per_s_sustained / slower;
+    }
+  }
   const lines = [
-    `| measure (${f(N)} events, ${PARTITIONS} partitions) | value |`,
-    "| --- | --- |",
-    `| pre-fill (kafkajs producer, acks=all) | ${f(r.produce_msgs_per_s)} msg/s |`,
-    `| ceiling: plain kafkajs consume | ${f(r.kafkajs_consume_msgs_per_s)} msg/s |`,
-    `| ceiling: PostgreSQL COPY (one stream) | ${f(r.copy_rows_per_s)} rows/s |`,
-    `| sink, COPY → temp table → MERGE | ${f(r.sink_copy_staging_rows_per_s)} rows/s |`,
-    `| sink, multi-row INSERT → temp table → MERGE | ${
-      f(r.sink_insert_staging_rows_per_s)
-    } rows/s |`,
-    `| worker, sustained (5%→95%) | ${f(r.worker_rows_per_s_sustained)} rows/s |`,
-    `| worker, total incl. start-up | ${f(r.worker_rows_per_s_total)} rows/s |`,
-    `| worker / slower ceiling | ${f((r.worker_fraction_of_slower_ceiling ?? NaN) * 100, 1)} % |`,
-    `| CPU cores during the drain: worker / PostgreSQL / Kafka | ${f(r.worker_cpu_cores, 2)} / ${
-      f(r.postgres_cpu_cores, 2)
-    } / ${f(r.kafka_cpu_cores, 2)} |`,
-    `| worker peak RSS | ${f(r.worker_peak_rss_mib, 1)} MiB |`,
-    `| e2e latency at ${f(RATE)} ev/s, p50 / p99 / max | ${f(r.e2e_p50_ms, 1)} / ${
-      f(r.e2e_p99_ms, 1)
-    } / ${f(r.e2e_max_ms, 1)} ms |`,
-    `| of which producer send→ack, p50 / p99 | ${f(r.e2e_produce_ack_p50_ms, 1)} / ${
-      f(r.e2e_produce_ack_p99_ms, 1)
-    } ms |`,
+    `| measure (${f(N)} events, ${PARTITIONS} partitions) | ${programs[0]!.label} |${
+      withOld ? ` ${programs[1]!.label} | ratio |` : ""
+    }`,
+    `| --- | --- |${withOld ? " --- | --- |" : ""}`,
+    one("pre-fill (our producer, acks=all)", `${f(shared.produce_msgs_per_s)} msg/s`),
+    one(
+      "ceiling: plain consume (our consumer group)",
+      `${f(shared.plain_consume_msgs_per_s)} msg/s`,
+    ),
+    one("ceiling: PostgreSQL COPY (one stream)", `${f(shared.copy_rows_per_s)} rows/s`),
+    one("sink, COPY → temp table → MERGE", `${f(shared.sink_copy_staging_rows_per_s)} rows/s`),
+    one(
+      "sink, multi-row INSERT → temp table → MERGE",
+      `${f(shared.sink_insert_staging_rows_per_s)} rows/s`,
+    ),
+    row(
+      "**worker drain, sustained (5%→95%)**",
+      (r) => `${f(r.worker_rows_per_s_sustained)} rows/s`,
+      {
+        of: "worker_rows_per_s_sustained",
+        kind: "new/old",
+      },
+    ),
+    row("worker drain, total incl. start-up", (r) => `${f(r.worker_rows_per_s_total)} rows/s`, {
+      of: "worker_rows_per_s_total",
+      kind: "new/old",
+    }),
+    row(
+      "worker / slower ceiling",
+      (r) => `${f((r.worker_fraction_of_slower_ceiling ?? NaN) * 100, 1)} %`,
+    ),
+    row("worker CPU per row", (r) => `${f(r.worker_cpu_us_per_row, 1)} µs`, {
+      of: "worker_cpu_us_per_row",
+      kind: "old/new",
+    }),
+    row(
+      "CPU cores during the drain: worker / PostgreSQL / Kafka",
+      (r) =>
+        `${f(r.worker_cpu_cores, 2)} / ${f(r.postgres_cpu_cores, 2)} / ${f(r.kafka_cpu_cores, 2)}`,
+    ),
+    row("worker peak RSS", (r) => `${f(r.worker_peak_rss_mib, 1)} MiB`, {
+      of: "worker_peak_rss_mib",
+      kind: "old/new",
+    }),
+    row(
+      `**e2e at ${f(RATE)} ev/s, p50** / p99 / max`,
+      (r) => `${f(r.e2e_p50_ms, 1)} / ${f(r.e2e_p99_ms, 1)} / ${f(r.e2e_max_ms, 1)} ms`,
+      { of: "e2e_p50_ms", kind: "old/new" },
+    ),
+    row("e2e p99", (r) => `${f(r.e2e_p99_ms, 1)} ms`, { of: "e2e_p99_ms", kind: "old/new" }),
+    row(
+      "of which producer send→ack (our producer), p50 / p99",
+      (r) => `${f(r.e2e_produce_ack_p50_ms, 1)} / ${f(r.e2e_produce_ack_p99_ms, 1)} ms`,
+    ),
+    row(
+      "worker warn/error log lines (drain, e2e)",
+      (r) => `${f(r.drain_warn_error_lines)}, ${f(r.e2e_warn_error_lines)}`,
+    ),
   ];
-  const out = `${lines.join("\n")}\n${JSON.stringify(r)}\n`;
+  const out = `${lines.join("\n")}\n${
+    JSON.stringify({ baseline: tree?.commit, shared, new: n, old: o })
+  }\n`;
   Deno.stdout.writeSync(new TextEncoder().encode(out));
 }

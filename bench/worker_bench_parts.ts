@@ -1,12 +1,15 @@
 /**
  * Pieces of the worker benchmark (`bench/worker_bench.ts`): deterministic events, pre-filling a
- * topic, the two ceilings (plain kafkajs consume, PostgreSQL COPY), sink staging comparison,
- * and small statistics helpers.
+ * topic, the two ceilings (a plain consume through our consumer group, PostgreSQL COPY), sink
+ * staging comparison, and small statistics helpers.
  */
-import { Buffer } from "node:buffer";
-import type { Kafka } from "kafkajs";
 import type { Sql } from "postgres";
 import { encodeEvent, newEvent, type UserEvent } from "../shared/event.ts";
+import { createConsumerGroup } from "../shared/kafka/consumer_group.ts";
+import { createKafkaProducer, type ProducerMessage } from "../shared/kafka/producer.ts";
+import type { KafkaConnection } from "../shared/kafka/settings.ts";
+import { silentLogger } from "../shared/logger.ts";
+import { cpuSeconds as processCpuSeconds } from "./ingest_sampler.ts";
 import { testUser } from "../worker/_test_events.ts";
 import { copyText, createPostgresDialect, type Staging } from "../worker/postgres_dialect.ts";
 import { EVENT_COLUMNS } from "../worker/table_columns.ts";
@@ -21,69 +24,67 @@ export function benchEvent(i: number, seed: string): UserEvent {
   return newEvent(testUser(i, seed), "webhook", new Date(T0 + i), `${seed}-0000-4000-9000-${hex}`);
 }
 
-/** Produces events `[0, n)` to `topic`, several sends in flight; returns msgs/s. */
+/** Produces events `[0, n)` to `topic` (acks=all), several sends in flight; returns msgs/s. */
 export async function prefill(
-  kafka: Kafka,
+  connection: KafkaConnection,
   topic: string,
   n: number,
   seed: string,
 ): Promise<number> {
-  const producer = kafka.producer({
-    idempotent: true,
-    allowAutoTopicCreation: false,
-    maxInFlightRequests: 5,
+  const producer = createKafkaProducer(connection, {
+    logger: silentLogger,
+    clientIdSuffix: "-prefill",
   });
-  await producer.connect();
+  await producer.connect([topic]);
   const started = performance.now();
   try {
     const perSend = 2_000;
     const inFlight = new Set<Promise<unknown>>();
     for (let i = 0; i < n; i += perSend) {
-      const messages = [];
+      const messages: ProducerMessage[] = [];
       for (let j = i; j < Math.min(n, i + perSend); j++) {
         const e = benchEvent(j, seed);
-        messages.push({ key: e.user.id, value: Buffer.from(encodeEvent(e)) });
+        messages.push({ key: e.user.id, value: encodeEvent(e) });
       }
-      const p = producer.send({ topic, acks: -1, messages }).finally(() => inFlight.delete(p));
+      const p = producer.send(topic, messages).finally(() => inFlight.delete(p));
       inFlight.add(p);
       if (inFlight.size >= 4) await Promise.race(inFlight);
     }
     await Promise.all(inFlight);
   } finally {
-    await producer.disconnect();
+    await producer.close();
   }
   return n / ((performance.now() - started) / 1000);
 }
 
-/** Consumes `topic` from the start with no processing until `n` messages; returns msgs/s. */
+/**
+ * Consumes `topic` from the start with no processing (our consumer group, nothing committed)
+ * until `n` records arrived; returns records/s from the first record on.
+ */
 export async function consumeCeiling(
-  kafka: Kafka,
+  connection: KafkaConnection,
   topic: string,
   n: number,
   groupId: string,
-  maxBytesPerPartition: number,
+  maxBytes: number,
 ): Promise<{ rate: number; seconds: number }> {
-  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxBytesPerPartition });
+  const group = createConsumerGroup(connection, { groupId, topics: [topic], maxBytes });
   let count = 0;
   let first = 0;
   const done = Promise.withResolvers<void>();
-  await consumer.connect();
   try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      partitionsConsumedConcurrently: 3,
-      eachBatch: async ({ batch }) => {
+    await group.start({
+      record() {
         if (first === 0) first = performance.now();
-        count += batch.messages.length;
-        if (count >= n) done.resolve();
-        await Promise.resolve();
+        if (++count === n) done.resolve();
       },
+      error: (err) => done.reject(err),
     });
     await withTimeout(done.promise, 600_000, "plain consume");
     const seconds = (performance.now() - first) / 1000;
     return { rate: n / seconds, seconds };
   } finally {
-    await consumer.disconnect();
+    await group.close();
   }
 }
 
@@ -172,17 +173,25 @@ export async function withTimeout<T>(p: Promise<T>, ms: number, what: string): P
   }
 }
 
-/** CPU seconds used so far by `pids` and, with `children`, by their direct children. */
+/**
+ * CPU seconds used so far by `pids` and, with `children`, by their direct children (from
+ * `/proc`, in clock ticks: `ps -o times=` counts whole seconds only).
+ */
 export async function cpuSeconds(pids: number[], children = false): Promise<number> {
-  const ps = async (args: string[]) => {
-    const out = await new Deno.Command("ps", { args }).output();
-    return new TextDecoder().decode(out.stdout).split("\n").map(Number)
-      .filter((n) => Number.isFinite(n)).reduce((a, b) => a + b, 0);
-  };
   let total = 0;
   for (const pid of pids) {
-    total += await ps(["-o", "times=", "-p", String(pid)]);
-    if (children) total += await ps(["-o", "times=", "--ppid", String(pid)]);
+    const all = [pid];
+    if (children) {
+      const out = await new Deno.Command("ps", { args: ["-o", "pid=", "--ppid", String(pid)] })
+        .output();
+      all.push(
+        ...new TextDecoder().decode(out.stdout).split("\n").map(Number).filter((n) => n > 0),
+      );
+    }
+    for (const p of all) {
+      const seconds = await processCpuSeconds(p).catch(() => Number.NaN);
+      if (Number.isFinite(seconds)) total += seconds; // a backend may end in between
+    }
   }
   return total;
 }
