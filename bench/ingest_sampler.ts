@@ -1,6 +1,7 @@
 /**
- * Samples a process's resident set size (`ps -o rss=`) and CPU time (`/proc/PID/stat`, read
- * through `cat` because Deno reads under /proc only with --allow-all), for the benchmark.
+ * Samples a process's resident set size (`ps -o rss=`) and CPU time (`/proc/PID/stat`, and per
+ * thread `/proc/PID/task/TID/stat`, read through `cat` because Deno reads under /proc only with
+ * --allow-all), for the benchmarks.
  */
 
 /** A running sampler. */
@@ -44,6 +45,29 @@ export async function cpuSeconds(pid: number): Promise<number> {
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
   return ticks / CLOCK_TICKS_PER_SECOND;
+}
+
+/**
+ * CPU seconds (user + system) used so far by the threads of `pid` whose name starts with
+ * `prefix` (Deno names a Web Worker's thread `worker-N`); NaN when the process is gone.
+ */
+export async function threadCpuSeconds(pid: number, prefix: string): Promise<number> {
+  const text = await run("sh", [
+    "-c",
+    `cd /proc/${pid}/task && for t in *; do printf '%s|%s\\n' "$(cat $t/comm)" "$(cat $t/stat)"; done`,
+  ]);
+  if (!text) return Number.NaN;
+  let ticks = 0;
+  let threads = 0;
+  for (const line of text.split("\n")) {
+    const bar = line.indexOf("|");
+    if (!line.slice(0, bar).startsWith(prefix)) continue;
+    threads++;
+    const stat = line.slice(bar + 1);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return threads === 0 ? Number.NaN : ticks / CLOCK_TICKS_PER_SECOND;
 }
 
 async function run(cmd: string, args: string[]): Promise<string> {
