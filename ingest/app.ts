@@ -56,6 +56,8 @@ export interface IngestAppDeps {
   producer: Producer;
   /** Kafka reachable and producer connected (default: always true). */
   ready?: () => Promise<boolean>;
+  /** Why Kafka is not ready (a setting to fix, an outage), shown by `/readyz`. */
+  problem?: () => string | undefined;
   /** Used by the pull job (default: the global `fetch`). */
   fetch?: typeof fetch;
   /** Wall clock in ms: signature tolerance, replay window, `accepted_at`. */
@@ -219,8 +221,15 @@ export function createIngestApp(config: IngestAppConfig, deps: IngestAppDeps): I
         const s = batcher.stats();
         const kafka = await ready().catch(() => false);
         const ok = kafka && !s.stalled && s.bufferedBytes < s.maxBufferBytes;
+        const problem = kafka ? undefined : deps.problem?.();
         return Response.json(
-          { status: ok ? "ready" : "not ready", kafka, stalled: s.stalled, buffer: s },
+          {
+            status: ok ? "ready" : "not ready",
+            kafka,
+            ...(problem ? { problem } : {}),
+            stalled: s.stalled,
+            buffer: s,
+          },
           { status: ok ? 200 : 503 },
         );
       },

@@ -11,6 +11,7 @@
  */
 import { z } from "zod";
 import { ConfigError, env, loadConfig, type ReadEnv } from "../shared/config.ts";
+import { kafkaConnectionSchema, withKafkaChecks } from "../shared/kafka/settings.ts";
 import { parseSecret } from "./webhook_signature.ts";
 
 const MiB = 1024 * 1024;
@@ -38,7 +39,7 @@ const cronSchedule = () =>
 
 /** Every variable the ingest reads, with its default. */
 export const ingestConfigSchema = z.object({
-  KAFKA_BROKERS: env.hostPorts(),
+  ...kafkaConnectionSchema,
   KAFKA_TOPIC: z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, "expected a Kafka topic name")
     .default("user_created"),
   KAFKA_CLIENT_ID: z.string().min(1).default("ingest"),
@@ -76,7 +77,7 @@ export type IngestConfig = z.output<typeof ingestConfigSchema>;
  * unsigned requests are not explicitly allowed and a buffer too small for the largest body.
  */
 export function loadIngestConfig(readEnv: ReadEnv): Readonly<IngestConfig> {
-  const config = loadConfig(ingestConfigSchema, readEnv);
+  const config = loadConfig(withKafkaChecks(ingestConfigSchema), readEnv);
   const problems: { variable: string; message: string }[] = [];
   if (config.WEBHOOK_SECRET.length === 0 && !config.INGEST_ALLOW_UNSIGNED) {
     problems.push({

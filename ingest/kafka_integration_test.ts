@@ -2,6 +2,7 @@
  * The webhook and the pull job against the shared stack's real Kafka: what is answered 202 is
  * on the topic with key = user id, and what is refused is not.
  */
+import { silentLogger } from "../shared/logger.ts";
 import assert from "node:assert/strict";
 import { decodeEvent } from "../shared/event.ts";
 import { sharedStack } from "../stack/harness.ts";
@@ -20,7 +21,10 @@ Deno.test("signed webhook requests reach Kafka keyed by user id; refused ones do
   const env = await sharedStack();
   const kafka = testKafka(env.KAFKA_BROKERS);
   const topic = await createTestTopic(kafka, "ingest_webhook");
-  const producer = createKafkaProducer(kafka, { topic: topic.topic });
+  const producer = createKafkaProducer(kafka.connection, {
+    topic: topic.topic,
+    logger: silentLogger,
+  });
   await producer.connect();
   const app = createIngestApp(testConfig({ INGEST_MAX_ITEMS: "5" }), { producer });
   // A real socket, as senders reach it.
@@ -83,7 +87,10 @@ Deno.test("the pull job survives 500s, slow answers and malformed bodies of a st
   const env = await sharedStack();
   const kafka = testKafka(env.KAFKA_BROKERS);
   const topic = await createTestTopic(kafka, "ingest_pull");
-  const producer = createKafkaProducer(kafka, { topic: topic.topic });
+  const producer = createKafkaProducer(kafka.connection, {
+    topic: topic.topic,
+    logger: silentLogger,
+  });
   await producer.connect();
 
   // The stand-in answers from a script, one step per request.

@@ -3,6 +3,7 @@
  * are answered 503 with Retry-After and nothing is claimed accepted; once Kafka is back the
  * ingest recovers by itself, and every event it acknowledged is on the topic.
  */
+import { silentLogger } from "../shared/logger.ts";
 import assert from "node:assert/strict";
 import { decodeEvent } from "../shared/event.ts";
 import { privateStack } from "../stack/harness.ts";
@@ -17,7 +18,11 @@ Deno.test("Kafka stopped: 503 with Retry-After and nothing claimed accepted, the
   let cleanup = async () => {};
   try {
     const topic = await createTestTopic(kafka, "ingest_outage");
-    const producer = createKafkaProducer(kafka, { topic: topic.topic, readyCacheMs: 0 });
+    const producer = createKafkaProducer(kafka.connection, {
+      topic: topic.topic,
+      logger: silentLogger,
+      readyCacheMs: 0,
+    });
     await producer.connect();
     const app = createIngestApp(testConfig({ INGEST_ACK_TIMEOUT_MS: "2000" }), {
       producer,

@@ -1,19 +1,18 @@
 /**
- * The Web Worker side of `createWorkerProducer`: runs the kafkajs producer on its own thread,
- * so that kafkajs's record encoding does not compete with HTTP handling for the main thread.
+ * The Web Worker side of `createWorkerProducer`: runs the Kafka producer on its own thread,
+ * so that record encoding does not compete with HTTP handling for the main thread.
  *
  * This file is a worker entry point: importing it installs the message handler. It answers
  * each request `{ id, op, ... }` with `{ id, ok, value }` or `{ id, ok: false, error }`.
  */
-import { createKafka } from "../shared/kafka.ts";
 import { createLogger, type LogLevel } from "../shared/logger.ts";
+import type { KafkaConnection } from "../shared/kafka/settings.ts";
 import type { OutgoingMessage } from "./batcher.ts";
 import { createKafkaProducer, type KafkaProducer } from "./kafka_producer.ts";
 
 /** The first message: how to build the producer. */
 export interface WorkerInit {
-  brokers: string[];
-  clientId: string;
+  connection: KafkaConnection;
   topic: string;
   logLevel: LogLevel;
 }
@@ -21,7 +20,7 @@ export interface WorkerInit {
 /** A request to the worker. */
 export type WorkerRequest =
   | { id: number; op: "init"; init: WorkerInit }
-  | { id: number; op: "connect" | "ready" | "disconnect" }
+  | { id: number; op: "connect" | "ready" | "problem" | "disconnect" }
   | { id: number; op: "send"; messages: OutgoingMessage[] };
 
 /** The worker's answer to request `id`. */
@@ -40,12 +39,8 @@ scope.onmessage = async ({ data }) => {
     let value: unknown;
     switch (data.op) {
       case "init": {
-        const log = createLogger({ level: data.init.logLevel }).child({ service: "ingest" });
-        const kafka = createKafka(
-          { brokers: data.init.brokers, clientId: data.init.clientId },
-          log,
-        );
-        producer = createKafkaProducer(kafka, { topic: data.init.topic });
+        const logger = createLogger({ level: data.init.logLevel }).child({ service: "ingest" });
+        producer = createKafkaProducer(data.init.connection, { topic: data.init.topic, logger });
         break;
       }
       case "connect":
@@ -56,6 +51,9 @@ scope.onmessage = async ({ data }) => {
         break;
       case "ready":
         value = await producer!.ready();
+        break;
+      case "problem":
+        value = producer!.problem();
         break;
       case "disconnect":
         await producer!.disconnect();

@@ -4,6 +4,7 @@
  * another core. Message values are transferred, not copied.
  */
 import type { LogLevel } from "../shared/logger.ts";
+import type { KafkaConnection } from "../shared/kafka/settings.ts";
 import type { OutgoingMessage } from "./batcher.ts";
 import type { KafkaProducer } from "./kafka_producer.ts";
 import type { WorkerRequest, WorkerResponse } from "./kafka_worker.ts";
@@ -12,8 +13,7 @@ type WithoutId<T> = T extends unknown ? Omit<T, "id"> : never;
 
 /** What the worker needs to build its producer. */
 export interface WorkerProducerOptions {
-  brokers: string[];
-  clientId: string;
+  connection: KafkaConnection;
   topic: string;
   logLevel: LogLevel;
 }
@@ -49,11 +49,17 @@ export function createWorkerProducer(opts: WorkerProducerOptions): KafkaProducer
     return p.promise;
   };
   const initialised = call({ op: "init", init: opts });
+  let lastProblem: string | undefined;
 
   return {
     async connect() {
       await initialised;
-      await call({ op: "connect" });
+      try {
+        await call({ op: "connect" });
+      } catch (err) {
+        lastProblem = (err as Error).message;
+        throw err;
+      }
     },
     async send(messages: OutgoingMessage[]) {
       const transfer: Transferable[] = [];
@@ -72,8 +78,11 @@ export function createWorkerProducer(opts: WorkerProducerOptions): KafkaProducer
       await call({ op: "send", messages }, transfer);
     },
     async ready() {
-      return failure === null && (await call({ op: "ready" })) === true;
+      const ok = failure === null && (await call({ op: "ready" })) === true;
+      lastProblem = ok ? undefined : failure?.message ?? (await call({ op: "problem" })) as string;
+      return ok;
     },
+    problem: () => lastProblem,
     async disconnect() {
       try {
         await call({ op: "disconnect" });

@@ -71,7 +71,7 @@ Deno.test("stack up --secure serves SASL_SSL with SCRAM-SHA-512 beside plaintext
     };
 
     await t.step("the project's Kafka layer produces and reads back over SASL_SSL", async () => {
-      const kafka = await testKafka(await kafkaConnection(settings, "secure-test"));
+      const kafka = testKafka(await kafkaConnection(settings, "secure-test"));
       try {
         assert.deepEqual(await kafka.listTopicsSorted(), TOPICS);
         await kafka.createTopics(["secure_roundtrip"], 2);

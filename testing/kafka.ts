@@ -1,6 +1,8 @@
 /**
  * The test kit's Kafka part: one client for tests on the real broker of the local stack, with
  * a topic creator, an acknowledged producer, a topic reader and the group's committed offsets.
+ * Every call opens and closes its own connections, so a test leaks nothing if it never calls
+ * `close()` (Deno's resource sanitizers stay on).
  *
  * @example
  * ```ts
@@ -14,7 +16,7 @@ import { silentLogger } from "../shared/logger.ts";
 import { createKafkaAdmin, type KafkaAdmin } from "../shared/kafka/admin.ts";
 import { createConsumerGroup } from "../shared/kafka/consumer_group.ts";
 import { createKafkaProducer, type ProducerMessage } from "../shared/kafka/producer.ts";
-import { type KafkaConnection, kafkaConnection } from "../shared/kafka/settings.ts";
+import type { KafkaConnection } from "../shared/kafka/settings.ts";
 import { uniqueName } from "../stack/harness.ts";
 
 /** One record read back from a topic. */
@@ -55,18 +57,30 @@ export interface TestKafka {
 }
 
 /** Connection settings for the stack's plaintext listener. */
-export async function plainConnection(
-  brokers: string,
-  clientId = "test",
-): Promise<KafkaConnection> {
-  return await kafkaConnection({ KAFKA_BROKERS: brokers.split(","), KAFKA_SSL: false }, clientId);
+export function plainConnection(brokers: string, clientId = "test"): KafkaConnection {
+  return { clientId, brokers: brokers.split(","), summary: `KAFKA_BROKERS=${brokers}` };
+}
+
+/** An admin whose every call uses a fresh client, closed before the call returns. */
+function oneShotAdmin(connection: KafkaConnection): KafkaAdmin {
+  return new Proxy({} as KafkaAdmin, {
+    get: (_t, name) => async (...args: unknown[]) => {
+      if (name === "close") return;
+      const admin = createKafkaAdmin(connection);
+      try {
+        // deno-lint-ignore no-explicit-any
+        return await (admin as any)[name](...args);
+      } finally {
+        await admin.close();
+      }
+    },
+  });
 }
 
 /** A test client for `brokers` (comma-separated), or for a full connection (TLS, SASL). */
-export async function testKafka(brokers: string | KafkaConnection): Promise<TestKafka> {
-  const connection = typeof brokers === "string" ? await plainConnection(brokers) : brokers;
-  const admin = createKafkaAdmin(connection);
-  let producer: ReturnType<typeof createKafkaProducer> | undefined;
+export function testKafka(brokers: string | KafkaConnection): TestKafka {
+  const connection = typeof brokers === "string" ? plainConnection(brokers) : brokers;
+  const admin = oneShotAdmin(connection);
   const decoder = new TextDecoder();
 
   const kit: TestKafka = {
@@ -81,12 +95,16 @@ export async function testKafka(brokers: string | KafkaConnection): Promise<Test
       return topic;
     },
     async produce(topic, messages) {
-      producer ??= createKafkaProducer(connection, {
+      const producer = createKafkaProducer(connection, {
         logger: silentLogger,
         clientIdSuffix: "-test",
       });
-      for (let i = 0; i < messages.length; i += 1_000) {
-        await producer.send(topic, messages.slice(i, i + 1_000));
+      try {
+        for (let i = 0; i < messages.length; i += 1_000) {
+          await producer.send(topic, messages.slice(i, i + 1_000));
+        }
+      } finally {
+        await producer.close();
       }
     },
     async readTopic(topic, opts = {}) {
@@ -146,8 +164,7 @@ export async function testKafka(brokers: string | KafkaConnection): Promise<Test
       return ends.every((end, p) => end === 0n || committed.get(p) === end);
     },
     async close() {
-      await producer?.close();
-      await admin.close();
+      // Nothing stays open between calls.
     },
   };
   return kit;

@@ -32,7 +32,7 @@ Deno.test("the same pipeline runs over SASL_SSL with SCRAM-SHA-512 and a private
 
 /** The whole scenario with `kafkaEnv` (the KAFKA_* connection variables) for every client. */
 async function scenario(kafkaEnv: Record<string, string>, warehouseUrl: string): Promise<void> {
-  const kafka = await testKafka(
+  const kafka = testKafka(
     await kafkaConnection({
       KAFKA_BROKERS: kafkaEnv.KAFKA_BROKERS!.split(","),
       KAFKA_SSL: kafkaEnv.KAFKA_SSL === "true",

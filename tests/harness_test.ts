@@ -11,7 +11,7 @@ import { testKafka } from "../testing/kafka.ts";
 
 Deno.test("the stack's Kafka creates a topic, takes idempotent writes and serves a consumer group", async () => {
   const env = await sharedStack();
-  const kafka = await testKafka(env.KAFKA_BROKERS);
+  const kafka = testKafka(env.KAFKA_BROKERS);
   const topic = uniqueName("harness");
   try {
     await kafka.createTopics([topic], 3);
@@ -33,7 +33,7 @@ Deno.test("the stack's Kafka creates a topic, takes idempotent writes and serves
 
 Deno.test("the stack has the pipeline's topics with at least 6 partitions", async () => {
   const env = await sharedStack();
-  const kafka = await testKafka(env.KAFKA_BROKERS);
+  const kafka = testKafka(env.KAFKA_BROKERS);
   try {
     for (const { topic } of STACK_TOPICS) {
       const n = await kafka.admin.partitionCount(topic);
@@ -72,7 +72,7 @@ Deno.test("a three-broker private stack replicates topics 3 ways with min.insync
   const stack = await privateStack({ prefix: "harness3", brokers: 3 });
   try {
     assert.equal(stack.env.KAFKA_BROKERS.split(",").length, 3);
-    const kafka = await testKafka(stack.env.KAFKA_BROKERS);
+    const kafka = testKafka(stack.env.KAFKA_BROKERS);
     try {
       assert.deepEqual(await kafka.admin.replicaCounts("user_created"), [3, 3, 3, 3, 3, 3]);
       assert.equal(await kafka.admin.topicConfig("user_created", "min.insync.replicas"), "2");

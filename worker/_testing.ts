@@ -139,7 +139,7 @@ export async function setupPipeline(
   prefix: string,
   partitions = 3,
 ): Promise<Pipeline> {
-  const kafka = await testKafka(stack.KAFKA_BROKERS);
+  const kafka = testKafka(stack.KAFKA_BROKERS);
   const topic = uniqueName(prefix);
   const dlq = `${topic}.dlq`;
   const schema = uniqueName(prefix);

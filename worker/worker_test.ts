@@ -23,7 +23,7 @@ Deno.test("the worker splits a mixed stream exactly into rows and dead letters",
   const dlq = `${topic}.dlq`;
   const schema = uniqueName("w_split");
   const groupId = uniqueName("w_split_group");
-  const kafka = await testKafka(env.KAFKA_BROKERS);
+  const kafka = testKafka(env.KAFKA_BROKERS);
   const sql = postgres(env.WAREHOUSE_URL, { max: 2, onnotice: () => {} });
   let worker: ReturnType<typeof spawnWorker> | undefined;
   try {

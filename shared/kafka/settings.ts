@@ -99,14 +99,15 @@ const tlsOnly = [
   "KAFKA_SSL_SERVERNAME",
 ] as const;
 
-/** Everything a Kafka client of ours needs to connect, files already read. */
+/** Everything a Kafka client of ours needs to connect, files already read; plain data, so it
+ * can be posted to a Web Worker. */
 export interface KafkaConnection {
   clientId: string;
   brokers: string[];
   tls?: { ca?: string; cert?: string; key?: string; servername?: string };
   sasl?: { mechanism: SaslMechanism; username: string; password: string };
-  /** What the error messages name: which variables set up this connection. */
-  describe(): string;
+  /** The settings behind it, without the password, for logs. */
+  summary: string;
 }
 
 /** Reads a file's text (injected so that unit tests need no files). */
@@ -169,7 +170,7 @@ export async function kafkaConnection(
     brokers: config.KAFKA_BROKERS,
     ...(tls ? { tls } : {}),
     ...(sasl ? { sasl } : {}),
-    describe: () => summary,
+    summary,
   };
 }
 
