@@ -1,7 +1,7 @@
 /**
  * The producer batcher: many callers' messages go to Kafka in few requests.
  *
- * kafkajs sends one produce request per `send()` call, and its idempotent producer serialises
+ * The Kafka client sends one produce request per `send()` call, and its idempotent producer serialises
  * requests per broker, so one awaited send per message caps throughput at one round trip per
  * message. The batcher queues messages, and sends whatever has accumulated as one `send()`:
  * after `lingerMs` when idle, at once when `maxBatchMessages`/`maxBatchBytes` is reached, and

@@ -1,5 +1,5 @@
 /**
- * A `KafkaProducer` whose kafkajs producer runs in a Web Worker (`kafka_worker.ts`). The main
+ * A `KafkaProducer` whose Kafka producer runs in a Web Worker (`kafka_worker.ts`). The main
  * thread keeps HTTP, validation and batching; the worker encodes and sends produce requests on
  * another core. Message values are transferred, not copied.
  */

@@ -5,8 +5,8 @@
  * - **event**: one `user_created` message: an envelope (event id, source, time accepted,
  *   schema version) around one user, keyed by the user's id so that every change to a user
  *   lands in one partition, in order.
- * - **batch**: the messages kafkajs hands the worker from one partition at a time; the unit of
- *   validation, warehouse transaction and offset commit.
+ * - **batch**: the records the worker's one committer takes from every assigned partition and
+ *   writes as one warehouse transaction, before it commits their offsets.
  * - **sink**: where valid events end up: the warehouse table `users`, written by upsert.
  * - **dialect**: the SQL that differs between PostgreSQL (local, tests) and Amazon Redshift.
  * - **dead letter**: a record that will never succeed as it is; it goes to `user_created.dlq`
@@ -16,8 +16,11 @@
  */
 export * from "./config.ts";
 export * from "./event.ts";
-export * from "./kafka.ts";
-export * from "./kafka_send.ts";
+export * from "./kafka/admin.ts";
+export * from "./kafka/consumer_group.ts";
+export * from "./kafka/kafka_error.ts";
+export * from "./kafka/producer.ts";
+export * from "./kafka/settings.ts";
 export * from "./logger.ts";
 export * from "./metrics.ts";
 export * from "./permissions.ts";

@@ -1,6 +1,6 @@
 /**
  * Apache Kafka's own Java client, run from the stack's cached jars, as a second opinion on the
- * secured listener: a check that does not depend on the client the programs use (kafkajs), and
+ * secured listener: a check that does not depend on the client the programs use, and
  * that a managed Kafka's documentation would give (`client.properties`).
  *
  * The cache holds the broker's jars only (no `kafka-tools`, so no `TopicCommand` or console

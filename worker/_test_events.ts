@@ -1,7 +1,6 @@
 /**
  * Valid users and events for the worker's tests (no Kafka, no sockets).
  */
-import { Buffer } from "node:buffer";
 import { encodeEvent, newEvent, type User, type UserEvent } from "../shared/event.ts";
 
 /** A valid user number `i` (ids are stable per `seed` and `i`). */

@@ -1,9 +1,9 @@
 /**
- * A record as the worker sees it: the parts of a kafkajs message it needs, with its position,
- * so that core logic does not depend on kafkajs.
+ * A record as the worker sees it: the parts of a Kafka record it needs, with its position, so
+ * that core logic does not depend on the Kafka client.
  */
 
-/** Kafka record headers (kafkajs gives Buffers, which are Uint8Arrays). */
+/** Kafka record headers (the client gives Buffers, which are Uint8Arrays). */
 export type RecordHeaders = Record<
   string,
   Uint8Array | string | (Uint8Array | string)[] | undefined
@@ -13,7 +13,7 @@ export type RecordHeaders = Record<
 export interface ConsumedMessage {
   topic: string;
   partition: number;
-  /** The offset, as kafkajs gives it (a decimal string). */
+  /** The offset, as a decimal string. */
   offset: string;
   key: Uint8Array | null;
   value: Uint8Array | null;

@@ -4,7 +4,7 @@
  * Decoding (UTF-8, JSON, the shared zod schema) is most of the worker's CPU per record, so it
  * sits behind this interface: `inlineDecoder` runs it on the calling thread, and
  * `createThreadDecoder` (see `thread_decoder.ts`) on Web Worker threads, so that it uses another
- * core while the main thread runs kafkajs and postgres.js.
+ * core while the main thread runs the Kafka client and postgres.js.
  */
 import { decodeEvent, type DecodeStage, type Issue } from "../shared/event.ts";
 import { toUserRow, type UserRow } from "./user_row.ts";

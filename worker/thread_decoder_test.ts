@@ -8,7 +8,7 @@ const enc = new TextEncoder();
 
 Deno.test("the thread decoder gives exactly what the inline decoder gives, in order", async () => {
   const good = encodeEvent(testEvent(testUser(1), new Date("2026-01-01T00:00:00.000Z")));
-  // A value that is a view into a larger buffer, as kafkajs hands them out.
+  // A value that is a view into a larger buffer, as the Kafka client hands them out.
   const big = new Uint8Array(good.length + 10);
   big.set(good, 5);
   const values = [
