@@ -5,11 +5,16 @@ const root = new URL("../", import.meta.url);
 
 Deno.test("the README's worker configuration table lists every variable the worker reads", async () => {
   const readme = await Deno.readTextFile(new URL("README.md", root));
-  const start = readme.indexOf("<!-- section:worker-config -->");
-  const end = readme.indexOf("<!-- /section:worker-config -->");
-  assert.ok(start >= 0 && end > start, "the worker-config section exists");
-  const section = readme.slice(start, end);
-  const listed = [...section.matchAll(/^\| `([A-Z0-9_]+)`/gm)].map((m) => m[1]);
+  // The worker's own variables, plus the Kafka connection variables every program shares.
+  const section = (name: string) => {
+    const start = readme.indexOf(`<!-- section:${name} -->`);
+    const end = readme.indexOf(`<!-- /section:${name} -->`);
+    assert.ok(start >= 0 && end > start, `the ${name} section exists`);
+    return readme.slice(start, end);
+  };
+  const listed = [section("worker-config"), section("kafka-config")].flatMap((text) =>
+    [...text.matchAll(/^\| `([A-Z0-9_]+)`/gm)].map((m) => m[1])
+  );
   assert.deepEqual(listed.toSorted(), Object.keys(workerConfigSchema.shape).toSorted());
 });
 
