@@ -153,6 +153,18 @@ async function scenario(kafkaEnv: Record<string, string>, warehouseUrl: string):
       assert.ok(m.headers["__connect.errors.exception.message"], "the reason is given");
       assert.ok(m.headers["__connect.errors.stage"], "the stage is given");
     }
+
+    // A normal start, run and stop: warnings and errors would mean something is wrong, and
+    // nothing but our JSON lines reaches stderr.
+    const stopped = [];
+    for (const p of programs.reverse().splice(0)) stopped.push({ p, status: await p.stop() });
+    for (const { p, status } of stopped) {
+      assert.equal(status.code, 0, `${p.name} stops cleanly`);
+      const noisy = p.logs.filter((l) =>
+        l.level === "warn" || l.level === "error" || l.msg === "(raw)"
+      );
+      assert.deepEqual(noisy, [], `${p.name} logged nothing at warn or error`);
+    }
   } finally {
     for (const p of programs.reverse()) await p.stop();
     await kafka.admin.deleteTopics([topic, dlq]).catch(() => {});

@@ -71,6 +71,13 @@ Deno.test("two workers share the partitions, and a stopped one hands its partiti
     );
     assert.equal(row!.n, 12_000);
     assert.equal((await b.stop("SIGTERM")).code, 0);
+    // Joining, a rebalance and leaving are routine: nothing at warn or error.
+    for (const [name, w] of [["A", a], ["B", b]] as const) {
+      const noisy = w.logs.filter((l) =>
+        l.level === "warn" || l.level === "error" || l.msg === "(not json)"
+      );
+      assert.deepEqual(noisy, [], `worker ${name} logged nothing at warn or error`);
+    }
   } finally {
     for (const w of workers) await w.stop("SIGKILL");
     await p.close();
