@@ -17,7 +17,7 @@
 import { parseArgs } from "node:util";
 import { devBanner, devEnv, newWebhookSecret, parseEnvFile } from "./dev_env.ts";
 import { taskArgs } from "./programs.ts";
-import { stackDir } from "./stack.ts";
+import { stackDir } from "./paths.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

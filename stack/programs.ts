@@ -12,7 +12,7 @@
  * await ingest.stop();
  * ```
  */
-import { ROOT } from "./stack.ts";
+import { ROOT } from "./paths.ts";
 
 /** A program of the pipeline, by its `deno.json` task name. */
 export type ProgramName = "ingest" | "worker";

@@ -20,6 +20,7 @@
  * console.log(stack.env.KAFKA_BROKERS); // "127.0.0.1:41234"
  * ```
  */
+import { ROOT, stackDir } from "./paths.ts";
 import {
   ensureKafkaJars,
   ensureTopics,
@@ -87,13 +88,7 @@ export interface UpOptions {
   log?: (line: string) => void;
 }
 
-/** The repository root (the folder above `stack/`). */
-export const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
-
-/** The folder that holds one stack's state. */
-export function stackDir(name = "local"): string {
-  return `${Deno.env.get("STACK_DIR") ?? `${ROOT}/.stack`}/${name}`;
-}
+export { ROOT, stackDir };
 
 /**
  * Brings a stack up (or leaves a running one alone) and returns its state.
