@@ -2,10 +2,12 @@
  * The ingest service: `deno task ingest`.
  *
  * Reads its configuration from the environment, connects the Kafka producer, serves HTTP,
- * registers the pull job on `Deno.cron`, and on SIGTERM/SIGINT stops accepting, lets requests
- * in flight finish, flushes the batcher, disconnects and exits 0 (1 when it had to give up
- * after `INGEST_SHUTDOWN_TIMEOUT_MS`). Logs JSON lines to standard error and prints nothing
- * else; the first line to look for is `{"msg":"listening","port":N}`.
+ * registers the pull job on `Deno.cron`, and on SIGTERM/SIGINT stops accepting (every answer
+ * from then on closes its keep-alive connection, new requests get 503), lets requests in flight
+ * finish, closes the server once each connection had its last answer, flushes the batcher,
+ * disconnects and exits 0 (1 when it had to give up after `INGEST_SHUTDOWN_TIMEOUT_MS`). Logs
+ * JSON lines to standard error and prints nothing else; the first line to look for is
+ * `{"msg":"listening","port":N}`.
  */
 import { ConfigError } from "../shared/config.ts";
 import { createKafka } from "../shared/kafka.ts";
@@ -14,6 +16,7 @@ import { createRegistry } from "../shared/metrics.ts";
 import { assertNarrowPermissions } from "../shared/permissions.ts";
 import { createIngestApp } from "./app.ts";
 import { type IngestConfig, loadIngestConfig } from "./config.ts";
+import { createConnectionDrain } from "./connection_drain.ts";
 import { createKafkaProducer } from "./kafka_producer.ts";
 import { createWorkerProducer } from "./worker_producer.ts";
 
@@ -76,6 +79,11 @@ try {
   Deno.exit(1);
 }
 
+// Keep-alive connections take their last answer before the server closes them (see
+// connection_drain.ts); a third of the shutdown budget, the rest is for the flush.
+const connections = createConnectionDrain(app.handler, {
+  maxWaitMs: Math.floor(config.INGEST_SHUTDOWN_TIMEOUT_MS / 3),
+});
 const server = Deno.serve({
   hostname: config.INGEST_HOST,
   port: config.INGEST_PORT,
@@ -92,7 +100,7 @@ const server = Deno.serve({
     log.error("request failed", errorFields(err));
     return new Response(null, { status: 500 });
   },
-}, app.handler);
+}, connections.handler);
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
@@ -108,8 +116,20 @@ async function shutdown(signal: string): Promise<void> {
   }, config.INGEST_SHUTDOWN_TIMEOUT_MS);
   try {
     cronAbort.abort();
-    // Stop accepting; requests in flight finish (they wait for their acknowledgements).
-    await Promise.all([server.shutdown(), app.stopPull()]);
+    // Stop accepting; requests in flight finish (they wait for their acknowledgements). The
+    // server closes only drained connections: on its own it would also close one whose next
+    // request was sent but not read yet, leaving that request without an answer.
+    const drainAndClose = async () => {
+      const started = performance.now();
+      await connections.drain();
+      // `owed` above 0: some connection gave no last request within the wait.
+      log.info("connections drained", {
+        ...connections.stats(),
+        ms: Math.round(performance.now() - started),
+      });
+      await server.shutdown();
+    };
+    await Promise.all([drainAndClose(), app.stopPull()]);
     await app.close();
     await producer.disconnect();
   } catch (err) {

@@ -1,9 +1,10 @@
 /**
  * `ingest/main.ts` as a process, with the `ingest` task's permission flags: it starts on a
  * port of its own choosing, and SIGTERM while requests are in flight loses no event it
- * acknowledged.
+ * acknowledged and leaves no request that was sent without an answer.
  */
 import assert from "node:assert/strict";
+import { type HttpAnswer, HttpConnection } from "../load/http_connection.ts";
 import { decodeEvent } from "../shared/event.ts";
 import { sharedStack } from "../stack/harness.ts";
 import { createTestTopic, readTopic, testKafka } from "./_kafka_testing.ts";
@@ -89,6 +90,204 @@ for (const worker of ["false", "true"]) {
         ingest.kill("SIGKILL");
       } catch { /* exited */ }
       await ingest.status;
+      await topic.delete();
+    }
+  });
+}
+
+/** A signed POST of `n` users as `HttpConnection.send` takes it. */
+async function signedBatch(n: number) {
+  const request = await signedRequest(
+    JSON.stringify(Array.from({ length: n }, () => sampleUser())),
+  );
+  return {
+    headers: Object.fromEntries(request.headers),
+    body: new Uint8Array(await request.arrayBuffer()),
+  };
+}
+
+/** The event ids of a 202 answer. */
+function eventIds(body: Uint8Array): string[] {
+  return JSON.parse(new TextDecoder().decode(body)).event_ids;
+}
+
+/** Every event id in `topic`. */
+async function writtenIds(
+  kafka: ReturnType<typeof testKafka>,
+  topic: string,
+): Promise<Set<string>> {
+  const records = await readTopic(kafka, topic);
+  return new Set(records.map((r) => {
+    const d = decodeEvent(r.value);
+    assert.ok(d.ok);
+    return d.event.event_id;
+  }));
+}
+
+function ingestEnv(brokers: string, topic: string, worker: string): Record<string, string> {
+  return {
+    KAFKA_BROKERS: brokers,
+    KAFKA_TOPIC: topic,
+    INGEST_HOST: "127.0.0.1",
+    WEBHOOK_SECRET: TEST_SECRET,
+    PULL_ENABLED: "false",
+    INGEST_PRODUCER_WORKER: worker,
+    // Bounds every wait of these tests: a process that hangs in its shutdown exits 1 by then.
+    INGEST_SHUTDOWN_TIMEOUT_MS: "10000",
+  };
+}
+
+const CLIENTS = 16;
+
+for (const worker of ["false", "true"]) {
+  // The interleaving of the lost requests, built on purpose: each keep-alive connection has
+  // its next request fully sent (it waits in the socket), and the ingest has not read it yet
+  // when the SIGTERM arrives. SIGSTOP holds the process where a busy or descheduled thread
+  // would be; SIGCONT lets it see the signal and the requests together.
+  Deno.test(`a request sent before SIGTERM but not yet read gets an answer (INGEST_PRODUCER_WORKER=${worker})`, async () => {
+    const env = await sharedStack();
+    const kafka = testKafka(env.KAFKA_BROKERS);
+    const topic = await createTestTopic(kafka, "ingest_sigterm_unread");
+    const ingest = await spawnIngest(ingestEnv(env.KAFKA_BROKERS, topic.topic, worker));
+    const connections: HttpConnection[] = [];
+    try {
+      const url = new URL(`http://127.0.0.1:${ingest.port}/v1/users`);
+      const acknowledged: string[] = [];
+      for (let i = 0; i < CLIENTS; i++) connections.push(await HttpConnection.open(url));
+      // Every connection has served a request and is idle, kept alive.
+      await Promise.all(connections.map(async (c) => {
+        const { headers, body } = await signedBatch(2);
+        const answer = await c.post(url.pathname, headers, body);
+        assert.equal(answer.status, 202);
+        assert.equal(answer.close, false, "a keep-alive answer before the signal");
+        acknowledged.push(...eventIds(answer.body));
+      }));
+      const requests = await Promise.all(connections.map(() => signedBatch(2)));
+      ingest.kill("SIGSTOP");
+      await Promise.all(
+        connections.map((c, i) => c.send(url.pathname, requests[i]!.headers, requests[i]!.body)),
+      );
+      ingest.kill("SIGTERM");
+      ingest.kill("SIGCONT");
+      // The process exits within INGEST_SHUTDOWN_TIMEOUT_MS, which ends every read.
+      const answers = await Promise.allSettled(connections.map((c) => c.receive()));
+      const outcomes = answers.map((a) =>
+        a.status === "fulfilled"
+          ? `${a.value.status}${a.value.close ? " close" : ""}`
+          : `no answer (${(a.reason as Error).message})`
+      );
+      for (const a of answers) {
+        if (a.status === "fulfilled" && a.value.status === 202) {
+          acknowledged.push(...eventIds(a.value.body));
+        }
+      }
+      assert.deepEqual(
+        outcomes.filter((o) => o !== "202 close" && o !== "503 close"),
+        [],
+        `every request sent before SIGTERM is answered 202 or 503 with Connection: close (${
+          JSON.stringify(outcomes)
+        })`,
+      );
+      const status = await ingest.status;
+      assert.equal(status.code, 0, JSON.stringify(ingest.logs.slice(-5)));
+      assert.ok(ingest.logs.some((l) => l.msg === "stopped"));
+      assert.ok(
+        ingest.logs.some((l) => l.msg === "connections drained" && l.owed === 0),
+        "every connection had its last answer before the server closed",
+      );
+      const written = await writtenIds(kafka, topic.topic);
+      const lost = acknowledged.filter((id) => !written.has(id));
+      assert.deepEqual(
+        lost,
+        [],
+        `${lost.length} of ${acknowledged.length} acknowledged events lost`,
+      );
+    } finally {
+      for (const c of connections) c.close();
+      try {
+        ingest.kill("SIGKILL");
+      } catch { /* exited */ }
+      await ingest.status;
+      await topic.delete();
+    }
+  });
+
+  // The same race as it happens: 16 keep-alive clients each send their next request as soon
+  // as the previous one is answered, and SIGTERM lands mid-stream. Three cycles, for the runs
+  // where the ingest happens to have read every waiting request before the signal.
+  Deno.test(`SIGTERM mid-stream answers every request sent on a keep-alive connection (INGEST_PRODUCER_WORKER=${worker})`, async () => {
+    const env = await sharedStack();
+    const kafka = testKafka(env.KAFKA_BROKERS);
+    const topic = await createTestTopic(kafka, "ingest_sigterm_stream");
+    const acknowledged: string[] = [];
+    try {
+      for (let cycle = 0; cycle < 3; cycle++) {
+        const ingest = await spawnIngest(ingestEnv(env.KAFKA_BROKERS, topic.topic, worker));
+        const connections: HttpConnection[] = [];
+        try {
+          const url = new URL(`http://127.0.0.1:${ingest.port}/v1/users`);
+          for (let i = 0; i < CLIENTS; i++) connections.push(await HttpConnection.open(url));
+          const outcomes = new Map<string, number>();
+          const note = (o: string) => outcomes.set(o, (outcomes.get(o) ?? 0) + 1);
+          let answered = 0;
+          let signalled = false;
+          // Bounded: each client stops at its first answer that is not a kept-alive 202, or
+          // after 200 requests; the ingest exits within INGEST_SHUTDOWN_TIMEOUT_MS.
+          const client = async (c: HttpConnection) => {
+            for (let i = 0; i < 200; i++) {
+              const { headers, body } = await signedBatch(1);
+              try {
+                await c.send(url.pathname, headers, body);
+              } catch {
+                return note("closed before the request was sent");
+              }
+              let answer: HttpAnswer;
+              try {
+                answer = await c.receive();
+              } catch (err) {
+                return note(`sent, no answer (${(err as Error).message})`);
+              }
+              if (answer.status === 202) acknowledged.push(...eventIds(answer.body));
+              if (++answered === 20 * CLIENTS && !signalled) {
+                signalled = true;
+                ingest.kill("SIGTERM");
+              }
+              if (answer.status !== 202 || answer.close) {
+                return note(`${answer.status}${answer.close ? " close" : ""}`);
+              }
+            }
+            note("ran out of requests");
+          };
+          await Promise.all(connections.map(client));
+          assert.ok(signalled, `cycle ${cycle}: the test sent SIGTERM`);
+          for (const o of outcomes.keys()) {
+            assert.ok(
+              ["202 close", "503 close", "closed before the request was sent"].includes(o),
+              `cycle ${cycle}: every request sent is answered (${JSON.stringify([...outcomes])})`,
+            );
+          }
+          const status = await ingest.status;
+          assert.equal(status.code, 0, JSON.stringify(ingest.logs.slice(-5)));
+          assert.ok(
+            ingest.logs.some((l) => l.msg === "connections drained" && l.owed === 0),
+            `cycle ${cycle}: every connection had its last answer before the server closed`,
+          );
+        } finally {
+          for (const c of connections) c.close();
+          try {
+            ingest.kill("SIGKILL");
+          } catch { /* exited */ }
+          await ingest.status;
+        }
+      }
+      const written = await writtenIds(kafka, topic.topic);
+      const lost = acknowledged.filter((id) => !written.has(id));
+      assert.deepEqual(
+        lost,
+        [],
+        `${lost.length} of ${acknowledged.length} acknowledged events lost`,
+      );
+    } finally {
       await topic.delete();
     }
   });
