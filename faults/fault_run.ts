@@ -114,6 +114,8 @@ export interface ScenarioResult {
   check: LedgerCheck;
   /** The last warnings and errors each program logged (evidence when a scenario fails). */
   logTail: { program: string; pid: number; lines: unknown[] }[];
+  /** Every warning and error line of the scenario's programs, counted by program and message. */
+  complaints: Record<string, number>;
   /** Webhook answers by status. */
   statuses: Record<string, number>;
 }
@@ -326,6 +328,7 @@ export async function runScenario(
         pid: p.pid,
         lines: p.logs.filter(isEvidence).slice(-6),
       })),
+      complaints: countComplaints(programs),
       statuses: { ...runLoad.statuses },
     };
   } finally {
@@ -342,6 +345,21 @@ export async function runScenario(
     await sql.unsafe(`drop schema if exists ${schema} cascade`).catch(() => {});
     await sql.end({ timeout: 5 });
   }
+}
+
+/** `program level: message` of every warning, error and non-JSON line, with its count. */
+function countComplaints(programs: readonly RunningProgram[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const p of programs) {
+    for (const line of p.logs.filter(isEvidence)) {
+      const what = line.msg === "(raw)"
+        ? `(not JSON) ${String(line.raw).slice(0, 80)}`
+        : `${line.level}: ${line.msg}${line.error ? ` (${String(line.error).slice(0, 80)})` : ""}`;
+      const key = `${p.name} ${what}`;
+      counts[key] = (counts[key] ?? 0) + 1;
+    }
+  }
+  return counts;
 }
 
 /** Warnings, errors and non-JSON lines (an uncaught exception) of a program's log. */

@@ -121,32 +121,40 @@ export async function startOffsetAuditor(opts: {
 
   let consumer: ConsumerGroup | undefined;
   let rejoin: ReturnType<typeof setTimeout> | undefined;
-  /** New members after a failure, at most MAX_REJOINS, one a second. */
+  /** New members after a failure (or a failed join), at most MAX_REJOINS, one a second. */
   let rejoins = 0;
+  const joined = Promise.withResolvers<void>();
   const join = async (): Promise<void> => {
     const group = createConsumerGroup(opts.connection, {
       groupId: uniqueName("audit"),
       topics: [opts.topic, opts.dlq],
       sessionTimeoutMs: 10_000,
       maxBytes: 1024 * 1024,
+      // A fresh cluster may not have a group coordinator yet.
+      retries: 10,
     });
     consumer = group;
-    const replace = () => {
+    const replace = (err: Error) => {
       if (consumer !== group) return;
       consumer = undefined;
       group.close().catch(() => {});
-      if (stopped || rejoins >= MAX_REJOINS) return;
+      if (stopped) return;
+      if (rejoins >= MAX_REJOINS) {
+        joined.reject(err);
+        return;
+      }
       rejoins++;
-      rejoin = setTimeout(() => join().catch(() => {}), 1_000);
+      rejoin = setTimeout(() => void join(), 1_000);
     };
     try {
       await group.start({ record: read, error: replace });
+      joined.resolve();
     } catch (err) {
-      replace();
-      throw err;
+      replace(err as Error);
     }
   };
-  await join().catch((err) => {
+  void join();
+  await joined.promise.catch((err) => {
     stopped = true;
     clearTimeout(rejoin);
     throw err;

@@ -15,6 +15,7 @@ export function resultsTable(results: readonly ScenarioResult[]): string {
     "offset checks (violations)",
     "indeterminate",
     "recovery (s)",
+    "warn/error log lines",
   ];
   const lines = results.map((r) => [
     r.scenario,
@@ -28,6 +29,7 @@ export function resultsTable(results: readonly ScenarioResult[]): string {
     `${r.offsetsVerified} (${r.offsetViolations.length})`,
     String(r.indeterminate),
     r.recoverySeconds === null ? "n/a" : r.recoverySeconds.toFixed(1),
+    String(Object.values(r.complaints).reduce((a, b) => a + b, 0)),
   ]);
   return [head, head.map(() => "---"), ...lines].map((l) => `| ${l.join(" | ")} |`).join("\n");
 }
