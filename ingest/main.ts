@@ -10,7 +10,7 @@
  * `{"msg":"listening","port":N}`.
  */
 import { ConfigError } from "../shared/config.ts";
-import { createKafka } from "../shared/kafka.ts";
+import { type KafkaConnection, kafkaConnection } from "../shared/kafka/settings.ts";
 import { createLogger, errorFields } from "../shared/logger.ts";
 import { createRegistry } from "../shared/metrics.ts";
 import { assertNarrowPermissions } from "../shared/permissions.ts";
@@ -33,25 +33,26 @@ try {
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err;
   createLogger().error(err.message, { service: "ingest", problems: err.problems });
-  Deno.exit(1);
+  Deno.exit(2);
 }
 
 const log = createLogger({ level: config.LOG_LEVEL }).child({ service: "ingest" });
-// With INGEST_PRODUCER_WORKER the kafkajs producer runs on its own thread (see worker_producer.ts).
+let connection: KafkaConnection;
+try {
+  connection = await kafkaConnection(config, config.KAFKA_CLIENT_ID);
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  createLogger().error(err.message, { service: "ingest", problems: err.problems });
+  Deno.exit(2);
+}
+// With INGEST_PRODUCER_WORKER the producer runs on its own thread (see worker_producer.ts).
 const producer = config.INGEST_PRODUCER_WORKER
-  ? createWorkerProducer({
-    brokers: config.KAFKA_BROKERS,
-    clientId: config.KAFKA_CLIENT_ID,
-    topic: config.KAFKA_TOPIC,
-    logLevel: config.LOG_LEVEL,
-  })
-  : createKafkaProducer(
-    createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID }, log),
-    { topic: config.KAFKA_TOPIC },
-  );
+  ? createWorkerProducer({ connection, topic: config.KAFKA_TOPIC, logLevel: config.LOG_LEVEL })
+  : createKafkaProducer(connection, { topic: config.KAFKA_TOPIC, logger: log });
 const app = createIngestApp(config, {
   producer,
   ready: producer.ready,
+  problem: producer.problem,
   logger: log,
   registry: createRegistry(),
 });
@@ -67,7 +68,7 @@ if (config.PULL_ENABLED) {
     );
   } catch (err) {
     log.error(`Cannot parse PULL_SCHEDULE: ${(err as Error).message}`);
-    Deno.exit(1);
+    Deno.exit(2);
   }
 }
 
@@ -75,7 +76,8 @@ if (config.PULL_ENABLED) {
 try {
   await producer.connect();
 } catch (err) {
-  log.error("cannot connect to Kafka", { ...errorFields(err), brokers: config.KAFKA_BROKERS });
+  // The message names the setting to fix (password, CA, TLS, a missing topic).
+  log.error(`Cannot use Kafka: ${(err as Error).message}`, { kafka: connection.summary });
   Deno.exit(1);
 }
 

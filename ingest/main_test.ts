@@ -293,7 +293,7 @@ for (const worker of ["false", "true"]) {
   });
 }
 
-Deno.test("a bad configuration stops the start with exit 1 and a line naming the variable", async () => {
+Deno.test("a bad configuration stops the start with exit 2 and a line naming the variable", async () => {
   const cases: [Record<string, string>, RegExp][] = [
     [{ KAFKA_BROKERS: "nohost", INGEST_ALLOW_UNSIGNED: "true" }, /Cannot parse KAFKA_BROKERS/],
     [{ KAFKA_BROKERS: "127.0.0.1:9", WEBHOOK_SECRET: "plain" }, /Cannot parse WEBHOOK_SECRET/],
@@ -304,7 +304,7 @@ Deno.test("a bad configuration stops the start with exit 1 and a line naming the
   ];
   for (const [env, expected] of cases) {
     await assert.rejects(spawnIngest(env, 30_000), (err: Error) => {
-      assert.match(err.message, /ingest exited \(code 1\) before listening/);
+      assert.match(err.message, /ingest exited \(code 2\) before listening/);
       assert.match(err.message, expected);
       return true;
     });
