@@ -29,6 +29,13 @@ Deno.test("buildOpenApi() publishes the server's own regexes as patterns", () =>
   assert.equal(stringSchema("dob").pattern, FIELD_PATTERNS.timestamp.source);
   assert.equal(stringSchema("registered_date").pattern, FIELD_PATTERNS.timestamp.source);
   assert.match(stringSchema("dob").description, /years 0001\.\.9999/);
+  for (const field of ["first_name", "gender", "post_code", "email", "picture"]) {
+    assert.deepEqual(
+      stringSchema(field).not,
+      { pattern: FIELD_PATTERNS.loneSurrogate.source },
+      `${field} refuses lone surrogates`,
+    );
+  }
   // A format the server does not check would make the contract narrower than the server.
   assert.equal(stringSchema("email").format, undefined);
   assert.equal(stringSchema("picture").format, undefined);

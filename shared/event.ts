@@ -50,32 +50,38 @@ export const LIMITS = {
 
 const encoder = new TextEncoder();
 
-/** Why a text failed its pattern, in words (the pattern alone says only "invalid"). */
-function textProblem(input: unknown): string {
-  const s = String(input);
-  // PostgreSQL and Redshift cannot store U+0000 in text, and a lone surrogate has no UTF-8 form
-  // (it would be stored as U+FFFD): refuse both here rather than accept what cannot be stored.
-  if (s.includes("\u0000")) return "Contains U+0000, which text columns cannot store";
-  if (!s.isWellFormed()) return "Contains a lone surrogate, which has no UTF-8 form";
-  return "Empty or only whitespace";
-}
-
+// PostgreSQL and Redshift cannot store U+0000 in text, and a lone surrogate has no UTF-8 form
+// (it would be stored as U+FFFD): refuse both here rather than accept what cannot be stored.
+const HAS_NUL = "Contains U+0000, which text columns cannot store";
+const LONE_SURROGATE = "Contains a lone surrogate, which has no UTF-8 form";
 const STORABLE = "no U+0000 and no lone surrogate (what a text column cannot store)";
+
+/** What the contract says of every text field: it must not match `loneSurrogate`. */
+const NO_LONE_SURROGATE = { not: { pattern: FIELD_PATTERNS.loneSurrogate.source } };
+const wellFormed = (s: string) => !FIELD_PATTERNS.loneSurrogate.test(s);
 
 const maxChars = (max: number) => (s: string) => fitsCodePoints(s, max);
 const tooLong = (max: number) => `Too long: at most ${max} characters`;
 
 const text = (max: number) =>
-  z.string().regex(FIELD_PATTERNS.text, { error: (iss) => textProblem(iss.input) })
+  z.string().regex(FIELD_PATTERNS.text, HAS_NUL)
+    .refine(wellFormed, LONE_SURROGATE)
     .refine(maxChars(max), tooLong(max))
-    .meta({ maxLength: max, description: `At most ${max} characters; ${STORABLE}` });
+    .meta({
+      maxLength: max,
+      ...NO_LONE_SURROGATE,
+      description: `At most ${max} characters; ${STORABLE}`,
+    });
 
 const requiredText = (max: number) =>
-  z.string().regex(FIELD_PATTERNS.requiredText, { error: (iss) => textProblem(iss.input) })
+  z.string().regex(FIELD_PATTERNS.requiredText, {
+    error: (iss) => String(iss.input).includes("\u0000") ? HAS_NUL : "Empty or only whitespace",
+  }).refine(wellFormed, LONE_SURROGATE)
     .refine(maxChars(max), tooLong(max))
     .meta({
       minLength: 1,
       maxLength: max,
+      ...NO_LONE_SURROGATE,
       description: `1 to ${max} characters, not only whitespace (the characters ` +
         `String.prototype.trim() removes); ${STORABLE}`,
     });
@@ -110,9 +116,11 @@ export const userSchema = z.object({
     }),
   ]).nullable().default(null),
   email: z.string().regex(FIELD_PATTERNS.email, "Invalid email address")
+    .refine(wellFormed, LONE_SURROGATE)
     .refine(maxChars(LIMITS.email), tooLong(LIMITS.email))
     .meta({
       maxLength: LIMITS.email,
+      ...NO_LONE_SURROGATE,
       description: "local@domain: 1 to 64 and 1 to 255 characters of any script, without " +
         `whitespace or @ (and no " in the local part); ${STORABLE}`,
     }),
@@ -123,12 +131,14 @@ export const userSchema = z.object({
   picture: z.string().regex(
     FIELD_PATTERNS.picture,
     "Invalid URL: expected http(s)://host[:port][/path], without user name or password",
-  ).refine(maxChars(LIMITS.picture), tooLong(LIMITS.picture)).meta({
-    maxLength: LIMITS.picture,
-    description: `An http or https URL of at most ${LIMITS.picture} characters: a host name or ` +
-      "[IPv6] literal, an optional port, then an optional path, query or fragment without " +
-      "whitespace or controls; no user name or password",
-  }).nullable().default(null),
+  ).refine(wellFormed, LONE_SURROGATE).refine(maxChars(LIMITS.picture), tooLong(LIMITS.picture))
+    .meta({
+      maxLength: LIMITS.picture,
+      ...NO_LONE_SURROGATE,
+      description: `An http or https URL of at most ${LIMITS.picture} characters: a host name or ` +
+        "[IPv6] literal, an optional port, then an optional path, query or fragment without " +
+        "whitespace or controls; no user name or password",
+    }).nullable().default(null),
 }).meta({ id: "User", description: "A user, as produced to the user_created topic" });
 
 /** One user after validation. */

@@ -6,11 +6,13 @@
  *
  * What must stay true, so that every engine reads a pattern as the server does (ECMAScript
  * with the `u` flag, as JSON Schema validators like ajv do; Python's `re`, which contract
- * fuzzers such as schemathesis generate from):
+ * fuzzers such as schemathesis generate from; Rust's regex, which schemathesis validates with):
  * - no `\s`, `\d` or `\w`: they mean different sets in different engines; classes are spelled
- *   out with `\uXXXX` escapes (only in the Basic Multilingual Plane);
- * - no lookaround and no backreferences;
- * - anchored with `^` and `$`, one pattern per field.
+ *   out with `\uXXXX` escapes and are negated, so that they stay short (Python's generator
+ *   walks every code point of a positive range, which takes seconds for the astral planes);
+ * - no surrogate escapes, which Rust cannot compile: lone surrogates are refused apart, by
+ *   `loneSurrogate`, which a text field must not match;
+ * - no lookaround and no backreferences; anchored with `^` and `$`.
  *
  * Lengths (`maxLength`) are counted in Unicode code points, as JSON Schema counts them: see
  * `codePointLength`.
@@ -25,22 +27,15 @@
 
 /**
  * What "blank" means: these characters and nothing else are whitespace, exactly the set that
- * ECMAScript's `String.prototype.trim()` removes (WhiteSpace and LineTerminator). Written out
- * because `\s` differs between regex engines (Python's also holds U+001C..U+001F and U+0085,
- * and not U+FEFF).
+ * ECMAScript's `String.prototype.trim()` removes (WhiteSpace and LineTerminator). Spelled out,
+ * as the inside of a class, because `\s` differs between regex engines (Python's also holds
+ * U+001C..U+001F and U+0085, and not U+FEFF).
  */
 export const WHITESPACE = "\\u0009-\\u000d\\u0020\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029" +
   "\\u202f\\u205f\\u3000\\ufeff";
 
-/**
- * Code points a text column cannot store: U+0000 (PostgreSQL and Redshift refuse it) and lone
- * surrogates (no UTF-8 form). Under the `u` flag, and in Python, a surrogate pair is one astral
- * code point, outside this range; only a lone surrogate falls in it.
- */
-const UNSTORABLE = "\\u0000\\ud800-\\udfff";
-
-/** Controls, the space and the C1 controls: never part of a URL. */
-const URL_EXCLUDED = `\\u0000-\\u0020\\u007f-\\u009f\\ud800-\\udfff${WHITESPACE}`;
+/** Controls, the space, the C1 controls and whitespace: never part of a URL. */
+const NOT_IN_URL = `\\u0000-\\u0020\\u007f-\\u009f${WHITESPACE}`;
 
 const D31 = "(?:0[1-9]|[12][0-9]|3[01])";
 const D30 = "(?:0[1-9]|[12][0-9]|30)";
@@ -65,26 +60,27 @@ const HOURS_MINUTES = "(?:[01][0-9]|2[0-3]):[0-5][0-9]";
  * Their `source` is what the OpenAPI document publishes as `pattern`.
  */
 export const FIELD_PATTERNS = {
-  /** Any text a column can store, the empty string included. */
-  text: new RegExp(`^[^${UNSTORABLE}]*$`, "u"),
-  /** Text a column can store with at least one character that is not `WHITESPACE`. */
-  requiredText: new RegExp(`^[${WHITESPACE}]*[^${WHITESPACE}${UNSTORABLE}][^${UNSTORABLE}]*$`, "u"),
   /**
-   * `local@domain`: 1..64 and 1..255 code points, neither holding whitespace, `@` or what a
-   * column cannot store, and no `"` in the local part (any script, as in `zoë@exämple.ch`).
+   * Text without U+0000, which PostgreSQL and Redshift cannot store in text (the empty string
+   * included). Lone surrogates are `loneSurrogate`'s to refuse.
    */
-  email: new RegExp(
-    `^[^${WHITESPACE}@"${UNSTORABLE}]{1,64}@[^${WHITESPACE}@${UNSTORABLE}]{1,255}$`,
-    "u",
-  ),
+  // deno-lint-ignore no-control-regex
+  text: /^[^\u0000]*$/u,
+  /** Text without U+0000 with at least one character that is not `WHITESPACE`. */
+  requiredText: new RegExp(`^[${WHITESPACE}]*[^${WHITESPACE}\\u0000][^\\u0000]*$`, "u"),
+  /**
+   * `local@domain`: 1..64 and 1..255 code points, neither holding whitespace, `@` or U+0000,
+   * and no `"` in the local part (any script, as in `zoë@exämple.ch`).
+   */
+  email: new RegExp(`^[^${WHITESPACE}@"\\u0000]{1,64}@[^${WHITESPACE}@\\u0000]{1,255}$`, "u"),
   /**
    * An `http` or `https` URL (scheme in any case): a host name, or an IPv6 literal in
    * brackets, an optional port, then an optional path, query or fragment without whitespace or
    * controls. No user name or password.
    */
   picture: new RegExp(
-    `^[Hh][Tt][Tt][Pp][Ss]?://(?:\\[[0-9A-Fa-f:.]+\\]|[^${URL_EXCLUDED}/?#@:\\[\\]\\\\]+)` +
-      `(?::[0-9]{1,5})?(?:[/?#][^${URL_EXCLUDED}]*)?$`,
+    `^[Hh][Tt][Tt][Pp][Ss]?://(?:\\[[0-9A-Fa-f:.]+\\]|[^${NOT_IN_URL}/?#@:\\[\\]\\\\]+)` +
+      `(?::[0-9]{1,5})?(?:[/?#][^${NOT_IN_URL}]*)?$`,
     "u",
   ),
   /**
@@ -100,6 +96,15 @@ export const FIELD_PATTERNS = {
       `|9999-12-31T${TIME}(?:Z|-00:00|\\+${HOURS_MINUTES}))$`,
     "u",
   ),
+  /**
+   * A lone surrogate, which has no UTF-8 form (it would be stored as U+FFFD): every text field
+   * must NOT match it, and the contract says so with `not: { pattern }`. Under the `u` flag a
+   * surrogate pair is one astral code point, which is not in `\p{Cs}`. Kept apart from the
+   * other patterns because Rust's regex engine (which schemathesis validates with) cannot
+   * compile a surrogate range, while it reads `\p{Cs}` as matching nothing, as it should for
+   * strings that cannot hold a surrogate.
+   */
+  loneSurrogate: /\p{Cs}/u,
 } as const;
 
 /**

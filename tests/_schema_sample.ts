@@ -75,7 +75,6 @@ const ALPHABET: readonly number[] = [
   0x1d11e,
   0x10ffff,
 ];
-const ASTRAL = ALPHABET.filter((c) => c > 0xffff);
 
 /** Parses `source` (the regex subset above) into a tree. */
 function parseRegex(source: string): Node {
@@ -94,10 +93,16 @@ function parseRegex(source: string): Node {
     if (/[A-Za-z0-9]/.test(c)) fail(`unsupported escape \\${c}`);
     return c.codePointAt(0)!;
   };
+  /** One literal character: an astral one is two code units of the source. */
+  const literal = (): number => {
+    const c = source.codePointAt(i)!;
+    i += c > 0xffff ? 2 : 1;
+    return c;
+  };
   const parseClass = (): Node => {
     const set: CharSet = { negated: source[i] === "^", ranges: [] };
     if (set.negated) i++;
-    const atom = () => source[i] === "\\" ? (i++, escape()) : source.codePointAt(i++)!;
+    const atom = () => source[i] === "\\" ? (i++, escape()) : literal();
     while (source[i] !== "]") {
       if (i >= source.length) fail("unterminated class");
       const from = atom();
@@ -112,21 +117,27 @@ function parseRegex(source: string): Node {
     return { kind: "set", set };
   };
   const parseAtom = (): Node => {
-    const c = source[i++]!;
-    if (c === "^" || c === "$") return { kind: "anchor" };
-    if (c === "(") {
-      if (source[i] === "?") {
-        if (source[i + 1] !== ":") fail("lookaround");
-        i += 2;
-      }
-      const inner = parseAlt();
-      if (source[i++] !== ")") fail("unclosed group");
-      return inner;
+    const c = source[i]!;
+    if (c !== "\\") {
+      const code = literal();
+      if (c === "^" || c === "$") return { kind: "anchor" };
+      if (c === "(") return group();
+      if (c === "[") return parseClass();
+      if (c === ".") fail("'.' (its meaning differs between engines)");
+      return { kind: "set", set: { negated: false, ranges: [[code, code]] } };
     }
-    if (c === "[") return parseClass();
-    if (c === ".") fail("'.' (its meaning differs between engines)");
-    const code = c === "\\" ? escape() : c.codePointAt(0)!;
+    i++;
+    const code = escape();
     return { kind: "set", set: { negated: false, ranges: [[code, code]] } };
+  };
+  const group = (): Node => {
+    if (source[i] === "?") {
+      if (source[i + 1] !== ":") fail("lookaround");
+      i += 2;
+    }
+    const inner = parseAlt();
+    if (source[i++] !== ")") fail("unclosed group");
+    return inner;
   };
   const parseQuantified = (): Node => {
     const node = parseAtom();
@@ -165,34 +176,51 @@ function parseRegex(source: string): Node {
 const inSet = (set: CharSet, c: number) =>
   set.ranges.some(([a, b]) => c >= a && c <= b) !== set.negated;
 
-function pickChar(rng: Rng, set: CharSet, mode: SampleMode): string {
-  if (!set.negated) {
-    const [a, b] = rng.pick(set.ranges);
-    const c = rng.chance(0.3) ? rng.pick([a, b]) : a + rng.int(b - a + 1);
-    return String.fromCodePoint(c);
-  }
-  const astral = ASTRAL.filter((c) => inSet(set, c));
-  if (mode === "max" && astral.length > 0) return String.fromCodePoint(rng.pick(astral));
+/** How one string is drawn: its randomness, its mode, what no character of it may match. */
+interface Draw {
+  rng: Rng;
+  mode: SampleMode;
+  /** A `not: { pattern }` of the schema: a character matching it is drawn again. */
+  avoid?: RegExp;
+}
+
+function pickChar(d: Draw, set: CharSet): string {
   for (;;) {
-    const c = rng.chance(0.2) ? rng.int(0x110000) : rng.pick(ALPHABET);
-    if (inSet(set, c)) return String.fromCodePoint(c);
+    const c = pickAny(d.rng, set, d.mode);
+    if (!d.avoid?.test(c)) return c;
   }
+}
+
+function pickAny(rng: Rng, set: CharSet, mode: SampleMode): string {
+  const awkward = ALPHABET.filter((c) => inSet(set, c));
+  const astral = awkward.filter((c) => c > 0xffff);
+  if (mode === "max" && astral.length > 0) return String.fromCodePoint(rng.pick(astral));
+  if (awkward.length > 0 && rng.chance(0.6)) return String.fromCodePoint(rng.pick(awkward));
+  if (set.negated) {
+    for (;;) {
+      const c = rng.int(0x110000);
+      if (inSet(set, c)) return String.fromCodePoint(c);
+    }
+  }
+  const [a, b] = rng.pick(set.ranges);
+  return String.fromCodePoint(rng.chance(0.3) ? rng.pick([a, b]) : a + rng.int(b - a + 1));
 }
 
 /** A part of a drawn string: fixed text, or the characters of an unbounded repeat. */
 type Part = { chars: string[]; set?: CharSet; min: number };
 
-function draw(rng: Rng, node: Node, mode: SampleMode, out: Part[]): void {
+function draw(d: Draw, node: Node, out: Part[]): void {
+  const { rng, mode } = d;
   switch (node.kind) {
     case "anchor":
       return;
     case "seq":
-      for (const item of node.items) draw(rng, item, mode, out);
+      for (const item of node.items) draw(d, item, out);
       return;
     case "alt":
-      return draw(rng, rng.pick(node.options), mode, out);
+      return draw(d, rng.pick(node.options), out);
     case "set":
-      out.push({ chars: [pickChar(rng, node.set, mode)], min: 1 });
+      out.push({ chars: [pickChar(d, node.set)], min: 1 });
       return;
     case "repeat": {
       const unbounded = node.max === Infinity;
@@ -205,13 +233,13 @@ function draw(rng: Rng, node: Node, mode: SampleMode, out: Part[]): void {
       if (unbounded && node.node.kind === "set") {
         const set = node.node.set;
         out.push({
-          chars: Array.from({ length: n }, () => pickChar(rng, set, mode)),
+          chars: Array.from({ length: n }, () => pickChar(d, set)),
           set,
           min: node.min,
         });
         return;
       }
-      for (let k = 0; k < n; k++) draw(rng, node.node, mode, out);
+      for (let k = 0; k < n; k++) draw(d, node.node, out);
     }
   }
 }
@@ -221,21 +249,23 @@ const length = (parts: Part[]) => parts.reduce((n, p) => n + p.chars.length, 0);
 /**
  * A string `pattern` matches, with `minLength..maxLength` code points: the shortest the
  * pattern allows in `min` mode, exactly `maxLength` (in 4-byte characters where the pattern
- * allows them) in `max` mode when the pattern can reach it.
+ * allows them) in `max` mode when the pattern can reach it; never one that matches `not`.
  * @throws {Error} for a regex outside the subset, or when no such string is found.
  */
 export function sampleString(
   rng: Rng,
   pattern: string,
-  opts: { minLength?: number; maxLength?: number; mode: SampleMode },
+  opts: { minLength?: number; maxLength?: number; mode: SampleMode; not?: string },
 ): string {
   const tree = parseRegex(pattern);
   const re = new RegExp(pattern, "u");
+  const avoid = opts.not === undefined ? undefined : new RegExp(opts.not, "u");
+  const d: Draw = { rng, mode: opts.mode, avoid };
   const min = opts.minLength ?? 0;
   const max = opts.maxLength ?? Infinity;
   for (let attempt = 0; attempt < 100; attempt++) {
     const parts: Part[] = [];
-    draw(rng, tree, opts.mode, parts);
+    draw(d, tree, parts);
     const repeats = parts.filter((p) => p.set);
     const target = opts.mode === "max" && max !== Infinity
       ? max
@@ -245,7 +275,7 @@ export function sampleString(
     // Grow or shrink the unbounded repeats (the last one first) towards the target.
     for (let k = repeats.length - 1; k >= 0 && length(parts) < target; k--) {
       const p = repeats[k]!;
-      while (length(parts) < target) p.chars.push(pickChar(rng, p.set!, opts.mode));
+      while (length(parts) < target) p.chars.push(pickChar(d, p.set!));
     }
     for (let k = repeats.length - 1; k >= 0 && length(parts) > target; k--) {
       const p = repeats[k]!;
@@ -253,7 +283,7 @@ export function sampleString(
     }
     const s = parts.map((p) => p.chars.join("")).join("");
     const n = [...s].length;
-    if (n >= min && n <= max && re.test(s)) return s;
+    if (n >= min && n <= max && re.test(s) && !avoid?.test(s)) return s;
   }
   throw new Error(`Cannot draw a string of ${min}..${max} characters matching /${pattern}/`);
 }
@@ -319,7 +349,15 @@ export function sampleSchema(rng: Rng, schema: Schema, root: Schema, mode: Sampl
     }
     case "string":
       if (typeof s.pattern !== "string") throw new Error("a string without pattern: no sampler");
-      return sampleString(rng, s.pattern, { minLength: s.minLength, maxLength: s.maxLength, mode });
+      if (s.not && Object.keys(s.not).join() !== "pattern") {
+        throw new Error(`Cannot sample not: ${JSON.stringify(s.not)}`);
+      }
+      return sampleString(rng, s.pattern, {
+        minLength: s.minLength,
+        maxLength: s.maxLength,
+        mode,
+        not: s.not?.pattern,
+      });
     case "array": {
       const min = s.minItems ?? 0;
       const max = s.maxItems ?? min + 5;

@@ -187,6 +187,7 @@ Deno.test("bodies just outside GET /openapi.json's bounds get a 400 problem nami
           minLength: s.maxLength + 1,
           maxLength: s.maxLength + 1,
           mode: "max",
+          not: s.not?.pattern,
         });
         cases.push({ field, what: `maxLength + 1 (${s.maxLength + 1})`, value: long });
       } catch {
@@ -197,11 +198,14 @@ Deno.test("bodies just outside GET /openapi.json's bounds get a 400 problem nami
       cases.push({ field, what: "minLength - 1", value: "x".repeat(s.minLength - 1) });
     }
     const re = new RegExp(s.pattern, "u");
+    const not = s.not ? new RegExp(s.not.pattern, "u") : undefined;
+    const allowed = (v: string) => re.test(v) && !not?.test(v);
     // Room for one more character, so that only the pattern can refuse the mutation.
     const base = sampleString(rng, s.pattern, {
       minLength: s.minLength,
       maxLength: s.maxLength === undefined ? undefined : s.maxLength - 1,
       mode: "random",
+      not: s.not?.pattern,
     });
     let mutations = 0;
     for (const insert of [...INSERTS, ""]) {
@@ -209,13 +213,19 @@ Deno.test("bodies just outside GET /openapi.json's bounds get a 400 problem nami
         const value = insert === ""
           ? " ".repeat(at % 3)
           : base.slice(0, at) + insert + base.slice(at);
-        if (re.test(value) || [...value].length > (s.maxLength ?? Infinity)) continue;
+        if (allowed(value) || [...value].length > (s.maxLength ?? Infinity)) continue;
         if (mutations++ < 12) {
           cases.push({ field, what: `pattern: ${JSON.stringify(value.slice(0, 60))}`, value });
         }
       }
     }
     assert.ok(mutations > 0, `no mutation of ${field} breaks its pattern`);
+    if (not) {
+      const lone = `${base}\ud800`;
+      if ([...lone].length <= (s.maxLength ?? Infinity)) {
+        cases.push({ field, what: "a lone surrogate (not: pattern)", value: lone });
+      }
+    }
   }
   for (const [n, k] of cases.entries()) {
     const user = valid();
