@@ -8,11 +8,21 @@
  *   or the database: they must not disturb other test files. Call `stop()` in `finally`.
  * - `securedStack()` starts (or reuses, by name) a stack whose Kafka also serves SASL_SSL with
  *   SCRAM-SHA-512, for tests of TLS and SASL: `secure` holds its `secure.env` settings.
+ * - `s3Server()` starts a private S3 API server (moto, installed from PyPI on first use) with a
+ *   bucket, signature checks and IAM policies on, for tests of the worker's S3 staging.
  */
 import { isAlive, isListening, signal, waitFor } from "./_process.ts";
 import { ensureKafkaJars, startNode, stopNode, waitForLeaders } from "./kafka.ts";
 import { startPostgres, stopPostgres } from "./postgres.ts";
 import { readSecureEnv } from "./sasl_ssl.ts";
+import {
+  bootstrapS3,
+  S3_TEST_REGION,
+  type S3Key,
+  s3Reader,
+  startS3Server,
+  stopS3Server,
+} from "./s3.ts";
 import {
   downStack,
   readState,
@@ -144,6 +154,71 @@ export async function privateStack(
 }
 
 export { listTopicsWithJava } from "./java_client.ts";
+
+/** A private S3 server with one bucket. */
+export interface S3Server {
+  /** `http://127.0.0.1:<port>`: `WAREHOUSE_S3_ENDPOINT` (path-style). */
+  endpoint: string;
+  region: string;
+  bucket: string;
+  /** The staging prefix the worker's key may write under. */
+  prefix: string;
+  /** The worker's key: `s3:PutObject` and `s3:DeleteObject` under `prefix`, nothing else. */
+  worker: S3Key;
+  /** The settings of a worker that stages here (`WAREHOUSE_S3_*`, `AWS_*`). */
+  env: Record<string, string>;
+  /** Downloads an object (with a reading key of its own). */
+  get(key: string): Promise<Uint8Array>;
+  /** The keys under `prefix` (one page). */
+  list(prefix: string): Promise<string[]>;
+  /** Stops the server and deletes its folder. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a private S3 server (moto) with `bucket` and keys; call `stop()` in `finally`. The
+ * first call on a machine installs moto from PyPI into the stack's cache (about 25 s).
+ * @throws {StackError} when Python, venv or pip is missing, or the server does not start.
+ */
+export async function s3Server(
+  opts: { bucket?: string; prefix?: string } = {},
+): Promise<S3Server> {
+  const bucket = opts.bucket ?? "staging-test";
+  const prefix = opts.prefix ?? "staging/";
+  const dir = stackDir(`s3-${crypto.randomUUID().slice(0, 8)}`);
+  const server = await startS3Server(dir);
+  const stop = async () => {
+    await stopS3Server(server);
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  };
+  try {
+    const keys = await bootstrapS3(server, bucket, prefix);
+    const reader = s3Reader(server, bucket, keys.reader);
+    return {
+      endpoint: server.endpoint,
+      region: S3_TEST_REGION,
+      bucket,
+      prefix,
+      worker: keys.worker,
+      env: {
+        WAREHOUSE_S3_BUCKET: bucket,
+        WAREHOUSE_S3_PREFIX: prefix,
+        WAREHOUSE_S3_ENDPOINT: server.endpoint,
+        AWS_REGION: S3_TEST_REGION,
+        AWS_ACCESS_KEY_ID: keys.worker.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: keys.worker.secretAccessKey,
+        // Never ask 169.254.169.254 from a test.
+        AWS_EC2_METADATA_DISABLED: "true",
+      },
+      get: reader.get,
+      list: reader.list,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
 
 /** Runs `fn` holding `.stack/<name>.lock`, so that concurrent test processes take turns. */
 async function _withStackLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
