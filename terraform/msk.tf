@@ -5,8 +5,8 @@
 #   no client authentication; the security group admits only the workers' and the listed client
 #   security groups. The programs connect with KAFKA_SSL=true.
 # - "serverless": MSK Serverless accepts only IAM authentication (SASL on port 9098). The
-#   programs' Kafka client (kafkajs, shared/kafka.ts) has no IAM/OAUTHBEARER support yet, so this
-#   mode is for when that is added; see the README.
+#   programs' Kafka layer (shared/kafka/) does not support IAM authentication yet, so they cannot
+#   connect to it: a check below warns on every plan. It is here for when they can.
 #
 # Topics are not created here (no Kafka provider is used): create `user_created` and
 # `user_created.dlq` with the partition count you want to scale the workers to (README).
@@ -137,5 +137,14 @@ resource "aws_msk_serverless_cluster" "this" {
         enabled = true
       }
     }
+  }
+}
+
+# The programs cannot authenticate with IAM yet: say so on every plan, without stopping anyone who
+# deploys the cluster ahead of that.
+check "serverless_msk_is_iam_only" {
+  assert {
+    condition     = var.msk_mode != "serverless"
+    error_message = "msk_mode = \"serverless\": MSK Serverless accepts only IAM authentication, which ingest, worker and redrive do not support yet; they cannot connect to this cluster. Use msk_mode = \"provisioned\" for the pipeline."
   }
 }

@@ -188,8 +188,8 @@ variable "staging_expiration_days" {
 variable "msk_mode" {
   description = <<-EOT
     "none" (bring your own Kafka; the default), "provisioned" (an MSK cluster with TLS, which the
-    programs use with KAFKA_SSL) or "serverless" (MSK Serverless, which only accepts IAM
-    authentication: see the README before choosing it).
+    programs use with KAFKA_SSL) or "serverless" (MSK Serverless, which accepts only IAM
+    authentication: the programs cannot connect to it yet, see the README).
   EOT
   type        = string
   default     = "none"
