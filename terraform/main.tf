@@ -3,13 +3,14 @@
 # optionally Amazon MSK. The VPC, its private subnets and the workers' compute live elsewhere;
 # this module receives their ids as variables.
 #
-#   kms.tf                 the customer-managed key (warehouse, admin secret, staging bucket, MSK)
+#   kms.tf                 the customer-managed key (warehouse, secrets, staging bucket, MSK)
 #   network.tf             the warehouse security group and the optional S3 gateway endpoint
 #   s3.tf                  the staging bucket
 #   iam.tf                 the role Redshift assumes to read the staging bucket
 #   redshift.tf            the provisioned single-node cluster (warehouse_mode = "provisioned")
 #   redshift_serverless.tf namespace + workgroup (warehouse_mode = "serverless")
 #   msk.tf                 optional Amazon MSK (msk_mode = "provisioned" | "serverless")
+#   msk_scram.tf           the SASL/SCRAM user's secret (msk_client_authentication = "scram")
 #   table_schema.sql       the warehouse table; the worker's redshift dialect must emit the same
 
 locals {

@@ -1,9 +1,11 @@
 # Optional Amazon MSK, so that the whole pipeline can run on AWS (msk_mode, default "none": most
 # teams already run Kafka, and a cluster costs money from the first hour).
 #
-# - "provisioned": brokers in the private subnets, TLS between clients and brokers (port 9094),
-#   no client authentication; the security group admits only the workers' and the listed client
-#   security groups. The programs connect with KAFKA_SSL=true.
+# - "provisioned": brokers in the private subnets, TLS between clients and brokers, and the
+#   security group admits only the workers' and the listed client security groups. With
+#   msk_client_authentication = "scram" (the default) clients also log in with SASL/SCRAM-SHA-512
+#   (port 9096) as the pipeline's user, whose password is in Secrets Manager (msk_scram.tf); with
+#   "tls" there is no client authentication (port 9094) and the network is the access control.
 # - "serverless": MSK Serverless accepts only IAM authentication (SASL on port 9098). The
 #   programs' Kafka layer (shared/kafka/) does not support IAM authentication yet, so they cannot
 #   connect to it: a check below warns on every plan. It is here for when they can.
@@ -13,8 +15,14 @@
 
 locals {
   msk_enabled = var.msk_mode != "none"
-  # The port clients use: TLS for provisioned, SASL/IAM for serverless.
-  msk_client_port = var.msk_mode == "serverless" ? 9098 : 9094
+  # SASL/SCRAM on the provisioned cluster: the pipeline's user and its secret exist only then.
+  msk_scram = var.msk_mode == "provisioned" && var.msk_client_authentication == "scram"
+  # The one port clients use: SASL/IAM for serverless; SASL/SCRAM or plain TLS for provisioned.
+  msk_client_port = (
+    var.msk_mode == "serverless" ? 9098 :
+    local.msk_scram ? 9096 :
+    9094
+  )
   msk_client_security_group_ids = local.msk_enabled ? toset(concat(
     [var.worker_security_group_id], var.kafka_client_security_group_ids,
   )) : toset([])
@@ -98,10 +106,15 @@ resource "aws_msk_cluster" "this" {
     }
   }
 
-  # TLS without client certificates or SASL: the network (security group) is the access control,
-  # which is what kafkajs with `ssl: true` supports.
+  # SCRAM: every client logs in (msk_scram.tf associates the pipeline's user), and nothing
+  # unauthenticated is accepted. TLS: no client certificates, no SASL; the security group is the
+  # access control. Either way the programs speak TLS (KAFKA_SSL=true).
   client_authentication {
-    unauthenticated = true
+    unauthenticated = !local.msk_scram
+
+    sasl {
+      scram = local.msk_scram
+    }
   }
 
   logging_info {
@@ -145,6 +158,6 @@ resource "aws_msk_serverless_cluster" "this" {
 check "serverless_msk_is_iam_only" {
   assert {
     condition     = var.msk_mode != "serverless"
-    error_message = "msk_mode = \"serverless\": MSK Serverless accepts only IAM authentication, which ingest, worker and redrive do not support yet; they cannot connect to this cluster. Use msk_mode = \"provisioned\" for the pipeline."
+    error_message = "msk_mode = \"serverless\": MSK Serverless accepts only IAM authentication, which ingest, worker and redrive do not support yet; they cannot connect to this cluster. Use msk_mode = \"provisioned\" (SASL/SCRAM) for the pipeline."
   }
 }

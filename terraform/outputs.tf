@@ -57,7 +57,7 @@ output "staging_bucket_arn" {
 }
 
 output "kms_key_arn" {
-  description = "ARN of the customer-managed KMS key (warehouse, admin secret, staging bucket, MSK)."
+  description = "ARN of the customer-managed KMS key (warehouse, admin secret, staging bucket, MSK, MSK SCRAM secret)."
   value       = aws_kms_key.this.arn
 }
 
@@ -67,8 +67,9 @@ output "warehouse_security_group_id" {
 }
 
 output "kafka_brokers" {
-  description = "MSK bootstrap servers, comma-separated host:port, for KAFKA_BROKERS (TLS for provisioned, SASL/IAM for serverless); null when msk_mode = \"none\"."
+  description = "MSK bootstrap servers, comma-separated host:port, for KAFKA_BROKERS: SASL/SCRAM (port 9096) or TLS (9094) for provisioned, as msk_client_authentication says; SASL/IAM (9098) for serverless, which the programs cannot use yet. Null when msk_mode = \"none\"."
   value = (
+    local.msk_scram ? one(aws_msk_cluster.this[*].bootstrap_brokers_sasl_scram) :
     var.msk_mode == "provisioned" ? one(aws_msk_cluster.this[*].bootstrap_brokers_tls) :
     var.msk_mode == "serverless" ? one(aws_msk_serverless_cluster.this[*].bootstrap_brokers_sasl_iam) :
     null

@@ -187,9 +187,9 @@ variable "staging_expiration_days" {
 
 variable "msk_mode" {
   description = <<-EOT
-    "none" (bring your own Kafka; the default), "provisioned" (an MSK cluster with TLS, which the
-    programs use with KAFKA_SSL) or "serverless" (MSK Serverless, which accepts only IAM
-    authentication: the programs cannot connect to it yet, see the README).
+    "none" (bring your own Kafka; the default), "provisioned" (an MSK cluster; how clients
+    authenticate is msk_client_authentication) or "serverless" (MSK Serverless, which accepts only
+    IAM authentication: the programs cannot connect to it yet, see the README).
   EOT
   type        = string
   default     = "none"
@@ -197,6 +197,23 @@ variable "msk_mode" {
   validation {
     condition     = contains(["none", "provisioned", "serverless"], var.msk_mode)
     error_message = "msk_mode must be \"none\", \"provisioned\" or \"serverless\"."
+  }
+}
+
+variable "msk_client_authentication" {
+  description = <<-EOT
+    How clients of the provisioned MSK cluster authenticate: "scram" (the default: SASL/SCRAM-SHA-512
+    over TLS, port 9096, with a user whose password is in a Secrets Manager secret; the programs
+    use KAFKA_SASL_MECHANISM=scram-sha-512) or "tls" (TLS on port 9094 without client
+    authentication: the security group is the only access control). Ignored unless msk_mode is
+    "provisioned".
+  EOT
+  type        = string
+  default     = "scram"
+
+  validation {
+    condition     = contains(["scram", "tls"], var.msk_client_authentication)
+    error_message = "msk_client_authentication must be \"scram\" or \"tls\"."
   }
 }
 

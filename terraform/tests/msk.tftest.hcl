@@ -1,5 +1,6 @@
-# Optional Amazon MSK: off by default, provisioned (TLS) or serverless (IAM) by msk_mode.
-# Runs offline with mock_provider.
+# Optional Amazon MSK: off by default, provisioned (SASL/SCRAM by default, or TLS only) or
+# serverless (IAM only, which the programs cannot use yet) by msk_mode. Runs offline with
+# mock_provider.
 
 mock_provider "aws" {
   source = "./tests/mocks"
@@ -24,11 +25,16 @@ run "no_msk_by_default" {
     condition     = length(aws_msk_cluster.this) == 0 && length(aws_msk_serverless_cluster.this) == 0 && length(aws_security_group.kafka) == 0 && length(aws_vpc_security_group_ingress_rule.kafka_from_clients) == 0
     error_message = "msk_mode defaults to none: no MSK resources"
   }
+  assert {
+    condition     = length(aws_secretsmanager_secret.kafka_scram) == 0 && length(aws_msk_single_scram_secret_association.kafka_scram) == 0
+    error_message = "without MSK there is no SCRAM user, even though msk_client_authentication defaults to scram"
+  }
 }
 
-run "provisioned_msk_is_private_encrypted_and_tls_only" {
+run "provisioned_msk_with_tls_is_private_encrypted_and_unauthenticated" {
   variables {
     msk_mode                        = "provisioned"
+    msk_client_authentication       = "tls"
     kafka_client_security_group_ids = ["sg-0a1b2c3d4e5f6beef"]
   }
 
@@ -64,6 +70,96 @@ run "provisioned_msk_is_private_encrypted_and_tls_only" {
     condition     = output.kafka_brokers == aws_msk_cluster.this[0].bootstrap_brokers_tls && output.kafka_cluster_arn == aws_msk_cluster.this[0].arn
     error_message = "kafka_brokers must be the TLS bootstrap servers"
   }
+  assert {
+    condition     = one(aws_msk_cluster.this[0].client_authentication).unauthenticated == true && one(one(aws_msk_cluster.this[0].client_authentication).sasl).scram == false
+    error_message = "msk_client_authentication = tls keeps TLS without client authentication, SCRAM off"
+  }
+  assert {
+    condition     = length(aws_secretsmanager_secret.kafka_scram) == 0 && length(aws_secretsmanager_secret_policy.kafka_scram) == 0 && length(aws_msk_single_scram_secret_association.kafka_scram) == 0
+    error_message = "without SCRAM there is no SCRAM user secret and no association"
+  }
+}
+
+run "provisioned_msk_uses_scram_by_default" {
+  variables {
+    msk_mode                        = "provisioned"
+    kafka_client_security_group_ids = ["sg-0a1b2c3d4e5f6beef"]
+  }
+
+  assert {
+    condition     = one(aws_msk_cluster.this[0].client_authentication).unauthenticated == false
+    error_message = "with SCRAM, unauthenticated clients must be refused"
+  }
+  assert {
+    condition     = one(one(aws_msk_cluster.this[0].client_authentication).sasl).scram == true && one(one(aws_msk_cluster.this[0].client_authentication).sasl).iam != true && length(one(aws_msk_cluster.this[0].client_authentication).tls) == 0
+    error_message = "msk_client_authentication defaults to scram: SASL/SCRAM on, neither IAM nor mutual TLS"
+  }
+  assert {
+    condition     = one(one(aws_msk_cluster.this[0].encryption_info).encryption_in_transit).client_broker == "TLS"
+    error_message = "SCRAM runs over TLS: clients must still talk TLS to the brokers"
+  }
+  assert {
+    condition     = alltrue([for r in aws_vpc_security_group_ingress_rule.kafka_from_clients : r.from_port == 9096 && r.to_port == 9096 && r.cidr_ipv4 == null]) && length(aws_vpc_security_group_ingress_rule.kafka_from_clients) == 2
+    error_message = "with SCRAM the Kafka security group must open only the SASL/SCRAM port, to the two client security groups"
+  }
+  assert {
+    condition     = startswith(aws_secretsmanager_secret.kafka_scram[0].name_prefix, "AmazonMSK_")
+    error_message = "MSK accepts only secrets whose name starts with AmazonMSK_ (a prefix, so a deleted secret's name is not in the way)"
+  }
+  assert {
+    condition     = aws_secretsmanager_secret.kafka_scram[0].kms_key_id == aws_kms_key.this.arn
+    error_message = "MSK refuses secrets under the AWS-managed key: the SCRAM secret must use the module's key"
+  }
+  assert {
+    condition     = aws_msk_single_scram_secret_association.kafka_scram[0].cluster_arn == aws_msk_cluster.this[0].arn && aws_msk_single_scram_secret_association.kafka_scram[0].secret_arn == aws_secretsmanager_secret.kafka_scram[0].arn
+    error_message = "the SCRAM secret must be associated with the cluster"
+  }
+  assert {
+    condition = jsondecode(aws_secretsmanager_secret_policy.kafka_scram[0].policy).Statement == [{
+      Sid       = "AWSKafkaResourcePolicy"
+      Effect    = "Allow"
+      Principal = { Service = "kafka.amazonaws.com" }
+      Action    = "secretsmanager:getSecretValue"
+      Resource  = aws_secretsmanager_secret.kafka_scram[0].arn
+    }]
+    error_message = "only MSK may read the SCRAM secret through its resource policy: ${aws_secretsmanager_secret_policy.kafka_scram[0].policy}"
+  }
+  assert {
+    condition     = output.kafka_brokers == "b-1.userpipelinekafka.abc.c2.kafka.eu-west-1.amazonaws.com:9096,b-2.userpipelinekafka.abc.c2.kafka.eu-west-1.amazonaws.com:9096"
+    error_message = "with SCRAM, kafka_brokers must be the SASL/SCRAM bootstrap servers: ${output.kafka_brokers}"
+  }
+}
+
+run "scram_association_waits_for_the_password" {
+  # With real AWS the versions are read during the first apply, after the cluster is created; the
+  # mock knows them at plan time, where the precondition fails the same way.
+  command = plan
+
+  variables {
+    msk_mode = "provisioned"
+  }
+
+  # The operator has not put the password in yet: the secret has no AWSCURRENT version.
+  override_data {
+    target = data.aws_secretsmanager_secret_versions.kafka_scram
+    values = { versions = [] }
+  }
+
+  expect_failures = [aws_msk_single_scram_secret_association.kafka_scram]
+}
+
+run "scram_user_name_follows_name" {
+  command = plan
+
+  variables {
+    msk_mode = "provisioned"
+    name     = "events-prod"
+  }
+
+  assert {
+    condition     = startswith(aws_secretsmanager_secret.kafka_scram[0].name_prefix, "AmazonMSK_events-prod-")
+    error_message = "the SCRAM secret's name must start with AmazonMSK_ and the module's name"
+  }
 }
 
 run "serverless_msk_uses_iam_and_warns_that_the_programs_cannot" {
@@ -93,6 +189,10 @@ run "serverless_msk_uses_iam_and_warns_that_the_programs_cannot" {
   assert {
     condition     = output.kafka_brokers == aws_msk_serverless_cluster.this[0].bootstrap_brokers_sasl_iam
     error_message = "kafka_brokers must be the SASL/IAM bootstrap servers"
+  }
+  assert {
+    condition     = length(aws_secretsmanager_secret.kafka_scram) == 0 && length(aws_msk_single_scram_secret_association.kafka_scram) == 0
+    error_message = "MSK Serverless has no SCRAM user"
   }
 }
 
@@ -126,4 +226,15 @@ run "unknown_msk_mode_is_rejected" {
   }
 
   expect_failures = [var.msk_mode]
+}
+
+run "unknown_client_authentication_is_rejected" {
+  command = plan
+
+  variables {
+    msk_mode                  = "provisioned"
+    msk_client_authentication = "iam"
+  }
+
+  expect_failures = [var.msk_client_authentication]
 }

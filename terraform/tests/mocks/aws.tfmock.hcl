@@ -65,8 +65,9 @@ mock_resource "aws_redshiftserverless_workgroup" {
 
 mock_resource "aws_msk_cluster" {
   defaults = {
-    arn                   = "arn:aws:kafka:eu-west-1:111122223333:cluster/user-pipeline-kafka/0a1b2c3d-1"
-    bootstrap_brokers_tls = "b-1.userpipelinekafka.abc.c2.kafka.eu-west-1.amazonaws.com:9094,b-2.userpipelinekafka.abc.c2.kafka.eu-west-1.amazonaws.com:9094"
+    arn                          = "arn:aws:kafka:eu-west-1:111122223333:cluster/user-pipeline-kafka/0a1b2c3d-1"
+    bootstrap_brokers_tls        = "b-1.userpipelinekafka.abc.c2.kafka.eu-west-1.amazonaws.com:9094,b-2.userpipelinekafka.abc.c2.kafka.eu-west-1.amazonaws.com:9094"
+    bootstrap_brokers_sasl_scram = "b-1.userpipelinekafka.abc.c2.kafka.eu-west-1.amazonaws.com:9096,b-2.userpipelinekafka.abc.c2.kafka.eu-west-1.amazonaws.com:9096"
   }
 }
 
@@ -81,5 +82,24 @@ mock_resource "aws_msk_configuration" {
   defaults = {
     arn             = "arn:aws:kafka:eu-west-1:111122223333:configuration/user-pipeline-kafka/0a1b2c3d-c"
     latest_revision = 1
+  }
+}
+
+mock_resource "aws_secretsmanager_secret" {
+  defaults = {
+    arn = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:AmazonMSK_user-pipeline-20261124000000000000000003-MnOpQr"
+  }
+}
+
+# The operator has put the SCRAM password in: one version carries AWSCURRENT. A test that wants
+# the empty secret overrides `versions`.
+mock_data "aws_secretsmanager_secret_versions" {
+  defaults = {
+    versions = [{
+      version_id         = "0a1b2c3d-aaaa-bbbb-cccc-0123456789ab"
+      version_stages     = ["AWSCURRENT"]
+      created_time       = "2026-11-24T00:00:00Z"
+      last_accessed_date = "2026-11-24T00:00:00Z"
+    }]
   }
 }
