@@ -43,3 +43,34 @@ resource "aws_iam_role_policy" "redshift_read_staging" {
     ]
   })
 }
+
+# What the programs' runtime needs to read the SCRAM password (for ECS, the task execution role
+# that resolves a task definition `secrets` entry; or the task role when the program's start
+# script reads it): that one secret, and the key only through Secrets Manager for that secret.
+# The module does not create the compute, so this is an output (kafka_client_policy_json) to
+# attach to those roles, not a role of its own. Null without SCRAM.
+locals {
+  kafka_client_policy = local.msk_scram ? jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid      = "ReadKafkaScramSecret"
+        Effect   = "Allow"
+        Action   = ["secretsmanager:GetSecretValue"]
+        Resource = aws_secretsmanager_secret.kafka_scram[0].arn
+      },
+      {
+        Sid      = "DecryptKafkaScramSecret"
+        Effect   = "Allow"
+        Action   = ["kms:Decrypt"]
+        Resource = aws_kms_key.this.arn
+        Condition = {
+          StringEquals = {
+            "kms:ViaService"                  = "secretsmanager.${data.aws_region.current.name}.amazonaws.com"
+            "kms:EncryptionContext:SecretARN" = aws_secretsmanager_secret.kafka_scram[0].arn
+          }
+        }
+      },
+    ]
+  }) : null
+}

@@ -6,7 +6,7 @@
 #   kms.tf                 the customer-managed key (warehouse, secrets, staging bucket, MSK)
 #   network.tf             the warehouse security group and the optional S3 gateway endpoint
 #   s3.tf                  the staging bucket
-#   iam.tf                 the role Redshift assumes to read the staging bucket
+#   iam.tf                 the role Redshift assumes; the policy to read the MSK SCRAM secret
 #   redshift.tf            the provisioned single-node cluster (warehouse_mode = "provisioned")
 #   redshift_serverless.tf namespace + workgroup (warehouse_mode = "serverless")
 #   msk.tf                 optional Amazon MSK (msk_mode = "provisioned" | "serverless")

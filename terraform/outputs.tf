@@ -1,5 +1,6 @@
 # What the programs and operators need. No output carries a password: the admin password is in
-# the Secrets Manager secret named by admin_secret_arn (JSON with "username" and "password").
+# the Secrets Manager secret named by admin_secret_arn, the MSK SCRAM password in the one named by
+# kafka_scram_secret_arn (both JSON with "username" and "password").
 
 locals {
   warehouse_host     = local.provisioned ? one(aws_redshift_cluster.this[*].dns_name) : try(aws_redshiftserverless_workgroup.this[0].endpoint[0].address, null)
@@ -74,6 +75,30 @@ output "kafka_brokers" {
     var.msk_mode == "serverless" ? one(aws_msk_serverless_cluster.this[*].bootstrap_brokers_sasl_iam) :
     null
   )
+}
+
+output "kafka_client_settings" {
+  description = "The KAFKA_* environment of ingest, worker and redrive for the provisioned MSK cluster, except KAFKA_SASL_PASSWORD (in the secret named by kafka_scram_secret_arn). Null when msk_mode is \"none\" or \"serverless\" (IAM only: the programs cannot connect to it yet)."
+  value = var.msk_mode != "provisioned" ? null : merge(
+    {
+      KAFKA_BROKERS = one(local.msk_scram ? aws_msk_cluster.this[*].bootstrap_brokers_sasl_scram : aws_msk_cluster.this[*].bootstrap_brokers_tls)
+      KAFKA_SSL     = "true"
+    },
+    local.msk_scram ? {
+      KAFKA_SASL_MECHANISM = "scram-sha-512"
+      KAFKA_SASL_USERNAME  = local.msk_scram_username
+    } : {},
+  )
+}
+
+output "kafka_scram_secret_arn" {
+  description = "ARN of the Secrets Manager secret of the pipeline's SASL/SCRAM user (JSON with username and password; the operator puts the password in): KAFKA_SASL_PASSWORD is its password. Null unless msk_client_authentication = \"scram\" with a provisioned cluster."
+  value       = one(aws_secretsmanager_secret.kafka_scram[*].arn)
+}
+
+output "kafka_client_policy_json" {
+  description = "IAM policy (JSON) for the roles that read the SCRAM password for the programs: GetSecretValue on that secret, kms:Decrypt through Secrets Manager for it. Null unless SCRAM is on."
+  value       = local.kafka_client_policy
 }
 
 output "kafka_cluster_arn" {

@@ -29,6 +29,10 @@ run "no_msk_by_default" {
     condition     = length(aws_secretsmanager_secret.kafka_scram) == 0 && length(aws_msk_single_scram_secret_association.kafka_scram) == 0
     error_message = "without MSK there is no SCRAM user, even though msk_client_authentication defaults to scram"
   }
+  assert {
+    condition     = output.kafka_client_settings == null && output.kafka_scram_secret_arn == null && output.kafka_client_policy_json == null
+    error_message = "without MSK the Kafka client outputs must be null"
+  }
 }
 
 run "provisioned_msk_with_tls_is_private_encrypted_and_unauthenticated" {
@@ -77,6 +81,17 @@ run "provisioned_msk_with_tls_is_private_encrypted_and_unauthenticated" {
   assert {
     condition     = length(aws_secretsmanager_secret.kafka_scram) == 0 && length(aws_secretsmanager_secret_policy.kafka_scram) == 0 && length(aws_msk_single_scram_secret_association.kafka_scram) == 0
     error_message = "without SCRAM there is no SCRAM user secret and no association"
+  }
+  assert {
+    condition = output.kafka_client_settings == {
+      KAFKA_BROKERS = "b-1.userpipelinekafka.abc.c2.kafka.eu-west-1.amazonaws.com:9094,b-2.userpipelinekafka.abc.c2.kafka.eu-west-1.amazonaws.com:9094"
+      KAFKA_SSL     = "true"
+    }
+    error_message = "with TLS only, the programs need KAFKA_BROKERS and KAFKA_SSL=true, no SASL setting"
+  }
+  assert {
+    condition     = output.kafka_scram_secret_arn == null && output.kafka_client_policy_json == null
+    error_message = "without SCRAM there is no secret to name and nothing to read"
   }
 }
 
@@ -127,6 +142,42 @@ run "provisioned_msk_uses_scram_by_default" {
   assert {
     condition     = output.kafka_brokers == "b-1.userpipelinekafka.abc.c2.kafka.eu-west-1.amazonaws.com:9096,b-2.userpipelinekafka.abc.c2.kafka.eu-west-1.amazonaws.com:9096"
     error_message = "with SCRAM, kafka_brokers must be the SASL/SCRAM bootstrap servers: ${output.kafka_brokers}"
+  }
+  assert {
+    condition = output.kafka_client_settings == {
+      KAFKA_BROKERS        = "b-1.userpipelinekafka.abc.c2.kafka.eu-west-1.amazonaws.com:9096,b-2.userpipelinekafka.abc.c2.kafka.eu-west-1.amazonaws.com:9096"
+      KAFKA_SSL            = "true"
+      KAFKA_SASL_MECHANISM = "scram-sha-512"
+      KAFKA_SASL_USERNAME  = "user-pipeline"
+    }
+    error_message = "kafka_client_settings must hold every KAFKA_* setting but the password"
+  }
+  assert {
+    condition     = output.kafka_scram_secret_arn == aws_secretsmanager_secret.kafka_scram[0].arn
+    error_message = "kafka_scram_secret_arn must name the SCRAM secret"
+  }
+  assert {
+    condition = jsondecode(output.kafka_client_policy_json).Statement == [
+      {
+        Sid      = "ReadKafkaScramSecret"
+        Effect   = "Allow"
+        Action   = ["secretsmanager:GetSecretValue"]
+        Resource = aws_secretsmanager_secret.kafka_scram[0].arn
+      },
+      {
+        Sid      = "DecryptKafkaScramSecret"
+        Effect   = "Allow"
+        Action   = ["kms:Decrypt"]
+        Resource = aws_kms_key.this.arn
+        Condition = {
+          StringEquals = {
+            "kms:ViaService"                  = "secretsmanager.eu-west-1.amazonaws.com"
+            "kms:EncryptionContext:SecretARN" = aws_secretsmanager_secret.kafka_scram[0].arn
+          }
+        }
+      },
+    ]
+    error_message = "the client policy must allow reading that one secret and decrypting it through Secrets Manager, nothing else: ${output.kafka_client_policy_json}"
   }
 }
 
@@ -191,8 +242,8 @@ run "serverless_msk_uses_iam_and_warns_that_the_programs_cannot" {
     error_message = "kafka_brokers must be the SASL/IAM bootstrap servers"
   }
   assert {
-    condition     = length(aws_secretsmanager_secret.kafka_scram) == 0 && length(aws_msk_single_scram_secret_association.kafka_scram) == 0
-    error_message = "MSK Serverless has no SCRAM user"
+    condition     = length(aws_secretsmanager_secret.kafka_scram) == 0 && output.kafka_client_settings == null && output.kafka_scram_secret_arn == null
+    error_message = "MSK Serverless has no SCRAM user, and no KAFKA_* settings the programs could use"
   }
 }
 

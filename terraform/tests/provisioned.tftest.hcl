@@ -140,7 +140,7 @@ run "outputs_give_the_endpoint_without_a_password" {
     error_message = "the role and bucket outputs must name the module's role and bucket"
   }
   assert {
-    condition     = output.kafka_brokers == null && output.kafka_cluster_arn == null
+    condition     = output.kafka_brokers == null && output.kafka_cluster_arn == null && output.kafka_client_settings == null && output.kafka_scram_secret_arn == null && output.kafka_client_policy_json == null
     error_message = "without MSK the Kafka outputs must be null"
   }
 }
