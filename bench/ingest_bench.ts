@@ -124,6 +124,11 @@ interface Result {
   ingestUsPerEvent: number;
   /** The producer thread's CPU time per event, in µs (NaN without INGEST_PRODUCER_WORKER). */
   producerUsPerEvent: number;
+  /** CPU cores the idle ingest (and its producer thread) used before the load started. */
+  idleCores: { ingest: number; producer: number };
+  /** The same per event, less what the idle ingest would have used in that time. */
+  ingestNetUsPerEvent: number;
+  producerNetUsPerEvent: number;
   /** Warnings and errors the ingest logged. */
   complaints: number;
 }
@@ -189,15 +194,20 @@ async function runOne(scenario: Scenario, program: Program): Promise<Result> {
   });
   const sampler = sampleProcess(ingest.pid, 500);
   try {
+    const idleCores = await idle(ingest.pid);
     const measured = await measure(scenario, ingest.port, ingest.pid);
     const events = measured.load.eventsPerSecond;
+    const perEvent = (cores: number) => events > 0 ? round((cores / events) * 1e6, 1) : NaN;
     return {
       scenario,
       program,
       ...measured,
       rssMiB: sampler.maxRssMiB(),
-      ingestUsPerEvent: events > 0 ? round((measured.cores.ingest / events) * 1e6, 1) : NaN,
-      producerUsPerEvent: events > 0 ? round((measured.cores.producer / events) * 1e6, 1) : NaN,
+      ingestUsPerEvent: perEvent(measured.cores.ingest),
+      producerUsPerEvent: perEvent(measured.cores.producer),
+      idleCores,
+      ingestNetUsPerEvent: perEvent(measured.cores.ingest - idleCores.ingest),
+      producerNetUsPerEvent: perEvent(measured.cores.producer - idleCores.producer),
       complaints: complaints(ingest.logs).length,
     };
   } finally {
@@ -208,6 +218,25 @@ async function runOne(scenario: Scenario, program: Program): Promise<Result> {
       console.error(`  ingest logged: ${JSON.stringify(line)}`);
     }
   }
+}
+
+/** CPU cores of the idle ingest (and producer thread): 3 s, after 2 s to settle from its start. */
+async function idle(pid: number): Promise<Result["idleCores"]> {
+  const sample = () =>
+    Promise.all([
+      cpuSeconds(pid).catch(() => Number.NaN),
+      threadCpuSeconds(pid, "worker-").catch(() => Number.NaN),
+    ]);
+  await new Promise((r) => setTimeout(r, 2_000));
+  const t0 = performance.now();
+  const before = await sample();
+  await new Promise((r) => setTimeout(r, 3_000));
+  const after = await sample();
+  const seconds = (performance.now() - t0) / 1000;
+  return {
+    ingest: round((after[0] - before[0]) / seconds, 4),
+    producer: round((after[1] - before[1]) / seconds, 4),
+  };
 }
 
 /** Runs the load and samples CPU time over the measured window (warm-up end to planned end). */
@@ -272,15 +301,17 @@ function printReport(all: readonly Result[]): void {
   if (tree) console.log(`Baseline: ${tree.commit} "${tree.subject}"`);
   console.log("");
   console.log(
-    "| scenario | program | concurrency | offered ev/s | events/s | p50 ms | p99 ms | ingest RSS MiB | CPU cores ingest / load / kafka | ingest CPU µs/event | producer thread CPU µs/event | answers | warn+error lines |",
+    "| scenario | program | concurrency | offered ev/s | events/s | p50 ms | p99 ms | ingest RSS MiB | CPU cores ingest / load / kafka (idle ingest) | ingest CPU µs/event (net of idle) | producer thread CPU µs/event (net of idle) | answers | warn+error lines |",
   );
   console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
   for (const r of all) {
     console.log(
       `| ${r.scenario.name} | ${r.program.label} | ${r.scenario.concurrency} | ${
         r.scenario.rate || "max"
-      } | ${r.load.eventsPerSecond} | ${r.load.latencyMs.p50} | ${r.load.latencyMs.p99} | ${r.rssMiB} | ${r.cores.ingest} / ${r.cores.load} / ${r.cores.kafka} | ${r.ingestUsPerEvent} | ${
-        dash(r.producerUsPerEvent)
+      } | ${r.load.eventsPerSecond} | ${r.load.latencyMs.p50} | ${r.load.latencyMs.p99} | ${r.rssMiB} | ${r.cores.ingest} / ${r.cores.load} / ${r.cores.kafka} (${r.idleCores.ingest}) | ${r.ingestUsPerEvent} (${r.ingestNetUsPerEvent}) | ${
+        Number.isFinite(r.producerUsPerEvent)
+          ? `${r.producerUsPerEvent} (${r.producerNetUsPerEvent})`
+          : "–"
       } | ${
         Object.entries(r.load.statuses).map(([s, n]) => `${s}: ${n}`).join(", ")
       } | ${r.complaints} |`,
@@ -289,25 +320,33 @@ function printReport(all: readonly Result[]): void {
   if (!tree) return;
   console.log("");
   console.log(
-    "| scenario | events/s new / old | p50 ms new / old | p99 ms new / old | ingest CPU µs/event old / new (old ÷ new) | producer thread CPU µs/event old / new (old ÷ new) |",
+    "| scenario | events/s new / old | p50 ms new / old | p99 ms new / old | ingest CPU µs/event old / new: gross, net of idle | producer thread CPU µs/event old / new: gross, net of idle |",
   );
   console.log("| --- | --- | --- | --- | --- | --- |");
-  const ratios: Record<string, { ingest: number; producer: number }> = {};
+  const ratios: Record<string, Record<string, number>> = {};
   for (const scenario of scenarios) {
     const mine = all.find((r) => r.scenario === scenario && r.program === current);
     const old = all.find((r) => r.scenario === scenario && r.program !== current);
     if (!mine || !old) continue;
-    const ingest = round(old.ingestUsPerEvent / mine.ingestUsPerEvent, 2);
-    const producer = round(old.producerUsPerEvent / mine.producerUsPerEvent, 2);
-    ratios[scenario.name] = { ingest, producer };
+    const ratio = (k: PerEvent) => round(old[k] / mine[k], 2);
+    const pair = (gross: PerEvent, net: PerEvent) =>
+      Number.isFinite(mine[gross])
+        ? `${old[gross]} / ${mine[gross]} (${ratio(gross)}×), ${old[net]} / ${mine[net]} (${
+          ratio(net)
+        }×)`
+        : "–";
+    ratios[scenario.name] = {
+      ingest: ratio("ingestUsPerEvent"),
+      ingestNet: ratio("ingestNetUsPerEvent"),
+      producer: ratio("producerUsPerEvent"),
+      producerNet: ratio("producerNetUsPerEvent"),
+    };
     console.log(
       `| ${scenario.name} | ${mine.load.eventsPerSecond} / ${old.load.eventsPerSecond} (${
         round(mine.load.eventsPerSecond / old.load.eventsPerSecond, 2)
-      }×) | ${mine.load.latencyMs.p50} / ${old.load.latencyMs.p50} | ${mine.load.latencyMs.p99} / ${old.load.latencyMs.p99} | ${old.ingestUsPerEvent} / ${mine.ingestUsPerEvent} (${ingest}×) | ${
-        Number.isFinite(producer)
-          ? `${old.producerUsPerEvent} / ${mine.producerUsPerEvent} (${producer}×)`
-          : "–"
-      } |`,
+      }×) | ${mine.load.latencyMs.p50} / ${old.load.latencyMs.p50} | ${mine.load.latencyMs.p99} / ${old.load.latencyMs.p99} | ${
+        pair("ingestUsPerEvent", "ingestNetUsPerEvent")
+      } | ${pair("producerUsPerEvent", "producerNetUsPerEvent")} |`,
     );
   }
   console.log("");
@@ -322,16 +361,22 @@ function printReport(all: readonly Result[]): void {
       p99: r.load.latencyMs.p99,
       rssMiB: r.rssMiB,
       cores: r.cores,
+      idleCores: r.idleCores,
       ingestUsPerEvent: r.ingestUsPerEvent,
+      ingestNetUsPerEvent: r.ingestNetUsPerEvent,
       producerUsPerEvent: r.producerUsPerEvent,
+      producerNetUsPerEvent: r.producerNetUsPerEvent,
       statuses: r.load.statuses,
     })),
   }));
 }
 
-function dash(n: number): string {
-  return Number.isFinite(n) ? String(n) : "–";
-}
+/** The per-event CPU figures of a result. */
+type PerEvent =
+  | "ingestUsPerEvent"
+  | "ingestNetUsPerEvent"
+  | "producerUsPerEvent"
+  | "producerNetUsPerEvent";
 
 function round(n: number, digits: number): number {
   const f = 10 ** digits;
