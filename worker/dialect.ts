@@ -5,10 +5,34 @@
  */
 import type { UserRow } from "./user_row.ts";
 
-/** One step of a write, run in order inside one transaction. */
+/** Rows the sink uploads as gzip CSV objects under `keyPrefix` before the write starts. */
+export interface StagedRows {
+  /** The objects' key prefix, unique to this write and ending in `/` (COPY loads all of it). */
+  keyPrefix: string;
+  rows: readonly UserRow[];
+  /** Values appended to every row (the stage's write-time columns). */
+  trailing: readonly (string | null)[];
+}
+
+/**
+ * One step of a write, run in order. A write is one transaction unless it holds `commit`
+ * steps, which end a transaction and begin the next (their text is for readers: the sink
+ * commits through its client).
+ *
+ * - `query`: a statement with bind parameters.
+ * - `copy`: `COPY … FROM STDIN` with `data` as its input.
+ * - `load`: a statement that reads objects the sink uploads before the first transaction
+ *   (`COPY … FROM 's3://…'`); the sink deletes them when the write has ended, either way.
+ * - `undo`: not run in order: once its transaction has committed, it runs (outside any
+ *   transaction, best effort) if a later transaction of the same write fails, e.g. to drop
+ *   a staging table the failed transaction would have dropped.
+ */
 export type SqlStep =
   | { kind: "query"; text: string; params: readonly (string | null)[] }
-  | { kind: "copy"; text: string; data: string };
+  | { kind: "copy"; text: string; data: string }
+  | { kind: "load"; text: string; objects: StagedRows }
+  | { kind: "commit"; text: "COMMIT" }
+  | { kind: "undo"; text: string };
 
 /** The SQL of one warehouse. */
 export interface Dialect {
@@ -16,7 +40,7 @@ export interface Dialect {
   /** Idempotent DDL that creates the schema and the table if missing, one statement each. */
   createTable(): string[];
   /**
-   * The steps that upsert `rows` (at most one per id) in one transaction: stage, then merge.
+   * The steps that upsert `rows` (at most one per id): stage, then merge.
    * `writtenAt` becomes `updated_at` (and `date_added` for new rows).
    */
   upsert(rows: readonly UserRow[], writtenAt: Date): SqlStep[];

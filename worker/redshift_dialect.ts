@@ -2,37 +2,81 @@
  * The `redshift` dialect (Amazon Redshift), which cannot run here: its SQL is tested as text
  * against golden files, and its DDL against `terraform/table_schema.sql`.
  *
- * What it must respect, and how:
+ * A write is two transactions:
+ *
+ * 1. **Stage**: `CREATE TEMP TABLE <stage> (LIKE <table>)`, then fill it: with `COPY … FROM
+ *    's3://…' … FORMAT AS CSV GZIP` from objects the sink uploaded first, when S3 staging is
+ *    configured and the batch has at least `minRows` rows; otherwise with chunked multi-row
+ *    `INSERT`s. Nothing here touches the table, so it takes no lock that readers wait for.
+ * 2. **Merge**: `LOCK <table>` first, then delete stale rows from the stage, `MERGE`, drop the
+ *    stage. The lock (ACCESS EXCLUSIVE, held to the commit) makes concurrent workers queue
+ *    instead of failing with serializable isolation errors (1023). It must come first: Redshift
+ *    takes a transaction's snapshot at its first reading or writing statement, and a snapshot
+ *    older than another worker's commit is what conflicts. Readers of the table wait while it
+ *    is held, which is why the load happens before, in its own transaction.
+ *
+ * What else it must respect, and how:
+ * - The stage is `LIKE` the table, so it has the table's column types, `ENCODE`, `DISTKEY`
+ *   and `SORTKEY` (the merge joins on `id` without redistributing rows) and its `NOT NULL`s,
+ *   not its primary key or defaults. `date_added` and `updated_at` are NOT NULL without a
+ *   default, so the stage rows carry the write time in both, and the merge takes them from
+ *   there.
+ * - Its name is unique per write: a stage left by a failed merge (dropped again by the `undo`
+ *   step, or gone with the session) never collides with the next one.
  * - Redshift's `MERGE` takes no extra condition on `WHEN MATCHED`, so stale rows (not newer
- *   than the stored one) are deleted from the staging table first, then the merge is
- *   unconditional.
+ *   than the stored one) are deleted from the stage first, then the merge is unconditional.
  * - PRIMARY KEY is not enforced: duplicates are prevented by the dedupe and the merge only.
- * - `TRUNCATE` commits the transaction: the staging table is created and dropped inside the
- *   transaction instead.
+ * - `TRUNCATE` commits the transaction: never used.
  * - One statement is limited to 16 MB and 32,767 bind parameters: staging inserts are chunked.
+ * - The COPY reads exactly what `worker/warehouse/csv_row.ts` writes: CSV (RFC 4180), NULL as
+ *   the bare marker `@NULL@`, the empty string as `""` (no `EMPTYASNULL`/`BLANKSASNULL`, so
+ *   empty and blank strings stay strings), timestamps in ISO 8601 UTC (`TIMEFORMAT 'auto'`
+ *   recognises them), invalid UTF-8 refused (no `ACCEPTINVCHARS`), too-long values refused
+ *   (no `TRUNCATECOLUMNS`), no error tolerated (`MAXERROR 0`). A batch holding a value equal
+ *   to the marker is staged by INSERT instead, as Redshift does not document whether a quoted
+ *   field can match `NULL AS`.
  */
 import type { Dialect, SqlStep, TableName } from "./dialect.ts";
-import {
-  EVENT_COLUMN_LIST,
-  insertValues,
-  newerThan,
-  stageBody,
-  tableBody,
-  updateSet,
-} from "./_sql_text.ts";
-import { EVENT_COLUMNS, KEY_COLUMN } from "./table_columns.ts";
+import { newerThan, tableBody, updateSet } from "./_sql_text.ts";
+import { EVENT_COLUMNS, KEY_COLUMN, WRITE_COLUMNS } from "./table_columns.ts";
 import type { UserRow } from "./user_row.ts";
-import { placeholders } from "./postgres_dialect.ts";
+import { CSV_NULL } from "./warehouse/csv_row.ts";
 
 const MAX_PARAMS = 32_767;
 /** Bytes of values per staging statement, well under the 16 MB statement limit. */
 const MAX_CHUNK_BYTES = 8 * 1024 * 1024;
 
+/** Where and how large flushes are staged through S3. */
+export interface RedshiftS3Staging {
+  bucket: string;
+  /** Key prefix of every staged object, `""` or ending in `/`. */
+  prefix: string;
+  /** `default` (the cluster's default IAM role) or a role ARN, for `COPY … IAM_ROLE`. */
+  iamRole: string;
+  /** Batches of at least this many rows are staged through S3, smaller ones by INSERT. */
+  minRows: number;
+}
+
+/** Options of the redshift dialect. */
+export interface RedshiftOptions {
+  /** S3 staging; without it every batch is staged by INSERT. */
+  s3?: RedshiftS3Staging;
+  /**
+   * A name unique to one write, `[a-z0-9-]`: the staged objects' folder; its last 12
+   * characters name the stage table (default: the write time and a random UUID).
+   */
+  newWriteId?: (writtenAt: Date) => string;
+}
+
+/** The stage's columns: the event's, then the two write times (as in the table). */
+const STAGE_COLUMN_LIST = [...EVENT_COLUMNS, ...WRITE_COLUMNS].map((c) => c.name).join(", ");
+
 /** Creates the redshift dialect for `schema.table`. */
-export function createRedshiftDialect(name: TableName): Dialect {
+export function createRedshiftDialect(name: TableName, opts: RedshiftOptions = {}): Dialect {
   const target = `${name.schema}.${name.table}`;
-  const stage = `${name.table}_stage`;
-  const rowsPerInsert = Math.floor(MAX_PARAMS / EVENT_COLUMNS.length);
+  const newWriteId = opts.newWriteId ?? _defaultWriteId;
+  // One parameter is the write time, shared by every row of a statement.
+  const rowsPerInsert = Math.floor((MAX_PARAMS - 1) / EVENT_COLUMNS.length);
 
   return {
     name: "redshift",
@@ -42,39 +86,108 @@ export function createRedshiftDialect(name: TableName): Dialect {
       return name.schema === "public" ? [ddl] : [`CREATE SCHEMA IF NOT EXISTS ${name.schema}`, ddl];
     },
     upsert(rows: readonly UserRow[], writtenAt: Date): SqlStep[] {
-      const steps: SqlStep[] = [{
-        kind: "query",
-        text: `CREATE TEMP TABLE ${stage} (\n${stageBody()}\n)\nDISTKEY (${KEY_COLUMN})`,
-        params: [],
-      }];
-      for (const chunk of chunks(rows, rowsPerInsert, MAX_CHUNK_BYTES)) {
+      const at = writtenAt.toISOString();
+      const id = newWriteId(writtenAt);
+      const stage = `${name.table}_stage_${id.slice(-12).replaceAll("-", "_")}`;
+      const s3 = opts.s3 && rows.length >= opts.s3.minRows && !rows.some(_holdsCsvNull)
+        ? opts.s3
+        : undefined;
+      const steps: SqlStep[] = [
+        { kind: "query", text: `CREATE TEMP TABLE ${stage} (LIKE ${target})`, params: [] },
+        { kind: "undo", text: `DROP TABLE ${stage}` },
+      ];
+      if (s3) {
+        const keyPrefix = `${s3.prefix}${id}/`;
         steps.push({
-          kind: "query",
-          text: `INSERT INTO ${stage} (${EVENT_COLUMN_LIST}) VALUES ${placeholders(chunk.length)}`,
-          params: chunk.flat(),
+          kind: "load",
+          text: copyFromS3(stage, `s3://${s3.bucket}/${keyPrefix}`, s3.iamRole),
+          objects: { keyPrefix, rows, trailing: [at, at] },
         });
+      } else {
+        for (const chunk of _chunks(rows, rowsPerInsert, MAX_CHUNK_BYTES)) {
+          const atParam = chunk.length * EVENT_COLUMNS.length + 1;
+          steps.push({
+            kind: "query",
+            text: `INSERT INTO ${stage} (${STAGE_COLUMN_LIST}) VALUES ${
+              _placeholders(chunk.length, atParam)
+            }`,
+            params: [...chunk.flat(), at],
+          });
+        }
       }
-      steps.push({
-        kind: "query",
-        text: `DELETE FROM ${stage}\nUSING ${target}\nWHERE ${stage}.id = ${name.table}.id\n` +
-          `  AND NOT ${newerThan(stage, name.table)}`,
-        params: [],
-      });
-      steps.push({
-        kind: "query",
-        text: `MERGE INTO ${target}\nUSING ${stage}\nON ${name.table}.id = ${stage}.id\n` +
-          `WHEN MATCHED THEN\n  UPDATE SET\n    ${
-            updateSet(stage, "$1::TIMESTAMPTZ")
-          }\nWHEN NOT MATCHED THEN\n  ${insertValues(stage, "$1::TIMESTAMPTZ")}`,
-        params: [writtenAt.toISOString()],
-      });
-      steps.push({ kind: "query", text: `DROP TABLE ${stage}`, params: [] });
+      steps.push(
+        { kind: "commit", text: "COMMIT" },
+        { kind: "query", text: `LOCK ${target}`, params: [] },
+        {
+          kind: "query",
+          text: `DELETE FROM ${stage}\nUSING ${target}\nWHERE ${stage}.id = ${name.table}.id\n` +
+            `  AND NOT ${newerThan(stage, name.table)}`,
+          params: [],
+        },
+        {
+          kind: "query",
+          text: `MERGE INTO ${target}\nUSING ${stage}\nON ${name.table}.id = ${stage}.id\n` +
+            `WHEN MATCHED THEN\n  UPDATE SET\n    ${
+              updateSet(stage, `${stage}.updated_at`)
+            }\nWHEN NOT MATCHED THEN\n  INSERT (${STAGE_COLUMN_LIST})\n  VALUES (${
+              [...EVENT_COLUMNS, ...WRITE_COLUMNS].map((c) => `${stage}.${c.name}`).join(", ")
+            })`,
+          params: [],
+        },
+        { kind: "query", text: `DROP TABLE ${stage}`, params: [] },
+      );
       return steps;
     },
   };
 }
 
-function* chunks(
+/**
+ * The COPY of a stage from every object under `url` (which ends in `/`, so that no other
+ * write's prefix can match). See the module's notes for each option.
+ */
+export function copyFromS3(stage: string, url: string, iamRole: string): string {
+  const role = iamRole === "default" ? "default" : `'${iamRole}'`;
+  return [
+    `COPY ${stage} (${STAGE_COLUMN_LIST})`,
+    `FROM '${url}'`,
+    `IAM_ROLE ${role}`,
+    "FORMAT AS CSV",
+    "GZIP",
+    `NULL AS '${CSV_NULL}'`,
+    "TIMEFORMAT 'auto'",
+    "COMPUPDATE OFF",
+    "STATUPDATE OFF",
+    "MAXERROR 0",
+  ].join("\n");
+}
+
+function _holdsCsvNull(row: UserRow): boolean {
+  return row.includes(CSV_NULL);
+}
+
+function _defaultWriteId(writtenAt: Date): string {
+  const time = writtenAt.toISOString().replace(/[-:]/g, "").replace(/\.\d+/, "").toLowerCase();
+  return `${time}-${crypto.randomUUID()}`;
+}
+
+/**
+ * Timestamps are bound as text and cast by the warehouse (see `postgres_dialect.ts`'s
+ * `CASTS`); `$<at>` is the write time, the same parameter in every row.
+ */
+function _placeholders(rows: number, at: number): string {
+  const width = EVENT_COLUMNS.length;
+  const atCast = `$${at}::VARCHAR::TIMESTAMPTZ`;
+  const out: string[] = [];
+  for (let r = 0; r < rows; r++) {
+    const cells = EVENT_COLUMNS.map((c, i) =>
+      `$${r * width + i + 1}${c.type.kind === "timestamptz" ? "::VARCHAR::TIMESTAMPTZ" : ""}`
+    );
+    out.push(`(${cells.join(", ")}, ${atCast}, ${atCast})`);
+  }
+  return out.join(", ");
+}
+
+function* _chunks(
   rows: readonly UserRow[],
   maxRows: number,
   maxBytes: number,

@@ -4,7 +4,8 @@ import { LIMITS } from "../shared/event.ts";
 import { createRedshiftDialect } from "./redshift_dialect.ts";
 import { MAX_UTF8_BYTES_PER_CHARACTER, TABLE_COLUMNS } from "./table_columns.ts";
 import { testEvent, testUser } from "./_test_events.ts";
-import { toUserRow } from "./user_row.ts";
+import { toUserRow, type UserRow } from "./user_row.ts";
+import { CSV_NULL } from "./warehouse/csv_row.ts";
 
 const golden = (name: string) => new URL(`./testdata/${name}`, import.meta.url);
 
@@ -16,12 +17,31 @@ async function assertGolden(name: string, actual: string): Promise<void> {
 
 function render(steps: SqlStep[]): string {
   return steps.map((s) => {
-    const params = s.kind === "query" && s.params.length > 0
-      ? `-- params: ${JSON.stringify(s.params)}\n`
-      : "";
-    return `${params}${s.text};\n`;
+    switch (s.kind) {
+      case "query": {
+        const params = s.params.length > 0 ? `-- params: ${JSON.stringify(s.params)}\n` : "";
+        return `${params}${s.text};\n`;
+      }
+      case "load":
+        return `-- objects: ${s.objects.keyPrefix}part-NNNNN.csv.gz, ${s.objects.rows.length} ` +
+          `rows + ${JSON.stringify(s.objects.trailing)}\n${s.text};\n`;
+      case "undo":
+        return `-- undo, if a later transaction fails: ${s.text};\n`;
+      default:
+        return `${s.text};\n`;
+    }
   }).join("\n");
 }
+
+const WRITE_ID = "20260102t030405z-00000000-0000-4000-8000-0123456789ab";
+const S3 = {
+  bucket: "user-pipeline-staging-abc",
+  prefix: "staging/",
+  iamRole: "default",
+  minRows: 1000,
+};
+const rowsOf = (n: number): UserRow[] =>
+  Array.from({ length: n }, (_, i) => toUserRow(testEvent(testUser(i), new Date())));
 
 /** Comments and layout removed, upper case: what the DDL means, not how it is spaced. */
 function normalise(ddl: string): string {
@@ -67,7 +87,9 @@ Deno.test("redshift dialect: table DDL matches its golden file", async () => {
 });
 
 Deno.test("redshift dialect: upsert SQL matches its golden file", async () => {
-  const dialect = createRedshiftDialect({ schema: "public", table: "users" });
+  const dialect = createRedshiftDialect({ schema: "public", table: "users" }, {
+    newWriteId: () => WRITE_ID,
+  });
   const at = new Date("2026-01-01T00:00:00.000Z");
   const rows = [
     toUserRow(testEvent(testUser(1), at, "00000000-0000-4000-8000-00000000000a")),
@@ -81,18 +103,89 @@ Deno.test("redshift dialect: upsert SQL matches its golden file", async () => {
   );
 });
 
-Deno.test("redshift dialect: no PostgreSQL-only syntax, no TRUNCATE", () => {
-  const dialect = createRedshiftDialect({ schema: "s", table: "users" });
-  const text = [
-    ...dialect.createTable(),
-    ...dialect.upsert([toUserRow(testEvent(testUser(1), new Date()))], new Date()).map((s) =>
-      s.text
-    ),
-  ].join("\n").toUpperCase();
-  for (const banned of ["ON CONFLICT", "TRUNCATE", "PG_TEMP", " TEXT", "UUID", "JSONB", "COPY "]) {
-    assert.ok(!text.includes(banned), `redshift SQL contains ${banned}`);
+Deno.test("redshift dialect: an S3-staged upsert matches its golden file", async () => {
+  const dialect = createRedshiftDialect({ schema: "public", table: "users" }, {
+    s3: S3,
+    newWriteId: () => WRITE_ID,
+  });
+  const steps = dialect.upsert(rowsOf(1000), new Date("2026-01-02T03:04:05.000Z"));
+  await assertGolden("redshift_upsert_s3.sql", render(steps));
+});
+
+Deno.test("redshift dialect: the COPY names the role's ARN quoted, `default` bare", () => {
+  const role = "arn:aws:iam::123456789012:role/user-pipeline-redshift-abc";
+  const copy = (iamRole: string) =>
+    createRedshiftDialect({ schema: "s", table: "users" }, { s3: { ...S3, iamRole } })
+      .upsert(rowsOf(1000), new Date()).find((s) => s.kind === "load")!.text;
+  assert.match(copy(role), new RegExp(`\\nIAM_ROLE '${role}'\\n`));
+  assert.match(copy("default"), /\nIAM_ROLE default\n/);
+});
+
+Deno.test("redshift dialect: S3 from WAREHOUSE_S3_MIN_ROWS rows on, INSERT below it and without S3", () => {
+  const kinds = (n: number, s3?: typeof S3) =>
+    createRedshiftDialect({ schema: "s", table: "users" }, s3 ? { s3 } : {})
+      .upsert(rowsOf(n), new Date()).map((s) => s.kind === "query" ? s.text.split(" ")[0] : s.kind);
+  const merge = ["commit", "LOCK", "DELETE", "MERGE", "DROP"];
+  assert.deepEqual(kinds(999, S3), ["CREATE", "undo", "INSERT", ...merge]);
+  assert.deepEqual(kinds(1000, S3), ["CREATE", "undo", "load", ...merge]);
+  assert.deepEqual(kinds(5000), ["CREATE", "undo", "INSERT", "INSERT", "INSERT", ...merge]);
+});
+
+Deno.test("redshift dialect: a batch holding the CSV NULL marker as a value is staged by INSERT", () => {
+  const rows = rowsOf(1000);
+  rows[500] = rows[500]!.map((v, i) => i === 7 ? CSV_NULL : v); // username
+  const steps = createRedshiftDialect({ schema: "s", table: "users" }, { s3: S3 })
+    .upsert(rows, new Date());
+  assert.ok(!steps.some((s) => s.kind === "load"), "no COPY from S3");
+  assert.ok(steps.some((s) => s.kind === "query" && s.params.includes(CSV_NULL)));
+});
+
+Deno.test("redshift dialect: the stage is LIKE the table, named per write, dropped by merge or undo", () => {
+  const dialect = createRedshiftDialect({ schema: "s", table: "users" }, { s3: S3 });
+  const stageOf = (steps: SqlStep[]) =>
+    /^CREATE TEMP TABLE (users_stage_[0-9a-f]{12}) \(LIKE s\.users\)$/.exec(steps[0]!.text)?.[1];
+  const a = dialect.upsert(rowsOf(1000), new Date());
+  const b = dialect.upsert(rowsOf(1), new Date());
+  assert.ok(stageOf(a) && stageOf(b), a[0]!.text);
+  assert.notEqual(stageOf(a), stageOf(b), "a stage left by a failed merge never collides");
+  for (const steps of [a, b]) {
+    assert.deepEqual(steps[1], { kind: "undo", text: `DROP TABLE ${stageOf(steps)}` });
+    assert.equal(steps.at(-1)!.text, `DROP TABLE ${stageOf(steps)}`);
   }
-  assert.ok(!/WHEN MATCHED AND/.test(text), "Redshift MERGE takes no extra match condition");
+  const load = a.find((s) => s.kind === "load");
+  assert.ok(load?.kind === "load");
+  assert.match(load.objects.keyPrefix, /^staging\/\d{8}t\d{6}z-[0-9a-f-]{36}\/$/);
+  assert.ok(load.text.includes(`FROM 's3://${S3.bucket}/${load.objects.keyPrefix}'`));
+});
+
+Deno.test("redshift dialect: the merge transaction takes LOCK on the table first", () => {
+  for (const n of [1, 1000]) {
+    const steps = createRedshiftDialect({ schema: "s", table: "users" }, { s3: S3 })
+      .upsert(rowsOf(n), new Date());
+    const commit = steps.findIndex((s) => s.kind === "commit");
+    assert.equal(steps[commit + 1]!.text, "LOCK s.users");
+    assert.ok(
+      steps.slice(0, commit).every((s) => !s.text.includes("s.users") || s.text.includes("LIKE")),
+      "the staging transaction does not read or write the table",
+    );
+  }
+});
+
+Deno.test("redshift dialect: no PostgreSQL-only syntax, no TRUNCATE", () => {
+  for (const n of [1, 1000]) {
+    const dialect = createRedshiftDialect({ schema: "s", table: "users" }, { s3: S3 });
+    const text = [
+      ...dialect.createTable(),
+      ...dialect.upsert(rowsOf(n), new Date()).map((s) => s.text),
+    ]
+      .join("\n").toUpperCase();
+    for (
+      const banned of ["ON CONFLICT", "TRUNCATE", "PG_TEMP", " TEXT", "UUID", "JSONB", "STDIN"]
+    ) {
+      assert.ok(!text.includes(banned), `redshift SQL contains ${banned}`);
+    }
+    assert.ok(!/WHEN MATCHED AND/.test(text), "Redshift MERGE takes no extra match condition");
+  }
 });
 
 Deno.test("redshift dialect: staging inserts stay under 32,767 parameters per statement", () => {
@@ -109,7 +202,7 @@ Deno.test("redshift dialect: staging inserts stay under 32,767 parameters per st
     if (s.kind !== "query") continue;
     assert.ok(s.params.length <= 32_767, `${s.params.length} parameters`);
     assert.ok(s.text.length < 16 * 1024 * 1024);
-    total += s.params.length / 15;
+    total += (s.params.length - 1) / 15; // one parameter is the write time
   }
   assert.equal(total, 5_000);
 });

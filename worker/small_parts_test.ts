@@ -67,6 +67,21 @@ Deno.test("classifyWriteError() rejects data and constraint errors, retries the 
   assert.equal(classifyWriteError(new Error("unknown")), "retry");
 });
 
+Deno.test("classifyWriteError() rejects Redshift's COPY load errors, retries its S3 errors", () => {
+  const load = "Load into table 'users_stage_0123456789ab' failed. " +
+    "Check 'sys_load_error_detail' system table for details.";
+  assert.equal(classifyWriteError({ code: "XX000", message: load }), "reject");
+  assert.equal(
+    classifyWriteError({
+      code: "XX000",
+      message: "S3ServiceException:Access Denied,Status 403,Error AccessDenied",
+    }),
+    "retry",
+    "the role cannot read the bucket: not about the rows",
+  );
+  assert.equal(classifyWriteError({ message: load }), "retry", "only with Redshift's XX000");
+});
+
 Deno.test("backoffDelay() doubles up to the cap, with jitter in the upper half", () => {
   const opts = { minMs: 100, maxMs: 1_000 };
   assert.equal(backoffDelay(0, { ...opts, random: () => 0 }), 50);

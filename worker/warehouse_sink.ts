@@ -1,18 +1,23 @@
 /**
- * The warehouse sink: runs a dialect's steps in one transaction through postgres.js.
+ * The warehouse sink: runs a dialect's steps through postgres.js, in one transaction or, where
+ * the dialect asks with `commit` steps, in several.
  *
  * PostgreSQL and Redshift speak the same wire protocol, so one client serves both; what
- * differs is the SQL, which comes from the dialect.
+ * differs is the SQL, which comes from the dialect. For `load` steps (Redshift's COPY from S3)
+ * the sink uploads the objects before the first transaction and removes them when the write
+ * has ended, whether it committed or not; a crash in between leaves them to the bucket's
+ * lifecycle rule.
  */
 import type { Sql, TransactionSql } from "postgres";
 import type { Dialect, SqlStep } from "./dialect.ts";
 import type { UserRow } from "./user_row.ts";
+import type { ObjectStaging } from "./warehouse/s3_staging.ts";
 import { toWriteError } from "./write_error.ts";
 
 /** Where valid rows go. */
 export interface Sink {
   /**
-   * Upserts `rows` (at most one per id) in one transaction.
+   * Upserts `rows` (at most one per id).
    * @throws {WriteError} saying whether the write may be retried.
    */
   upsert(rows: readonly UserRow[]): Promise<void>;
@@ -26,11 +31,18 @@ export interface WarehouseSink extends Sink {
   ping(): Promise<boolean>;
 }
 
+/** What the sink needs besides the connection and the dialect. */
+export interface WarehouseSinkDeps {
+  now?: () => Date;
+  /** Uploads and removes the objects of `load` steps (required when the dialect emits them). */
+  staging?: ObjectStaging;
+}
+
 /** Creates a sink on a postgres.js pool. */
 export function createWarehouseSink(
   sql: Sql,
   dialect: Dialect,
-  deps: { now?: () => Date } = {},
+  deps: WarehouseSinkDeps = {},
 ): WarehouseSink {
   const now = deps.now ?? (() => new Date());
   return {
@@ -44,20 +56,20 @@ export function createWarehouseSink(
     async upsert(rows) {
       if (rows.length === 0) return;
       const steps = dialect.upsert(rows, now());
+      const uploaded: string[] = [];
       try {
-        if (steps.every((s) => s.kind === "query")) {
-          // No COPY: pipeline every statement (postgres.js sends an array of queries at once),
-          // so a small batch costs BEGIN + one round trip + COMMIT.
-          await sql.begin((tx) =>
-            steps.map((s) => tx.unsafe(s.text, s.kind === "query" ? s.params as string[] : []))
-          );
-        } else {
-          await sql.begin(async (tx) => {
-            for (const step of steps) await runStep(tx, step);
-          });
+        for (const step of steps) {
+          if (step.kind !== "load") continue;
+          if (!deps.staging) {
+            throw new Error(`${dialect.name} dialect staged through S3 without S3`);
+          }
+          uploaded.push(...await deps.staging.upload(step.objects));
         }
+        await runTransactions(sql, steps);
       } catch (err) {
         throw toWriteError(err);
+      } finally {
+        if (uploaded.length > 0) await deps.staging!.remove(uploaded);
       }
     },
     async ping() {
@@ -71,11 +83,55 @@ export function createWarehouseSink(
   };
 }
 
+/**
+ * Runs `steps` as transactions separated by `commit` steps. When one fails, the `undo` steps
+ * of those already committed run (best effort, outside a transaction) before the error is
+ * rethrown.
+ */
+async function runTransactions(sql: Sql, steps: readonly SqlStep[]): Promise<void> {
+  const undo: string[] = [];
+  let transaction: SqlStep[] = [];
+  const run = async () => {
+    const pending = transaction.filter((s) => s.kind === "undo").map((s) => s.text);
+    const body = transaction.filter((s) => s.kind !== "undo" && s.kind !== "commit");
+    transaction = [];
+    if (body.length === 0) return;
+    const queries = body.filter((s): s is QueryStep => s.kind === "query");
+    if (queries.length === body.length) {
+      // No COPY: pipeline every statement (postgres.js sends an array of queries at once), so
+      // a small batch costs BEGIN + one round trip + COMMIT.
+      await sql.begin((tx) => queries.map((s) => tx.unsafe(s.text, s.params as string[])));
+    } else {
+      await sql.begin(async (tx) => {
+        for (const step of body) await runStep(tx, step);
+      });
+    }
+    undo.push(...pending);
+  };
+  try {
+    for (const step of steps) {
+      if (step.kind === "commit") await run();
+      else transaction.push(step);
+    }
+    await run();
+  } catch (err) {
+    for (const text of undo.reverse()) await sql.unsafe(text).catch(() => {});
+    throw err;
+  }
+}
+
+type QueryStep = Extract<SqlStep, { kind: "query" }>;
+
 async function runStep(tx: TransactionSql, step: SqlStep): Promise<void> {
   if (step.kind === "query") {
     await tx.unsafe(step.text, step.params as string[]);
     return;
   }
+  if (step.kind === "load") {
+    await tx.unsafe(step.text);
+    return;
+  }
+  if (step.kind !== "copy") return;
   const writable = await tx.unsafe(step.text).writable();
   await new Promise<void>((resolve, reject) => {
     writable.once("error", reject);

@@ -12,6 +12,10 @@ import { createPostgresDialect, type Staging } from "./postgres_dialect.ts";
 import { testEvent } from "./_test_events.ts";
 import { toUserRow } from "./user_row.ts";
 import { createWarehouseSink } from "./warehouse_sink.ts";
+import type { Dialect, SqlStep } from "./dialect.ts";
+import type { ObjectStaging } from "./warehouse/s3_staging.ts";
+import { S3Error } from "./warehouse/s3_client.ts";
+import { WriteError } from "./write_error.ts";
 
 const astral = (n: number) => "😀".repeat(n);
 
@@ -87,3 +91,138 @@ for (const staging of ["copy", "insert"] as Staging[]) {
     }
   });
 }
+
+/** A dialect that returns `steps` as they are (their SQL runs on PostgreSQL). */
+function scripted(steps: (schema: string) => SqlStep[], schema: string): Dialect {
+  return { name: "redshift", createTable: () => [], upsert: () => steps(schema) };
+}
+
+/** A staging that records what happens, and what another connection sees at that moment. */
+function recordingStaging(seen: () => Promise<string>, failUpload = false) {
+  const events: string[] = [];
+  const staging: ObjectStaging = {
+    async upload(objects) {
+      events.push(`upload ${objects.keyPrefix} ${objects.rows.length} rows; sees ${await seen()}`);
+      if (failUpload) {
+        throw new S3Error("Cannot upload s3://b/k: HTTP 503 SlowDown", 503, "SlowDown");
+      }
+      return [`${objects.keyPrefix}part-00000.csv.gz`];
+    },
+    async remove(keys) {
+      events.push(`remove ${keys.join(",")}; sees ${await seen()}`);
+    },
+  };
+  return { staging, events };
+}
+
+const ROW = toUserRow(testEvent(parseUser(largestUser(1, DATES[0]![0])), new Date(0)));
+
+Deno.test("createWarehouseSink() uploads before the first transaction, commits each, removes the objects after", async () => {
+  const env = await sharedStack();
+  const schema = uniqueName("w_sink_load");
+  const sql = postgres(env.WAREHOUSE_URL, { max: 1, onnotice: () => {} });
+  const other = postgres(env.WAREHOUSE_URL, { max: 1, onnotice: () => {} });
+  try {
+    await sql.unsafe(`CREATE SCHEMA ${schema}`);
+    await sql.unsafe(`CREATE TABLE ${schema}.t (step text)`);
+    const seen = async () =>
+      (await other.unsafe(`SELECT string_agg(step, ',' ORDER BY step) AS s FROM ${schema}.t`))[0]!
+        .s ?? "nothing";
+    const { staging, events } = recordingStaging(seen);
+    const sink = createWarehouseSink(
+      sql,
+      scripted((s) => [
+        { kind: "query", text: `INSERT INTO ${s}.t VALUES ('1 staged')`, params: [] },
+        // Stands in for COPY … FROM 's3://…': a statement PostgreSQL can run.
+        {
+          kind: "load",
+          text: `INSERT INTO ${s}.t VALUES ('2 loaded')`,
+          objects: { keyPrefix: "staging/w1/", rows: [ROW], trailing: [] },
+        },
+        { kind: "commit", text: "COMMIT" },
+        { kind: "query", text: `INSERT INTO ${s}.t VALUES ($1)`, params: ["3 merged"] },
+      ], schema),
+      { staging },
+    );
+    await sink.upsert([ROW]);
+    assert.deepEqual(events, [
+      "upload staging/w1/ 1 rows; sees nothing",
+      "remove staging/w1/part-00000.csv.gz; sees 1 staged,2 loaded,3 merged",
+    ]);
+  } finally {
+    await sql.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await sql.end();
+    await other.end();
+  }
+});
+
+Deno.test("createWarehouseSink() runs committed undo steps when a later transaction fails, and still removes the objects", async () => {
+  const env = await sharedStack();
+  const schema = uniqueName("w_sink_undo");
+  const sql = postgres(env.WAREHOUSE_URL, { max: 1, onnotice: () => {} });
+  try {
+    await sql.unsafe(`CREATE SCHEMA ${schema}`);
+    const stageExists = async () =>
+      (await sql`SELECT to_regclass(${`${schema}.stage`}) IS NOT NULL AS e`)[0]!.e
+        ? "stage"
+        : "no stage";
+    const { staging, events } = recordingStaging(stageExists);
+    const sink = createWarehouseSink(
+      sql,
+      scripted((s) => [
+        { kind: "query", text: `CREATE TABLE ${s}.stage (x int)`, params: [] },
+        { kind: "undo", text: `DROP TABLE ${s}.stage` },
+        {
+          kind: "load",
+          text: `INSERT INTO ${s}.stage VALUES (1)`,
+          objects: { keyPrefix: "staging/w2/", rows: [ROW], trailing: [] },
+        },
+        { kind: "commit", text: "COMMIT" },
+        { kind: "query", text: `SELECT 1 / (x - 1) FROM ${s}.stage`, params: [] },
+      ], schema),
+      { staging },
+    );
+    const err = await sink.upsert([ROW]).catch((e) => e);
+    assert.ok(err instanceof WriteError, String(err));
+    assert.equal(err.code, "22012", "division by zero");
+    assert.equal(err.retriable, false);
+    assert.deepEqual(events, [
+      "upload staging/w2/ 1 rows; sees no stage",
+      "remove staging/w2/part-00000.csv.gz; sees no stage",
+    ]);
+  } finally {
+    await sql.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await sql.end();
+  }
+});
+
+Deno.test("createWarehouseSink() turns a failed upload into a retriable WriteError and runs no SQL", async () => {
+  const env = await sharedStack();
+  const schema = uniqueName("w_sink_s3down");
+  const sql = postgres(env.WAREHOUSE_URL, { max: 1, onnotice: () => {} });
+  try {
+    const { staging, events } = recordingStaging(() => Promise.resolve("-"), true);
+    const sink = createWarehouseSink(
+      sql,
+      scripted((s) => [
+        { kind: "query", text: `CREATE SCHEMA ${s}`, params: [] },
+        {
+          kind: "load",
+          text: "SELECT 1",
+          objects: { keyPrefix: "staging/w3/", rows: [ROW], trailing: [] },
+        },
+      ], schema),
+      { staging },
+    );
+    const err = await sink.upsert([ROW]).catch((e) => e);
+    assert.ok(err instanceof WriteError, String(err));
+    assert.equal(err.retriable, true, "S3 being down is never about the rows");
+    assert.equal(err.message, "Cannot upload s3://b/k: HTTP 503 SlowDown");
+    assert.deepEqual(events, ["upload staging/w3/ 1 rows; sees -"], "nothing uploaded to remove");
+    const found = await sql`SELECT 1 FROM pg_namespace WHERE nspname = ${schema}`;
+    assert.equal(found.length, 0, "no SQL ran");
+  } finally {
+    await sql.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await sql.end();
+  }
+});
