@@ -160,14 +160,14 @@ try {
 
     for (const program of programs) {
       say(`${program.label}: draining the topic`);
-      Object.assign(measured[program.key], await drain(program));
+      Object.assign(measured[program.key], await attempt(program, "drain", drain));
     }
   }
 
   // The other order than the drain, so that neither program always goes first.
   for (const program of programs.toReversed()) {
     say(`${program.label}: end-to-end latency at ${RATE} events/s for ${SECONDS} s`);
-    Object.assign(measured[program.key], await latency(program));
+    Object.assign(measured[program.key], await attempt(program, "e2e", latency));
   }
   printReport();
 } finally {
@@ -178,6 +178,20 @@ try {
   await sql.end();
   await tree?.remove();
   uninstallImmediate();
+}
+
+/** Runs one phase for `program`; a program that fails is reported, and the others still run. */
+async function attempt(
+  program: Program,
+  phase: string,
+  run: (p: Program) => Promise<Record<string, number>>,
+): Promise<Record<string, number>> {
+  try {
+    return await run(program);
+  } catch (err) {
+    say(`${program.label}: ${phase} failed: ${(err as Error).message}`);
+    return {};
+  }
 }
 
 async function startWorker(
