@@ -9,10 +9,12 @@
 import { z } from "zod";
 import { ConfigError, env, loadConfig, type ReadEnv } from "../shared/config.ts";
 import { kafkaConnectionSchema, withKafkaChecks } from "../shared/kafka/settings.ts";
+import { credentialSource } from "./warehouse/aws_credentials.ts";
 
 const topicName = () => z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, "expected a Kafka topic name");
 const sqlName = () =>
   z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "expected a lower-case SQL identifier");
+const awsRegion = () => z.string().regex(/^[a-z]{2,}(?:-[a-z0-9]+)+$/, "expected a region name");
 
 /** Every variable the worker reads, with its default. */
 export const workerConfigSchema = z.object({
@@ -35,6 +37,45 @@ export const workerConfigSchema = z.object({
   WAREHOUSE_TABLE: sqlName().default("users"),
   /** How the postgres dialect stages a batch: COPY, multi-row INSERT, or auto (by size). */
   WAREHOUSE_STAGING: z.enum(["auto", "copy", "insert"]).default("auto"),
+  /** Redshift: the S3 bucket large flushes are staged in (unset: INSERT only). */
+  WAREHOUSE_S3_BUCKET: z.string().regex(
+    /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+    "expected an S3 bucket name",
+  ).optional(),
+  /** Key prefix of the staged objects (a `/` is added at the end if missing). */
+  WAREHOUSE_S3_PREFIX: z.string().regex(
+    /^[A-Za-z0-9._-]+(?:\/[A-Za-z0-9._-]+)*\/?$/,
+    "expected a key prefix of letters, digits, '.', '_', '-' and '/'",
+  ).transform((p) => p.endsWith("/") ? p : `${p}/`).default("staging/"),
+  /** The IAM role COPY reads S3 with: `default` (the cluster's default role) or a role ARN. */
+  WAREHOUSE_S3_IAM_ROLE: z.string().regex(
+    /^(?:default|arn:aws[a-z-]*:iam::\d{12}:role\/[A-Za-z0-9+=,.@_\/-]{1,512})$/,
+    "expected default or an IAM role ARN (arn:aws:iam::123456789012:role/name)",
+  ).default("default"),
+  /** Flushes of at least this many rows are staged through S3; smaller ones by INSERT. */
+  WAREHOUSE_S3_MIN_ROWS: env.int(1, 1_000_000).default(1_000),
+  /** An S3-compatible endpoint (tests), addressed path-style; unset: AWS S3 of the region. */
+  WAREHOUSE_S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  /** The region of the bucket (AWS SDK convention; AWS_DEFAULT_REGION when unset). */
+  AWS_REGION: awsRegion().optional(),
+  /** The region, when AWS_REGION is unset. */
+  AWS_DEFAULT_REGION: awsRegion().optional(),
+  /** Static credentials (first in the chain), with AWS_SECRET_ACCESS_KEY. */
+  AWS_ACCESS_KEY_ID: z.string().regex(/^[A-Z0-9]{16,128}$/, "expected an access key id").optional(),
+  /** The secret of AWS_ACCESS_KEY_ID; never logged. */
+  AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
+  /** The session token of temporary static credentials; never logged. */
+  AWS_SESSION_TOKEN: z.string().min(1).optional(),
+  /** ECS: the task role's credentials path on 169.254.170.2 (set by ECS). */
+  AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: z.string().startsWith("/").optional(),
+  /** A full credentials URL (EKS Pod Identity, set by the agent). */
+  AWS_CONTAINER_CREDENTIALS_FULL_URI: z.url({ protocol: /^https?$/ }).optional(),
+  /** The Authorization header for the container endpoint; never logged. */
+  AWS_CONTAINER_AUTHORIZATION_TOKEN: z.string().min(1).optional(),
+  /** A file holding that header, read at every refresh (EKS Pod Identity). */
+  AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: z.string().min(1).optional(),
+  /** Never ask EC2 instance metadata for credentials. */
+  AWS_EC2_METADATA_DISABLED: env.bool().default(false),
   /** The ops HTTP port (`/healthz`, `/readyz`, `/metrics`); 0 picks a free one. */
   WORKER_PORT: env.int(0, 65535).default(9090),
   /** The ops HTTP listen address. */
@@ -90,12 +131,41 @@ export type WorkerConfig =
     WORKER_FLUSH_IDLE: boolean;
   };
 
+/** The rules between the S3 staging variables. */
+function withS3Checks<S extends z.ZodObject>(schema: S): S {
+  return schema.superRefine((raw, ctx) => {
+    const c = raw as unknown as Parsed;
+    const problem = (variable: keyof Parsed, message: string) =>
+      ctx.addIssue({ code: "custom", path: [variable], message });
+    if (c.AWS_ACCESS_KEY_ID !== undefined && c.AWS_SECRET_ACCESS_KEY === undefined) {
+      problem("AWS_SECRET_ACCESS_KEY", "required with AWS_ACCESS_KEY_ID");
+    }
+    if (c.AWS_SECRET_ACCESS_KEY !== undefined && c.AWS_ACCESS_KEY_ID === undefined) {
+      problem("AWS_ACCESS_KEY_ID", "required with AWS_SECRET_ACCESS_KEY");
+    }
+    if (c.WAREHOUSE_S3_BUCKET === undefined) return;
+    if (c.WAREHOUSE_DIALECT !== "redshift") {
+      problem("WAREHOUSE_S3_BUCKET", "only the redshift dialect stages through S3");
+    }
+    if (c.AWS_REGION === undefined && c.AWS_DEFAULT_REGION === undefined) {
+      problem("AWS_REGION", "required with WAREHOUSE_S3_BUCKET (or AWS_DEFAULT_REGION)");
+    }
+    if (credentialSource(c) === undefined) {
+      problem(
+        "AWS_EC2_METADATA_DISABLED",
+        "is true, and neither AWS_ACCESS_KEY_ID nor a container credentials endpoint is set: " +
+          "WAREHOUSE_S3_BUCKET needs credentials",
+      );
+    }
+  });
+}
+
 /**
  * Reads and validates the worker's variables.
  * @throws {ConfigError} naming every variable that is missing or malformed.
  */
 export function loadWorkerConfig(readEnv: ReadEnv): Readonly<WorkerConfig> {
-  const parsed = loadConfig(withKafkaChecks(workerConfigSchema), readEnv);
+  const parsed = loadConfig(withS3Checks(withKafkaChecks(workerConfigSchema)), readEnv);
   if (parsed.WORKER_RETRY_MAX_MS < parsed.WORKER_RETRY_MIN_MS) {
     throw new ConfigError([{
       variable: "WORKER_RETRY_MAX_MS",

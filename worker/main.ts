@@ -21,6 +21,9 @@ import { inlineDecoder } from "./record_decoder.ts";
 import { createThreadDecoder } from "./thread_decoder.ts";
 import { createRedshiftDialect } from "./redshift_dialect.ts";
 import { type RunningWorker, startWorker } from "./run_worker.ts";
+import { createCredentialChain, type CredentialSource } from "./warehouse/aws_credentials.ts";
+import { createS3Client } from "./warehouse/s3_client.ts";
+import { createS3Staging, type ObjectStaging } from "./warehouse/s3_staging.ts";
 import { createWarehouseSink } from "./warehouse_sink.ts";
 import { createWorkerMetrics } from "./worker_metrics.ts";
 
@@ -64,10 +67,51 @@ const pgOptions = {
 // A variable, not a literal: postgres.js's types do not declare its `socket` option.
 const sql = postgres(config.WAREHOUSE_URL, pgOptions);
 const table = { schema: config.WAREHOUSE_SCHEMA, table: config.WAREHOUSE_TABLE };
+// Redshift with a bucket: large flushes are staged as gzip CSV in S3 and loaded with COPY.
+const bucket = redshift ? config.WAREHOUSE_S3_BUCKET : undefined;
+let staging: ObjectStaging | undefined;
+let credentialSource: CredentialSource | undefined;
+if (bucket) {
+  let credentials;
+  try {
+    credentials = createCredentialChain(config);
+  } catch (err) {
+    // A container URI it must not send the token to: a configuration error.
+    createLogger().error("bad configuration", errorFields(err));
+    Deno.exit(2);
+  }
+  credentialSource = credentials.source;
+  const region = (config.AWS_REGION ?? config.AWS_DEFAULT_REGION)!; // required with a bucket
+  const store = createS3Client(
+    {
+      bucket,
+      region,
+      ...(config.WAREHOUSE_S3_ENDPOINT ? { endpoint: config.WAREHOUSE_S3_ENDPOINT } : {}),
+    },
+    { credentials },
+  );
+  staging = createS3Staging(store, { logger: logger.child({ component: "s3-staging" }) });
+}
 const dialect = redshift
-  ? createRedshiftDialect(table)
+  ? createRedshiftDialect(table, {
+    ...(bucket
+      ? {
+        s3: {
+          bucket,
+          prefix: config.WAREHOUSE_S3_PREFIX,
+          iamRole: config.WAREHOUSE_S3_IAM_ROLE,
+          minRows: config.WAREHOUSE_S3_MIN_ROWS,
+        },
+      }
+      : {}),
+  })
   : createPostgresDialect(table, { staging: config.WAREHOUSE_STAGING });
-const sink = createWarehouseSink(sql, dialect);
+const sink = createWarehouseSink(sql, dialect, staging ? { staging } : {});
+if (redshift && !bucket) {
+  logger.warn("redshift staging by INSERT only: WAREHOUSE_S3_BUCKET is not set", {
+    hint: "large flushes load faster through S3 and COPY",
+  });
+}
 let connection: KafkaConnection;
 try {
   connection = await kafkaConnection(config, config.KAFKA_CLIENT_ID);
@@ -144,7 +188,16 @@ try {
     groupId: config.KAFKA_GROUP_ID,
     dialect: dialect.name,
     schema: config.WAREHOUSE_SCHEMA,
-    staging: config.WAREHOUSE_STAGING,
+    staging: redshift
+      ? bucket
+        ? {
+          s3: `s3://${bucket}/${config.WAREHOUSE_S3_PREFIX}`,
+          fromRows: config.WAREHOUSE_S3_MIN_ROWS,
+          iamRole: config.WAREHOUSE_S3_IAM_ROLE,
+          credentials: credentialSource,
+        }
+        : "insert"
+      : config.WAREHOUSE_STAGING,
     flush: {
       rows: config.WORKER_FLUSH_ROWS,
       bytes: config.WORKER_FLUSH_BYTES,

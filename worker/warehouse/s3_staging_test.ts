@@ -88,7 +88,7 @@ function micros(t: string): string {
  */
 async function copyIn(url: string, text: string, data: string): Promise<void> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
-  let timer: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     const writable = await sql.unsafe(text).writable();
     await Promise.race([

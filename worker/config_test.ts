@@ -1,0 +1,88 @@
+import assert from "node:assert/strict";
+import { ConfigError } from "../shared/config.ts";
+import { loadWorkerConfig } from "./config.ts";
+
+const redshift: Record<string, string> = {
+  KAFKA_BROKERS: "127.0.0.1:9092",
+  WAREHOUSE_URL: "postgres://u@example.com:5439/user_data",
+  WAREHOUSE_DIALECT: "redshift",
+};
+
+function problems(env: Record<string, string>): Record<string, string> {
+  try {
+    loadWorkerConfig((k) => env[k]);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, String(err));
+    return Object.fromEntries(err.problems.map((p) => [p.variable, p.message]));
+  }
+  return {};
+}
+
+Deno.test("loadWorkerConfig() leaves S3 staging off by default, with documented defaults for the rest", () => {
+  const c = loadWorkerConfig((k) => redshift[k]);
+  assert.equal(c.WAREHOUSE_S3_BUCKET, undefined);
+  assert.equal(c.WAREHOUSE_S3_PREFIX, "staging/");
+  assert.equal(c.WAREHOUSE_S3_IAM_ROLE, "default");
+  assert.equal(c.WAREHOUSE_S3_MIN_ROWS, 1000);
+  assert.equal(c.AWS_EC2_METADATA_DISABLED, false);
+});
+
+Deno.test("loadWorkerConfig() takes an S3 bucket with a region, a role ARN and a prefix without its slash", () => {
+  const c = loadWorkerConfig((k) =>
+    ({
+      ...redshift,
+      WAREHOUSE_S3_BUCKET: "user-pipeline-staging-20260101",
+      WAREHOUSE_S3_PREFIX: "worker/users",
+      WAREHOUSE_S3_IAM_ROLE: "arn:aws:iam::123456789012:role/user-pipeline-redshift-x",
+      AWS_DEFAULT_REGION: "eu-west-1",
+    })[k]
+  );
+  assert.equal(c.WAREHOUSE_S3_PREFIX, "worker/users/");
+  assert.equal(c.AWS_DEFAULT_REGION, "eu-west-1");
+});
+
+Deno.test("loadWorkerConfig() names what S3 staging lacks", () => {
+  assert.deepEqual(
+    problems({ ...redshift, WAREHOUSE_S3_BUCKET: "bkt-1", AWS_EC2_METADATA_DISABLED: "true" }),
+    {
+      AWS_REGION: "required with WAREHOUSE_S3_BUCKET (or AWS_DEFAULT_REGION)",
+      AWS_EC2_METADATA_DISABLED:
+        "is true, and neither AWS_ACCESS_KEY_ID nor a container credentials endpoint is set: " +
+        "WAREHOUSE_S3_BUCKET needs credentials",
+    },
+  );
+  assert.deepEqual(
+    problems({
+      ...redshift,
+      WAREHOUSE_DIALECT: "postgres",
+      WAREHOUSE_S3_BUCKET: "bkt-1",
+      AWS_REGION: "us-east-1",
+    }),
+    { WAREHOUSE_S3_BUCKET: "only the redshift dialect stages through S3" },
+  );
+  assert.deepEqual(problems({ ...redshift, AWS_ACCESS_KEY_ID: "AKIAIOSFODNN7EXAMPLE" }), {
+    AWS_SECRET_ACCESS_KEY: "required with AWS_ACCESS_KEY_ID",
+  });
+});
+
+Deno.test("loadWorkerConfig() refuses malformed S3 settings, each by name", () => {
+  assert.deepEqual(
+    Object.keys(problems({
+      ...redshift,
+      WAREHOUSE_S3_BUCKET: "Not_A_Bucket",
+      WAREHOUSE_S3_PREFIX: "it's/",
+      WAREHOUSE_S3_IAM_ROLE: "arn:aws:iam::123:user/me",
+      WAREHOUSE_S3_MIN_ROWS: "0",
+      WAREHOUSE_S3_ENDPOINT: "ftp://x",
+      AWS_REGION: "Europe",
+    })).sort(),
+    [
+      "AWS_REGION",
+      "WAREHOUSE_S3_BUCKET",
+      "WAREHOUSE_S3_ENDPOINT",
+      "WAREHOUSE_S3_IAM_ROLE",
+      "WAREHOUSE_S3_MIN_ROWS",
+      "WAREHOUSE_S3_PREFIX",
+    ],
+  );
+});
