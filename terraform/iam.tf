@@ -74,3 +74,29 @@ locals {
     ]
   }) : null
 }
+
+# What the worker needs to stage through S3 (WAREHOUSE_S3_BUCKET, WAREHOUSE_S3_PREFIX): put and
+# delete objects under the staging prefix, and a data key of the module's key for SSE-KMS, only
+# through S3. Nothing to read or list: Redshift reads the objects with its own role. The module
+# does not create the compute, so this is an output (worker_staging_policy_json) to attach to the
+# worker's task role.
+locals {
+  worker_staging_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid      = "StageObjects"
+        Effect   = "Allow"
+        Action   = ["s3:PutObject", "s3:DeleteObject"]
+        Resource = "${aws_s3_bucket.staging.arn}/${var.staging_prefix}*"
+      },
+      {
+        Sid       = "EncryptStagedObjects"
+        Effect    = "Allow"
+        Action    = ["kms:GenerateDataKey"]
+        Resource  = aws_kms_key.this.arn
+        Condition = { StringEquals = { "kms:ViaService" = "s3.${data.aws_region.current.name}.amazonaws.com" } }
+      },
+    ]
+  })
+}

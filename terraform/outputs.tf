@@ -42,6 +42,16 @@ output "admin_secret_arn" {
   value       = local.provisioned ? one(aws_redshift_cluster.this[*].master_password_secret_arn) : one(aws_redshiftserverless_namespace.this[*].admin_password_secret_arn)
 }
 
+output "worker_staging_policy_json" {
+  description = "IAM policy to attach to the worker's role: put and delete under staging_prefix in the staging bucket, and data keys of the module's key through S3. Nothing else."
+  value       = local.worker_staging_policy
+}
+
+output "staging_prefix" {
+  description = "The worker's WAREHOUSE_S3_PREFIX (writes are granted under it only)."
+  value       = var.staging_prefix
+}
+
 output "redshift_role_arn" {
   description = "IAM role the warehouse assumes to read the staging bucket (its default role: COPY ... IAM_ROLE default)."
   value       = aws_iam_role.redshift.arn

@@ -182,6 +182,17 @@ variable "staging_expiration_days" {
   }
 }
 
+variable "staging_prefix" {
+  description = "Key prefix under which the worker stages gzip CSV for COPY (the worker's WAREHOUSE_S3_PREFIX); its policy grants writes under it only."
+  type        = string
+  default     = "staging/"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*/$", var.staging_prefix))
+    error_message = "staging_prefix must be letters, digits, '.', '_', '-' and '/', ending in '/'."
+  }
+}
+
 # ---------------------------------------------------------------------------------------------
 # Kafka (optional Amazon MSK)
 

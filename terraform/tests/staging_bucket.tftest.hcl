@@ -139,3 +139,41 @@ run "s3_gateway_endpoint_on_the_given_route_tables" {
     error_message = "the S3 gateway endpoint must serve the given route tables"
   }
 }
+
+run "worker_staging_policy_grants_put_and_delete_under_the_prefix_and_nothing_else" {
+  assert {
+    condition = (
+      length(jsondecode(output.worker_staging_policy_json).Statement) == 2 &&
+      jsondecode(output.worker_staging_policy_json).Statement[0].Effect == "Allow" &&
+      toset(jsondecode(output.worker_staging_policy_json).Statement[0].Action) == toset(["s3:PutObject", "s3:DeleteObject"]) &&
+      jsondecode(output.worker_staging_policy_json).Statement[0].Resource == "${aws_s3_bucket.staging.arn}/staging/*"
+    )
+    error_message = "the worker may only put and delete objects under staging/ of the staging bucket"
+  }
+  assert {
+    condition = (
+      jsondecode(output.worker_staging_policy_json).Statement[1].Action == ["kms:GenerateDataKey"] &&
+      jsondecode(output.worker_staging_policy_json).Statement[1].Resource == aws_kms_key.this.arn &&
+      jsondecode(output.worker_staging_policy_json).Statement[1].Condition.StringEquals["kms:ViaService"] == "s3.eu-west-1.amazonaws.com"
+    )
+    error_message = "the worker may only make data keys of the module's key, and only through S3"
+  }
+}
+
+run "worker_staging_policy_follows_the_prefix" {
+  variables {
+    staging_prefix = "copy/users/"
+  }
+  assert {
+    condition     = jsondecode(output.worker_staging_policy_json).Statement[0].Resource == "${aws_s3_bucket.staging.arn}/copy/users/*"
+    error_message = "the policy must follow staging_prefix"
+  }
+}
+
+run "staging_prefix_must_end_in_a_slash" {
+  command = plan
+  variables {
+    staging_prefix = "copy"
+  }
+  expect_failures = [var.staging_prefix]
+}
