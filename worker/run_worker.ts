@@ -74,6 +74,7 @@ export async function startWorker(
     sessionTimeoutMs: config.WORKER_SESSION_TIMEOUT_MS,
     maxBytes: config.WORKER_MAX_BYTES,
     maxWaitMs: config.WORKER_MAX_WAIT_MS,
+    logger: log.child({ component: "consumer" }),
   });
 
   let stopping = false;

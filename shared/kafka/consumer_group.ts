@@ -73,6 +73,8 @@ export interface ConsumerGroupOptions extends ClientTuning {
   maxBytes?: number;
   /** How long the broker may hold a fetch while no data is there, in ms (default 500). */
   maxWaitMs?: number;
+  /** Reopenings of a failed stream in a row before `error` is called (default 20). */
+  maxRestarts?: number;
   /** Most records the stream buffers before it stops fetching (default 2048). */
   maxBufferedRecords?: number;
 }
@@ -121,6 +123,7 @@ export function createConsumerGroup(
   });
   let stream: Awaited<ReturnType<typeof consumer.consume>> | undefined;
   let owned = new Set<string>();
+  let closing = false;
   const decoder = new TextDecoder();
 
   const toRecord = (m: Message<Uint8Array, Uint8Array, Uint8Array, Uint8Array>) => {
@@ -158,16 +161,52 @@ export function createConsumerGroup(
       consumer.on("consumer:group:join", assigned);
       consumer.on("consumer:group:rebalance", () => handlers.alive?.());
       consumer.on("consumer:heartbeat:end", () => handlers.alive?.());
-      stream = await consumer.consume({
-        topics: [...opts.topics],
-        mode: MessagesStreamModes.COMMITTED,
-        fallbackMode: MessagesStreamFallbackModes.EARLIEST,
-        autocommit: false,
-      });
+      // A stream that failed (a broker gone past the client's retries) is not usable again,
+      // but the consumer is: open a new stream from the committed offsets, with a growing
+      // delay. Only a stream that cannot be reopened for `maxRestarts` tries in a row is
+      // reported as an error; a watchdog notices a loop that stops moving otherwise.
+      let restarts = 0;
+      const open = async () => {
+        const next = await consumer.consume({
+          topics: [...opts.topics],
+          mode: MessagesStreamModes.COMMITTED,
+          fallbackMode: MessagesStreamFallbackModes.EARLIEST,
+          autocommit: false,
+        });
+        const paused = stream?.isPaused() ?? false;
+        stream = next;
+        if (paused) next.pause();
+        next.on("data", (m) => {
+          restarts = 0;
+          handlers.record(toRecord(m));
+        });
+        next.on("fetch", () => handlers.alive?.());
+        next.on("error", (err) => void reopen(next, err));
+      };
+      const reopen = async (failed: typeof stream, err: Error) => {
+        if (closing || failed !== stream) return;
+        await failed?.close().catch(() => {});
+        while (!closing) {
+          if (++restarts > (opts.maxRestarts ?? 20)) {
+            handlers.error(err);
+            return;
+          }
+          opts.logger?.warn("consumer stream failed, reopening it", {
+            attempt: restarts,
+            error: err.message,
+          });
+          await new Promise((r) => setTimeout(r, Math.min(10_000, 250 * 2 ** restarts)));
+          if (closing) return;
+          try {
+            await open();
+            return;
+          } catch (again) {
+            err = again as Error;
+          }
+        }
+      };
+      await open();
       if (owned.size === 0) assigned(); // joined before the listener saw it
-      stream.on("data", (m) => handlers.record(toRecord(m)));
-      stream.on("fetch", () => handlers.alive?.());
-      stream.on("error", (err) => handlers.error(err));
     },
     pause() {
       stream?.pause();
@@ -195,6 +234,7 @@ export function createConsumerGroup(
       return out;
     },
     async close() {
+      closing = true;
       await stream?.close().catch(() => {});
       await consumer.close(true);
     },
