@@ -619,7 +619,8 @@ Deno.test("fuzz: the real ingest process over loopback answers hostile requests 
       ["bad_content_length", 400, 5],
       ["chunked_valid", 202, 5],
       ["gzip_claim", 415, 5],
-      ["huge_header", 431, 3],
+      // Refused by Deno's HTTP server before the handler: 431 on Deno 2.5, 400 on 2.9.
+      ["huge_header", 0, 3],
     ];
     for (const [kind, status, n] of raw) {
       for (let i = 0; i < n * SCALE && Date.now() < deadline; i++) {
