@@ -76,7 +76,11 @@ Deno.test("two workers share the partitions, and a stopped one hands its partiti
       const noisy = w.logs.filter((l) =>
         l.level === "warn" || l.level === "error" || l.msg === "(not json)"
       );
-      assert.deepEqual(noisy, [], `worker ${name} logged nothing at warn or error`);
+      assert.deepEqual(
+        noisy,
+        [],
+        `worker ${name} logged nothing at warn or error: ${JSON.stringify(noisy)}`,
+      );
     }
   } finally {
     for (const w of workers) await w.stop("SIGKILL");

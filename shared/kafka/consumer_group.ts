@@ -15,6 +15,7 @@
  * await group.commit([{ topic: "user_created", partition: 0, offset: 42n }]);
  * ```
  */
+import { isRoutineGroupError } from "./kafka_error.ts";
 import "./_env_guard.ts";
 import {
   Consumer,
@@ -191,7 +192,8 @@ export function createConsumerGroup(
             handlers.error(err);
             return;
           }
-          opts.logger?.warn("consumer stream failed, reopening it", {
+          const log = isRoutineGroupError(err) ? opts.logger?.info : opts.logger?.warn;
+          log?.call(opts.logger, "consumer stream failed, reopening it", {
             attempt: restarts,
             error: err.message,
           });

@@ -98,3 +98,12 @@ export async function diagnoseKafkaError(
   }
   return fallback;
 }
+
+/**
+ * True for the errors a group member meets in a routine rebalance or coordinator move (a
+ * commit refused for an old generation, a coordinator loading): they are not worth a warning.
+ */
+export function isRoutineGroupError(err: unknown): boolean {
+  return /REBALANCE_IN_PROGRESS|ILLEGAL_GENERATION|UNKNOWN_MEMBER_ID|FENCED_INSTANCE_ID|NOT_COORDINATOR|COORDINATOR_LOAD_IN_PROGRESS|COORDINATOR_NOT_AVAILABLE|rebalanc/i
+    .test(chainText(err));
+}

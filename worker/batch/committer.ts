@@ -15,6 +15,7 @@
  *   commits only the partitions this member still owns. No offset is ever committed for rows
  *   that are not in the warehouse.
  */
+import { isRoutineGroupError } from "../../shared/kafka/kafka_error.ts";
 import type { Logger } from "../../shared/logger.ts";
 import { errorFields } from "../../shared/logger.ts";
 import { backoffDelay } from "../backoff_delay.ts";
@@ -223,7 +224,11 @@ export function createCommitter(deps: CommitterDeps): Committer {
       for (const o of offsets) committed.set(key(o.topic, o.partition), o.offset);
     } catch (err) {
       // The rows are in the warehouse; the records will be read again and merged as no-ops.
-      logger.warn("offset commit failed; records will be read again", errorFields(err));
+      // A commit refused by a rebalance is routine: the new owner reads those records again.
+      (isRoutineGroupError(err) ? logger.info : logger.warn)(
+        "offset commit failed; records will be read again",
+        errorFields(err),
+      );
     }
   };
 
