@@ -211,3 +211,36 @@ Deno.test("createCommitter() never commits an offset lower than one it committed
   assert.deepEqual(source.commits, [[{ topic: "t", partition: 0, offset: 9n }]]);
   await c.stop();
 });
+
+Deno.test("createCommitter() writes the next batch while an offset commit is on its way, and merges the offsets that pile up into one later commit", async () => {
+  const source = fakeSource();
+  const gates: (() => void)[] = [];
+  source.commit = function (offsets) {
+    this.commits.push([...offsets].sort((a, b) => a.partition - b.partition));
+    return new Promise<void>((r) => gates.push(r));
+  };
+  const batches: string[][] = [];
+  const c = committer(source, (messages) => {
+    batches.push(messages.map((m) => `${m.partition}@${m.offset}`));
+    return Promise.resolve(OK);
+  });
+  c.add(rec(0, 0));
+  await until(() => source.commits.length === 1, "the first commit");
+  c.add(rec(0, 1));
+  c.add(rec(1, 0));
+  await until(() => batches.length === 2, "the second flush");
+  c.add(rec(0, 2));
+  await until(() => batches.length === 3, "the third flush, with the first commit still open");
+  assert.equal(source.commits.length, 1, "one commit in flight at a time");
+  let drained = false;
+  const draining = c.drained().then(() => drained = true);
+  await new Promise((r) => setTimeout(r, 0));
+  assert.equal(drained, false, "drained() waits for the offsets to reach Kafka");
+  source.owned.delete("t:1"); // revoked while its offset waited
+  gates.shift()!();
+  await until(() => source.commits.length === 2, "the merged commit");
+  assert.deepEqual(source.commits[1], [{ topic: "t", partition: 0, offset: 3n }]);
+  gates.shift()!();
+  await draining;
+  await c.stop();
+});
