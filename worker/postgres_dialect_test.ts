@@ -69,11 +69,27 @@ Deno.test("postgres dialect: the table has the contract's columns and a real pri
   );
 });
 
-Deno.test("postgres dialect: auto staging INSERTs small batches and COPYs large ones", () => {
+Deno.test("postgres dialect: auto staging merges small batches from VALUES and COPYs large ones", () => {
   const dialect = createPostgresDialect({ schema: "s", table: "users" });
   const rows = (n: number) =>
     Array.from({ length: n }, (_, i) => [`id${i}`, ...Array(14).fill("x")]);
   const kinds = (n: number) => dialect.upsert(rows(n), new Date()).map((s) => s.kind).join(",");
-  assert.equal(kinds(COPY_MIN_ROWS - 1), "query,query,query");
+  assert.equal(kinds(COPY_MIN_ROWS - 1), "query");
   assert.equal(kinds(COPY_MIN_ROWS), "query,copy,query");
+});
+
+Deno.test("postgres dialect: the VALUES merge binds every cell and the write time last", () => {
+  const at = new Date("2026-01-01T00:00:00.000Z");
+  const [step] = createPostgresDialect({ schema: "s", table: "users" }).upsert(
+    [["id1", ...Array(14).fill(null)], ["id2", ...Array(14).fill("x")]],
+    at,
+  );
+  assert.ok(step?.kind === "query");
+  assert.match(step.text, /^MERGE INTO s\.users AS t\nUSING \(VALUES \(\$1, /);
+  assert.match(step.text, /\) AS s \(id, first_name, .*event_time\)\nON t\.id = s\.id/);
+  assert.match(step.text, /WHEN MATCHED AND \(s\.event_time > t\.event_time OR /);
+  assert.match(step.text, /updated_at = \$31::timestamptz/);
+  assert.ok(!/date_added = /.test(step.text), "an update never touches date_added");
+  assert.equal(step.params.length, 31);
+  assert.equal(step.params.at(-1), at.toISOString());
 });

@@ -97,7 +97,10 @@ async function runTransactions(sql: Sql, steps: readonly SqlStep[]): Promise<voi
     transaction = [];
     if (body.length === 0) return;
     const queries = body.filter((s): s is QueryStep => s.kind === "query");
-    if (queries.length === body.length) {
+    if (queries.length === 1 && body.length === 1) {
+      // One statement is atomic on its own: no BEGIN and COMMIT round trips.
+      await sql.unsafe(queries[0]!.text, queries[0]!.params as string[]);
+    } else if (queries.length === body.length) {
       // No COPY: pipeline every statement (postgres.js sends an array of queries at once), so
       // a small batch costs BEGIN + one round trip + COMMIT.
       await sql.begin((tx) => queries.map((s) => tx.unsafe(s.text, s.params as string[])));

@@ -2,7 +2,7 @@
  * Integration: what validation accepts, the warehouse stores. Rows at the edges of the contract
  * (every text field at its limit in 4-byte characters, timestamps at the ends of years
  * 0001..9999 and with offsets PostgreSQL cannot read) go through `createWarehouseSink` into
- * PostgreSQL of the shared stack, with both staging modes.
+ * PostgreSQL of the shared stack, with every staging mode (`auto` merges small batches from VALUES).
  */
 import assert from "node:assert/strict";
 import postgres from "postgres";
@@ -51,7 +51,7 @@ const DATES: [Pick<UserInput, "dob" | "registered_date">, [string, string]][] = 
   ],
 ];
 
-for (const staging of ["copy", "insert"] as Staging[]) {
+for (const staging of ["copy", "insert", "auto"] as Staging[]) {
   Deno.test(`createWarehouseSink() stores the contract's largest values and extreme timestamps (${staging})`, async () => {
     const env = await sharedStack();
     const schema = uniqueName(`w_edges_${staging}`);
