@@ -9,7 +9,7 @@
 import type { ConsumedMessage } from "./consumed_message.ts";
 import { type DeadLetter, type DeadLetterSink, toDeadLetter } from "./dead_letter.ts";
 import { dedupeLatest } from "./dedupe_latest.ts";
-import { inlineDecoder, type RecordDecoder } from "./record_decoder.ts";
+import { type DecodedRecord, inlineDecoder, type RecordDecoder } from "./record_decoder.ts";
 import type { UserRow } from "./user_row.ts";
 import { upsertIsolating } from "./upsert_isolating.ts";
 import type { Sink } from "./warehouse_sink.ts";
@@ -45,18 +45,31 @@ interface Candidate {
 }
 
 /**
- * Handles `messages` (in offset order, any partitions).
+ * Decodes and validates the values of `messages` (the part of a batch that can run while the
+ * batch before it is written).
+ */
+export function decodeBatch(
+  messages: readonly ConsumedMessage[],
+  decoder: RecordDecoder = inlineDecoder,
+): Promise<DecodedRecord[]> {
+  return decoder.decode(messages.map((m) => m.value));
+}
+
+/**
+ * Handles `messages` (in offset order, any partitions), decoding them unless `decoded` (from
+ * `decodeBatch`) is given.
  * @throws {WriteError} when the warehouse is unavailable (retriable).
  * @throws {DeadLetterError} when the dead letters could not be written.
  */
 export async function handleBatch(
   messages: readonly ConsumedMessage[],
   deps: BatchDeps,
+  decoded?: readonly DecodedRecord[],
 ): Promise<BatchOutcome> {
   const now = deps.now();
   const candidates: Candidate[] = [];
   const deadLetters: DeadLetter[] = [];
-  const decoded = await (deps.decoder ?? inlineDecoder).decode(messages.map((m) => m.value));
+  decoded ??= await decodeBatch(messages, deps.decoder);
   messages.forEach((message, i) => {
     const d = decoded[i]!;
     if (d.ok) {

@@ -11,7 +11,7 @@ import { createKafkaProducer } from "../shared/kafka/producer.ts";
 import type { KafkaConnection } from "../shared/kafka/settings.ts";
 import { createCommitter } from "./batch/committer.ts";
 import type { WorkerConfig } from "./config.ts";
-import { handleBatch } from "./handle_batch.ts";
+import { decodeBatch, handleBatch } from "./handle_batch.ts";
 import type { RecordDecoder } from "./record_decoder.ts";
 import { createKafkaDeadLetters } from "./kafka_dead_letters.ts";
 import type { WarehouseSink } from "./warehouse_sink.ts";
@@ -96,8 +96,9 @@ export async function startWorker(
       assignment: () => group.assignment(),
       waiting: () => group.waiting(),
     },
-    handle: (messages) =>
-      handleBatch(messages, { sink: deps.sink, deadLetters, now, decoder: deps.decoder }),
+    prepare: (messages) => decodeBatch(messages, deps.decoder),
+    handle: (messages, decoded) =>
+      handleBatch(messages, { sink: deps.sink, deadLetters, now }, decoded),
     policy: {
       flushRows: config.WORKER_FLUSH_ROWS,
       flushBytes: config.WORKER_FLUSH_BYTES,

@@ -3,10 +3,13 @@
  * one buffer; the committer writes it as one warehouse transaction, then commits the offsets
  * of every partition that had records in it, while the next buffer fills.
  *
- * - A flush starts when the buffer reaches `flushRows` or `flushBytes`, `flushMs` after its
- *   first record, and, with `flushWhenIdle`, at once when nothing more is waiting (the
- *   consumer's own buffer is empty), so a quiet stream is written immediately. While a flush
- *   runs, the next buffer fills; when it is full, fetching pauses until the flush is done.
+ * - A buffer is sealed when it reaches `flushRows` or `flushBytes`, `flushMs` after its first
+ *   record, and, with `flushWhenIdle`, at once when nothing more is waiting (the consumer's
+ *   own buffer is empty), so a quiet stream is written immediately.
+ * - Writes are serial, but the batch after the one being written is prepared (decoded and
+ *   validated, off the main thread) while it is written: one sealed batch waits ahead, the
+ *   next buffer fills behind it, and when that one is full too, fetching pauses until the
+ *   write is done. So the warehouse does not wait for decoding, nor decoding for it.
  * - A transient failure (warehouse or dead-letter topic down) keeps the batch and retries it
  *   after a backoff delay; nothing is committed meanwhile and fetching stays paused once the
  *   next buffer is full.
@@ -47,11 +50,16 @@ export interface CommitterSource {
   waiting(): number;
 }
 
-/** What the committer needs. */
-export interface CommitterDeps {
+/** What the committer needs; `P` is what `prepare` makes of a batch for `handle`. */
+export interface CommitterDeps<P = undefined> {
   source: CommitterSource;
+  /**
+   * Work on a sealed batch that may run while the batch before it is written (decoding);
+   * throws to have it done again.
+   */
+  prepare?(messages: readonly ConsumedMessage[]): Promise<P>;
   /** Writes a batch (any partitions, offset order within each); throws to retry it. */
-  handle(messages: readonly ConsumedMessage[]): Promise<BatchOutcome>;
+  handle(messages: readonly ConsumedMessage[], prepared: P): Promise<BatchOutcome>;
   policy: FlushPolicy;
   retry: { minMs: number; maxMs: number; random?: () => number };
   metrics: WorkerMetrics;
@@ -85,6 +93,12 @@ interface Buffer {
   since: number;
 }
 
+/** A sealed batch and its preparation, started when it was sealed. */
+interface Sealed<P> {
+  batch: Buffer;
+  prepared: Promise<P>;
+}
+
 const key = (topic: string, partition: number) => `${topic}:${partition}`;
 
 /** The global `setImmediate` of Deno's Node compatibility (`main.ts` makes it fast). */
@@ -94,11 +108,13 @@ const immediate = globalThis as unknown as {
 };
 
 /** Starts a committer; it writes only after `add` gives it records. */
-export function createCommitter(deps: CommitterDeps): Committer {
+export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committer {
   const now = deps.now ?? Date.now;
   const { policy, metrics, logger } = deps;
   let buffer: Buffer = { messages: [], bytes: 0, since: 0 };
   let flushing: Promise<void> | null = null;
+  /** Sealed, being prepared, written when the write in progress ends. */
+  let ahead: Sealed<P> | null = null;
   let paused = false;
   let stopped = false;
   let ageTimer: ReturnType<typeof setTimeout> | undefined;
@@ -114,7 +130,7 @@ export function createCommitter(deps: CommitterDeps): Committer {
     buffer.messages.length >= policy.flushRows || buffer.bytes >= policy.flushBytes;
 
   const settleDrain = () => {
-    if (flushing || committing || buffer.messages.length > 0) return;
+    if (flushing || ahead || committing || buffer.messages.length > 0) return;
     for (const w of drainWaiters) w();
     drainWaiters = [];
   };
@@ -125,11 +141,11 @@ export function createCommitter(deps: CommitterDeps): Committer {
     ageTimer = idleTimer = undefined;
   };
 
-  /** Decides whether the buffer goes now; called after each change. */
+  /** Decides whether the buffer is sealed now; called after each change. */
   const consider = () => {
-    if (stopped || flushing || buffer.messages.length === 0) return;
+    if (stopped || ahead || buffer.messages.length === 0) return;
     if (full() || now() - buffer.since >= policy.flushMs) {
-      start();
+      seal();
       return;
     }
     ageTimer ??= setTimeout(() => {
@@ -142,34 +158,53 @@ export function createCommitter(deps: CommitterDeps): Committer {
       // Deno: the worker's `main.ts` installs a `setImmediate` without that delay.
       idleTimer = immediate.setImmediate(() => {
         idleTimer = undefined;
-        if (deps.source.waiting() === 0) start();
+        if (deps.source.waiting() === 0) seal();
         else consider();
       });
     }
   };
 
-  const start = () => {
+  const prepare = (batch: Buffer): Promise<P> => {
+    const prepared = deps.prepare ? deps.prepare(batch.messages) : Promise.resolve(undefined as P);
+    prepared.catch(() => {}); // awaited by the write; a failure is handled there
+    return prepared;
+  };
+
+  /** Seals the buffer: its preparation starts now, its write when the one in progress ends. */
+  const seal = () => {
+    if (stopped || ahead || buffer.messages.length === 0) return;
     clearTimers();
-    const batch = buffer;
+    ahead = { batch: buffer, prepared: prepare(buffer) };
     buffer = { messages: [], bytes: 0, since: 0 };
-    flushing = run(batch).finally(() => {
+    if (paused) {
+      paused = false;
+      metrics.paused.set(0);
+      deps.source.resume();
+    }
+    write();
+  };
+
+  /** Starts writing the sealed batch unless a write is in progress. */
+  const write = () => {
+    if (stopped || flushing || !ahead) return;
+    const sealed = ahead;
+    ahead = null;
+    flushing = run(sealed).finally(() => {
       flushing = null;
-      if (paused && !stopped) {
-        paused = false;
-        metrics.paused.set(0);
-        deps.source.resume();
-      }
+      write();
       consider();
       settleDrain();
     });
+    consider(); // the buffer behind may be sealed now
   };
 
-  const run = async (batch: Buffer): Promise<void> => {
+  const run = async (sealed: Sealed<P>): Promise<void> => {
+    const { batch } = sealed;
     for (let attempt = 0;; attempt++) {
       const started = now();
       let outcome: BatchOutcome;
       try {
-        outcome = await deps.handle(batch.messages);
+        outcome = await deps.handle(batch.messages, await sealed.prepared);
       } catch (err) {
         const retriable = (err as { retriable?: unknown }).retriable !== false;
         metrics.errors.inc({
@@ -194,6 +229,8 @@ export function createCommitter(deps: CommitterDeps): Committer {
         });
         retryTimer = undefined;
         if (stopped) return;
+        // A failed preparation is done again; a finished one is kept.
+        sealed.prepared = sealed.prepared.then((p) => p, () => prepare(batch));
         continue;
       }
       deps.onWarehouse?.(true);
@@ -271,12 +308,13 @@ export function createCommitter(deps: CommitterDeps): Committer {
         headers: r.headers,
       });
       buffer.bytes += bytes;
-      if (full() && flushing && !paused) {
+      consider();
+      if (full() && !paused) {
+        // Sealed and written batches ahead: stop fetching until the write ends.
         paused = true;
         metrics.paused.set(deps.source.assignment().size);
         deps.source.pause();
       }
-      consider();
     },
     reassigned(owned) {
       const before = buffer.messages.length;
@@ -295,7 +333,9 @@ export function createCommitter(deps: CommitterDeps): Committer {
       settleDrain();
     },
     drained() {
-      if (!flushing && !committing && buffer.messages.length === 0) return Promise.resolve();
+      if (!flushing && !ahead && !committing && buffer.messages.length === 0) {
+        return Promise.resolve();
+      }
       return new Promise<void>((resolve) => drainWaiters.push(resolve));
     },
     async stop(opts = {}) {
@@ -306,14 +346,17 @@ export function createCommitter(deps: CommitterDeps): Committer {
         retryTimer.resolve();
       }
       await flushing;
-      if (opts.flushRest && buffer.messages.length > 0) {
-        // One last flush; stopped, so a failure abandons it instead of retrying.
-        const batch = buffer;
-        buffer = { messages: [], bytes: 0, since: 0 };
-        await run(batch);
+      // The last flushes; stopped, so a failure abandons them instead of retrying.
+      const rest = [ahead, buffer.messages.length > 0 ? { batch: buffer } : null];
+      ahead = null;
+      buffer = { messages: [], bytes: 0, since: 0 };
+      for (const sealed of rest) {
+        if (!opts.flushRest || !sealed) continue;
+        await run(
+          "prepared" in sealed ? sealed : { batch: sealed.batch, prepared: prepare(sealed.batch) },
+        );
       }
       await committing;
-      buffer = { messages: [], bytes: 0, since: 0 };
       metrics.paused.set(0);
       settleDrain();
     },

@@ -119,24 +119,70 @@ Deno.test("createCommitter() writes records of all partitions as one batch and t
   await c.stop();
 });
 
-Deno.test("createCommitter() fills the next buffer while a flush runs, pauses fetching when it is full, and resumes after", async () => {
+Deno.test("createCommitter() prepares the next batch while one is written, fills a third buffer, pauses fetching when it is full, and resumes after", async () => {
   const source = fakeSource();
   const h = gatedHandler();
-  const c = committer(source, h.handle, { flushRows: 3 });
+  const prepared: string[] = [];
+  const c = createCommitter<string>({
+    source,
+    prepare: (messages) => {
+      const p = messages.map((m) => m.offset).join(",");
+      prepared.push(p);
+      return Promise.resolve(p);
+    },
+    handle: (messages, p) => {
+      assert.equal(p, messages.map((m) => m.offset).join(","), "its own preparation");
+      return h.handle(messages);
+    },
+    policy: { ...POLICY, flushRows: 3 },
+    retry: { minMs: 1, maxMs: 2, random: () => 0 },
+    metrics: createWorkerMetrics(createRegistry()),
+    logger: silentLogger,
+  });
   c.add(rec(0, 0));
   await until(() => h.batches.length === 1, "the first flush");
   for (let i = 1; i <= 3; i++) c.add(rec(1, i));
+  assert.deepEqual(prepared, ["0", "1,2,3"], "the full buffer is sealed and prepared at once");
+  assert.equal(source.pauses, 0);
+  for (let i = 4; i <= 6; i++) c.add(rec(1, i));
   assert.equal(h.batches.length, 1, "one transaction at a time");
-  assert.equal(source.pauses, 1, "the full buffer pauses fetching");
+  assert.equal(source.pauses, 1, "a full buffer behind a sealed one pauses fetching");
   assert.equal(source.commits.length, 0, "nothing committed before the transaction ends");
   h.release();
   await until(() => h.batches.length === 2, "the second flush");
   assert.equal(source.resumes, 1);
   assert.deepEqual(h.batches[1]!.map((m) => m.offset), ["1", "2", "3"]);
+  assert.deepEqual(prepared, ["0", "1,2,3", "4,5,6"]);
   assert.deepEqual(source.commits, [[{ topic: "t", partition: 0, offset: 1n }]]);
   h.release();
+  await until(() => h.batches.length === 3, "the third flush");
+  h.release();
   await c.drained();
-  assert.deepEqual(source.commits[1], [{ topic: "t", partition: 1, offset: 4n }]);
+  assert.deepEqual(source.commits.at(-1), [{ topic: "t", partition: 1, offset: 7n }]);
+  await c.stop();
+});
+
+Deno.test("createCommitter() prepares a batch again when its preparation failed, and only then writes it", async () => {
+  const source = fakeSource();
+  let calls = 0;
+  const written: string[] = [];
+  const c = createCommitter<string>({
+    source,
+    prepare: () => ++calls === 1 ? Promise.reject(new Error("thread died")) : Promise.resolve("ok"),
+    handle: (messages, p) => {
+      written.push(`${p}:${messages.length}`);
+      return Promise.resolve(OK);
+    },
+    policy: POLICY,
+    retry: { minMs: 1, maxMs: 2, random: () => 0 },
+    metrics: createWorkerMetrics(createRegistry()),
+    logger: silentLogger,
+  });
+  c.add(rec(0, 0));
+  await c.drained();
+  assert.equal(calls, 2);
+  assert.deepEqual(written, ["ok:1"]);
+  assert.deepEqual(source.commits, [[{ topic: "t", partition: 0, offset: 1n }]]);
   await c.stop();
 });
 
