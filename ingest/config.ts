@@ -1,8 +1,9 @@
 /**
  * The ingest service's configuration: environment variables only, validated once at start.
  *
- * `ingestConfigSchema`'s keys are exactly the variables the ingest reads; the README's
- * configuration table and `.env.example` document the same keys with the same defaults.
+ * `ingestConfigSchema`'s keys are exactly the variables the ingest reads; the configuration
+ * table in `docs/configuration.md` and `.env.example` document the same keys with the same
+ * defaults.
  *
  * @example
  * ```ts

@@ -59,13 +59,13 @@ Deno.test("loadIngestConfig() takes several space-separated secrets for rotation
   assert.equal(config.WEBHOOK_SECRET.length, 2);
 });
 
-Deno.test("ingestConfigSchema's keys are the variables the README documents", async () => {
-  const readme = await Deno.readTextFile(new URL("../README.md", import.meta.url));
+Deno.test("ingestConfigSchema's keys are the variables docs/configuration.md documents", async () => {
+  const doc = await Deno.readTextFile(new URL("../docs/configuration.md", import.meta.url));
   // The ingest's own variables, plus the Kafka connection variables every program shares.
   const section = ["ingest-config", "kafka-config"]
-    .map((name) => readme.split(`<!-- section:${name} -->`)[1]!.split("<!--")[0]!).join("\n");
+    .map((name) => doc.split(`<!-- section:${name} -->`)[1]!.split("<!--")[0]!).join("\n");
   for (const key of Object.keys(ingestConfigSchema.shape)) {
-    assert.ok(section.includes(`\`${key}\``), `README documents ${key}`);
+    assert.ok(section.includes(`\`${key}\``), `docs/configuration.md documents ${key}`);
   }
 });
 

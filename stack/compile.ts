@@ -48,7 +48,7 @@ if (import.meta.main) {
         console.error(
           `Cannot download the Deno runtime for ${name}: this machine cannot reach ` +
             "dl.deno.land. Fetch denort for Deno " + Deno.version.deno +
-            " elsewhere and set DENORT_BIN to it (see README, Deployment).",
+            " elsewhere and set DENORT_BIN to it (see docs/deploy.md, Single binaries).",
         );
       }
     }

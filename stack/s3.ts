@@ -142,7 +142,7 @@ export interface S3Bootstrap {
 
 /**
  * The IAM policy the worker needs on the staging bucket (KMS aside): put and delete its own
- * objects under `prefix`, nothing else. The README's Terraform note gives the same.
+ * objects under `prefix`, nothing else. The Terraform notes in docs/deploy.md give the same.
  */
 export function stagingPolicy(bucket: string, prefix: string): Record<string, unknown> {
   return {

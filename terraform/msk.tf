@@ -11,7 +11,7 @@
 #   connect to it: a check below warns on every plan. It is here for when they can.
 #
 # Topics are not created here (no Kafka provider is used): create `user_created` and
-# `user_created.dlq` with the partition count you want to scale the workers to (README).
+# `user_created.dlq` with the partition count you want to scale the workers to (docs/deploy.md).
 
 locals {
   msk_enabled = var.msk_mode != "none"

@@ -4,8 +4,8 @@
 # grant it makes when the secret is associated), holding JSON {"username": …, "password": …}.
 #
 # Terraform creates the secret empty and never sees the password: the operator puts it in once
-# (README), so it is in no variable, no output and not in the state, like the warehouse admin
-# password. (The offline provider mirror has no hashicorp/random, and an ephemeral
+# (docs/deploy.md), so it is in no variable, no output and not in the state, like the warehouse
+# admin password. (The offline provider mirror has no hashicorp/random, and an ephemeral
 # aws_secretsmanager_random_password cannot be exercised by `terraform test` mocks yet.) MSK
 # cannot associate a secret without a value, so the association waits for one: if the password
 # is not there when the cluster is ready, the apply stops saying what to run, and the next apply
@@ -68,7 +68,7 @@ resource "aws_msk_single_scram_secret_association" "kafka_scram" {
   lifecycle {
     precondition {
       condition     = anytrue([for v in data.aws_secretsmanager_secret_versions.kafka_scram[0].versions : contains(v.version_stages, "AWSCURRENT")])
-      error_message = "The SCRAM secret ${aws_secretsmanager_secret.kafka_scram[0].arn} has no value yet, and MSK cannot associate it without one. Put the password in (README, \"Amazon MSK\"): aws secretsmanager put-secret-value --secret-id ${aws_secretsmanager_secret.kafka_scram[0].arn} --secret-string '{\"username\":\"${local.msk_scram_username}\",\"password\":\"…\"}'; then apply again."
+      error_message = "The SCRAM secret ${aws_secretsmanager_secret.kafka_scram[0].arn} has no value yet, and MSK cannot associate it without one. Put the password in (docs/deploy.md, \"Amazon MSK\"): aws secretsmanager put-secret-value --secret-id ${aws_secretsmanager_secret.kafka_scram[0].arn} --secret-string '{\"username\":\"${local.msk_scram_username}\",\"password\":\"…\"}'; then apply again."
     }
   }
 }

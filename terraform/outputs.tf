@@ -33,7 +33,7 @@ output "warehouse_jdbc_url" {
 }
 
 output "warehouse_postgres_url" {
-  description = "PostgreSQL URL without the password: insert the URL-encoded password from the admin secret to get WAREHOUSE_URL (README)."
+  description = "PostgreSQL URL without the password: insert the URL-encoded password from the admin secret to get WAREHOUSE_URL (docs/deploy.md)."
   value       = "postgres://${var.admin_username}@${local.warehouse_endpoint}?sslmode=verify-full"
 }
 

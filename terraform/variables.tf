@@ -200,7 +200,7 @@ variable "msk_mode" {
   description = <<-EOT
     "none" (bring your own Kafka; the default), "provisioned" (an MSK cluster; how clients
     authenticate is msk_client_authentication) or "serverless" (MSK Serverless, which accepts only
-    IAM authentication: the programs cannot connect to it yet, see the README).
+    IAM authentication: the programs cannot connect to it yet, see docs/deploy.md).
   EOT
   type        = string
   default     = "none"

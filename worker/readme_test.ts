@@ -3,14 +3,14 @@ import { workerConfigSchema } from "./config.ts";
 
 const root = new URL("../", import.meta.url);
 
-Deno.test("the README's worker configuration table lists every variable the worker reads", async () => {
-  const readme = await Deno.readTextFile(new URL("README.md", root));
+Deno.test("docs/configuration.md's worker table lists every variable the worker reads", async () => {
+  const doc = await Deno.readTextFile(new URL("docs/configuration.md", root));
   // The worker's own variables, plus the Kafka connection variables every program shares.
   const section = (name: string) => {
-    const start = readme.indexOf(`<!-- section:${name} -->`);
-    const end = readme.indexOf(`<!-- /section:${name} -->`);
+    const start = doc.indexOf(`<!-- section:${name} -->`);
+    const end = doc.indexOf(`<!-- /section:${name} -->`);
     assert.ok(start >= 0 && end > start, `the ${name} section exists`);
-    return readme.slice(start, end);
+    return doc.slice(start, end);
   };
   const listed = [section("worker-config"), section("kafka-config")].flatMap((text) =>
     [...text.matchAll(/^\| `([A-Z0-9_]+)`/gm)].map((m) => m[1])
