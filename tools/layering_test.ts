@@ -1,0 +1,64 @@
+import assert from "node:assert/strict";
+import { importsOf, layeringProblems } from "./layering_rules.ts";
+
+const sources = (files: Record<string, string>) => new Map(Object.entries(files));
+
+Deno.test("importsOf() finds static, re-exported, side-effect and dynamic imports, not comments", () => {
+  const text = `/** @example
+ * import { x } from "./in_a_comment.ts";
+ */
+// import "./line_comment.ts";
+import { a } from "./a.ts";
+import type { B } from "../shared/b.ts";
+export { c } from "./c.ts";
+export type { D } from "./d.ts";
+import "./side.ts";
+import postgres from "postgres";
+const e = await import("./e.ts");`;
+  assert.deepEqual(
+    importsOf("worker/x.ts", text).map((i) => `${i.to}${i.typeOnly ? " (type)" : ""}`),
+    [
+      "worker/a.ts",
+      "shared/b.ts (type)",
+      "worker/c.ts",
+      "worker/d.ts (type)",
+      "worker/side.ts",
+      "postgres",
+      "worker/e.ts",
+    ],
+  );
+});
+
+Deno.test("layeringProblems() names a cycle, a pure stage loading a client, a private file and a cross-program import", () => {
+  const problems = layeringProblems(sources({
+    "worker/a.ts": `import "./b.ts";`,
+    "worker/b.ts": `import "./a.ts";`,
+    "worker/batch/pure.ts": `import { sink } from "../sink.ts";`,
+    "worker/sink.ts": `import postgres from "npm:postgres@3";`,
+    "worker/_kit.ts": ``,
+    "tests/t_test.ts": `import "../worker/_kit.ts";`,
+    "ingest/app.ts": `import "../worker/a.ts"; import "../bench/x.ts";`,
+    "bench/x.ts": ``,
+  }));
+  assert.deepEqual(problems.toSorted(), [
+    "import cycle: worker/a.ts -> worker/b.ts -> worker/a.ts",
+    "ingest/app.ts imports bench/x.ts: only tools import bench/",
+    "ingest/app.ts imports worker/a.ts: one program imports the other",
+    "tests/t_test.ts imports worker/_kit.ts: a _ file is private to its folder",
+    "worker/batch/pure.ts loads postgres (worker/batch/pure.ts -> worker/sink.ts): a pure stage",
+  ]);
+});
+
+Deno.test("layeringProblems() lets type-only imports through, and tests import tools", () => {
+  assert.deepEqual(
+    layeringProblems(sources({
+      "worker/batch/pure.ts":
+        `import type { Sql } from "postgres"; import type { S } from "../sink.ts";`,
+      "worker/sink.ts":
+        `import postgres from "postgres"; import type { P } from "./batch/pure.ts";`,
+      "worker/a_test.ts": `import "../load/x.ts";`,
+      "load/x.ts": ``,
+    })),
+    [],
+  );
+});
