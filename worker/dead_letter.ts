@@ -8,6 +8,12 @@
 import type { Issue } from "../shared/event.ts";
 import type { ConsumedMessage, RecordHeaders } from "./consumed_message.ts";
 
+/** Raised when the dead-letter topic did not acknowledge: retriable, nothing is committed. */
+export class DeadLetterError extends Error {
+  override name = "DeadLetterError";
+  readonly retriable = true;
+}
+
 /** Why a record was refused: decoding (utf8, json, schema) or the warehouse (write). */
 export type DeadLetterStage = "utf8" | "json" | "schema" | "write";
 

@@ -7,7 +7,12 @@
  * committed.
  */
 import type { ConsumedMessage } from "./consumed_message.ts";
-import { type DeadLetter, type DeadLetterSink, toDeadLetter } from "./dead_letter.ts";
+import {
+  type DeadLetter,
+  DeadLetterError,
+  type DeadLetterSink,
+  toDeadLetter,
+} from "./dead_letter.ts";
 import { dedupeLatest } from "./dedupe_latest.ts";
 import { type DecodedRecord, inlineDecoder, type RecordDecoder } from "./record_decoder.ts";
 import type { UserRow } from "./user_row.ts";
@@ -31,12 +36,6 @@ export interface BatchOutcome {
   superseded: number;
   /** Dead letters written. */
   deadLetters: DeadLetter[];
-}
-
-/** Raised when the dead-letter topic did not acknowledge: retriable, nothing is committed. */
-export class DeadLetterError extends Error {
-  override name = "DeadLetterError";
-  readonly retriable = true;
 }
 
 interface Candidate {

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { encodeEvent } from "../shared/event.ts";
 import { fakeDeadLetters, fakeSink, message } from "./_fakes.ts";
 import { testEvent, testUser } from "./_test_events.ts";
-import { DeadLetterError, handleBatch } from "./handle_batch.ts";
-import { DLQ_HEADERS } from "./dead_letter.ts";
+import { handleBatch } from "./handle_batch.ts";
+import { DeadLetterError, DLQ_HEADERS } from "./dead_letter.ts";
 import { WriteError } from "./write_error.ts";
 
 const t0 = Date.parse("2026-03-01T12:00:00.000Z");

@@ -8,6 +8,7 @@
  */
 import type { Sink } from "./warehouse_sink.ts";
 import type { UserRow } from "./user_row.ts";
+import { decide } from "./failure.ts";
 import { toWriteError, type WriteError } from "./write_error.ts";
 
 /** What `upsertIsolating` did. */
@@ -36,7 +37,7 @@ export async function upsertIsolating<T>(
       result.written += part.length;
     } catch (err) {
       const error = toWriteError(err);
-      if (error.retriable) throw error;
+      if (decide(error).action !== "isolate") throw error;
       if (part.length === 1) {
         result.rejected.push({ item: part[0]!, error });
         return;

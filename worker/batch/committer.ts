@@ -26,6 +26,7 @@ import { isRoutineGroupError } from "../../shared/kafka/kafka_error.ts";
 import type { Logger } from "../../shared/logger.ts";
 import { errorFields } from "../../shared/logger.ts";
 import { backoffDelay } from "../backoff_delay.ts";
+import { decide } from "../failure.ts";
 import type { ConsumedMessage } from "../consumed_message.ts";
 import type { BatchOutcome } from "../handle_batch.ts";
 import type { WorkerMetrics } from "../worker_metrics.ts";
@@ -206,10 +207,11 @@ export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committe
       try {
         outcome = await deps.handle(batch.messages, await sealed.prepared);
       } catch (err) {
-        const retriable = (err as { retriable?: unknown }).retriable !== false;
-        metrics.errors.inc({
-          kind: (err as Error).name === "DeadLetterError" ? "dead_letter" : "retry",
-        });
+        // Whatever it was, the batch is kept and written again (see failure.ts): rows the
+        // warehouse refuses were isolated below, and a process that cannot run as
+        // configured does not get this far.
+        const { kind } = decide(err);
+        metrics.errors.inc({ kind: kind === "dead_letter_topic" ? "dead_letter" : "retry" });
         deps.onWarehouse?.(false);
         deps.onProgress?.();
         if (stopped) {
@@ -220,8 +222,9 @@ export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committe
           return;
         }
         const delayMs = backoffDelay(attempt, deps.retry);
-        (retriable ? logger.warn : logger.error)(
-          retriable ? "write failed, retrying later" : "unexpected batch error, retrying later",
+        const expected = kind !== "unexpected";
+        (expected ? logger.warn : logger.error)(
+          expected ? "write failed, retrying later" : "unexpected batch error, retrying later",
           { records: batch.messages.length, attempt: attempt + 1, delayMs, ...errorFields(err) },
         );
         await new Promise<void>((resolve) => {

@@ -5,6 +5,7 @@ import type { ConsumedRecord, PartitionOffset } from "../../shared/kafka/consume
 import type { ConsumedMessage } from "../consumed_message.ts";
 import type { BatchOutcome } from "../handle_batch.ts";
 import { createWorkerMetrics } from "../worker_metrics.ts";
+import { WriteError } from "../write_error.ts";
 import { type CommitterSource, createCommitter, type FlushPolicy } from "./committer.ts";
 
 const POLICY: FlushPolicy = {
@@ -192,7 +193,7 @@ Deno.test("createCommitter() retries a failed batch with nothing committed, then
   const c = committer(source, () => {
     calls++;
     if (calls <= 2) {
-      return Promise.reject(Object.assign(new Error("warehouse down"), { retriable: true }));
+      return Promise.reject(new WriteError("warehouse down", true, "08006"));
     }
     return Promise.resolve(OK);
   });
