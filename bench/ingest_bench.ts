@@ -19,10 +19,22 @@
  * thread's CPU time (`/proc/PID/task`, thread `worker-1`) is the producer's own cost per event.
  * `INGEST_*` variables in the bench's environment reach every ingest (for tuning).
  *
+ * Ceilings, in the same run with the same generator (`bench/ingest_ceiling_server.ts`):
+ * `ceiling-bare` (`Deno.serve` reads the body, answers 202), `ceiling-parse` (+ UTF-8,
+ * `JSON.parse`, the shared zod schema), `ceiling-verify` (+ the signature check), each with
+ * single events, `ceiling-verify-batch100` with batches of 100, and `kafka-alone`
+ * (`bench/ingest_kafka_alone.ts`: the Kafka client producing the same records, nothing else).
+ * Every scenario prints its ratio to its ceiling: `single` and `single-c16` to
+ * `ceiling-verify`, `batch100` to `kafka-alone` (and to `ceiling-verify-batch100`), RSS to the
+ * bare server's. `single-2proc` runs two ingest processes on one port (`INGEST_REUSE_PORT`);
+ * `wrk-single` drives the ingest with `wrk` and pre-signed requests (`bench/ingest_wrk.ts`),
+ * a generator nobody here wrote. Ceilings, `single-2proc` and `wrk-single` run on this
+ * checkout only.
+ *
  * ```sh
  * deno task bench:ingest [--duration 12] [--warmup 3] [--concurrency-single 64]
  *   [--concurrency-batch 16] [--rate 5000] [--baseline REV]
- *   [--only single,single-unbatched,batch100,batch100-unbatched,batch100-rate]
+ *   [--only single,single-c16,batch100,ceiling-verify,kafka-alone,...]
  * ```
  */
 import { parseArgs } from "node:util";
@@ -30,9 +42,11 @@ import type { LoadSummary } from "../load/run_load.ts";
 import { sharedStack, uniqueName } from "../stack/harness.ts";
 import { readState } from "../stack/stack.ts";
 import { testKafka } from "../testing/kafka.ts";
+import { CEILING_MODES, type CeilingMode } from "./ingest_ceiling_server.ts";
 import { cpuSeconds, sampleProcess, threadCpuSeconds } from "./ingest_sampler.ts";
+import { haveWrk, runWrk, writeWrkScript } from "./ingest_wrk.ts";
 import { checkoutRevision, headCommit, type RevisionTree } from "./revision_tree.ts";
-import { complaints, startTask } from "./start_task.ts";
+import { complaints, startTask, type TaskLogLine, taskRunArgs } from "./start_task.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -70,9 +84,55 @@ interface Scenario {
   /** Events per second offered; 0: as fast as the ingest answers. */
   rate: number;
   ingestEnv: Record<string, string>;
+  /** What answers: the ingest (default), a ceiling server, or the Kafka client alone. */
+  server?: "ingest" | CeilingMode | "kafka-alone";
+  /** Ingest processes sharing the port (default 1). */
+  processes?: number;
+  /** The load generator (default ours). */
+  generator?: "ours" | "wrk";
+  /** The scenarios whose events/s are this one's ceilings. */
+  ceilings?: string[];
+  /** Runs on this checkout only (ceilings, and what the baseline cannot do). */
+  currentOnly?: boolean;
 }
+const ceiling = (mode: CeilingMode, batch: number, concurrency: number): Scenario => ({
+  name: `ceiling-${mode}${batch > 1 ? `-batch${batch}` : ""}`,
+  batch,
+  concurrency,
+  rate: 0,
+  ingestEnv: {},
+  server: mode,
+  currentOnly: true,
+});
+const SINGLE_CEILINGS = ["ceiling-verify", "ceiling-parse", "ceiling-bare"];
 const allScenarios: Scenario[] = [
-  { name: "single", batch: 1, concurrency: concurrencySingle, rate: 0, ingestEnv: {} },
+  ...CEILING_MODES.map((m) => ceiling(m, 1, concurrencySingle)),
+  ceiling("verify", 100, concurrencyBatch),
+  {
+    name: "kafka-alone",
+    batch: 100,
+    concurrency: 1,
+    rate: 0,
+    ingestEnv: {},
+    server: "kafka-alone",
+    currentOnly: true,
+  },
+  {
+    name: "single",
+    batch: 1,
+    concurrency: concurrencySingle,
+    rate: 0,
+    ingestEnv: {},
+    ceilings: SINGLE_CEILINGS,
+  },
+  {
+    name: "single-c16",
+    batch: 1,
+    concurrency: 16,
+    rate: 0,
+    ingestEnv: {},
+    ceilings: SINGLE_CEILINGS,
+  },
   {
     name: "single-unbatched",
     batch: 1,
@@ -80,7 +140,14 @@ const allScenarios: Scenario[] = [
     rate: 0,
     ingestEnv: UNBATCHED,
   },
-  { name: "batch100", batch: 100, concurrency: concurrencyBatch, rate: 0, ingestEnv: {} },
+  {
+    name: "batch100",
+    batch: 100,
+    concurrency: concurrencyBatch,
+    rate: 0,
+    ingestEnv: {},
+    ceilings: ["kafka-alone", "ceiling-verify-batch100"],
+  },
   {
     name: "batch100-unbatched",
     batch: 100,
@@ -101,6 +168,26 @@ const allScenarios: Scenario[] = [
     concurrency: concurrencyBatch,
     rate: fixedRate,
     ingestEnv: { INGEST_PRODUCER_WORKER: "true" },
+  },
+  {
+    name: "single-2proc",
+    batch: 1,
+    concurrency: concurrencySingle,
+    rate: 0,
+    ingestEnv: {},
+    processes: 2,
+    ceilings: ["single", ...SINGLE_CEILINGS],
+    currentOnly: true,
+  },
+  {
+    name: "wrk-single",
+    batch: 1,
+    concurrency: concurrencySingle,
+    rate: 0,
+    ingestEnv: { INGEST_REPLAY_CACHE_SIZE: "0" },
+    generator: "wrk",
+    ceilings: ["single", ...SINGLE_CEILINGS],
+    currentOnly: true,
   },
 ];
 const scenarios = allScenarios.filter((s) =>
@@ -142,6 +229,8 @@ const current: Program = { label: `new (${head}+working tree)`, root: ROOT };
 let tree: RevisionTree | undefined;
 const results: Result[] = [];
 const loadBefore = Deno.loadavg();
+const wrkAvailable = await haveWrk();
+let wrkScript: string | undefined;
 try {
   await kafka.createTopics([topic], 6);
   const programs = [current];
@@ -151,8 +240,13 @@ try {
     programs.push({ label: `old (${tree.commit})`, root: tree.dir });
   }
   for (const [i, scenario] of scenarios.entries()) {
+    if (scenario.generator === "wrk" && !wrkAvailable) {
+      console.error(`== ${scenario.name} skipped: no wrk on the PATH (apt-get install wrk)`);
+      continue;
+    }
     // Alternate the order, so that neither program always runs on a warmer (or busier) machine.
-    for (const program of i % 2 === 0 ? programs : programs.toReversed()) {
+    const order = scenario.currentOnly ? [current] : i % 2 === 0 ? programs : programs.toReversed();
+    for (const program of order) {
       console.error(
         `== ${scenario.name} on ${program.label}: ${duration} s after ${warmup} s warm-up, ` +
           `concurrency ${scenario.concurrency}, rate ${scenario.rate || "max"}`,
@@ -177,55 +271,215 @@ try {
   await kafka.admin.deleteTopics([topic]).catch(() => {});
   await kafka.close();
   await tree?.remove();
+  if (wrkScript) await Deno.remove(wrkScript.replace(/\/[^/]+$/, ""), { recursive: true });
 }
 printReport(results);
 
+/** What answers the load: one or more processes on one port. */
+interface Servers {
+  pids: number[];
+  port: number;
+  logs(): TaskLogLine[];
+  stop(): Promise<void>;
+}
+
 async function runOne(scenario: Scenario, program: Program): Promise<Result> {
-  const ingest = await startTask(program.root, "ingest", {
-    KAFKA_BROKERS: env.KAFKA_BROKERS,
-    KAFKA_TOPIC: topic,
-    INGEST_HOST: "127.0.0.1",
-    INGEST_PORT: "0",
-    WEBHOOK_SECRET: SECRET,
-    PULL_ENABLED: "false",
-    LOG_LEVEL: "info",
-    ...tuning,
-    ...scenario.ingestEnv,
-  });
-  const sampler = sampleProcess(ingest.pid, 500);
+  if (scenario.server === "kafka-alone") return await runKafkaAlone(scenario, program);
+  const servers = await startServers(scenario, program);
+  const samplers = servers.pids.map((pid) => sampleProcess(pid, 500));
   try {
-    const idleCores = await idle(ingest.pid);
-    const measured = await measure(scenario, ingest.port, ingest.pid);
+    const idleCores = await idle(servers.pids);
+    const measured = await measure(scenario, servers.port, servers.pids);
     const events = measured.load.eventsPerSecond;
     const perEvent = (cores: number) => events > 0 ? round((cores / events) * 1e6, 1) : NaN;
     return {
       scenario,
       program,
       ...measured,
-      rssMiB: sampler.maxRssMiB(),
+      // Several processes: the sum of their peaks (an upper bound of the peak of the sum).
+      rssMiB: round(samplers.reduce((sum, s) => sum + s.maxRssMiB(), 0), 1),
       ingestUsPerEvent: perEvent(measured.cores.ingest),
       producerUsPerEvent: perEvent(measured.cores.producer),
       idleCores,
       ingestNetUsPerEvent: perEvent(measured.cores.ingest - idleCores.ingest),
       producerNetUsPerEvent: perEvent(measured.cores.producer - idleCores.producer),
-      complaints: complaints(ingest.logs).length,
+      complaints: complaints(servers.logs()).length,
     };
   } finally {
-    sampler.stop();
-    const status = await ingest.stop("SIGTERM");
-    if (status.code !== 0) console.error(`ingest exited with ${status.code}`);
-    for (const line of complaints(ingest.logs).slice(0, 5)) {
-      console.error(`  ingest logged: ${JSON.stringify(line)}`);
+    for (const s of samplers) s.stop();
+    await servers.stop();
+    for (const line of complaints(servers.logs()).slice(0, 5)) {
+      console.error(`  server logged: ${JSON.stringify(line)}`);
     }
   }
 }
 
-/** CPU cores of the idle ingest (and producer thread): 3 s, after 2 s to settle from its start. */
-async function idle(pid: number): Promise<Result["idleCores"]> {
+/** The ingest (N processes on one port with `processes`), or a ceiling server. */
+async function startServers(scenario: Scenario, program: Program): Promise<Servers> {
+  if (scenario.server && scenario.server !== "ingest") {
+    return await startCeiling(scenario.server as CeilingMode);
+  }
+  const processes = scenario.processes ?? 1;
+  // Several processes share one port (SO_REUSEPORT): choose it first.
+  const port = processes > 1 ? freePort() : 0;
+  const started: Awaited<ReturnType<typeof startTask>>[] = [];
+  const stopAll = async () => {
+    for (const ingest of started) {
+      const status = await ingest.stop("SIGTERM");
+      if (status.code !== 0) console.error(`ingest exited with ${status.code}`);
+    }
+  };
+  try {
+    for (let n = 0; n < processes; n++) {
+      started.push(
+        await startTask(program.root, "ingest", {
+          KAFKA_BROKERS: env.KAFKA_BROKERS,
+          KAFKA_TOPIC: topic,
+          INGEST_HOST: "127.0.0.1",
+          INGEST_PORT: String(port),
+          ...(processes > 1 ? { INGEST_REUSE_PORT: "true" } : {}),
+          WEBHOOK_SECRET: SECRET,
+          PULL_ENABLED: "false",
+          LOG_LEVEL: "info",
+          ...tuning,
+          ...scenario.ingestEnv,
+        }),
+      );
+    }
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+  return {
+    pids: started.map((s) => s.pid),
+    port: started[0]!.port,
+    logs: () => started.flatMap((s) => s.logs),
+    stop: stopAll,
+  };
+}
+
+/** A ceiling server, with the `--v8-flags` of this checkout's ingest task. */
+async function startCeiling(mode: CeilingMode): Promise<Servers> {
+  const v8Flags = (await taskRunArgs(ROOT, "ingest")).filter((a) => a.startsWith("--v8-flags"));
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      ...v8Flags,
+      "--allow-net=127.0.0.1",
+      "--allow-env=WEBHOOK_SECRET",
+      "bench/ingest_ceiling_server.ts",
+      `--mode=${mode}`,
+    ],
+    cwd: ROOT,
+    env: { WEBHOOK_SECRET: SECRET },
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const logs: TaskLogLine[] = [];
+  const lines = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let rest = "";
+  const deadline = Date.now() + 30_000;
+  while (!logs.some((l) => l.msg === "listening")) {
+    if (Date.now() > deadline) throw new Error(`ceiling ${mode} did not listen in 30 s`);
+    const { value, done } = await lines.read();
+    if (done) throw new Error(`ceiling ${mode} exited: ${rest}`);
+    rest += value;
+    let nl;
+    while ((nl = rest.indexOf("\n")) >= 0) {
+      const text = rest.slice(0, nl);
+      rest = rest.slice(nl + 1);
+      try {
+        logs.push(JSON.parse(text));
+      } catch {
+        logs.push({ msg: "(raw)", raw: text });
+      }
+    }
+  }
+  const draining = (async () => {
+    for (;;) if ((await lines.read()).done) return;
+  })();
+  return {
+    pids: [child.pid],
+    port: Number(logs.find((l) => l.msg === "listening")!.port),
+    logs: () => logs,
+    async stop() {
+      child.kill("SIGTERM");
+      await child.status;
+      await draining;
+    },
+  };
+}
+
+/** The Kafka client alone producing the records batches of 100 would (one process). */
+async function runKafkaAlone(scenario: Scenario, program: Program): Promise<Result> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-env",
+      "--allow-read",
+      "bench/ingest_kafka_alone.ts",
+      `--topic=${topic}`,
+      `--duration=${duration}`,
+      `--warmup=${warmup}`,
+    ],
+    cwd: ROOT,
+    env: { KAFKA_BROKERS: env.KAFKA_BROKERS },
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const sampler = sampleProcess(child.pid, 500);
+  const cpu = (pid: number | undefined) =>
+    pid === undefined ? Promise.resolve(Number.NaN) : cpuSeconds(pid).catch(() => Number.NaN);
+  const at = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  // Encoding the records and connecting take a moment: the warm-up starts after them, roughly.
+  await at((warmup + 2) * 1000);
+  const t1 = performance.now();
+  const before = await Promise.all([cpu(child.pid), cpu(brokerPid)]);
+  await at(Math.max(0, (duration - 1) * 1000));
+  const after = await Promise.all([cpu(child.pid), cpu(brokerPid)]);
+  const seconds = (performance.now() - t1) / 1000;
+  sampler.stop();
+  const output = await child.output();
+  const text = new TextDecoder().decode(output.stdout).trim();
+  const r: { events: number; seconds: number; eventsPerSecond: number } = JSON.parse(
+    text.split("\n").pop()!,
+  );
+  const cores = (i: number) => round((after[i]! - before[i]!) / seconds, 3);
+  const nan = Number.NaN;
+  const producer = cores(0);
+  return {
+    scenario,
+    program,
+    load: {
+      requests: 0,
+      events: r.events,
+      accepted: r.events,
+      seconds: r.seconds,
+      eventsPerSecond: r.eventsPerSecond,
+      requestsPerSecond: 0,
+      latencyMs: { p50: nan, p90: nan, p99: nan, max: nan },
+      statuses: { acknowledged: r.events },
+      bodyBytes: 0,
+    },
+    rssMiB: sampler.maxRssMiB(),
+    cores: { ingest: producer, producer: nan, load: 0, kafka: cores(1) },
+    ingestUsPerEvent: round((producer / r.eventsPerSecond) * 1e6, 1),
+    producerUsPerEvent: nan,
+    idleCores: { ingest: 0, producer: nan },
+    ingestNetUsPerEvent: round((producer / r.eventsPerSecond) * 1e6, 1),
+    producerNetUsPerEvent: nan,
+    complaints: 0,
+  };
+}
+
+/** CPU cores of the idle servers (and producer threads): 3 s, after 2 s to settle. */
+async function idle(pids: number[]): Promise<Result["idleCores"]> {
   const sample = () =>
     Promise.all([
-      cpuSeconds(pid).catch(() => Number.NaN),
-      threadCpuSeconds(pid, "worker-").catch(() => Number.NaN),
+      sumOver(pids, (pid) => cpuSeconds(pid)),
+      sumOver(pids, (pid) => threadCpuSeconds(pid, "worker-")),
     ]);
   await new Promise((r) => setTimeout(r, 2_000));
   const t0 = performance.now();
@@ -239,17 +493,24 @@ async function idle(pid: number): Promise<Result["idleCores"]> {
   };
 }
 
+async function sumOver(pids: number[], f: (pid: number) => Promise<number>): Promise<number> {
+  const values = await Promise.all(pids.map((pid) => f(pid).catch(() => Number.NaN)));
+  return values.reduce((a, b) => a + b, 0);
+}
+
 /** Runs the load and samples CPU time over the measured window (warm-up end to planned end). */
 async function measure(
   scenario: Scenario,
   port: number,
-  ingestPid: number,
+  pids: number[],
 ): Promise<{ load: LoadSummary; cores: Result["cores"] }> {
+  if (scenario.generator === "wrk") return await measureWrk(scenario, port, pids);
   const child = loadProcess(port, scenario);
   const cpu = async (pid: number | undefined) =>
     pid === undefined ? Number.NaN : await cpuSeconds(pid).catch(() => Number.NaN);
-  const thread = () => threadCpuSeconds(ingestPid, "worker-").catch(() => Number.NaN);
-  const sampleAll = () => Promise.all([cpu(ingestPid), cpu(child.pid), cpu(brokerPid), thread()]);
+  const thread = () => sumOver(pids, (pid) => threadCpuSeconds(pid, "worker-"));
+  const sampleAll = () =>
+    Promise.all([sumOver(pids, cpuSeconds), cpu(child.pid), cpu(brokerPid), thread()]);
   const at = (ms: number) => new Promise((r) => setTimeout(r, ms));
   const t0 = performance.now();
   await at(warmup * 1000);
@@ -267,6 +528,50 @@ async function measure(
     load,
     cores: { ingest: cores(0), load: cores(1), kafka: cores(2), producer: cores(3) },
   };
+}
+
+/** `wrk` with pre-signed requests: a warm-up run, then the measured one. */
+async function measureWrk(
+  scenario: Scenario,
+  port: number,
+  pids: number[],
+): Promise<{ load: LoadSummary; cores: Result["cores"] }> {
+  wrkScript ??= await writeWrkScript(SECRET, 4000, scenario.batch);
+  const url = `http://127.0.0.1:${port}/v1/users`;
+  const opts = { connections: scenario.concurrency, threads: 2 };
+  await runWrk(url, wrkScript, { ...opts, seconds: warmup });
+  const cpu = async (pid: number | undefined) =>
+    pid === undefined ? Number.NaN : await cpuSeconds(pid).catch(() => Number.NaN);
+  const t1 = performance.now();
+  const before = await Promise.all([sumOver(pids, cpuSeconds), cpu(brokerPid)]);
+  const wrk = await runWrk(url, wrkScript, { ...opts, seconds: duration });
+  const after = await Promise.all([sumOver(pids, cpuSeconds), cpu(brokerPid)]);
+  const seconds = (performance.now() - t1) / 1000;
+  const cores = (i: number) => round((after[i]! - before[i]!) / seconds, 3);
+  const ok = wrk.requests - wrk.failed;
+  return {
+    load: {
+      requests: wrk.requests,
+      events: wrk.requests * scenario.batch,
+      accepted: ok * scenario.batch,
+      seconds: wrk.seconds,
+      eventsPerSecond: Math.round((ok * scenario.batch) / wrk.seconds),
+      requestsPerSecond: wrk.requestsPerSecond,
+      latencyMs: wrk.latencyMs,
+      statuses: { "2xx": ok, other: wrk.failed },
+      bodyBytes: 0,
+    },
+    // wrk's own CPU is not sampled (it is not a Deno child); NaN says so.
+    cores: { ingest: cores(0), load: Number.NaN, kafka: cores(1), producer: Number.NaN },
+  };
+}
+
+/** A loopback port free right now (several ingest processes then bind it together). */
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
 }
 
 function loadProcess(port: number, scenario: Scenario): Deno.ChildProcess {
@@ -308,7 +613,9 @@ function printReport(all: readonly Result[]): void {
     console.log(
       `| ${r.scenario.name} | ${r.program.label} | ${r.scenario.concurrency} | ${
         r.scenario.rate || "max"
-      } | ${r.load.eventsPerSecond} | ${r.load.latencyMs.p50} | ${r.load.latencyMs.p99} | ${r.rssMiB} | ${r.cores.ingest} / ${r.cores.load} / ${r.cores.kafka} (${r.idleCores.ingest}) | ${r.ingestUsPerEvent} (${r.ingestNetUsPerEvent}) | ${
+      } | ${r.load.eventsPerSecond} | ${dash(r.load.latencyMs.p50)} | ${
+        dash(r.load.latencyMs.p99)
+      } | ${r.rssMiB} | ${r.cores.ingest} / ${r.cores.load} / ${r.cores.kafka} (${r.idleCores.ingest}) | ${r.ingestUsPerEvent} (${r.ingestNetUsPerEvent}) | ${
         Number.isFinite(r.producerUsPerEvent)
           ? `${r.producerUsPerEvent} (${r.producerNetUsPerEvent})`
           : "–"
@@ -317,6 +624,7 @@ function printReport(all: readonly Result[]): void {
       } | ${r.complaints} |`,
     );
   }
+  printCeilings(all);
   if (!tree) return;
   console.log("");
   console.log(
@@ -369,6 +677,41 @@ function printReport(all: readonly Result[]): void {
       statuses: r.load.statuses,
     })),
   }));
+}
+
+/**
+ * Each scenario's events/s against its ceilings' (measured in this run), and its peak RSS
+ * against the bare server's under the same load.
+ */
+function printCeilings(all: readonly Result[]): void {
+  const of = (name: string) => all.find((r) => r.scenario.name === name);
+  const bare = of("ceiling-bare");
+  const rows: string[] = [];
+  for (const r of all) {
+    for (const name of r.scenario.ceilings ?? []) {
+      const c = of(name);
+      if (!c || (name === "single" && c.program !== current)) continue;
+      rows.push(
+        `| ${r.scenario.name} | ${r.program.label} | ${r.load.eventsPerSecond} | ${name} | ${c.load.eventsPerSecond} | ${
+          round(r.load.eventsPerSecond / c.load.eventsPerSecond, 3)
+        } | ${r.ingestUsPerEvent} / ${c.ingestUsPerEvent} | ${
+          bare && r.scenario.batch === 1 ? round(r.rssMiB / bare.rssMiB, 2) : "–"
+        } |`,
+      );
+    }
+  }
+  if (rows.length === 0) return;
+  console.log("");
+  console.log(
+    "| scenario | program | events/s | ceiling | ceiling events/s | ratio to ceiling | CPU µs/event: scenario / ceiling | peak RSS / bare server's |",
+  );
+  console.log("| --- | --- | --- | --- | --- | --- | --- | --- |");
+  for (const row of rows) console.log(row);
+}
+
+/** A number, or a dash where there is none (the Kafka client alone has no latency). */
+function dash(n: number): string {
+  return Number.isFinite(n) ? String(n) : "–";
 }
 
 /** The per-event CPU figures of a result. */
