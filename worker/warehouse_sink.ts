@@ -38,6 +38,9 @@ export interface WarehouseSinkDeps {
   staging?: ObjectStaging;
 }
 
+/** What a `CREATE … IF NOT EXISTS` raced by another session fails with. */
+const CREATE_RACE = new Set(["23505", "42P07", "42P06"]);
+
 /** Creates a sink on a postgres.js pool. */
 export function createWarehouseSink(
   sql: Sql,
@@ -48,7 +51,17 @@ export function createWarehouseSink(
   return {
     async ensureTable() {
       try {
-        for (const statement of dialect.createTable()) await sql.unsafe(statement);
+        for (const statement of dialect.createTable()) {
+          try {
+            await sql.unsafe(statement);
+          } catch (err) {
+            // Two workers starting together: PostgreSQL's `IF NOT EXISTS` is not atomic, and
+            // the slower one fails on the catalog's unique index (23505) or finds the object
+            // made meanwhile (42P07, 42P06). By now the other has committed: run it again.
+            if (!CREATE_RACE.has((err as { code?: string }).code ?? "")) throw err;
+            await sql.unsafe(statement);
+          }
+        }
       } catch (err) {
         throw toWriteError(err);
       }

@@ -226,3 +226,22 @@ Deno.test("createWarehouseSink() turns a failed upload into a retriable WriteErr
     await sql.end();
   }
 });
+
+Deno.test("createWarehouseSink().ensureTable() succeeds when several workers create the table at once", async () => {
+  const stack = await sharedStack();
+  const schema = uniqueName("w_race");
+  const clients = Array.from(
+    { length: 6 },
+    () => postgres(stack.WAREHOUSE_URL, { max: 1, onnotice: () => {} }),
+  );
+  try {
+    const dialect = createPostgresDialect({ schema, table: "users" });
+    const results = await Promise.allSettled(
+      clients.map((sql) => createWarehouseSink(sql, dialect).ensureTable()),
+    );
+    assert.deepEqual(results.map((r) => r.status), Array(6).fill("fulfilled"));
+  } finally {
+    await clients[0]!.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await Promise.all(clients.map((sql) => sql.end()));
+  }
+});
