@@ -27,9 +27,9 @@ import { silentLogger } from "../shared/logger.ts";
 import { sharedStack, uniqueName } from "../stack/harness.ts";
 import { readState } from "../stack/stack.ts";
 import { testKafka } from "../testing/kafka.ts";
-import { installFastImmediate } from "../worker/fast_immediate.ts";
-import { connectNoDelay, type SocketTarget } from "../worker/no_delay_socket.ts";
-import { createPostgresDialect } from "../worker/postgres_dialect.ts";
+import { installFastImmediate } from "../fixes/fast_immediate.ts";
+import { connectNoDelay, type SocketTarget } from "../fixes/no_delay_socket.ts";
+import { createPostgresDialect } from "../worker/warehouse/postgres_dialect.ts";
 import { checkoutRevision, headCommit, type RevisionTree } from "./revision_tree.ts";
 import { complaints, startTask, type TaskLogLine, type TaskProcess } from "./start_task.ts";
 import {
@@ -71,7 +71,7 @@ const MAX_BYTES = 4 * 1024 * 1024; // the worker's default fetch size
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
 const say = (msg: string) => Deno.stderr.writeSync(new TextEncoder().encode(`[bench] ${msg}\n`));
-// The same event-loop fix as the worker (see worker/fast_immediate.ts), for the sink measures.
+// The same event-loop fix as the worker (see fixes/fast_immediate.ts), for the sink measures.
 const uninstallImmediate = installFastImmediate();
 const env = await sharedStack();
 const kafka = await testKafka(env.KAFKA_BROKERS);

@@ -11,10 +11,14 @@ import type { KafkaConnection } from "../shared/kafka/settings.ts";
 import { silentLogger } from "../shared/logger.ts";
 import { cpuSeconds as processCpuSeconds } from "./ingest_sampler.ts";
 import { testUser } from "../worker/_test_events.ts";
-import { copyText, createPostgresDialect, type Staging } from "../worker/postgres_dialect.ts";
-import { EVENT_COLUMNS } from "../worker/table_columns.ts";
-import { toUserRow } from "../worker/user_row.ts";
-import { createWarehouseSink } from "../worker/warehouse_sink.ts";
+import {
+  copyText,
+  createPostgresDialect,
+  type Staging,
+} from "../worker/warehouse/postgres_dialect.ts";
+import { EVENT_COLUMNS } from "../worker/warehouse/table_columns.ts";
+import { toUserRow } from "../worker/warehouse/user_row.ts";
+import { createWarehouseSink } from "../worker/warehouse/sink.ts";
 
 const T0 = Date.parse("2026-01-01T00:00:00.000Z");
 

@@ -14,7 +14,7 @@
  *
  * Text limits count characters (Unicode code points), as JSON Schema's `maxLength` does, so the
  * published contract (`GET /openapi.json`) and this validation agree; the warehouse's columns are
- * four times as wide in bytes (see `worker/table_columns.ts`), so a value that passes validation
+ * four times as wide in bytes (see `worker/warehouse/table_columns.ts`), so a value that passes validation
  * also fits its column. The rules `maxLength` cannot say (not blank, no U+0000, no lone
  * surrogate, the shapes of an e-mail address, a picture URL and a timestamp) are the regular
  * expressions of `field_patterns.ts`, which the contract publishes as they are.
@@ -31,7 +31,7 @@ export const SOURCES = ["webhook", "randomuser"] as const;
 export type Source = (typeof SOURCES)[number];
 
 /**
- * The most characters (Unicode code points) of each text field. `worker/table_columns.ts`
+ * The most characters (Unicode code points) of each text field. `worker/warehouse/table_columns.ts`
  * derives the warehouse's column widths from these; `terraform/table_schema.sql` declares the
  * same widths (a test fails when they drift).
  */

@@ -10,8 +10,8 @@ import { Ajv } from "ajv";
 import { decodeEvent } from "../shared/event.ts";
 import { createIngestApp, type IngestApp } from "../ingest/app.ts";
 import { FakeProducer, signedRequest, testConfig } from "../ingest/_testing.ts";
-import { EVENT_COLUMNS } from "../worker/table_columns.ts";
-import { toUserRow } from "../worker/user_row.ts";
+import { EVENT_COLUMNS } from "../worker/warehouse/table_columns.ts";
+import { toUserRow } from "../worker/warehouse/user_row.ts";
 import { createRng, type Rng } from "./_fuzz.ts";
 import { resolve, type SampleMode, sampleSchema, sampleString } from "./_schema_sample.ts";
 

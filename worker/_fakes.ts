@@ -1,11 +1,11 @@
 /**
  * Fakes behind the worker's small interfaces, for socket-free unit tests.
  */
-import type { ConsumedMessage } from "./consumed_message.ts";
-import type { DeadLetter, DeadLetterSink } from "./dead_letter.ts";
-import type { UserRow } from "./user_row.ts";
-import type { Sink } from "./warehouse_sink.ts";
-import { WriteError } from "./write_error.ts";
+import type { ConsumedMessage } from "./consume/consumed_message.ts";
+import type { DeadLetter, DeadLetterSink } from "./batch/dead_letter.ts";
+import type { UserRow } from "./warehouse/user_row.ts";
+import type { Sink } from "./warehouse/sink.ts";
+import { WriteError } from "./warehouse/write_error.ts";
 
 /** A sink that keeps rows by id and can be told to fail. */
 export interface FakeSink extends Sink {

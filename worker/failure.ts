@@ -18,8 +18,8 @@
  */
 import { ConfigError } from "../shared/config.ts";
 import { KafkaSetupError } from "../shared/kafka/kafka_error.ts";
-import { DeadLetterError } from "./dead_letter.ts";
-import { WriteError } from "./write_error.ts";
+import { DeadLetterError } from "./batch/dead_letter.ts";
+import { WriteError } from "./warehouse/write_error.ts";
 
 /** What follows a failure. */
 export type Action = "retry" | "isolate" | "stop";

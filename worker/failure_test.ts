@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "../shared/config.ts";
 import { KafkaSetupError } from "../shared/kafka/kafka_error.ts";
-import { DeadLetterError } from "./dead_letter.ts";
+import { DeadLetterError } from "./batch/dead_letter.ts";
 import { decide } from "./failure.ts";
-import { toWriteError, WriteError } from "./write_error.ts";
+import { toWriteError, WriteError } from "./warehouse/write_error.ts";
 
 Deno.test("decide() retries outages, isolates refused rows, stops on configuration", () => {
   const pgError = (code: string) => Object.assign(new Error(code), { code });

@@ -14,17 +14,17 @@ import { createRegistry } from "../shared/metrics.ts";
 import { assertNarrowPermissions } from "../shared/permissions.ts";
 import { loadWorkerConfig, type WorkerConfig } from "./config.ts";
 import { createOpsHandler } from "./ops_handler.ts";
-import { installFastImmediate } from "./fast_immediate.ts";
-import { connectNoDelay, type SocketTarget } from "./no_delay_socket.ts";
-import { createPostgresDialect } from "./postgres_dialect.ts";
-import { inlineDecoder } from "./record_decoder.ts";
-import { createThreadDecoder } from "./thread_decoder.ts";
-import { createRedshiftDialect } from "./redshift_dialect.ts";
+import { installFastImmediate } from "../fixes/fast_immediate.ts";
+import { connectNoDelay, type SocketTarget } from "../fixes/no_delay_socket.ts";
+import { createPostgresDialect } from "./warehouse/postgres_dialect.ts";
+import { inlineDecoder } from "./decode/record_decoder.ts";
+import { createThreadDecoder } from "./decode/thread_decoder.ts";
+import { createRedshiftDialect } from "./warehouse/redshift_dialect.ts";
 import { type RunningWorker, startWorker } from "./run_worker.ts";
 import { createCredentialChain, type CredentialSource } from "./warehouse/aws_credentials.ts";
 import { createS3Client } from "./warehouse/s3_client.ts";
 import { createS3Staging, type ObjectStaging } from "./warehouse/s3_staging.ts";
-import { createWarehouseSink } from "./warehouse_sink.ts";
+import { createWarehouseSink } from "./warehouse/sink.ts";
 import { createWorkerMetrics } from "./worker_metrics.ts";
 
 try {

@@ -11,10 +11,10 @@ import { createKafkaProducer } from "../shared/kafka/producer.ts";
 import type { KafkaConnection } from "../shared/kafka/settings.ts";
 import { createCommitter } from "./batch/committer.ts";
 import type { WorkerConfig } from "./config.ts";
-import { decodeBatch, handleBatch } from "./handle_batch.ts";
-import type { RecordDecoder } from "./record_decoder.ts";
-import { createKafkaDeadLetters } from "./kafka_dead_letters.ts";
-import type { WarehouseSink } from "./warehouse_sink.ts";
+import { decodeBatch, handleBatch } from "./batch/handle_batch.ts";
+import type { RecordDecoder } from "./decode/record_decoder.ts";
+import { createKafkaDeadLetters } from "./consume/kafka_dead_letters.ts";
+import type { WarehouseSink } from "./warehouse/sink.ts";
 import type { WorkerMetrics } from "./worker_metrics.ts";
 
 /** What `startWorker` needs. */

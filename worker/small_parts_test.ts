@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "../shared/config.ts";
 import { createRegistry } from "../shared/metrics.ts";
-import { backoffDelay } from "./backoff_delay.ts";
+import { backoffDelay } from "./batch/backoff_delay.ts";
 import { loadWorkerConfig, workerConfigSchema } from "./config.ts";
-import { DLQ_HEADERS, isErrorHeader, toDeadLetter } from "./dead_letter.ts";
+import { DLQ_HEADERS, isErrorHeader, toDeadLetter } from "./batch/dead_letter.ts";
 import { createOpsHandler } from "./ops_handler.ts";
-import { classifyWriteError } from "./write_error.ts";
+import { classifyWriteError } from "./warehouse/write_error.ts";
 import { message } from "./_fakes.ts";
 
 const minimal: Record<string, string> = {

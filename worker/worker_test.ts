@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import postgres from "postgres";
 import { sharedStack, uniqueName } from "../stack/harness.ts";
-import { createPostgresDialect } from "./postgres_dialect.ts";
-import { DLQ_HEADERS } from "./dead_letter.ts";
+import { createPostgresDialect } from "./warehouse/postgres_dialect.ts";
+import { DLQ_HEADERS } from "./batch/dead_letter.ts";
 import {
   produceAll,
   spawnWorker,

@@ -10,7 +10,7 @@
  * await admin.close();
  * ```
  */
-import "./_env_guard.ts";
+import "../../fixes/env_guard.ts";
 import { Admin } from "@platformatic/kafka";
 import { clientOptions, type ClientTuning } from "./client_options.ts";
 import type { KafkaConnection } from "./settings.ts";

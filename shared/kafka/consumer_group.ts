@@ -16,7 +16,7 @@
  * ```
  */
 import { isRoutineGroupError } from "./kafka_error.ts";
-import "./_env_guard.ts";
+import "../../fixes/env_guard.ts";
 import {
   Consumer,
   type Message,

@@ -16,7 +16,7 @@
  * await producer.send("user_created", [{ key: "id", value: bytes }]);
  * ```
  */
-import "./_env_guard.ts";
+import "../../fixes/env_guard.ts";
 import { Buffer } from "node:buffer";
 import { compatibilityPartitioner, ProduceAcks, Producer } from "@platformatic/kafka";
 import type { Logger } from "../logger.ts";

@@ -25,10 +25,10 @@
 import { isRoutineGroupError } from "../../shared/kafka/kafka_error.ts";
 import type { Logger } from "../../shared/logger.ts";
 import { errorFields } from "../../shared/logger.ts";
-import { backoffDelay } from "../backoff_delay.ts";
+import { backoffDelay } from "./backoff_delay.ts";
 import { decide } from "../failure.ts";
-import type { ConsumedMessage } from "../consumed_message.ts";
-import type { BatchOutcome } from "../handle_batch.ts";
+import type { ConsumedMessage } from "../consume/consumed_message.ts";
+import type { BatchOutcome } from "./handle_batch.ts";
 import type { WorkerMetrics } from "../worker_metrics.ts";
 import type { ConsumedRecord, PartitionOffset } from "../../shared/kafka/consumer_group.ts";
 

@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import { silentLogger } from "../../shared/logger.ts";
 import { createRegistry } from "../../shared/metrics.ts";
 import type { ConsumedRecord, PartitionOffset } from "../../shared/kafka/consumer_group.ts";
-import type { ConsumedMessage } from "../consumed_message.ts";
-import type { BatchOutcome } from "../handle_batch.ts";
+import type { ConsumedMessage } from "../consume/consumed_message.ts";
+import type { BatchOutcome } from "./handle_batch.ts";
 import { createWorkerMetrics } from "../worker_metrics.ts";
-import { WriteError } from "../write_error.ts";
+import { WriteError } from "../warehouse/write_error.ts";
 import { type CommitterSource, createCommitter, type FlushPolicy } from "./committer.ts";
 
 const POLICY: FlushPolicy = {

@@ -10,7 +10,7 @@
  */
 import type { Logger } from "../../shared/logger.ts";
 import { errorFields, silentLogger } from "../../shared/logger.ts";
-import type { StagedRows } from "../dialect.ts";
+import type { StagedRows } from "./dialect.ts";
 import { gzipCsvParts } from "./gzip_csv_parts.ts";
 import type { ObjectStore } from "./s3_client.ts";
 

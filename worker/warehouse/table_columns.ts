@@ -7,7 +7,7 @@
  * counts characters: UTF-8 takes at most 4 bytes per code point, so a text column is 4 times
  * its limit wide and any value validation accepts fits it.
  */
-import { LIMITS } from "../shared/event.ts";
+import { LIMITS } from "../../shared/event.ts";
 
 /** One column: its name, SQL type and whether it may be null. */
 export interface Column {

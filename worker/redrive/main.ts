@@ -7,10 +7,10 @@
  */
 import { parseArgs } from "node:util";
 import { z } from "zod";
-import { ConfigError, loadConfig } from "../shared/config.ts";
-import { kafkaConnection, withKafkaChecks } from "../shared/kafka/settings.ts";
-import { createLogger, errorFields } from "../shared/logger.ts";
-import { workerConfigSchema } from "./config.ts";
+import { ConfigError, loadConfig } from "../../shared/config.ts";
+import { kafkaConnection, withKafkaChecks } from "../../shared/kafka/settings.ts";
+import { createLogger, errorFields } from "../../shared/logger.ts";
+import { workerConfigSchema } from "../config.ts";
 import { filterSuffix } from "./redrive_filter.ts";
 import { runRedrive } from "./run_redrive.ts";
 

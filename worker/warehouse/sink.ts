@@ -11,7 +11,7 @@
 import type { Sql, TransactionSql } from "postgres";
 import type { Dialect, SqlStep } from "./dialect.ts";
 import type { UserRow } from "./user_row.ts";
-import type { ObjectStaging } from "./warehouse/s3_staging.ts";
+import type { ObjectStaging } from "./s3_staging.ts";
 import { toWriteError } from "./write_error.ts";
 
 /** Where valid rows go. */

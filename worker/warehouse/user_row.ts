@@ -1,7 +1,7 @@
 /**
  * A warehouse row made from one event: the values of `EVENT_COLUMNS`, in order.
  */
-import type { UserEvent } from "../shared/event.ts";
+import type { UserEvent } from "../../shared/event.ts";
 import { toUtcTimestamp } from "./utc_timestamp.ts";
 
 /**

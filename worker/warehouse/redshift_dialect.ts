@@ -40,7 +40,7 @@ import type { Dialect, SqlStep, TableName } from "./dialect.ts";
 import { newerThan, tableBody, updateSet } from "./_sql_text.ts";
 import { EVENT_COLUMNS, KEY_COLUMN, WRITE_COLUMNS } from "./table_columns.ts";
 import type { UserRow } from "./user_row.ts";
-import { CSV_NULL } from "./warehouse/csv_row.ts";
+import { CSV_NULL } from "./csv_row.ts";
 
 const MAX_PARAMS = 32_767;
 /** Bytes of values per staging statement, well under the 16 MB statement limit. */

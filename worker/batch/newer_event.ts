@@ -4,7 +4,7 @@
  * on equal times the greater `event_id` wins, so that the outcome does not depend on delivery
  * order; the same event is never newer than itself, so re-delivery changes nothing.
  */
-import { EVENT_ID, EVENT_TIME, type UserRow } from "./user_row.ts";
+import { EVENT_ID, EVENT_TIME, type UserRow } from "../warehouse/user_row.ts";
 
 /** True when row `a` should replace row `b` in the warehouse. */
 export function isNewerRow(a: UserRow, b: UserRow): boolean {

@@ -7,7 +7,7 @@
  * delivered twice) the latest offset wins.
  */
 import { isNewerRow } from "./newer_event.ts";
-import { USER_ID, type UserRow } from "./user_row.ts";
+import { USER_ID, type UserRow } from "../warehouse/user_row.ts";
 
 /** What `dedupeLatest` needs of an item: its row (items are given in offset order). */
 export interface HasRow {

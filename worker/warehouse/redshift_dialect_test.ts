@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
 import type { SqlStep } from "./dialect.ts";
-import { LIMITS } from "../shared/event.ts";
+import { LIMITS } from "../../shared/event.ts";
 import { createRedshiftDialect } from "./redshift_dialect.ts";
 import { MAX_UTF8_BYTES_PER_CHARACTER, TABLE_COLUMNS } from "./table_columns.ts";
-import { testEvent, testUser } from "./_test_events.ts";
+import { testEvent, testUser } from "../_test_events.ts";
 import { toUserRow, type UserRow } from "./user_row.ts";
-import { CSV_NULL } from "./warehouse/csv_row.ts";
+import { CSV_NULL } from "./csv_row.ts";
 
 const golden = (name: string) => new URL(`./testdata/${name}`, import.meta.url);
 
@@ -51,7 +51,7 @@ function normalise(ddl: string): string {
 
 Deno.test("redshift dialect: the DDL means exactly terraform/table_schema.sql", async () => {
   const contract = await Deno.readTextFile(
-    new URL("../terraform/table_schema.sql", import.meta.url),
+    new URL("../../terraform/table_schema.sql", import.meta.url),
   );
   const [ddl] = createRedshiftDialect({ schema: "public", table: "users" }).createTable();
   // The contract names the table without a schema; the worker qualifies it.
@@ -77,7 +77,9 @@ Deno.test("redshift dialect: every text column holds its limit in characters of 
     const bytes = field === "id" ? limit : limit * 4;
     assert.equal(widths[field], bytes, `${field}: ${limit} characters`);
   }
-  const contract = Deno.readTextFileSync(new URL("../terraform/table_schema.sql", import.meta.url));
+  const contract = Deno.readTextFileSync(
+    new URL("../../terraform/table_schema.sql", import.meta.url),
+  );
   assert.match(contract, /first_name VARCHAR\(1024\) NOT NULL/, "256 characters, 1024 bytes");
 });
 

@@ -6,7 +6,7 @@
  * dead-letter topic: the caller may resolve the offsets. When it throws, nothing may be
  * committed.
  */
-import type { ConsumedMessage } from "./consumed_message.ts";
+import type { ConsumedMessage } from "../consume/consumed_message.ts";
 import {
   type DeadLetter,
   DeadLetterError,
@@ -14,10 +14,10 @@ import {
   toDeadLetter,
 } from "./dead_letter.ts";
 import { dedupeLatest } from "./dedupe_latest.ts";
-import { type DecodedRecord, inlineDecoder, type RecordDecoder } from "./record_decoder.ts";
-import type { UserRow } from "./user_row.ts";
+import { type DecodedRecord, inlineDecoder, type RecordDecoder } from "../decode/record_decoder.ts";
+import type { UserRow } from "../warehouse/user_row.ts";
 import { upsertIsolating } from "./upsert_isolating.ts";
-import type { Sink } from "./warehouse_sink.ts";
+import type { Sink } from "../warehouse/sink.ts";
 
 /** What `handleBatch` needs. */
 export interface BatchDeps {

@@ -6,8 +6,8 @@
  * `createThreadDecoder` (see `thread_decoder.ts`) on Web Worker threads, so that it uses another
  * core while the main thread runs the Kafka client and postgres.js.
  */
-import { decodeEvent, type DecodeStage, type Issue } from "../shared/event.ts";
-import { toUserRow, type UserRow } from "./user_row.ts";
+import { decodeEvent, type DecodeStage, type Issue } from "../../shared/event.ts";
+import { toUserRow, type UserRow } from "../warehouse/user_row.ts";
 
 /** One decoded record: its row, or why it has none. */
 export type DecodedRecord =

@@ -6,15 +6,15 @@
  */
 import assert from "node:assert/strict";
 import postgres from "postgres";
-import { LIMITS, parseUser, type UserInput } from "../shared/event.ts";
-import { sharedStack, uniqueName } from "../stack/harness.ts";
+import { LIMITS, parseUser, type UserInput } from "../../shared/event.ts";
+import { sharedStack, uniqueName } from "../../stack/harness.ts";
 import { createPostgresDialect, type Staging } from "./postgres_dialect.ts";
-import { testEvent } from "./_test_events.ts";
+import { testEvent } from "../_test_events.ts";
 import { toUserRow } from "./user_row.ts";
-import { createWarehouseSink } from "./warehouse_sink.ts";
+import { createWarehouseSink } from "./sink.ts";
 import type { Dialect, SqlStep } from "./dialect.ts";
-import type { ObjectStaging } from "./warehouse/s3_staging.ts";
-import { S3Error } from "./warehouse/s3_client.ts";
+import type { ObjectStaging } from "./s3_staging.ts";
+import { S3Error } from "./s3_client.ts";
 import { WriteError } from "./write_error.ts";
 
 const astral = (n: number) => "😀".repeat(n);

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { encodeEvent } from "../shared/event.ts";
-import { fakeDeadLetters, fakeSink, message } from "./_fakes.ts";
-import { testEvent, testUser } from "./_test_events.ts";
+import { encodeEvent } from "../../shared/event.ts";
+import { fakeDeadLetters, fakeSink, message } from "../_fakes.ts";
+import { testEvent, testUser } from "../_test_events.ts";
 import { handleBatch } from "./handle_batch.ts";
 import { DeadLetterError, DLQ_HEADERS } from "./dead_letter.ts";
-import { WriteError } from "./write_error.ts";
+import { WriteError } from "../warehouse/write_error.ts";
 
 const t0 = Date.parse("2026-03-01T12:00:00.000Z");
 const decoder = new TextDecoder();

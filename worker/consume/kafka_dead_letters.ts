@@ -2,9 +2,9 @@
  * The dead-letter sink on our Kafka producer: one acknowledged (acks=all) send per batch,
  * since the caller commits offsets past these records next.
  */
-import type { KafkaProducer } from "../shared/kafka/producer.ts";
+import type { KafkaProducer } from "../../shared/kafka/producer.ts";
 import type { RecordHeaders } from "./consumed_message.ts";
-import type { DeadLetterSink } from "./dead_letter.ts";
+import type { DeadLetterSink } from "../batch/dead_letter.ts";
 
 /** Creates a dead-letter sink writing to `topic`. */
 export function createKafkaDeadLetters(producer: KafkaProducer, topic: string): DeadLetterSink {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { silentLogger } from "../shared/logger.ts";
-import { sharedStack, uniqueName } from "../stack/harness.ts";
-import { DLQ_HEADERS } from "./dead_letter.ts";
+import { silentLogger } from "../../shared/logger.ts";
+import { sharedStack, uniqueName } from "../../stack/harness.ts";
+import { DLQ_HEADERS } from "../batch/dead_letter.ts";
 import {
   filterSuffix,
   matchesFilter,
@@ -9,7 +9,7 @@ import {
   redrivenHeaders,
 } from "./redrive_filter.ts";
 import { runRedrive } from "./run_redrive.ts";
-import { setupPipeline } from "./_testing.ts";
+import { setupPipeline } from "../_testing.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const letter = (stage: string, reason: string) => ({

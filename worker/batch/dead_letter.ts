@@ -5,8 +5,8 @@
  * Connect's names where one fits (`__connect.errors.*`), so existing tooling reads them, plus
  * our own for what Connect has no name for (the zod issues).
  */
-import type { Issue } from "../shared/event.ts";
-import type { ConsumedMessage, RecordHeaders } from "./consumed_message.ts";
+import type { Issue } from "../../shared/event.ts";
+import type { ConsumedMessage, RecordHeaders } from "../consume/consumed_message.ts";
 
 /** Raised when the dead-letter topic did not acknowledge: retriable, nothing is committed. */
 export class DeadLetterError extends Error {
