@@ -13,7 +13,7 @@ import {
   type DeadLetterSink,
   toDeadLetter,
 } from "./dead_letter.ts";
-import { dedupeLatest } from "./dedupe_latest.ts";
+import { dedupeLatest } from "../which_event_wins.ts";
 import { type DecodedRecord, inlineDecoder, type RecordDecoder } from "../decode/record_decoder.ts";
 import type { UserRow } from "../warehouse/user_row.ts";
 import { upsertIsolating } from "./upsert_isolating.ts";

@@ -24,14 +24,6 @@ export function stageBody(): string {
 /** `id, first_name, …` for the event columns. */
 export const EVENT_COLUMN_LIST = EVENT_COLUMNS.map((c) => c.name).join(", ");
 
-/**
- * The newer-wins predicate of `isNewerRow`, in SQL: `stage` is newer than `target`.
- */
-export function newerThan(stage: string, target: string): string {
-  return `(${stage}.event_time > ${target}.event_time OR ` +
-    `(${stage}.event_time = ${target}.event_time AND ${stage}.event_id > ${target}.event_id))`;
-}
-
 /** `first_name = s.first_name, …, updated_at = <writtenAt>`; the key and date_added stay. */
 export function updateSet(stage: string, writtenAt: string): string {
   const sets = EVENT_COLUMNS.filter((c) => c.name !== KEY_COLUMN).map((c) =>

@@ -7,15 +7,9 @@
  * the table with one set-based `MERGE` whose `WHEN MATCHED` condition refuses older events.
  */
 import type { Dialect, SqlStep, TableName } from "./dialect.ts";
-import {
-  EVENT_COLUMN_LIST,
-  insertValues,
-  newerThan,
-  stageBody,
-  tableBody,
-  updateSet,
-} from "./_sql_text.ts";
+import { EVENT_COLUMN_LIST, insertValues, stageBody, tableBody, updateSet } from "./_sql_text.ts";
 import { EVENT_COLUMNS } from "./table_columns.ts";
+import { newerThan } from "../which_event_wins.ts";
 import type { UserRow } from "./user_row.ts";
 
 /**

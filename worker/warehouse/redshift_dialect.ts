@@ -37,7 +37,8 @@
  *   field can match `NULL AS`.
  */
 import type { Dialect, SqlStep, TableName } from "./dialect.ts";
-import { newerThan, tableBody, updateSet } from "./_sql_text.ts";
+import { newerThan } from "../which_event_wins.ts";
+import { tableBody, updateSet } from "./_sql_text.ts";
 import { EVENT_COLUMNS, KEY_COLUMN, WRITE_COLUMNS } from "./table_columns.ts";
 import type { UserRow } from "./user_row.ts";
 import { CSV_NULL } from "./csv_row.ts";

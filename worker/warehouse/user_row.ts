@@ -2,6 +2,7 @@
  * A warehouse row made from one event: the values of `EVENT_COLUMNS`, in order.
  */
 import type { UserEvent } from "../../shared/event.ts";
+import { EVENT_COLUMNS } from "./table_columns.ts";
 import { toUtcTimestamp } from "./utc_timestamp.ts";
 
 /**
@@ -35,9 +36,16 @@ export function toUserRow(event: UserEvent): UserRow {
   ];
 }
 
+/** The index of column `name` in a row; fails at load time if the column list lost it. */
+function indexOf(name: string): number {
+  const i = EVENT_COLUMNS.findIndex((c) => c.name === name);
+  if (i < 0) throw new Error(`EVENT_COLUMNS has no column ${name}`);
+  return i;
+}
+
 /** Index of `id` in a row. */
-export const USER_ID = 0;
+export const USER_ID = indexOf("id");
 /** Index of `event_id` in a row. */
-export const EVENT_ID = 13;
+export const EVENT_ID = indexOf("event_id");
 /** Index of `event_time` in a row. */
-export const EVENT_TIME = 14;
+export const EVENT_TIME = indexOf("event_time");
