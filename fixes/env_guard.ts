@@ -5,7 +5,7 @@
  * list. This keeps reads exact (reading a variable that is not granted still throws) and lets
  * a listing show only what may be listed (nothing, under an exact list).
  *
- * Imported first by every module of this folder that imports the client. Can go when `debug`
+ * Imported first by every module of `shared/kafka/` that imports the client. Can go when `debug`
  * stops listing the environment at import, or Deno lets a partial grant list it.
  */
 import process from "node:process";
