@@ -38,12 +38,16 @@ export interface RunningProgram {
   stop(graceMs?: number): Promise<Deno.CommandStatus>;
 }
 
-/** The `deno run` arguments of a task in deno.json (flags and entry point). */
-export function taskArgs(task: string): string[] {
-  const config = JSON.parse(Deno.readTextFileSync(`${ROOT}/deno.json`));
+/**
+ * The `deno run` arguments (`run`, flags, entry point) of `task` in the `deno.json` of `root`
+ * (default this checkout; a benchmark passes a baseline revision's folder).
+ * @throws {Error} when there is no such task or it is not a plain `deno run`.
+ */
+export function taskArgs(task: string, root = ROOT): string[] {
+  const config = JSON.parse(Deno.readTextFileSync(`${root}/deno.json`));
   const entry = config.tasks?.[task];
   const command: string | undefined = typeof entry === "string" ? entry : entry?.command;
-  if (!command) throw new Error(`deno.json has no task "${task}"`);
+  if (!command) throw new Error(`${root}/deno.json has no task "${task}"`);
   const words = command.trim().split(/\s+/);
   if (words[0] !== "deno" || words[1] !== "run") {
     throw new Error(`task "${task}" is not a plain "deno run": ${command}`);

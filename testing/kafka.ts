@@ -9,7 +9,7 @@
  * const kafka = testKafka(stack.KAFKA_BROKERS);
  * const topic = await kafka.createTopic("ingest_it");
  * const records = await kafka.readTopic(topic); // everything up to the end as of now
- * await kafka.close();
+ * await kafka.deleteTopics([topic]);
  * ```
  */
 import { silentLogger } from "../shared/logger.ts";
@@ -39,6 +39,8 @@ export interface TestKafka {
   createTopics(topics: readonly string[], partitions?: number): Promise<void>;
   /** Creates a topic with a unique name from `prefix`; returns the name. */
   createTopic(prefix: string, partitions?: number): Promise<string>;
+  /** Deletes topics, best effort: a clean-up never fails a test. */
+  deleteTopics(topics: readonly string[]): Promise<void>;
   /** Sends in chunks of 1,000, each acknowledged by every replica (acks=all). */
   produce(topic: string, messages: readonly ProducerMessage[]): Promise<void>;
   /**
@@ -93,6 +95,9 @@ export function testKafka(brokers: string | KafkaConnection): TestKafka {
       const topic = uniqueName(prefix);
       await kit.createTopics([topic], partitions);
       return topic;
+    },
+    async deleteTopics(topics) {
+      await admin.deleteTopics([...topics]).catch(() => {});
     },
     async produce(topic, messages) {
       const producer = createKafkaProducer(connection, {

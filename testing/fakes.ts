@@ -1,0 +1,113 @@
+/**
+ * The test kit's fakes: stand-ins behind the programs' small interfaces (the ingest's producer,
+ * the worker's sink and dead-letter sink, a consumed message), for socket-free tests.
+ *
+ * @example
+ * ```ts
+ * const sink = fakeSink();
+ * sink.failTransiently = 1; // the next upsert fails as a dropped connection would
+ * ```
+ */
+import type { OutgoingMessage, Producer } from "../ingest/batcher.ts";
+import type { DeadLetter, DeadLetterSink } from "../worker/batch/dead_letter.ts";
+import type { ConsumedMessage } from "../worker/consume/consumed_message.ts";
+import type { Sink } from "../worker/warehouse/sink.ts";
+import type { UserRow } from "../worker/warehouse/user_row.ts";
+import { WriteError } from "../worker/warehouse/write_error.ts";
+
+/** The ingest's producer, faked: it records what it is sent; `fail`/`hold` change its answer. */
+export class FakeProducer implements Producer {
+  /** Every send, in order. */
+  readonly sends: OutgoingMessage[][] = [];
+  /** When set, sends reject with this error. */
+  fail: Error | null = null;
+  /** When set, sends wait for this promise before answering. */
+  hold: Promise<void> | null = null;
+
+  /** Records `messages`, then waits for `hold` and rejects with `fail` when they are set. */
+  async send(messages: OutgoingMessage[]): Promise<void> {
+    this.sends.push(messages);
+    if (this.hold) await this.hold;
+    if (this.fail) throw this.fail;
+  }
+
+  /** Every message sent, flattened. */
+  get messages(): OutgoingMessage[] {
+    return this.sends.flat();
+  }
+}
+
+/** A sink that keeps rows by id and can be told to fail. */
+export interface FakeSink extends Sink {
+  rows: Map<string, UserRow>;
+  /** Every call's row count, in order. */
+  calls: number[];
+  /** Rows whose id is here are rejected permanently (SQLSTATE 23514). */
+  rejectIds: Set<string>;
+  /** While above zero, each call fails transiently and decrements it. */
+  failTransiently: number;
+}
+
+/** The worker's warehouse sink, faked: it keeps rows by id and fails when told. */
+export function fakeSink(): FakeSink {
+  const sink: FakeSink = {
+    rows: new Map(),
+    calls: [],
+    rejectIds: new Set(),
+    failTransiently: 0,
+    upsert(rows) {
+      sink.calls.push(rows.length);
+      if (sink.failTransiently > 0) {
+        sink.failTransiently--;
+        return Promise.reject(new WriteError("connection refused", true, "ECONNREFUSED"));
+      }
+      const bad = rows.find((r) => sink.rejectIds.has(r[0]!));
+      if (bad) {
+        return Promise.reject(
+          new WriteError(`row ${bad[0]} violates check constraint`, false, "23514"),
+        );
+      }
+      for (const r of rows) sink.rows.set(r[0]!, r);
+      return Promise.resolve();
+    },
+  };
+  return sink;
+}
+
+/** A dead-letter sink that records what it was sent, or fails when told. */
+export interface FakeDeadLetters extends DeadLetterSink {
+  sent: DeadLetter[];
+  fail: boolean;
+}
+
+/** The worker's dead-letter sink, faked: it records what it is sent or fails when told. */
+export function fakeDeadLetters(): FakeDeadLetters {
+  const dl: FakeDeadLetters = {
+    sent: [],
+    fail: false,
+    send(records) {
+      if (dl.fail) return Promise.reject(new Error("broker not available"));
+      dl.sent.push(...records);
+      return Promise.resolve();
+    },
+  };
+  return dl;
+}
+
+const encoder = new TextEncoder();
+
+/** A message the worker consumed at `offset` with `value` (a string is UTF-8 encoded). */
+export function message(
+  offset: number,
+  value: string | Uint8Array | null,
+  key: string | null = null,
+): ConsumedMessage {
+  return {
+    topic: "user_created",
+    partition: 2,
+    offset: String(offset),
+    key: key === null ? null : encoder.encode(key),
+    value: typeof value === "string" ? encoder.encode(value) : value,
+    headers: { traceparent: "00-abc-def-01" },
+  };
+}
