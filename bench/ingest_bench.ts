@@ -40,13 +40,14 @@
 import { parseArgs } from "node:util";
 import type { LoadSummary } from "../load/run_load.ts";
 import { sharedStack, uniqueName } from "../stack/harness.ts";
+import { taskArgs } from "../stack/programs.ts";
 import { readState } from "../stack/stack.ts";
 import { testKafka } from "../testing/kafka.ts";
+import { complaints, type LogLine, type RunningProgram, startProgram } from "../testing/program.ts";
 import { CEILING_MODES, type CeilingMode } from "./ingest_ceiling_server.ts";
 import { cpuSeconds, sampleProcess, threadCpuSeconds } from "./ingest_sampler.ts";
 import { haveWrk, runWrk, writeWrkScript } from "./ingest_wrk.ts";
 import { checkoutRevision, headCommit, type RevisionTree } from "./revision_tree.ts";
-import { complaints, startTask, type TaskLogLine, taskRunArgs } from "./start_task.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -279,7 +280,7 @@ printReport(results);
 interface Servers {
   pids: number[];
   port: number;
-  logs(): TaskLogLine[];
+  logs(): LogLine[];
   stop(): Promise<void>;
 }
 
@@ -322,7 +323,7 @@ async function startServers(scenario: Scenario, program: Program): Promise<Serve
   const processes = scenario.processes ?? 1;
   // Several processes share one port (SO_REUSEPORT): choose it first.
   const port = processes > 1 ? freePort() : 0;
-  const started: Awaited<ReturnType<typeof startTask>>[] = [];
+  const started: RunningProgram[] = [];
   const stopAll = async () => {
     for (const ingest of started) {
       const status = await ingest.stop("SIGTERM");
@@ -332,7 +333,7 @@ async function startServers(scenario: Scenario, program: Program): Promise<Serve
   try {
     for (let n = 0; n < processes; n++) {
       started.push(
-        await startTask(program.root, "ingest", {
+        await startProgram("ingest", {
           KAFKA_BROKERS: env.KAFKA_BROKERS,
           KAFKA_TOPIC: topic,
           INGEST_HOST: "127.0.0.1",
@@ -343,7 +344,7 @@ async function startServers(scenario: Scenario, program: Program): Promise<Serve
           LOG_LEVEL: "info",
           ...tuning,
           ...scenario.ingestEnv,
-        }),
+        }, { root: program.root }),
       );
     }
   } catch (err) {
@@ -360,7 +361,7 @@ async function startServers(scenario: Scenario, program: Program): Promise<Serve
 
 /** A ceiling server, with the `--v8-flags` of this checkout's ingest task. */
 async function startCeiling(mode: CeilingMode): Promise<Servers> {
-  const v8Flags = (await taskRunArgs(ROOT, "ingest")).filter((a) => a.startsWith("--v8-flags"));
+  const v8Flags = taskArgs("ingest", ROOT).filter((a) => a.startsWith("--v8-flags"));
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -376,7 +377,7 @@ async function startCeiling(mode: CeilingMode): Promise<Servers> {
     stdout: "null",
     stderr: "piped",
   }).spawn();
-  const logs: TaskLogLine[] = [];
+  const logs: LogLine[] = [];
   const lines = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
   let rest = "";
   const deadline = Date.now() + 30_000;

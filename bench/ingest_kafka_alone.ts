@@ -17,7 +17,8 @@ import { encodeEvent, newEvent, parseUser } from "../shared/event.ts";
 import { createLogger } from "../shared/logger.ts";
 import { createKafkaProducer } from "../shared/kafka/producer.ts";
 import { kafkaConnection } from "../shared/kafka/settings.ts";
-import { seededRandom, syntheticUser } from "../load/synthetic_user.ts";
+import { syntheticUser } from "../load/synthetic_user.ts";
+import { createRng } from "../testing/rng.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -35,7 +36,7 @@ const warmup = Number(values.warmup);
 const batchMessages = Number(values["batch-messages"]);
 const inFlight = Number(values["in-flight"]);
 
-const random = seededRandom(7);
+const random = createRng(7).next;
 const headers = { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" };
 const acceptedAt = new Date();
 const records = Array.from({ length: 20_000 }, () => {

@@ -9,7 +9,8 @@
  * signature's tolerance.
  */
 import { signWebhook } from "../ingest/webhook_signature.ts";
-import { seededRandom, syntheticUser } from "../load/synthetic_user.ts";
+import { syntheticUser } from "../load/synthetic_user.ts";
+import { createRng } from "../testing/rng.ts";
 
 /** What one `wrk` run measured. */
 export interface WrkSummary {
@@ -41,7 +42,7 @@ export async function writeWrkScript(
   count: number,
   batch: number,
 ): Promise<string> {
-  const random = seededRandom(11);
+  const random = createRng(11).next;
   const ts = Math.floor(Date.now() / 1000);
   const encoder = new TextEncoder();
   const lines: string[] = ["local requests = {}"];

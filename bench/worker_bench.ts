@@ -27,13 +27,13 @@ import { silentLogger } from "../shared/logger.ts";
 import { sharedStack, uniqueName } from "../stack/harness.ts";
 import { readState } from "../stack/stack.ts";
 import { testKafka } from "../testing/kafka.ts";
+import { complaints, type LogLine, type RunningProgram, startProgram } from "../testing/program.ts";
+import { seededEvent } from "../testing/users.ts";
 import { installFastImmediate } from "../fixes/fast_immediate.ts";
 import { connectNoDelay, type SocketTarget } from "../fixes/no_delay_socket.ts";
 import { createPostgresDialect } from "../worker/warehouse/postgres_dialect.ts";
 import { checkoutRevision, headCommit, type RevisionTree } from "./revision_tree.ts";
-import { complaints, startTask, type TaskLogLine, type TaskProcess } from "./start_task.ts";
 import {
-  benchEvent,
   consumeCeiling,
   copyCeiling,
   cpuSeconds,
@@ -91,7 +91,7 @@ const schema = (name: string) => {
   schemas.push(s);
   return s;
 };
-const running = new Set<TaskProcess>();
+const running = new Set<RunningProgram>();
 /** WORKER_* and WAREHOUSE_STAGING from the bench's environment reach the workers (for tuning). */
 const tuning = Object.fromEntries(
   Object.entries(Deno.env.toObject()).filter(([k]) =>
@@ -197,8 +197,8 @@ async function attempt(
 async function startWorker(
   program: Program,
   workerEnv: Record<string, string>,
-): Promise<TaskProcess> {
-  const worker = await startTask(program.root, "worker", {
+): Promise<RunningProgram> {
+  const worker = await startProgram("worker", {
     KAFKA_BROKERS: env.KAFKA_BROKERS,
     KAFKA_DLQ_TOPIC: dlq,
     WAREHOUSE_URL: env.WAREHOUSE_URL,
@@ -207,12 +207,12 @@ async function startWorker(
     LOG_LEVEL: "info",
     ...workerEnv,
     ...tuning,
-  }, { v8Flags });
+  }, { root: program.root, v8Flags });
   running.add(worker);
   return worker;
 }
 
-async function stopWorker(worker: TaskProcess): Promise<number> {
+async function stopWorker(worker: RunningProgram): Promise<number> {
   running.delete(worker);
   await worker.stop("SIGTERM");
   return complaintsOf(worker.logs);
@@ -316,7 +316,7 @@ async function latency(program: Program): Promise<Record<string, number>> {
       if (due > i) {
         const messages: ProducerMessage[] = [];
         for (; i < due; i++) {
-          const e = benchEvent(N + i, seed);
+          const e = seededEvent(N + i, seed);
           e.accepted_at = new Date().toISOString();
           messages.push({ key: e.user.id, value: encodeEvent(e) });
           if (i >= warmup) sent.set(e.user.id, performance.now());
@@ -359,7 +359,7 @@ async function latency(program: Program): Promise<Record<string, number>> {
 }
 
 /** Counts a worker's warn/error lines and prints the first few, to read beside its numbers. */
-function complaintsOf(logs: readonly TaskLogLine[]): number {
+function complaintsOf(logs: readonly LogLine[]): number {
   const lines = complaints(logs);
   for (const l of lines.slice(0, 5)) say(`  worker logged: ${JSON.stringify(l)}`);
   return lines.length;

@@ -1,16 +1,16 @@
 /**
- * Pieces of the worker benchmark (`bench/worker_bench.ts`): deterministic events, pre-filling a
- * topic, the two ceilings (a plain consume through our consumer group, PostgreSQL COPY), sink
+ * Pieces of the worker benchmark (`bench/worker_bench.ts`): pre-filling a topic with the test
+ * kit's seeded events (`seededEvent`), the two ceilings (a plain consume through our consumer group, PostgreSQL COPY), sink
  * staging comparison, and small statistics helpers.
  */
 import type { Sql } from "postgres";
-import { encodeEvent, newEvent, type UserEvent } from "../shared/event.ts";
+import { encodeEvent } from "../shared/event.ts";
 import { createConsumerGroup } from "../shared/kafka/consumer_group.ts";
 import { createKafkaProducer, type ProducerMessage } from "../shared/kafka/producer.ts";
 import type { KafkaConnection } from "../shared/kafka/settings.ts";
 import { silentLogger } from "../shared/logger.ts";
+import { seededEvent } from "../testing/users.ts";
 import { cpuSeconds as processCpuSeconds } from "./ingest_sampler.ts";
-import { testUser } from "../worker/_test_events.ts";
 import {
   copyText,
   createPostgresDialect,
@@ -19,14 +19,6 @@ import {
 import { EVENT_COLUMNS } from "../worker/warehouse/table_columns.ts";
 import { toUserRow } from "../worker/warehouse/user_row.ts";
 import { createWarehouseSink } from "../worker/warehouse/sink.ts";
-
-const T0 = Date.parse("2026-01-01T00:00:00.000Z");
-
-/** Event `i` of a run: the same bytes every time it is asked for. */
-export function benchEvent(i: number, seed: string): UserEvent {
-  const hex = i.toString(16).padStart(12, "0");
-  return newEvent(testUser(i, seed), "webhook", new Date(T0 + i), `${seed}-0000-4000-9000-${hex}`);
-}
 
 /** Produces events `[0, n)` to `topic` (acks=all), several sends in flight; returns msgs/s. */
 export async function prefill(
@@ -47,7 +39,7 @@ export async function prefill(
     for (let i = 0; i < n; i += perSend) {
       const messages: ProducerMessage[] = [];
       for (let j = i; j < Math.min(n, i + perSend); j++) {
-        const e = benchEvent(j, seed);
+        const e = seededEvent(j, seed);
         messages.push({ key: e.user.id, value: encodeEvent(e) });
       }
       const p = producer.send(topic, messages).finally(() => inFlight.delete(p));
@@ -114,7 +106,7 @@ export async function copyCeiling(
       while (i < n) {
         const rows = [];
         for (const end = Math.min(n, i + 5_000); i < end; i++) {
-          rows.push([...toUserRow(benchEvent(i, seed)), now, now]);
+          rows.push([...toUserRow(seededEvent(i, seed)), now, now]);
         }
         if (!writable.write(copyText(rows))) {
           writable.once("drain", write);
@@ -144,7 +136,7 @@ export async function sinkRate(
   const started = performance.now();
   for (let i = 0; i < n; i += batch) {
     const rows = [];
-    for (let j = i; j < Math.min(n, i + batch); j++) rows.push(toUserRow(benchEvent(j, seed)));
+    for (let j = i; j < Math.min(n, i + batch); j++) rows.push(toUserRow(seededEvent(j, seed)));
     await sink.upsert(rows);
   }
   return n / ((performance.now() - started) / 1000);

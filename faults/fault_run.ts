@@ -4,12 +4,13 @@
  * offsets auditor; then the fault, a drain, and the checks against the ledger.
  */
 import postgres from "postgres";
-import { TEST_SECRET } from "../ingest/_testing.ts";
+import { type TestKafka, testKafka } from "../testing/kafka.ts";
+import { type LogLine, type RunningProgram, startProgram } from "../testing/program.ts";
+import { type WaitOptions, waitUntil } from "../testing/wait.ts";
+import { TEST_SECRET } from "../testing/webhook.ts";
 import { signWebhook } from "../ingest/webhook_signature.ts";
 import type { KafkaAdmin } from "../shared/kafka/admin.ts";
 import { type PrivateStack, uniqueName } from "../stack/harness.ts";
-import { type LogLine, type RunningProgram, startProgram } from "../stack/programs.ts";
-import { type TestKafka, testKafka } from "../testing/kafka.ts";
 import { ackedNotInTopic, checkLedger, type LedgerCheck, versionOf } from "./ledger.ts";
 import { type LedgerLoad, startLedgerLoad } from "./ledger_load.ts";
 import { type OffsetAuditor, type OffsetViolation, startOffsetAuditor } from "./offset_auditor.ts";
@@ -121,6 +122,8 @@ export interface ScenarioResult {
 }
 
 const PARTITIONS = 6;
+/** How the fault runs poll: every 200 ms, since each check reads the cluster. */
+export const POLL: WaitOptions = { intervalMs: 200 };
 
 /** Runs `scenario` on `stack` and returns its line; every process and topic is gone after. */
 export async function runScenario(
@@ -215,6 +218,7 @@ export async function runScenario(
       () => runLoad.ledger.counts.acknowledged >= params.warmupEvents && audit.verified() > 0,
       120_000,
       `${params.warmupEvents} acknowledged events and a first verified commit`,
+      POLL,
     );
     const preFaultLag = Math.max(...audit.lagHistory.map((s) => s.lag), 0);
     log(`${scenario.name}: warm, lag ${preFaultLag}; injecting`);
@@ -282,9 +286,10 @@ export async function runScenario(
       },
       params.drainTimeoutMs,
       "the group to commit to the end of the topic",
+      POLL,
     ).catch((err) => notes.push(`not drained: ${(err as Error).message}`));
     const dlqEnd = (await admin.endOffsets(dlq)).reduce((n, end) => n + Number(end), 0);
-    await waitUntil(() => audit.deadRead() >= dlqEnd, 30_000, "every dead letter read")
+    await waitUntil(() => audit.deadRead() >= dlqEnd, 30_000, "every dead letter read", POLL)
       .catch(() => notes.push("dead letters not all read"));
 
     // Recovery: from the injection until the ingest acknowledged again and the lag was back
@@ -337,7 +342,7 @@ export async function runScenario(
     await auditor?.stop().catch(() => {});
     await Promise.all(programs.map(async (p) => {
       p.kill("SIGCONT");
-      await p.stop(5_000).catch(() => {});
+      await p.stop("SIGTERM", 5_000).catch(() => {});
     }));
     await standin?.close().catch(() => {});
     await admin.deleteTopics([topic, dlq]).catch(() => {});
@@ -381,17 +386,4 @@ export async function createTopicPair(admin: KafkaAdmin, topics: string[]): Prom
     })),
     60_000,
   );
-}
-
-/** Polls `check` every 200 ms until it is true, or throws after `ms` naming `what`. */
-export async function waitUntil(
-  check: () => boolean | Promise<boolean>,
-  ms: number,
-  what: string,
-): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }

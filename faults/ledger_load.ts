@@ -8,7 +8,8 @@
  */
 import { signWebhook } from "../ingest/webhook_signature.ts";
 import { HttpConnection } from "../load/http_connection.ts";
-import { seededRandom, syntheticUser } from "../load/synthetic_user.ts";
+import { syntheticUser } from "../load/synthetic_user.ts";
+import { createRng } from "../testing/rng.ts";
 import type { UserInput } from "../shared/event.ts";
 import { Ledger, type Outcome } from "./ledger.ts";
 
@@ -61,7 +62,7 @@ interface PooledUser {
 /** Starts the load; call `stop()` (in `finally`). */
 export function startLedgerLoad(opts: LedgerLoadOptions): LedgerLoad {
   const ledger = new Ledger();
-  const random = seededRandom(opts.seed ?? 7);
+  const random = createRng(opts.seed ?? 7).next;
   const pool: PooledUser[] = [];
   const statuses: Record<string, number> = {};
   const encoder = new TextEncoder();

@@ -1,5 +1,5 @@
 /** The environments the fault suite and the soak give the ingest and the workers. */
-import { TEST_SECRET } from "../ingest/_testing.ts";
+import { TEST_SECRET } from "../testing/webhook.ts";
 import type { StackEnv } from "../stack/stack.ts";
 
 /** Names of one isolated pipeline on a stack. */

@@ -6,7 +6,7 @@
  * It remembers the valid users of each answer it served, so the ledger can file them when the
  * pull that fetched them is acknowledged.
  */
-import { randomUserResult } from "../ingest/_testing.ts";
+import { randomUserResult } from "../testing/users.ts";
 
 /** The stand-in server. */
 export interface RandomUserStandin {

@@ -121,7 +121,7 @@ export const SCENARIOS: readonly Scenario[] = [
           const w = extra.shift()!;
           ctx.retire(w);
           if (step % 4 === 1) w.kill("SIGKILL");
-          else await w.stop(10_000);
+          else await w.stop("SIGTERM", 10_000);
           await w.exited;
         }
         await ctx.hold(ctx.params.stormStepSeconds);

@@ -12,11 +12,12 @@
  */
 import { parseArgs } from "node:util";
 import postgres from "postgres";
-import { TEST_SECRET } from "../ingest/_testing.ts";
-import { privateStack, uniqueName } from "../stack/harness.ts";
-import { type RunningProgram, startProgram } from "../stack/programs.ts";
 import { testKafka } from "../testing/kafka.ts";
-import { createTopicPair, waitUntil } from "./fault_run.ts";
+import { type RunningProgram, startProgram } from "../testing/program.ts";
+import { waitUntil } from "../testing/wait.ts";
+import { TEST_SECRET } from "../testing/webhook.ts";
+import { privateStack, uniqueName } from "../stack/harness.ts";
+import { createTopicPair, POLL } from "./fault_run.ts";
 import { checkLedger, versionOf } from "./ledger.ts";
 import { startLedgerLoad } from "./ledger_load.ts";
 import { startOffsetAuditor } from "./offset_auditor.ts";
@@ -139,6 +140,7 @@ try {
     },
     120_000,
     "the lag to return to zero",
+    POLL,
   );
   await takeSample();
   // The load may end a little before `seconds` (its first request is due at 0), so not below 0.
@@ -201,7 +203,7 @@ try {
   }
   out(ok ? "soak: PASS" : "soak: FAIL");
 } finally {
-  await Promise.all(programs.map((p) => p.stop(5_000).catch(() => {})));
+  await Promise.all(programs.map((p) => p.stop("SIGTERM", 5_000).catch(() => {})));
   await admin.deleteTopics([names.topic, names.dlq]).catch(() => {});
   await kafka.close().catch(() => {});
   await sql.end({ timeout: 5 });

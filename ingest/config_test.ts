@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "../shared/config.ts";
 import { ingestConfigSchema, loadIngestConfig } from "./config.ts";
-import { TEST_SECRET } from "./_testing.ts";
+import { TEST_SECRET } from "../testing/webhook.ts";
 
 const load = (env: Record<string, string>) => loadIngestConfig((key) => env[key]);
 

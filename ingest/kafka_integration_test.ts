@@ -8,21 +8,17 @@ import { decodeEvent } from "../shared/event.ts";
 import { sharedStack } from "../stack/harness.ts";
 import { createIngestApp } from "./app.ts";
 import { createKafkaProducer } from "./kafka_producer.ts";
-import { createTestTopic, readTopic, testKafka } from "./_kafka_testing.ts";
-import {
-  OTHER_SECRET,
-  randomUserResult,
-  sampleUser,
-  signedRequest,
-  testConfig,
-} from "./_testing.ts";
+import { testKafka } from "../testing/kafka.ts";
+import { testConfig } from "../testing/test_config.ts";
+import { randomUserResult, sampleUser } from "../testing/users.ts";
+import { OTHER_SECRET, signedRequest } from "../testing/webhook.ts";
 
 Deno.test("signed webhook requests reach Kafka keyed by user id; refused ones do not", async () => {
   const env = await sharedStack();
   const kafka = testKafka(env.KAFKA_BROKERS);
-  const topic = await createTestTopic(kafka, "ingest_webhook");
+  const topic = await kafka.createTopic("ingest_webhook");
   const producer = createKafkaProducer(kafka.connection, {
-    topic: topic.topic,
+    topic,
     logger: silentLogger,
   });
   await producer.connect();
@@ -63,7 +59,7 @@ Deno.test("signed webhook requests reach Kafka keyed by user id; refused ones do
     ];
     assert.deepEqual(refused.map((r) => r.status), [401, 401, 401, 202, 409, 400, 400, 413, 413]);
 
-    const records = await readTopic(kafka, topic.topic);
+    const records = await kafka.readTopic(topic);
     const expectedIds = [single.id, ...batch.map((u) => u.id), JSON.parse(body).id].sort();
     assert.deepEqual(records.map((r) => r.key).sort(), expectedIds, "exactly the accepted users");
     const eventIds = [...accepted, refused[3]!].flatMap((r) => r.body.event_ids).sort();
@@ -79,16 +75,16 @@ Deno.test("signed webhook requests reach Kafka keyed by user id; refused ones do
     await server.shutdown();
     await app.close();
     await producer.disconnect();
-    await topic.delete();
+    await kafka.deleteTopics([topic]);
   }
 });
 
 Deno.test("the pull job survives 500s, slow answers and malformed bodies of a stand-in randomuser API", async () => {
   const env = await sharedStack();
   const kafka = testKafka(env.KAFKA_BROKERS);
-  const topic = await createTestTopic(kafka, "ingest_pull");
+  const topic = await kafka.createTopic("ingest_pull");
   const producer = createKafkaProducer(kafka.connection, {
-    topic: topic.topic,
+    topic,
     logger: silentLogger,
   });
   await producer.connect();
@@ -160,7 +156,7 @@ Deno.test("the pull job survives 500s, slow answers and malformed bodies of a st
     assert.equal((await skipped).outcome, "skipped");
     assert.equal((await running).outcome, "partial");
 
-    const records = await readTopic(kafka, topic.topic);
+    const records = await kafka.readTopic(topic);
     assert.deepEqual(records.map((r) => r.key).sort(), [...uuids, ...uuids].sort());
     const postCodes = records.map((r) => {
       const d = decodeEvent(r.value);
@@ -173,6 +169,6 @@ Deno.test("the pull job survives 500s, slow answers and malformed bodies of a st
     await app.close();
     await standIn.shutdown();
     await producer.disconnect();
-    await topic.delete();
+    await kafka.deleteTopics([topic]);
   }
 });

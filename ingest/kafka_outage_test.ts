@@ -9,17 +9,20 @@ import { decodeEvent } from "../shared/event.ts";
 import { privateStack } from "../stack/harness.ts";
 import { createIngestApp } from "./app.ts";
 import { createKafkaProducer } from "./kafka_producer.ts";
-import { createTestTopic, readTopic, testKafka } from "./_kafka_testing.ts";
-import { sampleUser, signedRequest, testConfig, waitUntil } from "./_testing.ts";
+import { testKafka } from "../testing/kafka.ts";
+import { testConfig } from "../testing/test_config.ts";
+import { sampleUser } from "../testing/users.ts";
+import { waitUntil } from "../testing/wait.ts";
+import { signedRequest } from "../testing/webhook.ts";
 
 Deno.test("Kafka stopped: 503 with Retry-After and nothing claimed accepted, then recovery", async () => {
   const stack = await privateStack({ prefix: "ingest-outage" });
   const kafka = testKafka(stack.env.KAFKA_BROKERS);
   let cleanup = async () => {};
   try {
-    const topic = await createTestTopic(kafka, "ingest_outage");
+    const topic = await kafka.createTopic("ingest_outage");
     const producer = createKafkaProducer(kafka.connection, {
-      topic: topic.topic,
+      topic,
       logger: silentLogger,
       readyCacheMs: 0,
     });
@@ -62,11 +65,11 @@ Deno.test("Kafka stopped: 503 with Retry-After and nothing claimed accepted, the
       async () => (await post()).response.status === 202,
       60_000,
       "a request to be accepted after Kafka came back",
-      500,
+      { intervalMs: 500 },
     );
     await waitUntil(async () => await ready() === 200, 30_000, "/readyz to report ready");
 
-    const records = await readTopic(kafka, topic.topic, 60_000);
+    const records = await kafka.readTopic(topic, { timeoutMs: 60_000 });
     const written = new Set(records.map((r) => {
       const d = decodeEvent(r.value);
       assert.ok(d.ok);

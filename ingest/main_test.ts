@@ -7,13 +7,15 @@ import assert from "node:assert/strict";
 import { type HttpAnswer, HttpConnection } from "../load/http_connection.ts";
 import { decodeEvent } from "../shared/event.ts";
 import { sharedStack } from "../stack/harness.ts";
-import { createTestTopic, readTopic, testKafka } from "./_kafka_testing.ts";
-import { sampleUser, signedRequest, TEST_SECRET } from "./_testing.ts";
+import { taskArgs } from "../stack/programs.ts";
+import { testKafka } from "../testing/kafka.ts";
+import { startProgram } from "../testing/program.ts";
+import { sampleUser } from "../testing/users.ts";
+import { signedRequest, TEST_SECRET } from "../testing/webhook.ts";
 import { ingestConfigSchema } from "./config.ts";
-import { ingestTaskFlags, spawnIngest } from "./spawn_ingest.ts";
 
-Deno.test("the ingest task's --allow-env lists every variable the ingest reads", async () => {
-  const flags = await ingestTaskFlags();
+Deno.test("the ingest task's --allow-env lists every variable the ingest reads", () => {
+  const flags = taskArgs("ingest");
   const allowEnv = flags.find((f) => f.startsWith("--allow-env="))?.slice(12).split(",") ?? [];
   for (const key of Object.keys(ingestConfigSchema.shape)) {
     assert.ok(allowEnv.includes(key), `--allow-env includes ${key}`);
@@ -25,10 +27,10 @@ for (const worker of ["false", "true"]) {
   Deno.test(`SIGTERM while requests are in flight loses no acknowledged event and exits 0 (INGEST_PRODUCER_WORKER=${worker})`, async () => {
     const env = await sharedStack();
     const kafka = testKafka(env.KAFKA_BROKERS);
-    const topic = await createTestTopic(kafka, "ingest_sigterm");
-    const ingest = await spawnIngest({
+    const topic = await kafka.createTopic("ingest_sigterm");
+    const ingest = await startProgram("ingest", {
       KAFKA_BROKERS: env.KAFKA_BROKERS,
-      KAFKA_TOPIC: topic.topic,
+      KAFKA_TOPIC: topic,
       INGEST_HOST: "127.0.0.1",
       WEBHOOK_SECRET: TEST_SECRET,
       PULL_ENABLED: "false",
@@ -65,7 +67,7 @@ for (const worker of ["false", "true"]) {
       };
       await Promise.all(Array.from({ length: 20 }, sender));
       assert.ok(signalled, `the test sent SIGTERM (statuses: ${JSON.stringify([...statuses])})`);
-      const status = await ingest.status;
+      const status = await ingest.exited;
       assert.equal(status.code, 0, JSON.stringify(ingest.logs.slice(-5)));
       assert.equal(ingest.stdout(), "", "nothing on stdout");
       assert.ok(ingest.logs.some((l) => l.msg === "stopped"));
@@ -73,7 +75,7 @@ for (const worker of ["false", "true"]) {
         assert.ok(["202", "503", "connection closed"].includes(s), `unexpected answer ${s}`);
       }
 
-      const records = await readTopic(kafka, topic.topic);
+      const records = await kafka.readTopic(topic);
       const written = new Set(records.map((r) => {
         const d = decodeEvent(r.value);
         assert.ok(d.ok);
@@ -89,8 +91,8 @@ for (const worker of ["false", "true"]) {
       try {
         ingest.kill("SIGKILL");
       } catch { /* exited */ }
-      await ingest.status;
-      await topic.delete();
+      await ingest.exited;
+      await kafka.deleteTopics([topic]);
     }
   });
 }
@@ -116,7 +118,7 @@ async function writtenIds(
   kafka: ReturnType<typeof testKafka>,
   topic: string,
 ): Promise<Set<string>> {
-  const records = await readTopic(kafka, topic);
+  const records = await kafka.readTopic(topic);
   return new Set(records.map((r) => {
     const d = decodeEvent(r.value);
     assert.ok(d.ok);
@@ -147,8 +149,8 @@ for (const worker of ["false", "true"]) {
   Deno.test(`a request sent before SIGTERM but not yet read gets an answer (INGEST_PRODUCER_WORKER=${worker})`, async () => {
     const env = await sharedStack();
     const kafka = testKafka(env.KAFKA_BROKERS);
-    const topic = await createTestTopic(kafka, "ingest_sigterm_unread");
-    const ingest = await spawnIngest(ingestEnv(env.KAFKA_BROKERS, topic.topic, worker));
+    const topic = await kafka.createTopic("ingest_sigterm_unread");
+    const ingest = await startProgram("ingest", ingestEnv(env.KAFKA_BROKERS, topic, worker));
     const connections: HttpConnection[] = [];
     try {
       const url = new URL(`http://127.0.0.1:${ingest.port}/v1/users`);
@@ -188,14 +190,14 @@ for (const worker of ["false", "true"]) {
           JSON.stringify(outcomes)
         })`,
       );
-      const status = await ingest.status;
+      const status = await ingest.exited;
       assert.equal(status.code, 0, JSON.stringify(ingest.logs.slice(-5)));
       assert.ok(ingest.logs.some((l) => l.msg === "stopped"));
       assert.ok(
         ingest.logs.some((l) => l.msg === "connections drained" && l.owed === 0),
         "every connection had its last answer before the server closed",
       );
-      const written = await writtenIds(kafka, topic.topic);
+      const written = await writtenIds(kafka, topic);
       const lost = acknowledged.filter((id) => !written.has(id));
       assert.deepEqual(
         lost,
@@ -207,8 +209,8 @@ for (const worker of ["false", "true"]) {
       try {
         ingest.kill("SIGKILL");
       } catch { /* exited */ }
-      await ingest.status;
-      await topic.delete();
+      await ingest.exited;
+      await kafka.deleteTopics([topic]);
     }
   });
 
@@ -218,11 +220,11 @@ for (const worker of ["false", "true"]) {
   Deno.test(`SIGTERM mid-stream answers every request sent on a keep-alive connection (INGEST_PRODUCER_WORKER=${worker})`, async () => {
     const env = await sharedStack();
     const kafka = testKafka(env.KAFKA_BROKERS);
-    const topic = await createTestTopic(kafka, "ingest_sigterm_stream");
+    const topic = await kafka.createTopic("ingest_sigterm_stream");
     const acknowledged: string[] = [];
     try {
       for (let cycle = 0; cycle < 3; cycle++) {
-        const ingest = await spawnIngest(ingestEnv(env.KAFKA_BROKERS, topic.topic, worker));
+        const ingest = await startProgram("ingest", ingestEnv(env.KAFKA_BROKERS, topic, worker));
         const connections: HttpConnection[] = [];
         try {
           const url = new URL(`http://127.0.0.1:${ingest.port}/v1/users`);
@@ -266,7 +268,7 @@ for (const worker of ["false", "true"]) {
               `cycle ${cycle}: every request sent is answered (${JSON.stringify([...outcomes])})`,
             );
           }
-          const status = await ingest.status;
+          const status = await ingest.exited;
           assert.equal(status.code, 0, JSON.stringify(ingest.logs.slice(-5)));
           assert.ok(
             ingest.logs.some((l) => l.msg === "connections drained" && l.owed === 0),
@@ -277,10 +279,10 @@ for (const worker of ["false", "true"]) {
           try {
             ingest.kill("SIGKILL");
           } catch { /* exited */ }
-          await ingest.status;
+          await ingest.exited;
         }
       }
-      const written = await writtenIds(kafka, topic.topic);
+      const written = await writtenIds(kafka, topic);
       const lost = acknowledged.filter((id) => !written.has(id));
       assert.deepEqual(
         lost,
@@ -288,7 +290,7 @@ for (const worker of ["false", "true"]) {
         `${lost.length} of ${acknowledged.length} acknowledged events lost`,
       );
     } finally {
-      await topic.delete();
+      await kafka.deleteTopics([topic]);
     }
   });
 }
@@ -303,7 +305,7 @@ Deno.test("a bad configuration stops the start with exit 2 and a line naming the
     ],
   ];
   for (const [env, expected] of cases) {
-    await assert.rejects(spawnIngest(env, 30_000), (err: Error) => {
+    await assert.rejects(startProgram("ingest", env, { timeoutMs: 30_000 }), (err: Error) => {
       assert.match(err.message, /ingest exited \(code 2\) before listening/);
       assert.match(err.message, expected);
       return true;

@@ -2,19 +2,18 @@
  * The worker-thread producer against the shared stack's Kafka: what it acknowledges is on the
  * topic, keyed and with headers, and it reports readiness and errors from the worker.
  */
-import { plainConnection } from "../testing/kafka.ts";
+import { plainConnection, testKafka } from "../testing/kafka.ts";
 import assert from "node:assert/strict";
 import { sharedStack } from "../stack/harness.ts";
-import { createTestTopic, readTopic, testKafka } from "./_kafka_testing.ts";
 import { createWorkerProducer } from "./worker_producer.ts";
 
 Deno.test("createWorkerProducer() produces through the Kafka layer on a worker thread", async () => {
   const env = await sharedStack();
   const kafka = testKafka(env.KAFKA_BROKERS);
-  const topic = await createTestTopic(kafka, "ingest_worker_producer");
+  const topic = await kafka.createTopic("ingest_worker_producer");
   const producer = createWorkerProducer({
     connection: plainConnection(env.KAFKA_BROKERS, "ingest-test"),
-    topic: topic.topic,
+    topic,
     logLevel: "error",
   });
   try {
@@ -27,7 +26,7 @@ Deno.test("createWorkerProducer() produces through the Kafka layer on a worker t
     }));
     await producer.send(messages);
     assert.equal(await producer.ready(), true);
-    const records = await readTopic(kafka, topic.topic);
+    const records = await kafka.readTopic(topic);
     assert.deepEqual(
       records.map((r) => [r.key, new TextDecoder().decode(r.value!)]).sort(),
       messages.map((_, i) => [`user-${i}`, JSON.stringify({ i })]).sort(),
@@ -35,7 +34,7 @@ Deno.test("createWorkerProducer() produces through the Kafka layer on a worker t
     assert.ok(records.every((r) => r.headers.traceparent?.startsWith("00-0af76519")));
   } finally {
     await producer.disconnect();
-    await topic.delete();
+    await kafka.deleteTopics([topic]);
   }
 });
 

@@ -5,7 +5,8 @@
  */
 import { signWebhook } from "../ingest/webhook_signature.ts";
 import { HttpConnection } from "./http_connection.ts";
-import { seededRandom, syntheticUser } from "./synthetic_user.ts";
+import { createRng } from "../testing/rng.ts";
+import { syntheticUser } from "./synthetic_user.ts";
 
 /** What `runLoad` does. */
 export interface LoadOptions {
@@ -59,7 +60,7 @@ export async function runLoad(
   const useFetch = deps.fetch !== undefined || url.protocol !== "http:";
   const doFetch = deps.fetch ?? fetch;
   const path = url.pathname + url.search;
-  const random = seededRandom(opts.seed ?? 1);
+  const random = createRng(opts.seed ?? 1).next;
   const encoder = new TextEncoder();
   const contentType = opts.batch > 1 && opts.ndjson ? "application/x-ndjson" : "application/json";
   const totalRequests = Math.ceil(opts.count / opts.batch);

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { createIngestApp } from "../ingest/app.ts";
-import { FakeProducer, TEST_SECRET, testConfig } from "../ingest/_testing.ts";
+import { FakeProducer } from "../testing/fakes.ts";
+import { testConfig } from "../testing/test_config.ts";
+import { TEST_SECRET } from "../testing/webhook.ts";
 import { runLoad } from "./run_load.ts";
 
 Deno.test("runLoad() sends signed users that the ingest accepts, single and in batches", async () => {

@@ -1,7 +1,8 @@
 /**
  * Realistic synthetic users for the load generator: the mix randomuser.me produces (non-ASCII
  * and apostrophe names, numeric and alphanumeric post codes, a few null fields), generated
- * from a seeded generator so that a run can be repeated.
+ * from a seeded generator (`createRng(seed).next` of `testing/rng.ts`) so that a run can be
+ * repeated.
  */
 import type { UserInput } from "../shared/event.ts";
 
@@ -47,18 +48,6 @@ const STREETS = [
   "Leopoldstraße",
   "Avenida Ipiranga",
 ];
-
-/** A small, fast, seeded PRNG (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const pick = <T>(random: () => number, list: readonly T[]): T =>
   list[Math.floor(random() * list.length)]!;

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { encodeEvent, newEvent, parseUser } from "../shared/event.ts";
-import { seededRandom, syntheticUser } from "./synthetic_user.ts";
+import { createRng } from "../testing/rng.ts";
+import { syntheticUser } from "./synthetic_user.ts";
 
 Deno.test("syntheticUser() makes users that pass the shared schema, with distinct ids", () => {
-  const random = seededRandom(42);
+  const random = createRng(42).next;
   const ids = new Set<string>();
   for (let i = 0; i < 500; i++) {
     const user = parseUser(syntheticUser(random));
@@ -13,13 +14,8 @@ Deno.test("syntheticUser() makes users that pass the shared schema, with distinc
   assert.equal(ids.size, 500);
 });
 
-Deno.test("seededRandom() repeats its sequence for a seed", () => {
-  const [a, b] = [seededRandom(7), seededRandom(7)];
-  for (let i = 0; i < 10; i++) assert.equal(a(), b());
-});
-
 Deno.test("a synthetic event is several hundred bytes on the topic", () => {
-  const user = parseUser(syntheticUser(seededRandom(1)));
+  const user = parseUser(syntheticUser(createRng(1).next));
   const size = encodeEvent(newEvent(user, "webhook", new Date())).length;
   assert.ok(size > 400 && size < 1200, `event is ${size} bytes`);
 });

@@ -1,7 +1,7 @@
 /**
- * A small seeded fuzzing kit for the fuzz tests: a deterministic PRNG (mulberry32), random
- * values, byte mutations and hostile JSON. The same seed gives the same cases, so a failure
- * names its seed and case and can be replayed.
+ * Fuzz data for the fuzz tests, drawn from the test kit's seeded generator (`testing/rng.ts`):
+ * random values, byte mutations and hostile JSON. The same seed gives the same cases, so a
+ * failure names its seed and case and can be replayed.
  *
  * @example
  * ```ts
@@ -9,44 +9,7 @@
  * const body = mutateBytes(rng, new TextEncoder().encode('{"a":1}'));
  * ```
  */
-
-/** A deterministic source of randomness. */
-export interface Rng {
-  /** A float in [0, 1). */
-  next(): number;
-  /** An integer in [0, n). */
-  int(n: number): number;
-  /** True with probability `p`. */
-  chance(p: number): boolean;
-  /** One element of `items`. */
-  pick<T>(items: readonly T[]): T;
-  /** `n` random bytes. */
-  bytes(n: number): Uint8Array<ArrayBuffer>;
-}
-
-/** A mulberry32 generator seeded with `seed` (a 32-bit integer). */
-export function createRng(seed: number): Rng {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  return {
-    next,
-    int,
-    chance: (p) => next() < p,
-    pick: (items) => items[int(items.length)]!,
-    bytes(n) {
-      const out = new Uint8Array(n);
-      for (let i = 0; i < n; i++) out[i] = int(256);
-      return out;
-    },
-  };
-}
+import type { Rng } from "../testing/rng.ts";
 
 /** Byte sequences that are not UTF-8: lone continuation, overlong, surrogate, truncated, 0xff. */
 export const INVALID_UTF8: readonly (readonly number[])[] = [

@@ -15,7 +15,7 @@
  * const value = sampleSchema(rng, { $ref: "#/components/schemas/User" }, doc, "max");
  * ```
  */
-import type { Rng } from "./_fuzz.ts";
+import type { Rng } from "../testing/rng.ts";
 
 /** How a sample chooses sizes: at random, the smallest allowed, or the largest allowed. */
 export type SampleMode = "random" | "min" | "max";

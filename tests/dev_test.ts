@@ -8,7 +8,9 @@ import postgres from "postgres";
 import { parseEnvFile } from "../stack/dev_env.ts";
 import { sharedStack, uniqueName } from "../stack/harness.ts";
 import { ROOT, stackDir, stackStatus } from "../stack/stack.ts";
-import { sampleUser, signedRequest, waitUntil } from "../ingest/_testing.ts";
+import { sampleUser } from "../testing/users.ts";
+import { waitUntil } from "../testing/wait.ts";
+import { signedRequest } from "../testing/webhook.ts";
 
 /** A `deno` for PATH: a symlink to this binary, or a script that runs it (like npm's wrapper). */
 async function fakeDenoOnPath(kind: "symlink" | "wrapper"): Promise<string> {

@@ -10,8 +10,10 @@ import type { UserInput } from "../shared/event.ts";
 import { kafkaConnection } from "../shared/kafka/settings.ts";
 import { securedStack, sharedStack, uniqueName } from "../stack/harness.ts";
 import { testKafka } from "../testing/kafka.ts";
-import { type RunningProgram, startProgram } from "../stack/programs.ts";
-import { sampleUser, signedRequest, TEST_SECRET, waitUntil } from "../ingest/_testing.ts";
+import { type RunningProgram, startProgram } from "../testing/program.ts";
+import { sampleUser } from "../testing/users.ts";
+import { waitUntil } from "../testing/wait.ts";
+import { signedRequest, TEST_SECRET } from "../testing/webhook.ts";
 
 const USERS = 300;
 const UPDATED = 60;
@@ -112,7 +114,7 @@ async function scenario(kafkaEnv: Record<string, string>, warehouseUrl: string):
       async () => (await count().catch(() => 0)) === USERS,
       60_000,
       `${USERS} rows`,
-      100,
+      { intervalMs: 100 },
     );
     // The updates were acknowledged after the first versions; wait for them to be applied.
     await waitUntil(
@@ -124,7 +126,7 @@ async function scenario(kafkaEnv: Record<string, string>, warehouseUrl: string):
         ) === UPDATED,
       60_000,
       `${UPDATED} updated rows`,
-      100,
+      { intervalMs: 100 },
     );
 
     const rows = await sql.unsafe(`select * from ${schema}.users`);

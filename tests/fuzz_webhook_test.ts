@@ -16,26 +16,22 @@ import assert from "node:assert/strict";
 import { decodeEvent, userSchema } from "../shared/event.ts";
 import { createLogger } from "../shared/logger.ts";
 import { createIngestApp } from "../ingest/app.ts";
-import { createTestTopic, readTopic, testKafka } from "../ingest/_kafka_testing.ts";
-import {
-  FakeProducer,
-  OTHER_SECRET,
-  sampleUser,
-  TEST_SECRET,
-  testConfig,
-} from "../ingest/_testing.ts";
+import { FakeProducer } from "../testing/fakes.ts";
+import { testKafka } from "../testing/kafka.ts";
+import { startProgram } from "../testing/program.ts";
+import { testConfig } from "../testing/test_config.ts";
+import { sampleUser } from "../testing/users.ts";
+import { OTHER_SECRET, TEST_SECRET } from "../testing/webhook.ts";
 import { signWebhook } from "../ingest/webhook_signature.ts";
 import { sharedStack } from "../stack/harness.ts";
-import { startProgram } from "../stack/programs.ts";
+import { createRng, type Rng } from "../testing/rng.ts";
 import {
-  createRng,
   deepJson,
   FuzzCounts,
   HOSTILE_STRINGS,
   INVALID_UTF8,
   mutateBytes,
   randomJson,
-  type Rng,
 } from "./_fuzz.ts";
 import { rawExchange } from "./_raw_http.ts";
 
@@ -562,10 +558,10 @@ async function routeCase(
 Deno.test("fuzz: the real ingest process over loopback answers hostile requests as the model says", async () => {
   const stack = await sharedStack();
   const kafka = testKafka(stack.KAFKA_BROKERS);
-  const topic = await createTestTopic(kafka, "fuzz_webhook");
+  const topic = await kafka.createTopic("fuzz_webhook");
   const ingest = await startProgram("ingest", {
     KAFKA_BROKERS: stack.KAFKA_BROKERS,
-    KAFKA_TOPIC: topic.topic,
+    KAFKA_TOPIC: topic,
     INGEST_HOST: "127.0.0.1",
     INGEST_PORT: "0",
     WEBHOOK_SECRET: TEST_SECRET,
@@ -639,7 +635,7 @@ Deno.test("fuzz: the real ingest process over loopback answers hostile requests 
   } catch (err) {
     client.close();
     const status = await ingest.stop();
-    await topic.delete();
+    await kafka.deleteTopics([topic]);
     const tail = ingest.logs.slice(-5).map((l) => JSON.stringify(l)).join("\n");
     throw new Error(`${(err as Error).message}\ningest ${JSON.stringify(status)}:\n${tail}`, {
       cause: err,
@@ -652,14 +648,14 @@ Deno.test("fuzz: the real ingest process over loopback answers hostile requests 
     assert.equal(status.code, 0, `the ingest stops cleanly; its last log lines:\n${tail}`);
     const errors = ingest.logs.filter((l) => l.level === "error");
     assert.deepEqual(errors, [], "the ingest logged no errors");
-    const records = await readTopic(kafka, topic.topic);
+    const records = await kafka.readTopic(topic);
     for (const r of records) {
       const decoded = decodeEvent(r.value);
       assert.ok(decoded.ok, `Kafka holds an invalid event: ${JSON.stringify(decoded)}`);
     }
     assert.equal(records.length, accepted, "Kafka holds exactly the events answered 202");
   } finally {
-    await topic.delete();
+    await kafka.deleteTopics([topic]);
   }
   // deno-lint-ignore no-console
   console.log(counts.table(`loopback webhook fuzz against the real ingest (seed ${SEED + 1})`));

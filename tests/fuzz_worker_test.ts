@@ -15,18 +15,13 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import postgres from "postgres";
 import { decodeEvent, encodeEvent, newEvent, parseUser, type User } from "../shared/event.ts";
-import { readTopic, testKafka } from "../ingest/_kafka_testing.ts";
-import { sampleUser, waitUntil } from "../ingest/_testing.ts";
+import { testKafka, type TopicRecord } from "../testing/kafka.ts";
+import { startProgram } from "../testing/program.ts";
+import { sampleUser } from "../testing/users.ts";
+import { waitUntil } from "../testing/wait.ts";
 import { sharedStack, uniqueName } from "../stack/harness.ts";
-import { startProgram } from "../stack/programs.ts";
-import {
-  createRng,
-  FuzzCounts,
-  HOSTILE_STRINGS,
-  mutateBytes,
-  randomJson,
-  type Rng,
-} from "./_fuzz.ts";
+import { createRng, type Rng } from "../testing/rng.ts";
+import { FuzzCounts, HOSTILE_STRINGS, mutateBytes, randomJson } from "./_fuzz.ts";
 
 const SEED = Number(Deno.env.get("FUZZ_SEED") ?? 20261124);
 const SCALE = Number(Deno.env.get("FUZZ_SCALE") ?? 1);
@@ -174,7 +169,7 @@ Deno.test("fuzz: the worker dead-letters every bad record with a reason and writ
     );
     assert.equal(worker.logs.find((l) => l.level === "error"), undefined, "no error logged");
 
-    const letters = await readTopic(kafka, dlq);
+    const letters = await kafka.readTopic(dlq);
     const rows = await sql.unsafe<Record<string, string>[]>(
       `select id, event_id, first_name, last_name, address from ${schema}.users`,
     );
@@ -196,7 +191,7 @@ Deno.test("fuzz: the worker dead-letters every bad record with a reason and writ
 /** The assertions of the model; returns the counts per category and outcome. */
 function check(
   produced: Produced[],
-  letters: Awaited<ReturnType<typeof readTopic>>,
+  letters: TopicRecord[],
   rows: readonly Record<string, string>[],
 ): FuzzCounts {
   const byIndex = new Map<number, (typeof letters)[number][]>();
@@ -278,7 +273,7 @@ async function waitFor(
   context: () => string,
 ): Promise<void> {
   try {
-    await waitUntil(check, ms, what, 200);
+    await waitUntil(check, ms, what, { intervalMs: 200 });
   } catch (err) {
     throw new Error(`${(err as Error).message}; last logs:\n${context()}`, { cause: err });
   }

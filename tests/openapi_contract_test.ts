@@ -9,10 +9,12 @@ import assert from "node:assert/strict";
 import { Ajv } from "ajv";
 import { decodeEvent } from "../shared/event.ts";
 import { createIngestApp, type IngestApp } from "../ingest/app.ts";
-import { FakeProducer, signedRequest, testConfig } from "../ingest/_testing.ts";
+import { FakeProducer } from "../testing/fakes.ts";
+import { testConfig } from "../testing/test_config.ts";
+import { signedRequest } from "../testing/webhook.ts";
 import { EVENT_COLUMNS } from "../worker/warehouse/table_columns.ts";
 import { toUserRow } from "../worker/warehouse/user_row.ts";
-import { createRng, type Rng } from "./_fuzz.ts";
+import { createRng, type Rng } from "../testing/rng.ts";
 import { resolve, type SampleMode, sampleSchema, sampleString } from "./_schema_sample.ts";
 
 const SEED = Number(Deno.env.get("CONTRACT_SEED") ?? 20261124);

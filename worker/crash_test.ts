@@ -7,20 +7,14 @@
 import assert from "node:assert/strict";
 import { sharedStack } from "../stack/harness.ts";
 import type { UserEvent } from "../shared/event.ts";
-import {
-  produceAll,
-  setupPipeline,
-  spawnWorker,
-  testEvent,
-  testUser,
-  toMessage,
-  waitFor,
-  type WorkerProcess,
-} from "./_testing.ts";
+import { setupPipeline } from "../testing/pipeline.ts";
+import { type RunningProgram, startProgram } from "../testing/program.ts";
+import { testEvent, testUser, toMessage } from "../testing/users.ts";
+import { waitUntil } from "../testing/wait.ts";
 
 Deno.test("crash safety: a SIGKILLed worker restarts with nothing lost and nothing doubled", async () => {
   const p = await setupPipeline(await sharedStack(), "w_crash", 3);
-  const workers: WorkerProcess[] = [];
+  const workers: RunningProgram[] = [];
   try {
     const t0 = Date.parse("2026-04-01T00:00:00.000Z");
     const latest = new Map<string, UserEvent>();
@@ -35,9 +29,9 @@ Deno.test("crash safety: a SIGKILLed worker restarts with nothing lost and nothi
       ...Array.from({ length: 14_000 }, (_, i) => make(10_000 + i, 20_000 + i)),
       ...Array.from({ length: 6_000 }, (_, i) => make(i * 3, 40_000 + i)), // updates
     ];
-    await produceAll(p.producer, p.topic, phase1.map(toMessage));
+    await p.kafka.produce(p.topic, phase1.map(toMessage));
     const env = { ...p.workerEnv, WORKER_FLUSH_ROWS: "500", WORKER_SESSION_TIMEOUT_MS: "6000" };
-    workers.push(spawnWorker(env));
+    workers.push(await startProgram("worker", env));
 
     // The stream holds at its middle until the kill, so the kill is always mid-stream.
     let produced = 0;
@@ -46,11 +40,11 @@ Deno.test("crash safety: a SIGKILLed worker restarts with nothing lost and nothi
     const streaming = (async () => {
       for (let i = 0; i < phase2.length; i += 500) {
         if (i === half) await killed.promise;
-        await produceAll(p.producer, p.topic, phase2.slice(i, i + 500).map(toMessage));
+        await p.kafka.produce(p.topic, phase2.slice(i, i + 500).map(toMessage));
         produced = i + 500;
       }
     })();
-    await waitFor(
+    await waitUntil(
       async () => produced >= half && (await p.count()) >= 5_000,
       60_000,
       "half the stream produced and 5,000 rows written",
@@ -62,7 +56,7 @@ Deno.test("crash safety: a SIGKILLed worker restarts with nothing lost and nothi
     await streaming;
     // Whatever the worker had committed at the kill, make re-delivery certain: once the killed
     // member has left the group (session timeout), rewind the group to the start of the topic.
-    await waitFor(
+    await waitUntil(
       async () => {
         return (await p.admin.groupState(p.groupId)).state === "Empty";
       },
@@ -72,8 +66,8 @@ Deno.test("crash safety: a SIGKILLed worker restarts with nothing lost and nothi
     const starts = await p.admin.startOffsets(p.topic);
     await p.admin.setCommittedOffsets(p.groupId, p.topic, new Map(starts.map((o, i) => [i, o])));
 
-    workers.push(spawnWorker(env));
-    await waitFor(
+    workers.push(await startProgram("worker", env));
+    await waitUntil(
       async () => (await p.count()) === latest.size && (await p.caughtUp()),
       120_000,
       `${latest.size} rows and every offset committed`,

@@ -4,16 +4,10 @@
  */
 import assert from "node:assert/strict";
 import { sharedStack } from "../stack/harness.ts";
-import {
-  produceAll,
-  setupPipeline,
-  spawnWorker,
-  testEvent,
-  testUser,
-  toMessage,
-  waitFor,
-  type WorkerProcess,
-} from "./_testing.ts";
+import { setupPipeline } from "../testing/pipeline.ts";
+import { complaints, type RunningProgram, startProgram } from "../testing/program.ts";
+import { testEvent, testUser, toMessage } from "../testing/users.ts";
+import { waitUntil } from "../testing/wait.ts";
 
 type Log = Record<string, unknown>;
 const partitionsOf = (l: Log) =>
@@ -21,7 +15,7 @@ const partitionsOf = (l: Log) =>
 
 Deno.test("two workers share the partitions, and a stopped one hands its partitions over", async () => {
   const p = await setupPipeline(await sharedStack(), "w_group", 6);
-  const workers: WorkerProcess[] = [];
+  const workers: RunningProgram[] = [];
   try {
     const t0 = Date.parse("2026-05-01T00:00:00.000Z");
     const batch = (from: number, n: number) =>
@@ -30,15 +24,15 @@ Deno.test("two workers share the partitions, and a stopped one hands its partiti
         (_, i) => toMessage(testEvent(testUser(from + i, "0003"), new Date(t0))),
       );
     const env = { ...p.workerEnv, WORKER_SESSION_TIMEOUT_MS: "10000" };
-    const a = spawnWorker(env);
+    const a = await startProgram("worker", env);
     workers.push(a);
     await a.waitForLog((l) => l.msg === "joined group" && partitionsOf(l) === 6, 60_000, "A alone");
-    await produceAll(p.producer, p.topic, batch(0, 3_000));
+    await p.kafka.produce(p.topic, batch(0, 3_000));
 
-    const b = spawnWorker(env);
+    const b = await startProgram("worker", env);
     workers.push(b);
     await b.waitForLog((l) => l.msg === "joined group", 60_000, "B to join");
-    await waitFor(
+    await waitUntil(
       () => {
         const lastA = a.logs.findLast((l) => l.msg === "joined group");
         const lastB = b.logs.findLast((l) => l.msg === "joined group");
@@ -48,11 +42,11 @@ Deno.test("two workers share the partitions, and a stopped one hands its partiti
       60_000,
       "the partitions to be shared between A and B",
     );
-    await produceAll(p.producer, p.topic, batch(3_000, 3_000));
-    await waitFor(async () => (await p.count()) === 6_000, 60_000, "6,000 rows from both");
+    await p.kafka.produce(p.topic, batch(3_000, 3_000));
+    await waitUntil(async () => (await p.count()) === 6_000, 60_000, "6,000 rows from both");
 
     // Stop A while events keep coming: B takes all partitions and nothing is lost.
-    const producing = produceAll(p.producer, p.topic, batch(6_000, 6_000));
+    const producing = p.kafka.produce(p.topic, batch(6_000, 6_000));
     const status = await a.stop("SIGTERM");
     assert.equal(status.code, 0, "A leaves cleanly");
     await producing;
@@ -61,7 +55,7 @@ Deno.test("two workers share the partitions, and a stopped one hands its partiti
       60_000,
       "B to own every partition",
     );
-    await waitFor(
+    await waitUntil(
       async () => (await p.count()) === 12_000 && (await p.caughtUp()),
       90_000,
       "12,000 rows and every offset committed",
@@ -73,9 +67,7 @@ Deno.test("two workers share the partitions, and a stopped one hands its partiti
     assert.equal((await b.stop("SIGTERM")).code, 0);
     // Joining, a rebalance and leaving are routine: nothing at warn or error.
     for (const [name, w] of [["A", a], ["B", b]] as const) {
-      const noisy = w.logs.filter((l) =>
-        l.level === "warn" || l.level === "error" || l.msg === "(not json)"
-      );
+      const noisy = complaints(w.logs);
       assert.deepEqual(
         noisy,
         [],

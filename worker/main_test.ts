@@ -3,9 +3,9 @@
  * it promises, for what the S3 staging added.
  */
 import assert from "node:assert/strict";
+import { startProgram } from "../testing/program.ts";
 import { taskArgs } from "../stack/programs.ts";
 import { workerConfigSchema } from "./config.ts";
-import { spawnWorker } from "./_testing.ts";
 
 Deno.test("the worker task's --allow-env lists every variable the worker reads", () => {
   const flags = taskArgs("worker");
@@ -17,14 +17,14 @@ Deno.test("the worker task's --allow-env lists every variable the worker reads",
 });
 
 Deno.test("the worker exits 2 and names the variables when S3 staging is set up wrongly", async () => {
-  const worker = spawnWorker({
+  const worker = await startProgram("worker", {
     KAFKA_BROKERS: "127.0.0.1:9",
     WAREHOUSE_URL: "postgres://u@127.0.0.1:9/user_data",
     WAREHOUSE_S3_BUCKET: "user-pipeline-staging-x",
     AWS_ACCESS_KEY_ID: "AKIAIOSFODNN7EXAMPLE",
     AWS_SECRET_ACCESS_KEY: "do-not-log-me",
-  });
-  const status = await worker.child.status.then(async (s) => (await worker.stop(), s));
+  }, { listening: false });
+  const status = await worker.exited;
   assert.equal(status.code, 2);
   const line = worker.logs.find((l) => l.msg === "bad configuration");
   assert.ok(line, JSON.stringify(worker.logs));

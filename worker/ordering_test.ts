@@ -4,20 +4,14 @@
  */
 import assert from "node:assert/strict";
 import { sharedStack } from "../stack/harness.ts";
-import {
-  produceAll,
-  setupPipeline,
-  spawnWorker,
-  testEvent,
-  testUser,
-  toMessage,
-  waitFor,
-  type WorkerProcess,
-} from "./_testing.ts";
+import { setupPipeline } from "../testing/pipeline.ts";
+import { type RunningProgram, startProgram } from "../testing/program.ts";
+import { testEvent, testUser, toMessage } from "../testing/users.ts";
+import { waitUntil } from "../testing/wait.ts";
 
 Deno.test("ordering: newer wins in a batch and across batches, older replays change nothing", async () => {
   const p = await setupPipeline(await sharedStack(), "w_order", 2);
-  let worker: WorkerProcess | undefined;
+  let worker: RunningProgram | undefined;
   try {
     const t0 = Date.parse("2026-02-01T00:00:00.000Z");
     const v = (i: number, name: string, at: number) =>
@@ -27,10 +21,10 @@ Deno.test("ordering: newer wins in a batch and across batches, older replays cha
     const b1 = v(1, "B1-new", 1_000);
     const b2 = v(2, "B2-new", 1_000);
     const a2 = v(2, "A2-old", 0);
-    await produceAll(p.producer, p.topic, [a1, b1, b2, a2].map(toMessage));
+    await p.kafka.produce(p.topic, [a1, b1, b2, a2].map(toMessage));
 
-    worker = spawnWorker(p.workerEnv);
-    await waitFor(() => p.caughtUp(), 60_000, "the first batch to be committed");
+    worker = await startProgram("worker", p.workerEnv);
+    await waitUntil(() => p.caughtUp(), 60_000, "the first batch to be committed");
     const names = async () =>
       Object.fromEntries(
         (await p.sql.unsafe(`select id, first_name from ${p.schema}.users`)).map((
@@ -44,15 +38,15 @@ Deno.test("ordering: newer wins in a batch and across batches, older replays cha
     const before = await p.sql.unsafe(`select * from ${p.schema}.users order by id`);
 
     // Across batches: an older replay of both ids and a re-delivery of the current events.
-    await produceAll(p.producer, p.topic, [a1, a2, b1, b2].map(toMessage));
-    await waitFor(() => p.caughtUp(), 60_000, "the replays to be committed");
+    await p.kafka.produce(p.topic, [a1, a2, b1, b2].map(toMessage));
+    await waitUntil(() => p.caughtUp(), 60_000, "the replays to be committed");
     const after = await p.sql.unsafe(`select * from ${p.schema}.users order by id`);
     assert.deepEqual(after, before, "older and repeated events changed nothing at all");
 
     // A newer event in a later batch does win, and keeps date_added.
     const c1 = v(1, "C1-newest", 2_000);
-    await produceAll(p.producer, p.topic, [c1].map(toMessage));
-    await waitFor(async () => (await names())[c1.user.id] === "C1-newest", 60_000, "C1 to win");
+    await p.kafka.produce(p.topic, [c1].map(toMessage));
+    await waitUntil(async () => (await names())[c1.user.id] === "C1-newest", 60_000, "C1 to win");
     const [row] = await p.sql.unsafe(
       `select date_added, updated_at, event_id, event_time from ${p.schema}.users where id = $1`,
       [c1.user.id],

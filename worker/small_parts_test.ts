@@ -6,7 +6,7 @@ import { loadWorkerConfig, workerConfigSchema } from "./config.ts";
 import { DLQ_HEADERS, isErrorHeader, toDeadLetter } from "./batch/dead_letter.ts";
 import { createOpsHandler } from "./ops_handler.ts";
 import { classifyWriteError } from "./warehouse/write_error.ts";
-import { message } from "./_fakes.ts";
+import { message } from "../testing/fakes.ts";
 
 const minimal: Record<string, string> = {
   KAFKA_BROKERS: "127.0.0.1:9092",

@@ -7,15 +7,10 @@ import postgres from "postgres";
 import { sharedStack, uniqueName } from "../stack/harness.ts";
 import { createPostgresDialect } from "./warehouse/postgres_dialect.ts";
 import { DLQ_HEADERS } from "./batch/dead_letter.ts";
-import {
-  produceAll,
-  spawnWorker,
-  testEvent,
-  testKafka,
-  testUser,
-  toMessage,
-  waitFor,
-} from "./_testing.ts";
+import { testKafka } from "../testing/kafka.ts";
+import { type RunningProgram, startProgram } from "../testing/program.ts";
+import { testEvent, testUser, toMessage } from "../testing/users.ts";
+import { waitUntil } from "../testing/wait.ts";
 
 Deno.test("the worker splits a mixed stream exactly into rows and dead letters", async () => {
   const env = await sharedStack();
@@ -25,7 +20,7 @@ Deno.test("the worker splits a mixed stream exactly into rows and dead letters",
   const groupId = uniqueName("w_split_group");
   const kafka = testKafka(env.KAFKA_BROKERS);
   const sql = postgres(env.WAREHOUSE_URL, { max: 2, onnotice: () => {} });
-  let worker: ReturnType<typeof spawnWorker> | undefined;
+  let worker: RunningProgram | undefined;
   try {
     await kafka.createTopics([topic, dlq], 3);
     // The table exists before the worker starts (its create is idempotent); a CHECK makes one
@@ -44,7 +39,7 @@ Deno.test("the worker splits a mixed stream exactly into rows and dead letters",
       (_, i) =>
         testEvent(testUser(i, "0000", { first_name: `Renamed${i}` }), new Date(t0 + 10_000)),
     );
-    await produceAll(kafka, topic, [...first, ...newer].map(toMessage));
+    await kafka.produce(topic, [...first, ...newer].map(toMessage));
 
     const rejectedEvent = testEvent(
       testUser(500, "0000", { first_name: "Reject Me" }),
@@ -61,7 +56,7 @@ Deno.test("the worker splits a mixed stream exactly into rows and dead letters",
       { key: badEmail.user.id, value: badEmailValue, stage: "schema" },
       { key: rejectedEvent.user.id, value: toMessage(rejectedEvent).value, stage: "write" },
     ];
-    await produceAll(kafka, topic, invalid.map(({ key, value }) => ({ key, value })));
+    await kafka.produce(topic, invalid.map(({ key, value }) => ({ key, value })));
     const positions = new Map<string, { partition: number; offset: string }>();
     for (const r of await kafka.readTopic(topic)) {
       if (invalid.some((m) => m.key === r.key)) {
@@ -69,7 +64,7 @@ Deno.test("the worker splits a mixed stream exactly into rows and dead letters",
       }
     }
 
-    worker = spawnWorker({
+    worker = await startProgram("worker", {
       KAFKA_BROKERS: env.KAFKA_BROKERS,
       KAFKA_TOPIC: topic,
       KAFKA_DLQ_TOPIC: dlq,
@@ -81,8 +76,8 @@ Deno.test("the worker splits a mixed stream exactly into rows and dead letters",
 
     const count = async () =>
       Number((await sql.unsafe(`select count(*)::int as n from ${schema}.users`))[0]!.n);
-    await waitFor(async () => (await count()) >= 200, 60_000, "200 rows");
-    await waitFor(
+    await waitUntil(async () => (await count()) >= 200, 60_000, "200 rows");
+    await waitUntil(
       () => kafka.committedUpTo(groupId, topic),
       30_000,
       "the group to commit every offset",
@@ -130,7 +125,7 @@ Deno.test("the worker splits a mixed stream exactly into rows and dead letters",
     const writeLetter = letters.find((l) => l.headers[DLQ_HEADERS.stage] === "write")!;
     assert.match(writeLetter.headers[DLQ_HEADERS.message]!, /no_rejects/);
 
-    const port = worker.port();
+    const port = worker.port;
     assert.ok(port, "the worker logged its port");
     const health = await fetch(`http://127.0.0.1:${port}/healthz`);
     assert.equal(health.status, 200);

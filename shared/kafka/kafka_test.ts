@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { sharedStack, uniqueName } from "../../stack/harness.ts";
+import { waitUntil } from "../../testing/wait.ts";
 import { silentLogger } from "../logger.ts";
 import { createKafkaAdmin } from "./admin.ts";
 import { type ConsumedRecord, createConsumerGroup } from "./consumer_group.ts";
@@ -15,14 +16,6 @@ import { kafkaConnection, type KafkaConnectionConfig } from "./settings.ts";
 async function plainConnection(brokers: string, clientId = "kafka-test") {
   const config: KafkaConnectionConfig = { KAFKA_BROKERS: brokers.split(","), KAFKA_SSL: false };
   return await kafkaConnection(config, clientId);
-}
-
-async function waitFor(condition: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 // Partitions the Java client (and kafkajs's default partitioner) picks among 6, for these keys.
@@ -58,7 +51,7 @@ Deno.test("the Kafka layer sends acknowledged, keyed records to Java's partition
     const seen: ConsumedRecord[] = [];
     const group = createConsumerGroup(connection, { groupId, topics: [topic] });
     await group.start({ record: (r) => seen.push(r), error: (e) => assert.fail(e) });
-    await waitFor(() => seen.length >= 600, 30_000, "600 records");
+    await waitUntil(() => seen.length >= 600, 30_000, "600 records");
     assert.equal(group.assignment().size, 6);
     const decoder = new TextDecoder();
     for (const [key, partition] of JAVA_PARTITIONS) {
@@ -84,9 +77,9 @@ Deno.test("the Kafka layer sends acknowledged, keyed records to Java's partition
     const again: ConsumedRecord[] = [];
     const second = createConsumerGroup(connection, { groupId, topics: [topic] });
     await second.start({ record: (r) => again.push(r), error: (e) => assert.fail(e) });
-    await waitFor(() => again.length >= 1, 30_000, "the uncommitted record");
+    await waitUntil(() => again.length >= 1, 30_000, "the uncommitted record");
     await producer.send(topic, [{ key: "a", value: value(9999) }]);
-    await waitFor(() => again.length >= 2, 30_000, "the new record");
+    await waitUntil(() => again.length >= 2, 30_000, "the new record");
     assert.deepEqual(
       again.map((r) => [r.partition, r.offset]),
       [[0, last.get(0)!], [4, ends[4]!]],

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { silentLogger } from "../../shared/logger.ts";
 import { createRegistry } from "../../shared/metrics.ts";
+import { waitUntil } from "../../testing/wait.ts";
 import type { ConsumedRecord, PartitionOffset } from "../../shared/kafka/consumer_group.ts";
 import type { ConsumedMessage } from "../consume/consumed_message.ts";
 import type { BatchOutcome } from "./handle_batch.ts";
@@ -94,13 +95,9 @@ function committer(
   });
 }
 
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 1));
-  }
-}
+/** Waits for in-memory state: polled every 1 ms, for 5 s at most. */
+const until = (condition: () => boolean, what: string) =>
+  waitUntil(condition, 5_000, what, { intervalMs: 1 });
 
 Deno.test("createCommitter() writes records of all partitions as one batch and then commits each partition's next offset", async () => {
   const source = fakeSource();

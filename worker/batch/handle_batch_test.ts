@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { encodeEvent } from "../../shared/event.ts";
-import { fakeDeadLetters, fakeSink, message } from "../_fakes.ts";
-import { testEvent, testUser } from "../_test_events.ts";
+import { fakeDeadLetters, fakeSink, message } from "../../testing/fakes.ts";
+import { testEvent, testUser } from "../../testing/users.ts";
 import { handleBatch } from "./handle_batch.ts";
 import { DeadLetterError, DLQ_HEADERS } from "./dead_letter.ts";
 import { WriteError } from "../warehouse/write_error.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { encodeEvent } from "../../shared/event.ts";
-import { testEvent, testUser } from "../_test_events.ts";
+import { testEvent, testUser } from "../../testing/users.ts";
 import { inlineDecoder } from "./record_decoder.ts";
 import { createThreadDecoder, INLINE_BELOW } from "./thread_decoder.ts";
 

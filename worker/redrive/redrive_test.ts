@@ -9,7 +9,7 @@ import {
   redrivenHeaders,
 } from "./redrive_filter.ts";
 import { runRedrive } from "./run_redrive.ts";
-import { setupPipeline } from "../_testing.ts";
+import { setupPipeline } from "../../testing/pipeline.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 const letter = (stage: string, reason: string) => ({

@@ -3,7 +3,7 @@ import type { SqlStep } from "./dialect.ts";
 import { LIMITS } from "../../shared/event.ts";
 import { createRedshiftDialect } from "./redshift_dialect.ts";
 import { MAX_UTF8_BYTES_PER_CHARACTER, TABLE_COLUMNS } from "./table_columns.ts";
-import { testEvent, testUser } from "../_test_events.ts";
+import { testEvent, testUser } from "../../testing/users.ts";
 import { toUserRow, type UserRow } from "./user_row.ts";
 import { CSV_NULL } from "./csv_row.ts";
 

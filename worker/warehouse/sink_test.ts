@@ -9,7 +9,7 @@ import postgres from "postgres";
 import { LIMITS, parseUser, type UserInput } from "../../shared/event.ts";
 import { sharedStack, uniqueName } from "../../stack/harness.ts";
 import { createPostgresDialect, type Staging } from "./postgres_dialect.ts";
-import { testEvent } from "../_test_events.ts";
+import { testEvent } from "../../testing/users.ts";
 import { toUserRow } from "./user_row.ts";
 import { createWarehouseSink } from "./sink.ts";
 import type { Dialect, SqlStep } from "./dialect.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { testEvent, testUser } from "../_test_events.ts";
+import { testEvent, testUser } from "../../testing/users.ts";
 import { EVENT_COLUMNS } from "./table_columns.ts";
 import { EVENT_ID, EVENT_TIME, toUserRow, USER_ID } from "./user_row.ts";
 import { toUtcTimestamp } from "./utc_timestamp.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { toUtcTimestamp } from "./utc_timestamp.ts";
-import { testEvent, testUser } from "../_test_events.ts";
+import { testEvent, testUser } from "../../testing/users.ts";
 import { toUserRow } from "./user_row.ts";
 
 Deno.test("toUtcTimestamp() writes the instant in UTC with a four-digit year", () => {
