@@ -67,6 +67,11 @@ export interface IngestAppDeps {
   registry?: Registry;
   /** Deadline for a whole request body in ms (default `DEFAULT_BODY_TIMEOUT_MS`, 10 s). */
   bodyTimeoutMs?: number;
+  /**
+   * Requests come from `Deno.serve`, which enforces `Content-Length`: bodies with one are read
+   * in one piece (see `read_body.ts`). Default false, for requests built in code.
+   */
+  framedBodies?: boolean;
 }
 
 /** The assembled application. */
@@ -86,6 +91,36 @@ export interface IngestApp {
 type Route = (request: Request, path: string) => Promise<Response> | Response;
 
 const METRIC_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]);
+const HEALTHY = JSON.stringify({ status: "ok" });
+const JSON_HEADERS: HeadersInit = [["content-type", "application/json"]];
+
+/**
+ * The 202 answer, `{"accepted":N,"event_ids":[…]}` with the request's `traceparent`: written as
+ * text (UUIDs need no escaping) rather than through an object and `Response.json`.
+ */
+function acceptedResponse(eventIds: readonly string[], traceparent: string): Response {
+  const ids = eventIds.length === 0 ? "" : `"${eventIds.join('","')}"`;
+  const body = `{"accepted":${eventIds.length},"event_ids":[${ids}]}`;
+  return new Response(body, {
+    status: 202,
+    headers: [["content-type", "application/json"], ["traceparent", traceparent]],
+  });
+}
+
+/** The path of an absolute URL as the client wrote it, without query or fragment. */
+function rawPath(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return "/";
+  let end = url.length;
+  for (let i = start; i < url.length; i++) {
+    const c = url.charCodeAt(i);
+    if (c === 63 /* ? */ || c === 35 /* # */) {
+      end = i;
+      break;
+    }
+  }
+  return url.slice(start, end);
+}
 
 /** Builds the application from its configuration and dependencies. */
 export function createIngestApp(config: IngestAppConfig, deps: IngestAppDeps): IngestApp {
@@ -134,7 +169,7 @@ export function createIngestApp(config: IngestAppConfig, deps: IngestAppDeps): I
     onRun: (run) => metrics.pullRun(run.outcome, run.produced),
   });
   const ready = deps.ready ?? (() => Promise.resolve(true));
-  const bodyOptions = { timeoutMs: deps.bodyTimeoutMs };
+  const bodyOptions = { timeoutMs: deps.bodyTimeoutMs, framed: deps.framedBodies ?? false };
   // During an outage every request fails the same way: log once per reason and 10 s.
   const lastWarned = new Map<string, { at: number; suppressed: number }>();
   const warnProduceFailed = (err: ProduceError) => {
@@ -167,10 +202,7 @@ export function createIngestApp(config: IngestAppConfig, deps: IngestAppDeps): I
         const eventIds = await users.produce(list, "webhook", traceparent);
         accepted = true;
         metrics.accepted("webhook", eventIds.length);
-        return Response.json({ accepted: eventIds.length, event_ids: eventIds }, {
-          status: 202,
-          headers: { traceparent },
-        });
+        return acceptedResponse(eventIds, traceparent);
       } catch (err) {
         metrics.rejected("webhook", "unavailable", list.length);
         if (err instanceof ProduceError) warnProduceFailed(err);
@@ -215,7 +247,7 @@ export function createIngestApp(config: IngestAppConfig, deps: IngestAppDeps): I
         return new Response(openapi, { headers: { "content-type": "application/json" } });
       },
     },
-    "/healthz": { GET: () => Response.json({ status: "ok" }) },
+    "/healthz": { GET: () => new Response(HEALTHY, { headers: JSON_HEADERS }) },
     "/readyz": {
       GET: async () => {
         const s = batcher.stats();
@@ -243,8 +275,15 @@ export function createIngestApp(config: IngestAppConfig, deps: IngestAppDeps): I
   return {
     async handler(request) {
       const started = performance.now();
-      const path = new URL(request.url).pathname;
-      const methods = routes[path];
+      const raw = rawPath(request.url);
+      // The raw path is the pathname whenever it names a route (no dot segments, no escapes
+      // to normalise); anything else takes the URL parser, as every path did before.
+      let path = raw;
+      let methods = Object.hasOwn(routes, raw) ? routes[raw] : undefined;
+      if (!methods) {
+        path = new URL(request.url).pathname;
+        methods = Object.hasOwn(routes, path) ? routes[path] : undefined;
+      }
       let response: Response;
       try {
         if (!methods) throw new HttpError(404, "Not found", `No route ${path}`);

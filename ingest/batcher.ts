@@ -20,6 +20,7 @@
  *   was told "not accepted", so a retry is safe and at worst a duplicate the warehouse absorbs);
  * - `shutting_down` after `close()`.
  */
+import { createDeadlineQueue, type Deadline } from "./deadline_queue.ts";
 import { ProduceError } from "./produce_error.ts";
 
 /** One Kafka record as the ingest produces it. */
@@ -86,7 +87,8 @@ interface Ticket {
   settled: boolean;
   resolve(): void;
   reject(err: ProduceError): void;
-  timer: ReturnType<typeof setTimeout> | undefined;
+  /** Its acknowledgement timeout, on the batcher's one timer. */
+  deadline: Deadline<Ticket> | undefined;
 }
 
 interface Entry {
@@ -111,12 +113,22 @@ export function createBatcher(
   let lastSendOk = true;
   let idleWaiters: (() => void)[] = [];
 
+  // Every caller waits `ackTimeoutMs`: one timer for all of them, not one per enqueue.
+  const timedOut = new ProduceError(
+    "timeout",
+    `Kafka did not acknowledge the messages within ${opts.ackTimeoutMs} ms`,
+  );
+  const ackDeadlines = createDeadlineQueue<Ticket>({
+    ms: opts.ackTimeoutMs,
+    onExpire: (ticket) => settle(ticket, timedOut),
+  });
+
   const stalled = () => inFlightSince !== null && now() - inFlightSince >= opts.ackTimeoutMs;
 
   const settle = (ticket: Ticket, err?: ProduceError) => {
     if (ticket.settled) return;
     ticket.settled = true;
-    clearTimeout(ticket.timer);
+    if (ticket.deadline) ackDeadlines.done(ticket.deadline);
     if (ticket.queued > 0) {
       // Its queued messages will be skipped: free their room now.
       bufferedBytes -= ticket.queuedBytes;
@@ -229,11 +241,20 @@ export function createBatcher(
       }
       if (messages.length === 0) return Promise.resolve();
       let total = 0;
-      const sizes = messages.map((m) => {
-        const size = messageBytes(m);
+      const sizes = new Array<number>(messages.length);
+      // A request's messages share one headers object: measure it once.
+      let headers: OutgoingMessage["headers"] = undefined;
+      let headerBytes = 0;
+      for (let i = 0; i < messages.length; i++) {
+        const m = messages[i]!;
+        if (m.headers !== headers) {
+          headers = m.headers;
+          headerBytes = headersBytes(headers);
+        }
+        const size = m.key.length + m.value.length + 16 + headerBytes;
+        sizes[i] = size;
         total += size;
-        return size;
-      });
+      }
       if (bufferedBytes + total > opts.maxBufferBytes) {
         return Promise.reject(
           new ProduceError(
@@ -250,18 +271,12 @@ export function createBatcher(
         settled: false,
         resolve,
         reject,
-        timer: undefined,
+        deadline: undefined,
       };
-      ticket.timer = setTimeout(() => {
-        settle(
-          ticket,
-          new ProduceError(
-            "timeout",
-            `Kafka did not acknowledge the messages within ${opts.ackTimeoutMs} ms`,
-          ),
-        );
-      }, opts.ackTimeoutMs);
-      messages.forEach((message, i) => queue.push({ message, bytes: sizes[i]!, ticket }));
+      ticket.deadline = ackDeadlines.add(ticket);
+      for (let i = 0; i < messages.length; i++) {
+        queue.push({ message: messages[i]!, bytes: sizes[i]!, ticket });
+      }
       bufferedBytes += total;
       schedule();
       return promise;
@@ -282,9 +297,9 @@ export function createBatcher(
   };
 }
 
-/** Approximate bytes a message occupies on the wire and in memory. */
-function messageBytes(m: OutgoingMessage): number {
-  let n = m.key.length + m.value.length + 16;
-  if (m.headers) { for (const [k, v] of Object.entries(m.headers)) n += k.length + v.length; }
+/** Approximate bytes a message's headers occupy (with key and value + 16: the message's). */
+function headersBytes(headers: OutgoingMessage["headers"]): number {
+  let n = 0;
+  if (headers) { for (const k in headers) n += k.length + headers[k]!.length; }
   return n;
 }

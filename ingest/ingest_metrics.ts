@@ -1,9 +1,21 @@
 /**
  * The ingest's Prometheus metrics, registered once on a registry and updated by the app, the
  * batcher and the pull job.
+ *
+ * Per-request updates go to series bound once per label combination (looked up in nested maps,
+ * no labels object or key string per request): label values come from small fixed sets (known
+ * routes and methods, statuses, sources, reasons), so the maps stay small.
  */
-import { LATENCY_BUCKETS, type Registry, SIZE_BUCKETS } from "../shared/metrics.ts";
+import {
+  type BoundCounter,
+  type BoundHistogram,
+  LATENCY_BUCKETS,
+  type Registry,
+  SIZE_BUCKETS,
+} from "../shared/metrics.ts";
 import type { BatcherObserver, BatcherStats } from "./batcher.ts";
+
+type Statuses = Map<number, BoundCounter>;
 
 /** The metrics the ingest updates. */
 export interface IngestMetrics {
@@ -100,22 +112,49 @@ export function createIngestMetrics(
     "ingest_pull_users_total",
     "Users produced by the pull job",
   );
+  const byRoute = new Map<string, { duration: BoundHistogram; methods: Map<string, Statuses> }>();
+  const acceptedBy = new Map<string, BoundCounter>();
+  const rejectedBy = new Map<string, Map<string, BoundCounter>>();
+  // Bound at first use: a series appears in /metrics only once it happened, as before.
+  let batchOk: BoundCounter | undefined;
+  let batchError: BoundCounter | undefined;
+  const batchSizes = batchSize.bind();
+  const produceTimes = produceSeconds.bind();
   return {
     request(route, method, status, seconds) {
-      requests.inc({ route, method, status: String(status) });
-      duration.observe(seconds, { route });
+      let r = byRoute.get(route);
+      if (!r) byRoute.set(route, r = { duration: duration.bind({ route }), methods: new Map() });
+      let statuses = r.methods.get(method);
+      if (!statuses) r.methods.set(method, statuses = new Map());
+      let counter = statuses.get(status);
+      if (!counter) {
+        statuses.set(status, counter = requests.bind({ route, method, status: String(status) }));
+      }
+      counter.inc();
+      r.duration.observe(seconds);
     },
-    accepted: (source, count) => accepted.inc({ source }, count),
-    rejected: (source, reason, count) => rejected.inc({ source, reason }, count),
+    accepted(source, count) {
+      let counter = acceptedBy.get(source);
+      if (!counter) acceptedBy.set(source, counter = accepted.bind({ source }));
+      counter.inc(count);
+    },
+    rejected(source, reason, count) {
+      let reasons = rejectedBy.get(source);
+      if (!reasons) rejectedBy.set(source, reasons = new Map());
+      let counter = reasons.get(reason);
+      if (!counter) reasons.set(reason, counter = rejected.bind({ source, reason }));
+      counter.inc(count);
+    },
     pullRun(outcome, produced) {
       pullRuns.inc({ outcome });
       pulled.inc({}, produced);
     },
     batcher: {
       batchSent(messages, _bytes, seconds, ok) {
-        batches.inc({ outcome: ok ? "ok" : "error" });
-        batchSize.observe(messages);
-        produceSeconds.observe(seconds);
+        if (ok) (batchOk ??= batches.bind({ outcome: "ok" })).inc();
+        else (batchError ??= batches.bind({ outcome: "error" })).inc();
+        batchSizes.observe(messages);
+        produceTimes.observe(seconds);
       },
     },
   };

@@ -55,6 +55,8 @@ const app = createIngestApp(config, {
   problem: producer.problem,
   logger: log,
   registry: createRegistry(),
+  // Deno.serve enforces Content-Length: such bodies are read in one piece.
+  framedBodies: true,
 });
 
 const cronAbort = new AbortController();

@@ -105,3 +105,106 @@ Deno.test("readBody() refuses an encoded body with 415", async () => {
   const bytes = await readBody(post("{}", { "content-encoding": "identity" }), 4096);
   assert.equal(bytes.length, 2);
 });
+
+// Bodies from `Deno.serve` (`framed`): read in one piece when their length is declared.
+
+/** A loopback server answering `readBody(request, 1024, { framed, timeoutMs: 50 })`. */
+function framedServer(): { port: number; server: Deno.HttpServer } {
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (request) => {
+    try {
+      const bytes = await readBody(request, 1024, { framed: true, timeoutMs: 50 });
+      return new Response(`${bytes.length}:${new TextDecoder().decode(bytes)}`);
+    } catch (err) {
+      if (!(err instanceof HttpError)) throw err;
+      return new Response(err.message, { status: err.status });
+    }
+  });
+  return { port: server.addr.port, server };
+}
+
+/**
+ * Writes `head` and `parts` to the server without ending the request, and reads the answer
+ * (its head and `Content-Length` body).
+ */
+async function raw(head: string, parts: Uint8Array[], port: number) {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    for (const p of [bytesOf(head), ...parts]) await conn.write(p);
+    let text = "";
+    const buf = new Uint8Array(4096);
+    const decoder = new TextDecoder();
+    for (let reads = 0; reads < 100; reads++) {
+      const end = text.indexOf("\r\n\r\n");
+      const length = /content-length: (\d+)/i.exec(text);
+      if (end >= 0 && length && text.length >= end + 4 + Number(length[1])) {
+        return { status: Number(text.slice(9, 12)), body: text.slice(end + 4) };
+      }
+      const n = await conn.read(buf);
+      if (n === null) break;
+      text += decoder.decode(buf.subarray(0, n));
+    }
+    throw new Error(`no complete answer: ${text}`);
+  } finally {
+    conn.close();
+  }
+}
+
+const headOf = (extra: string) =>
+  `POST /v1/users HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\n${extra}\r\n`;
+const bytesOf = (text: string) => new TextEncoder().encode(text);
+
+Deno.test("readBody() reads a Content-Length body from Deno.serve in one piece", async () => {
+  const { port, server } = framedServer();
+  try {
+    const answer = await raw(headOf("content-length: 7\r\n"), [bytesOf('{"a":1}')], port);
+    assert.equal(answer.status, 200);
+    assert.equal(answer.body, '7:{"a":1}');
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("readBody() answers 408 for a body from Deno.serve that stalls after its head", async () => {
+  const { port, server } = framedServer();
+  try {
+    const answer = await raw(headOf("content-length: 100\r\n"), [bytesOf('{"a":')], port);
+    assert.equal(answer.status, 408);
+    assert.equal(answer.body, "The body did not arrive within 50 ms");
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("readBody() still counts a chunked body from Deno.serve and stops it at the limit", async () => {
+  const { port, server } = framedServer();
+  const chunk = (n: number) => bytesOf(`${n.toString(16)}\r\n${" ".repeat(n)}\r\n`);
+  try {
+    const over = await raw(
+      headOf("transfer-encoding: chunked\r\n"),
+      Array.from({ length: 8 }, () => chunk(512)),
+      port,
+    );
+    assert.equal(over.status, 413);
+    assert.equal(over.body, "Body is more than 1024 bytes, the limit is 1024 bytes");
+    const within = await raw(
+      headOf("transfer-encoding: chunked\r\n"),
+      [bytesOf("3\r\n{}\n\r\n0\r\n\r\n")],
+      port,
+    );
+    assert.equal(within.status, 200);
+    assert.equal(within.body, "3:{}\n");
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("readBody() refuses a declared length over the limit from Deno.serve before reading", async () => {
+  const { port, server } = framedServer();
+  try {
+    const answer = await raw(headOf("content-length: 4096\r\n"), [], port);
+    assert.equal(answer.status, 413);
+    assert.equal(answer.body, "Body is 4096 bytes, the limit is 1024 bytes");
+  } finally {
+    await server.shutdown();
+  }
+});

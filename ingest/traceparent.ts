@@ -3,25 +3,46 @@
  *
  * The ingest is one span: it keeps the caller's trace id and flags and puts its own span id in
  * the header that travels with every event of the request to Kafka.
+ *
+ * Ids are cut from a pool of random bytes refilled 4 KiB at a time and written with a table of
+ * byte spellings: one `getRandomValues` call per ~170 requests instead of one per id, and no
+ * per-byte `toString`/`padStart`.
  */
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+const ALL_ZERO = /^0+$/;
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+const pool = new Uint8Array(4096);
+let used = pool.length;
 
 /**
  * The `traceparent` for the ingest's span: same trace as `incoming` when that is a valid
  * version-00 header (all-zero ids are invalid), otherwise a new trace.
  */
 export function childTraceparent(incoming: string | null): string {
-  const match = incoming?.trim().toLowerCase().match(TRACEPARENT);
-  const traceId = match && !/^0+$/.test(match[1]!) && !/^0+$/.test(match[2]!) ? match[1]! : null;
-  const flags = traceId ? match![3]! : "01";
-  return `00-${traceId ?? randomHex(16)}-${randomHex(8)}-${flags}`;
+  if (incoming !== null) {
+    const match = incoming.trim().toLowerCase().match(TRACEPARENT);
+    if (match && !ALL_ZERO.test(match[1]!) && !ALL_ZERO.test(match[2]!)) {
+      return `00-${match[1]}-${randomHex(8)}-${match[3]}`;
+    }
+  }
+  return `00-${randomHex(16)}-${randomHex(8)}-01`;
 }
 
+/** `bytes` random bytes in lower-case hex, never all zero. */
 function randomHex(bytes: number): string {
-  const buf = crypto.getRandomValues(new Uint8Array(bytes));
+  if (used + bytes > pool.length) {
+    crypto.getRandomValues(pool);
+    used = 0;
+  }
   let s = "";
-  for (const b of buf) s += b.toString(16).padStart(2, "0");
+  let any = 0;
+  for (let i = used, end = used + bytes; i < end; i++) {
+    const b = pool[i]!;
+    any |= b;
+    s += HEX[b];
+  }
+  used += bytes;
   // An all-zero id is invalid; the chance is negligible but the fix is cheap.
-  return /^0+$/.test(s) ? "1".padStart(bytes * 2, "0") : s;
+  return any === 0 ? "1".padStart(bytes * 2, "0") : s;
 }

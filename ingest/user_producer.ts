@@ -1,9 +1,12 @@
 /**
  * Wraps validated users in `user_created` envelopes and produces them through the batcher:
  * key = user id, value = the encoded envelope, header `traceparent`.
+ *
+ * A request's events share one timestamp and one headers object, and each envelope is written
+ * straight to text around the validated user (`encodeNewEvent`), without an envelope object.
  */
-import { encodeEvent, newEvent, type Source, type User } from "../shared/event.ts";
-import type { Batcher } from "./batcher.ts";
+import { encodeNewEvent, type Source, type User } from "../shared/event.ts";
+import type { Batcher, OutgoingMessage } from "./batcher.ts";
 
 /** Produces users as events. */
 export interface UserProducer {
@@ -21,14 +24,20 @@ export function createUserProducer(
 ): UserProducer {
   return {
     async produce(users, source, traceparent) {
-      const acceptedAt = new Date(now());
+      const acceptedAt = new Date(now()).toISOString();
       const headers = { traceparent };
-      const eventIds: string[] = [];
-      const messages = users.map((user) => {
-        const event = newEvent(user, source, acceptedAt);
-        eventIds.push(event.event_id);
-        return { key: user.id, value: encodeEvent(event), headers };
-      });
+      const eventIds: string[] = new Array(users.length);
+      const messages: OutgoingMessage[] = new Array(users.length);
+      for (let i = 0; i < users.length; i++) {
+        const user = users[i]!;
+        const eventId = crypto.randomUUID();
+        eventIds[i] = eventId;
+        messages[i] = {
+          key: user.id,
+          value: encodeNewEvent(user, source, acceptedAt, eventId),
+          headers,
+        };
+      }
       await batcher.enqueue(messages);
       return eventIds;
     },

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   decodeEvent,
   encodeEvent,
+  encodeNewEvent,
   newEvent,
   parseUser,
   type UserInput,
@@ -154,4 +155,20 @@ Deno.test("parseUser() refuses text the warehouse cannot store: U+0000 and lone 
   assert.equal(decoded.stage, "schema");
   assert.match(decoded.reason, /user\.last_name: Contains a lone surrogate/);
   assert.equal(parseUser({ ...user, last_name: "Walker 😀" }).last_name, "Walker 😀");
+});
+
+Deno.test("encodeNewEvent() writes the same bytes as encodeEvent(newEvent())", () => {
+  const user = parseUser({
+    id: "6A1F2C3D-4E5F-4A6B-8C7D-000000000001",
+    first_name: 'Zoë "Q" \\ O\'Brien',
+    last_name: "Nguyễn\u2028",
+    email: "zoe@example.com",
+    post_code: 42000,
+  });
+  const at = new Date("2026-11-24T10:00:00.123Z");
+  const id = crypto.randomUUID();
+  assert.deepEqual(
+    encodeNewEvent(user, "webhook", at.toISOString(), id),
+    encodeEvent(newEvent(user, "webhook", at, id)),
+  );
 });

@@ -2,7 +2,9 @@
  * A small Prometheus registry: counters, gauges and histograms with labels, rendered in the
  * text exposition format (version 0.0.4) for `GET /metrics`.
  *
- * Updates are plain map look-ups and additions, cheap enough for every request or record.
+ * Updates are plain map look-ups and additions, cheap enough for every request or record;
+ * `bind(labels)` resolves a series once, so that a hot path updates it without building a
+ * labels object and a key each time.
  *
  * @example
  * ```ts
@@ -20,6 +22,13 @@ export type Labels = Record<string, string>;
 export interface Counter {
   inc(labels?: Labels, by?: number): void;
   get(labels?: Labels): number;
+  /** The series of `labels`, resolved once: its updates allocate nothing. */
+  bind(labels?: Labels): BoundCounter;
+}
+
+/** One series of a counter. */
+export interface BoundCounter {
+  inc(by?: number): void;
 }
 
 /** A value that goes up and down, or is computed when scraped. */
@@ -34,6 +43,13 @@ export interface Histogram {
   observe(value: number, labels?: Labels): void;
   /** Count and sum of the observations with these labels. */
   get(labels?: Labels): { count: number; sum: number };
+  /** The series of `labels`, resolved once: its observations allocate nothing. */
+  bind(labels?: Labels): BoundHistogram;
+}
+
+/** One series of a histogram. */
+export interface BoundHistogram {
+  observe(value: number): void;
 }
 
 /** The set of metrics a process exposes. */
@@ -128,6 +144,15 @@ export function createRegistry(): Registry {
           series(m, labels).value += by;
         },
         get: (labels) => series(m, labels).value,
+        bind(labels) {
+          const s = series(m, labels);
+          return {
+            inc(by = 1) {
+              if (by < 0) throw new Error(`counter ${name} cannot go down`);
+              s.value += by;
+            },
+          };
+        },
       };
     },
     gauge(name, help, labelNames = [], collect) {
@@ -145,15 +170,21 @@ export function createRegistry(): Registry {
     histogram(name, help, buckets, labelNames = []) {
       const bounds = [...buckets].sort((a, b) => a - b);
       const m = add({ name, help, type: "histogram", labelNames, bounds });
+      const observeInto = (s: Series, value: number) => {
+        s.value += 1;
+        s.sum! += value;
+        // Non-cumulative counts here; render() accumulates.
+        let i = 0;
+        while (i < bounds.length && value > bounds[i]!) i++;
+        if (i < bounds.length) s.buckets![i]! += 1;
+      };
       return {
         observe(value, labels) {
+          observeInto(series(m, labels), value);
+        },
+        bind(labels) {
           const s = series(m, labels);
-          s.value += 1;
-          s.sum! += value;
-          // Non-cumulative counts here; render() accumulates.
-          let i = 0;
-          while (i < bounds.length && value > bounds[i]!) i++;
-          if (i < bounds.length) s.buckets![i]! += 1;
+          return { observe: (value) => observeInto(s, value) };
         },
         get: (labels) => {
           const s = series(m, labels);

@@ -63,3 +63,20 @@ Deno.test("a metric without labels is exported as 0 before its first change", ()
   assert.match(text, /^flush_seconds_bucket\{le="\+Inf"\} 0$/m);
   assert.doesNotMatch(text, /^lag[ {]/m, "a labelled metric has no series until it has labels");
 });
+
+Deno.test("bind() updates the same series as the labelled calls", () => {
+  const registry = createRegistry();
+  const requests = registry.counter("req_total", "Requests", ["route"]);
+  const seconds = registry.histogram("req_seconds", "Time", [0.1, 1], ["route"]);
+  const users = requests.bind({ route: "/v1/users" });
+  users.inc();
+  users.inc(2);
+  requests.inc({ route: "/v1/users" });
+  assert.equal(requests.get({ route: "/v1/users" }), 4);
+  const timing = seconds.bind({ route: "/v1/users" });
+  timing.observe(0.05);
+  seconds.observe(0.5, { route: "/v1/users" });
+  assert.deepEqual(seconds.get({ route: "/v1/users" }), { count: 2, sum: 0.55 });
+  assert.throws(() => users.inc(-1), /cannot go down/);
+  assert.match(registry.render(), /req_seconds_bucket\{route="\/v1\/users",le="0\.1"\} 1\n/);
+});
