@@ -46,6 +46,9 @@ export const ingestConfigSchema = z.object({
   KAFKA_CLIENT_ID: z.string().min(1).default("ingest"),
   INGEST_HOST: z.string().min(1).default("0.0.0.0"),
   INGEST_PORT: env.int(0, 65535).default(8080),
+  // Several ingest processes on one port (SO_REUSEPORT, Linux): the kernel spreads
+  // connections among them. Off by default, so a second copy on a taken port fails loudly.
+  INGEST_REUSE_PORT: env.bool().default(false),
   WEBHOOK_SECRET: secrets().default([]),
   WEBHOOK_TOLERANCE_SECONDS: env.int(1, 86_400).default(300),
   INGEST_ALLOW_UNSIGNED: env.bool().default(false),

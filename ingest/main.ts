@@ -8,6 +8,11 @@
  * disconnects and exits 0 (1 when it had to give up after `INGEST_SHUTDOWN_TIMEOUT_MS`). Logs
  * JSON lines to standard error and prints nothing else; the first line to look for is
  * `{"msg":"listening","port":N}`.
+ *
+ * With `INGEST_REUSE_PORT=true` several ingest processes listen on one port (SO_REUSEPORT,
+ * Linux) and the kernel spreads new connections among them: one core each. They share
+ * nothing: each has its own batcher, metrics and replay guard (a replayed `webhook-id` that
+ * reaches another process is accepted there; the warehouse's idempotent upsert absorbs it).
  */
 import { ConfigError } from "../shared/config.ts";
 import { type KafkaConnection, kafkaConnection } from "../shared/kafka/settings.ts";
@@ -91,6 +96,8 @@ const connections = createConnectionDrain(app.handler, {
 const server = Deno.serve({
   hostname: config.INGEST_HOST,
   port: config.INGEST_PORT,
+  // N processes on one port, one core each (Linux); each has its own replay guard.
+  reusePort: config.INGEST_REUSE_PORT,
   onListen: ({ hostname, port }) =>
     log.info("listening", {
       port,
@@ -98,6 +105,7 @@ const server = Deno.serve({
       topic: config.KAFKA_TOPIC,
       pull: config.PULL_ENABLED ? config.PULL_SCHEDULE : "off",
       signed: config.WEBHOOK_SECRET.length > 0,
+      reusePort: config.INGEST_REUSE_PORT,
       allowUnsigned: config.INGEST_ALLOW_UNSIGNED,
     }),
   onError: (err) => {
