@@ -29,7 +29,8 @@
  * bare server's. `single-2proc` runs two ingest processes on one port (`INGEST_REUSE_PORT`);
  * `wrk-single` drives the ingest with `wrk` and pre-signed requests (`bench/ingest_wrk.ts`),
  * a generator nobody here wrote. Ceilings, `single-2proc` and `wrk-single` run on this
- * checkout only.
+ * checkout only. `app-no-kafka` (`bench/ingest_app_server.ts`) is the whole HTTP app with a
+ * producer that resolves at once: the request path's cost before Kafka.
  *
  * ```sh
  * deno task bench:ingest [--duration 12] [--warmup 3] [--concurrency-single 64]
@@ -86,7 +87,7 @@ interface Scenario {
   rate: number;
   ingestEnv: Record<string, string>;
   /** What answers: the ingest (default), a ceiling server, or the Kafka client alone. */
-  server?: "ingest" | CeilingMode | "kafka-alone";
+  server?: "ingest" | CeilingMode | "kafka-alone" | "app";
   /** Ingest processes sharing the port (default 1). */
   processes?: number;
   /** The load generator (default ours). */
@@ -109,6 +110,16 @@ const SINGLE_CEILINGS = ["ceiling-verify", "ceiling-parse", "ceiling-bare"];
 const allScenarios: Scenario[] = [
   ...CEILING_MODES.map((m) => ceiling(m, 1, concurrencySingle)),
   ceiling("verify", 100, concurrencyBatch),
+  {
+    name: "app-no-kafka",
+    batch: 1,
+    concurrency: concurrencySingle,
+    rate: 0,
+    ingestEnv: {},
+    server: "app",
+    ceilings: SINGLE_CEILINGS,
+    currentOnly: true,
+  },
   {
     name: "kafka-alone",
     batch: 100,
@@ -317,8 +328,11 @@ async function runOne(scenario: Scenario, program: Program): Promise<Result> {
 
 /** The ingest (N processes on one port with `processes`), or a ceiling server. */
 async function startServers(scenario: Scenario, program: Program): Promise<Servers> {
+  if (scenario.server === "app") {
+    return await startCeiling("bench/ingest_app_server.ts", []);
+  }
   if (scenario.server && scenario.server !== "ingest") {
-    return await startCeiling(scenario.server as CeilingMode);
+    return await startCeiling("bench/ingest_ceiling_server.ts", [`--mode=${scenario.server}`]);
   }
   const processes = scenario.processes ?? 1;
   // Several processes share one port (SO_REUSEPORT): choose it first.
@@ -359,8 +373,9 @@ async function startServers(scenario: Scenario, program: Program): Promise<Serve
   };
 }
 
-/** A ceiling server, with the `--v8-flags` of this checkout's ingest task. */
-async function startCeiling(mode: CeilingMode): Promise<Servers> {
+/** A ceiling server (or the app without Kafka), with this checkout's ingest V8 flags. */
+async function startCeiling(entry: string, args: string[]): Promise<Servers> {
+  const mode = entry;
   const v8Flags = taskArgs("ingest", ROOT).filter((a) => a.startsWith("--v8-flags"));
   const child = new Deno.Command(Deno.execPath(), {
     args: [
@@ -368,8 +383,8 @@ async function startCeiling(mode: CeilingMode): Promise<Servers> {
       ...v8Flags,
       "--allow-net=127.0.0.1",
       "--allow-env=WEBHOOK_SECRET",
-      "bench/ingest_ceiling_server.ts",
-      `--mode=${mode}`,
+      entry,
+      ...args,
     ],
     cwd: ROOT,
     env: { WEBHOOK_SECRET: SECRET },
