@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { importsOf, layeringProblems } from "./layering_rules.ts";
+import { importsOf, layeringProblems, readSources } from "./layering_rules.ts";
 
 const sources = (files: Record<string, string>) => new Map(Object.entries(files));
 
@@ -61,4 +61,8 @@ Deno.test("layeringProblems() lets type-only imports through, and tests import t
     })),
     [],
   );
+});
+Deno.test("the project itself keeps its layers", async () => {
+  const root = new URL("..", import.meta.url).pathname;
+  assert.deepEqual(layeringProblems(await readSources(root)), []);
 });
