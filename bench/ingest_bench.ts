@@ -74,6 +74,11 @@ for (const [name, n] of Object.entries({ duration, warmup, fixedRate })) {
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const SECRET = "whsec_" + btoa(crypto.randomUUID());
 const UNBATCHED = { INGEST_BATCH_MAX_MESSAGES: "1", INGEST_LINGER_MS: "0" };
+/**
+ * BENCH_V8_FLAGS replaces the `--v8-flags` of every ingest and ceiling server ("" drops them),
+ * to choose heap flags by CPU and RSS together.
+ */
+const v8Override = Deno.env.get("BENCH_V8_FLAGS");
 /** INGEST_* from the bench's environment reach every ingest (for tuning). */
 const tuning = Object.fromEntries(
   Object.entries(Deno.env.toObject()).filter(([k]) => k.startsWith("INGEST_")),
@@ -358,7 +363,7 @@ async function startServers(scenario: Scenario, program: Program): Promise<Serve
           LOG_LEVEL: "info",
           ...tuning,
           ...scenario.ingestEnv,
-        }, { root: program.root }),
+        }, { root: program.root, v8Flags: v8Override }),
       );
     }
   } catch (err) {
@@ -376,7 +381,9 @@ async function startServers(scenario: Scenario, program: Program): Promise<Serve
 /** A ceiling server (or the app without Kafka), with this checkout's ingest V8 flags. */
 async function startCeiling(entry: string, args: string[]): Promise<Servers> {
   const mode = entry;
-  const v8Flags = taskArgs("ingest", ROOT).filter((a) => a.startsWith("--v8-flags"));
+  const v8Flags = v8Override !== undefined
+    ? [v8Override].filter(Boolean)
+    : taskArgs("ingest", ROOT).filter((a) => a.startsWith("--v8-flags"));
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
