@@ -10,6 +10,10 @@
  *   SCRAM-SHA-512, for tests of TLS and SASL: `secure` holds its `secure.env` settings.
  * - `s3Server()` starts a private S3 API server (moto, installed from PyPI on first use) with a
  *   bucket, signature checks and IAM policies on, for tests of the worker's S3 staging.
+ *
+ * A test that calls any of them is named `*_stack_test.ts`: `deno task test:unit` skips those
+ * files and sets `USER_PIPELINE_UNIT=1`, under which these functions throw instead of starting
+ * anything, so a misnamed test fails there instead of slowing it down.
  */
 import { isAlive, isListening, signal, waitFor } from "./_process.ts";
 import { ensureKafkaJars, startNode, stopNode, waitForLeaders } from "./kafka.ts";
@@ -33,8 +37,18 @@ import {
   writeState,
 } from "./stack.ts";
 
+/** Throws in a unit run (`deno task test:unit`), which must not start a stack. */
+function refuseInUnitRun(what: string): void {
+  if (Deno.env.get("USER_PIPELINE_UNIT") === "1") {
+    throw new Error(
+      `${what}() in a unit run: a test that needs the local stack is named *_stack_test.ts`,
+    );
+  }
+}
+
 /** The shared `local` stack, started if needed (waits for other processes doing the same). */
 export async function sharedStack(): Promise<StackEnv> {
+  refuseInUnitRun("sharedStack");
   return await _withStackLock("local", async () => (await upStack({ name: "local" })).env);
 }
 
@@ -66,6 +80,7 @@ export async function securedStack(
   name = `secure-${crypto.randomUUID().slice(0, 8)}`,
   opts: { brokers?: 1 | 3 } = {},
 ): Promise<SecuredStack> {
+  refuseInUnitRun("securedStack");
   const state = await _withStackLock(name, async () => {
     const existed = (await readState(name)) !== undefined;
     try {
@@ -108,6 +123,7 @@ export interface PrivateStack {
 export async function privateStack(
   opts: { prefix?: string; brokers?: 1 | 3 } = {},
 ): Promise<PrivateStack> {
+  refuseInUnitRun("privateStack");
   const name = `${opts.prefix ?? "test"}-${crypto.randomUUID().slice(0, 8)}`;
   let state: StackState;
   try {
@@ -183,6 +199,7 @@ export interface S3Server {
 export async function s3Server(
   opts: { bucket?: string; prefix?: string } = {},
 ): Promise<S3Server> {
+  refuseInUnitRun("s3Server");
   const bucket = opts.bucket ?? "staging-test";
   const prefix = opts.prefix ?? "staging/";
   const dir = stackDir(`s3-${crypto.randomUUID().slice(0, 8)}`);

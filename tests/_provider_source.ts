@@ -1,5 +1,5 @@
 /**
- * Where tests/terraform_test.ts gets the AWS provider for `terraform init`: the local filesystem
+ * Where tests/terraform_stack_test.ts gets the AWS provider for `terraform init`: the local filesystem
  * mirror when there is one (CI machines are offline), else the public registry. When neither can
  * work, or there is no terraform at all, the test fails with one line that says what to do: it
  * never skips.
