@@ -8,9 +8,9 @@
  * `--seconds`.
  */
 import { parseArgs } from "node:util";
-import { createIngestApp } from "../ingest/app.ts";
+import { createIngestApp } from "../ingest/http/app.ts";
 import { loadIngestConfig } from "../ingest/config.ts";
-import { createConnectionDrain } from "../ingest/connection_drain.ts";
+import { createConnectionDrain } from "../fixes/connection_drain.ts";
 
 const { values } = parseArgs({
   args: Deno.args,

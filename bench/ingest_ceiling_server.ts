@@ -14,7 +14,7 @@
  */
 import { parseArgs } from "node:util";
 import { userSchema } from "../shared/event.ts";
-import { createWebhookVerifier, parseSecret } from "../ingest/webhook_signature.ts";
+import { createWebhookVerifier, parseSecret } from "../ingest/http/webhook_signature.ts";
 
 /** The prefixes of the ingest's work a ceiling server does. */
 export const CEILING_MODES = ["bare", "parse", "verify"] as const;

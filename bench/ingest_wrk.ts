@@ -8,7 +8,7 @@
  * off (`INGEST_REPLAY_CACHE_SIZE=0`). The timestamps are at most a few minutes old, inside the
  * signature's tolerance.
  */
-import { signWebhook } from "../ingest/webhook_signature.ts";
+import { signWebhook } from "../ingest/http/webhook_signature.ts";
 import { syntheticUser } from "../load/synthetic_user.ts";
 import { createRng } from "../testing/rng.ts";
 

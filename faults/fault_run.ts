@@ -8,7 +8,7 @@ import { type TestKafka, testKafka } from "../testing/kafka.ts";
 import { type LogLine, type RunningProgram, startProgram } from "../testing/program.ts";
 import { type WaitOptions, waitUntil } from "../testing/wait.ts";
 import { TEST_SECRET } from "../testing/webhook.ts";
-import { signWebhook } from "../ingest/webhook_signature.ts";
+import { signWebhook } from "../ingest/http/webhook_signature.ts";
 import type { KafkaAdmin } from "../shared/kafka/admin.ts";
 import { type PrivateStack, uniqueName } from "../stack/harness.ts";
 import { ackedNotInTopic, checkLedger, type LedgerCheck, versionOf } from "./ledger.ts";

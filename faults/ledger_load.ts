@@ -6,7 +6,7 @@
  * `signWebhook`. A user is never in two requests at once, so its versions reach the ingest in
  * order and the last acknowledged one must be what the warehouse holds.
  */
-import { signWebhook } from "../ingest/webhook_signature.ts";
+import { signWebhook } from "../ingest/http/webhook_signature.ts";
 import { HttpConnection } from "../load/http_connection.ts";
 import { syntheticUser } from "../load/synthetic_user.ts";
 import { createRng } from "../testing/rng.ts";

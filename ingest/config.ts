@@ -13,7 +13,7 @@
 import { z } from "zod";
 import { ConfigError, env, loadConfig, type ReadEnv } from "../shared/config.ts";
 import { kafkaConnectionSchema, withKafkaChecks } from "../shared/kafka/settings.ts";
-import { parseSecret } from "./webhook_signature.ts";
+import { parseSecret } from "./http/webhook_signature.ts";
 
 const MiB = 1024 * 1024;
 

@@ -13,7 +13,7 @@ import {
   type Registry,
   SIZE_BUCKETS,
 } from "../shared/metrics.ts";
-import type { BatcherObserver, BatcherStats } from "./batcher.ts";
+import type { BatcherObserver, BatcherStats } from "./produce/batcher.ts";
 
 type Statuses = Map<number, BoundCounter>;
 

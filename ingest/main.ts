@@ -19,11 +19,11 @@ import { type KafkaConnection, kafkaConnection } from "../shared/kafka/settings.
 import { createLogger, errorFields } from "../shared/logger.ts";
 import { createRegistry } from "../shared/metrics.ts";
 import { assertNarrowPermissions } from "../shared/permissions.ts";
-import { createIngestApp } from "./app.ts";
+import { createIngestApp } from "./http/app.ts";
 import { type IngestConfig, loadIngestConfig } from "./config.ts";
-import { createConnectionDrain } from "./connection_drain.ts";
-import { createKafkaProducer } from "./kafka_producer.ts";
-import { createWorkerProducer } from "./worker_producer.ts";
+import { createConnectionDrain } from "../fixes/connection_drain.ts";
+import { createKafkaProducer } from "./produce/kafka_producer.ts";
+import { createThreadProducer } from "./produce/thread_producer.ts";
 
 try {
   await assertNarrowPermissions();
@@ -50,9 +50,9 @@ try {
   createLogger().error(err.message, { service: "ingest", problems: err.problems });
   Deno.exit(2);
 }
-// With INGEST_PRODUCER_WORKER the producer runs on its own thread (see worker_producer.ts).
+// With INGEST_PRODUCER_WORKER the producer runs on its own thread (see produce/thread_producer.ts).
 const producer = config.INGEST_PRODUCER_WORKER
-  ? createWorkerProducer({ connection, topic: config.KAFKA_TOPIC, logLevel: config.LOG_LEVEL })
+  ? createThreadProducer({ connection, topic: config.KAFKA_TOPIC, logLevel: config.LOG_LEVEL })
   : createKafkaProducer(connection, { topic: config.KAFKA_TOPIC, logger: log });
 const app = createIngestApp(config, {
   producer,

@@ -3,7 +3,7 @@
  * workers, at a target event rate or as fast as the server answers, for at most `count`
  * events and `durationSeconds`, and measures each request's latency.
  */
-import { signWebhook } from "../ingest/webhook_signature.ts";
+import { signWebhook } from "../ingest/http/webhook_signature.ts";
 import { HttpConnection } from "./http_connection.ts";
 import { createRng } from "../testing/rng.ts";
 import { syntheticUser } from "./synthetic_user.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { createIngestApp } from "../ingest/app.ts";
+import { createIngestApp } from "../ingest/http/app.ts";
 import { FakeProducer } from "../testing/fakes.ts";
 import { testConfig } from "../testing/test_config.ts";
 import { TEST_SECRET } from "../testing/webhook.ts";

@@ -24,4 +24,3 @@ export * from "./kafka/settings.ts";
 export * from "./logger.ts";
 export * from "./metrics.ts";
 export * from "./permissions.ts";
-export * from "./random_user.ts";

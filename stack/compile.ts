@@ -14,7 +14,7 @@ import { ROOT } from "./stack.ts";
 
 /** Modules loaded at run time (not by a static import) that the binary must carry. */
 const INCLUDES: Record<ProgramName, string[]> = {
-  ingest: ["ingest/kafka_worker.ts"],
+  ingest: ["ingest/produce/producer_thread.ts"],
   worker: [],
 };
 

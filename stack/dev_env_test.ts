@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { devBanner, devEnv, newWebhookSecret, parseEnvFile } from "./dev_env.ts";
-import { parseSecret } from "../ingest/webhook_signature.ts";
+import { parseSecret } from "../ingest/http/webhook_signature.ts";
 
 Deno.test("devEnv() binds both programs to 127.0.0.1 and signs with the dev secret unless the environment says otherwise", () => {
   const stack = { KAFKA_BROKERS: "127.0.0.1:1", WAREHOUSE_URL: "postgres://x" };

@@ -8,7 +8,7 @@
  * sink.failTransiently = 1; // the next upsert fails as a dropped connection would
  * ```
  */
-import type { OutgoingMessage, Producer } from "../ingest/batcher.ts";
+import type { OutgoingMessage, Producer } from "../ingest/produce/batcher.ts";
 import type { DeadLetter, DeadLetterSink } from "../worker/batch/dead_letter.ts";
 import type { ConsumedMessage } from "../worker/consume/consumed_message.ts";
 import type { Sink } from "../worker/warehouse/sink.ts";

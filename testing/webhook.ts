@@ -7,7 +7,7 @@
  * const response = await app.handler(await signedRequest(JSON.stringify(sampleUser())));
  * ```
  */
-import { signWebhook } from "../ingest/webhook_signature.ts";
+import { signWebhook } from "../ingest/http/webhook_signature.ts";
 
 /** A test secret (32 key bytes). */
 export const TEST_SECRET = "whsec_" + btoa("0123456789abcdef0123456789abcdef");

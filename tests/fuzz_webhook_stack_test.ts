@@ -15,14 +15,14 @@
 import assert from "node:assert/strict";
 import { decodeEvent, userSchema } from "../shared/event.ts";
 import { createLogger } from "../shared/logger.ts";
-import { createIngestApp } from "../ingest/app.ts";
+import { createIngestApp } from "../ingest/http/app.ts";
 import { FakeProducer } from "../testing/fakes.ts";
 import { testKafka } from "../testing/kafka.ts";
 import { startProgram } from "../testing/program.ts";
 import { testConfig } from "../testing/test_config.ts";
 import { sampleUser } from "../testing/users.ts";
 import { OTHER_SECRET, TEST_SECRET } from "../testing/webhook.ts";
-import { signWebhook } from "../ingest/webhook_signature.ts";
+import { signWebhook } from "../ingest/http/webhook_signature.ts";
 import { sharedStack } from "../stack/harness.ts";
 import { createRng, type Rng } from "../testing/rng.ts";
 import {

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { Ajv } from "ajv";
 import { decodeEvent } from "../shared/event.ts";
-import { createIngestApp, type IngestApp } from "../ingest/app.ts";
+import { createIngestApp, type IngestApp } from "../ingest/http/app.ts";
 import { FakeProducer } from "../testing/fakes.ts";
 import { testConfig } from "../testing/test_config.ts";
 import { signedRequest } from "../testing/webhook.ts";

@@ -5,9 +5,9 @@
  * (cron) or refused (`POST /v1/pull` answers 409). The last runs are kept for
  * `GET /v1/pull/runs`.
  */
-import type { Source, User } from "../shared/event.ts";
-import { errorFields, type Logger, silentLogger } from "../shared/logger.ts";
-import { usersFromResponse } from "../shared/random_user.ts";
+import type { Source, User } from "../../shared/event.ts";
+import { errorFields, type Logger, silentLogger } from "../../shared/logger.ts";
+import { usersFromResponse } from "./random_user.ts";
 
 /** What started a run. */
 export type PullTrigger = "schedule" | "manual";

@@ -5,7 +5,7 @@
  * A request's events share one timestamp and one headers object, and each envelope is written
  * straight to text around the validated user (`encodeNewEvent`), without an envelope object.
  */
-import { encodeNewEvent, type Source, type User } from "../shared/event.ts";
+import { encodeNewEvent, type Source, type User } from "../../shared/event.ts";
 import type { Batcher, OutgoingMessage } from "./batcher.ts";
 
 /** Produces users as events. */

@@ -3,7 +3,7 @@
  * and retries with exponential backoff and full jitter on network errors, timeouts, 429 and
  * 5xx. Other answers (4xx, a body that is not JSON) fail at once: retrying would not help.
  */
-import { type Logger, silentLogger } from "../shared/logger.ts";
+import { type Logger, silentLogger } from "../../shared/logger.ts";
 
 /** Why a fetch failed; `retriable` says whether another attempt could have helped. */
 export class FetchUsersError extends Error {

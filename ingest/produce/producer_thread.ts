@@ -1,12 +1,12 @@
 /**
- * The Web Worker side of `createWorkerProducer`: runs the Kafka producer on its own thread,
+ * The Web Worker side of `createThreadProducer`: runs the Kafka producer on its own thread,
  * so that record encoding does not compete with HTTP handling for the main thread.
  *
  * This file is a worker entry point: importing it installs the message handler. It answers
  * each request `{ id, op, ... }` with `{ id, ok, value }` or `{ id, ok: false, error }`.
  */
-import { createLogger, type LogLevel } from "../shared/logger.ts";
-import type { KafkaConnection } from "../shared/kafka/settings.ts";
+import { createLogger, type LogLevel } from "../../shared/logger.ts";
+import type { KafkaConnection } from "../../shared/kafka/settings.ts";
 import type { OutgoingMessage } from "./batcher.ts";
 import { createKafkaProducer, type KafkaProducer } from "./kafka_producer.ts";
 

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { LIMITS } from "../shared/event.ts";
-import { FIELD_PATTERNS } from "../shared/field_patterns.ts";
+import { LIMITS } from "../../shared/event.ts";
+import { FIELD_PATTERNS } from "../../shared/field_patterns.ts";
 import { createIngestApp } from "./app.ts";
 import { buildOpenApi } from "./openapi.ts";
-import { FakeProducer } from "../testing/fakes.ts";
-import { testConfig } from "../testing/test_config.ts";
+import { FakeProducer } from "../../testing/fakes.ts";
+import { testConfig } from "../../testing/test_config.ts";
 
 // deno-lint-ignore no-explicit-any
 type Json = any;

@@ -4,9 +4,9 @@
  * (acks=all, idempotent); after a failed send the client starts over with a new producer id
  * by itself, so no batch the broker may have written is ever taken for a later duplicate.
  */
-import type { Logger } from "../shared/logger.ts";
-import { createKafkaProducer as createSharedProducer } from "../shared/kafka/producer.ts";
-import type { KafkaConnection } from "../shared/kafka/settings.ts";
+import type { Logger } from "../../shared/logger.ts";
+import { createKafkaProducer as createSharedProducer } from "../../shared/kafka/producer.ts";
+import type { KafkaConnection } from "../../shared/kafka/settings.ts";
 import type { OutgoingMessage, Producer } from "./batcher.ts";
 
 /** A producer that can connect, send, report readiness and disconnect. */

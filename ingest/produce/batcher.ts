@@ -20,7 +20,7 @@
  *   was told "not accepted", so a retry is safe and at worst a duplicate the warehouse absorbs);
  * - `shutting_down` after `close()`.
  */
-import { createDeadlineQueue, type Deadline } from "./deadline_queue.ts";
+import { createDeadlineQueue, type Deadline } from "../http/deadline_queue.ts";
 import { ProduceError } from "./produce_error.ts";
 
 /** One Kafka record as the ingest produces it. */

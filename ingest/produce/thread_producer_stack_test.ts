@@ -2,16 +2,16 @@
  * The worker-thread producer against the shared stack's Kafka: what it acknowledges is on the
  * topic, keyed and with headers, and it reports readiness and errors from the worker.
  */
-import { plainConnection, testKafka } from "../testing/kafka.ts";
+import { plainConnection, testKafka } from "../../testing/kafka.ts";
 import assert from "node:assert/strict";
-import { sharedStack } from "../stack/harness.ts";
-import { createWorkerProducer } from "./worker_producer.ts";
+import { sharedStack } from "../../stack/harness.ts";
+import { createThreadProducer } from "./thread_producer.ts";
 
-Deno.test("createWorkerProducer() produces through the Kafka layer on a worker thread", async () => {
+Deno.test("createThreadProducer() produces through the Kafka layer on a worker thread", async () => {
   const env = await sharedStack();
   const kafka = testKafka(env.KAFKA_BROKERS);
-  const topic = await kafka.createTopic("ingest_worker_producer");
-  const producer = createWorkerProducer({
+  const topic = await kafka.createTopic("ingest_thread_producer");
+  const producer = createThreadProducer({
     connection: plainConnection(env.KAFKA_BROKERS, "ingest-test"),
     topic,
     logLevel: "error",
@@ -38,9 +38,9 @@ Deno.test("createWorkerProducer() produces through the Kafka layer on a worker t
   }
 });
 
-Deno.test("createWorkerProducer() rejects a send that Kafka refuses, with its message", async () => {
+Deno.test("createThreadProducer() rejects a send that Kafka refuses, with its message", async () => {
   const env = await sharedStack();
-  const producer = createWorkerProducer({
+  const producer = createThreadProducer({
     connection: plainConnection(env.KAFKA_BROKERS, "ingest-test"),
     topic: "no_such_topic_for_ingest_tests",
     logLevel: "error",

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createPullJob } from "./pull_job.ts";
-import { randomUserResult } from "../testing/users.ts";
+import { randomUserResult } from "../../testing/users.ts";
 
 Deno.test("createPullJob() produces mapped users keyed by login.uuid and keeps a history", async () => {
   const produced: string[][] = [];

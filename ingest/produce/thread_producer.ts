@@ -1,26 +1,26 @@
 /**
- * A `KafkaProducer` whose Kafka producer runs in a Web Worker (`kafka_worker.ts`). The main
+ * A `KafkaProducer` whose Kafka producer runs in a Web Worker (`producer_thread.ts`). The main
  * thread keeps HTTP, validation and batching; the worker encodes and sends produce requests on
  * another core. Message values are transferred, not copied.
  */
-import type { LogLevel } from "../shared/logger.ts";
-import type { KafkaConnection } from "../shared/kafka/settings.ts";
+import type { LogLevel } from "../../shared/logger.ts";
+import type { KafkaConnection } from "../../shared/kafka/settings.ts";
 import type { OutgoingMessage } from "./batcher.ts";
 import type { KafkaProducer } from "./kafka_producer.ts";
-import type { WorkerRequest, WorkerResponse } from "./kafka_worker.ts";
+import type { WorkerRequest, WorkerResponse } from "./producer_thread.ts";
 
 type WithoutId<T> = T extends unknown ? Omit<T, "id"> : never;
 
 /** What the worker needs to build its producer. */
-export interface WorkerProducerOptions {
+export interface ThreadProducerOptions {
   connection: KafkaConnection;
   topic: string;
   logLevel: LogLevel;
 }
 
 /** Starts the worker and returns a producer that talks to it; `disconnect()` ends the worker. */
-export function createWorkerProducer(opts: WorkerProducerOptions): KafkaProducer {
-  const worker = new Worker(new URL("./kafka_worker.ts", import.meta.url).href, {
+export function createThreadProducer(opts: ThreadProducerOptions): KafkaProducer {
+  const worker = new Worker(new URL("./producer_thread.ts", import.meta.url).href, {
     type: "module",
   });
   let nextId = 0;

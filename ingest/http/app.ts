@@ -10,23 +10,28 @@
  * | `GET /openapi.json` | the contract, generated from the zod schema |
  * | `GET /healthz`, `GET /readyz`, `GET /metrics` | operations |
  */
-import { type Logger, silentLogger } from "../shared/logger.ts";
-import { createRegistry, METRICS_CONTENT_TYPE, type Registry } from "../shared/metrics.ts";
+import { type Logger, silentLogger } from "../../shared/logger.ts";
+import { createRegistry, METRICS_CONTENT_TYPE, type Registry } from "../../shared/metrics.ts";
 import { createAuthenticate } from "./authenticate.ts";
-import { type Batcher, type BatcherStats, createBatcher, type Producer } from "./batcher.ts";
-import type { IngestConfig } from "./config.ts";
+import {
+  type Batcher,
+  type BatcherStats,
+  createBatcher,
+  type Producer,
+} from "../produce/batcher.ts";
+import type { IngestConfig } from "../config.ts";
 import { errorResponse, problem } from "./error_response.ts";
-import { fetchRandomUsers } from "./fetch_random_users.ts";
+import { fetchRandomUsers } from "../pull/fetch_random_users.ts";
 import { HttpError } from "./http_error.ts";
-import { createIngestMetrics } from "./ingest_metrics.ts";
+import { createIngestMetrics } from "../ingest_metrics.ts";
 import { buildOpenApi } from "./openapi.ts";
 import { InvalidItemsError, mediaType, parseUsers } from "./parse_users.ts";
-import { ProduceError } from "./produce_error.ts";
-import { createPullJob, type PullRun, type PullTrigger } from "./pull_job.ts";
+import { ProduceError } from "../produce/produce_error.ts";
+import { createPullJob, type PullRun, type PullTrigger } from "../pull/pull_job.ts";
 import { readBody } from "./read_body.ts";
 import { createReplayGuard } from "./replay_guard.ts";
 import { childTraceparent } from "./traceparent.ts";
-import { createUserProducer } from "./user_producer.ts";
+import { createUserProducer } from "../produce/user_producer.ts";
 import { createWebhookVerifier, SignatureError } from "./webhook_signature.ts";
 
 /** The configuration keys the app uses (a loaded `IngestConfig` fits). */

@@ -13,7 +13,7 @@ import {
   type User,
   userSchema,
   ValidationError,
-} from "../shared/event.ts";
+} from "../../shared/event.ts";
 import { HttpError } from "./http_error.ts";
 
 /** One invalid item of a batch: its position (0-based) and what is wrong with it. */

@@ -5,7 +5,7 @@ import {
   SignatureError,
   signWebhook,
 } from "./webhook_signature.ts";
-import { OTHER_SECRET, TEST_SECRET } from "../testing/webhook.ts";
+import { OTHER_SECRET, TEST_SECRET } from "../../testing/webhook.ts";
 
 const encoder = new TextEncoder();
 const NOW = 1_700_000_000_000;

@@ -20,7 +20,7 @@ import {
   toIssues,
   type User,
   ValidationError,
-} from "./event.ts";
+} from "../../shared/event.ts";
 
 const nullableText = z.union([z.string(), z.number()]).nullish();
 

@@ -19,8 +19,8 @@
  * observable through `Deno.serve`, so one unused for `maxWaitMs` is forgotten.
  */
 import { silentLogger } from "../shared/logger.ts";
-import { errorResponse } from "./error_response.ts";
-import { ProduceError } from "./produce_error.ts";
+import { errorResponse } from "../ingest/http/error_response.ts";
+import { ProduceError } from "../ingest/produce/produce_error.ts";
 
 /** What the drain needs to know about a request's connection (`Deno.serve` passes more). */
 export type ConnectionInfo = Pick<Deno.ServeHandlerInfo, "remoteAddr" | "completed">;

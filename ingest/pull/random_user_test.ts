@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { fromRandomUser, usersFromResponse } from "./random_user.ts";
-import { ValidationError } from "./event.ts";
+import { ValidationError } from "../../shared/event.ts";
 
 const fixture = JSON.parse(
-  await Deno.readTextFile(new URL("./testdata/randomuser_1.4.json", import.meta.url)),
+  await Deno.readTextFile(new URL("../../shared/testdata/randomuser_1.4.json", import.meta.url)),
 );
 
 Deno.test("fromRandomUser() maps a 1.4 result with non-ASCII names, apostrophes and a numeric post code", () => {

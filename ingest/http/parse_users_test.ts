@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { HttpError } from "./http_error.ts";
 import { InvalidItemsError, parseUsers } from "./parse_users.ts";
-import { sampleUser } from "../testing/users.ts";
+import { sampleUser } from "../../testing/users.ts";
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 

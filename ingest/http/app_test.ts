@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { decodeEvent } from "../shared/event.ts";
+import { decodeEvent } from "../../shared/event.ts";
 import { createIngestApp, type IngestApp } from "./app.ts";
-import { FakeProducer } from "../testing/fakes.ts";
-import { testConfig } from "../testing/test_config.ts";
-import { randomUserResult, sampleUser } from "../testing/users.ts";
-import { OTHER_SECRET, signedRequest } from "../testing/webhook.ts";
+import { FakeProducer } from "../../testing/fakes.ts";
+import { testConfig } from "../../testing/test_config.ts";
+import { randomUserResult, sampleUser } from "../../testing/users.ts";
+import { OTHER_SECRET, signedRequest } from "../../testing/webhook.ts";
 
 interface Harness {
   app: IngestApp;

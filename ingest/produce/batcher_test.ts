@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { type BatcherOptions, createBatcher, type OutgoingMessage } from "./batcher.ts";
 import { ProduceError } from "./produce_error.ts";
-import { FakeProducer } from "../testing/fakes.ts";
-import { waitUntil } from "../testing/wait.ts";
+import { FakeProducer } from "../../testing/fakes.ts";
+import { waitUntil } from "../../testing/wait.ts";
 
 const OPTS: BatcherOptions = {
   lingerMs: 5,

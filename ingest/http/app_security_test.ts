@@ -4,15 +4,15 @@
  * the logs on any path.
  */
 import assert from "node:assert/strict";
-import { createLogger } from "../shared/logger.ts";
+import { createLogger } from "../../shared/logger.ts";
 import { createIngestApp } from "./app.ts";
 import { MAX_WEBHOOK_ID_LENGTH } from "./authenticate.ts";
-import { ProduceError } from "./produce_error.ts";
+import { ProduceError } from "../produce/produce_error.ts";
 import { signWebhook } from "./webhook_signature.ts";
-import { FakeProducer } from "../testing/fakes.ts";
-import { testConfig } from "../testing/test_config.ts";
-import { sampleUser } from "../testing/users.ts";
-import { signedRequest, TEST_SECRET } from "../testing/webhook.ts";
+import { FakeProducer } from "../../testing/fakes.ts";
+import { testConfig } from "../../testing/test_config.ts";
+import { sampleUser } from "../../testing/users.ts";
+import { signedRequest, TEST_SECRET } from "../../testing/webhook.ts";
 
 async function problemOf(response: Response, status: number) {
   assert.equal(response.status, status, `status of ${await response.clone().text()}`);

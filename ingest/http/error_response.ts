@@ -3,12 +3,12 @@
  * (`application/problem+json`, RFC 9457). Unexpected errors are logged here, once, and
  * answered 500 without internals.
  */
-import { errorFields, type Logger } from "../shared/logger.ts";
+import { errorFields, type Logger } from "../../shared/logger.ts";
 import { HttpError } from "./http_error.ts";
 import { InvalidItemsError } from "./parse_users.ts";
-import { ProduceError } from "./produce_error.ts";
+import { ProduceError } from "../produce/produce_error.ts";
 import { SignatureError } from "./webhook_signature.ts";
-import { ValidationError } from "../shared/event.ts";
+import { ValidationError } from "../../shared/event.ts";
 
 /** The media type of every error answer. */
 export const PROBLEM_CONTENT_TYPE = "application/problem+json";

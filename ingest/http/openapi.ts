@@ -10,7 +10,7 @@
  * and holds the app to it.
  */
 import { z } from "zod";
-import { userSchema } from "../shared/event.ts";
+import { userSchema } from "../../shared/event.ts";
 import { MAX_WEBHOOK_ID_LENGTH } from "./authenticate.ts";
 import { ACCEPTED_TYPES } from "./parse_users.ts";
 import { DEFAULT_BODY_TIMEOUT_MS } from "./read_body.ts";

@@ -2,16 +2,16 @@
  * The webhook and the pull job against the shared stack's real Kafka: what is answered 202 is
  * on the topic with key = user id, and what is refused is not.
  */
-import { silentLogger } from "../shared/logger.ts";
+import { silentLogger } from "../../shared/logger.ts";
 import assert from "node:assert/strict";
-import { decodeEvent } from "../shared/event.ts";
-import { sharedStack } from "../stack/harness.ts";
-import { createIngestApp } from "./app.ts";
+import { decodeEvent } from "../../shared/event.ts";
+import { sharedStack } from "../../stack/harness.ts";
+import { createIngestApp } from "../http/app.ts";
 import { createKafkaProducer } from "./kafka_producer.ts";
-import { testKafka } from "../testing/kafka.ts";
-import { testConfig } from "../testing/test_config.ts";
-import { randomUserResult, sampleUser } from "../testing/users.ts";
-import { OTHER_SECRET, signedRequest } from "../testing/webhook.ts";
+import { testKafka } from "../../testing/kafka.ts";
+import { testConfig } from "../../testing/test_config.ts";
+import { randomUserResult, sampleUser } from "../../testing/users.ts";
+import { OTHER_SECRET, signedRequest } from "../../testing/webhook.ts";
 
 Deno.test("signed webhook requests reach Kafka keyed by user id; refused ones do not", async () => {
   const env = await sharedStack();

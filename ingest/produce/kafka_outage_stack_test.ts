@@ -3,17 +3,17 @@
  * are answered 503 with Retry-After and nothing is claimed accepted; once Kafka is back the
  * ingest recovers by itself, and every event it acknowledged is on the topic.
  */
-import { silentLogger } from "../shared/logger.ts";
+import { silentLogger } from "../../shared/logger.ts";
 import assert from "node:assert/strict";
-import { decodeEvent } from "../shared/event.ts";
-import { privateStack } from "../stack/harness.ts";
-import { createIngestApp } from "./app.ts";
+import { decodeEvent } from "../../shared/event.ts";
+import { privateStack } from "../../stack/harness.ts";
+import { createIngestApp } from "../http/app.ts";
 import { createKafkaProducer } from "./kafka_producer.ts";
-import { testKafka } from "../testing/kafka.ts";
-import { testConfig } from "../testing/test_config.ts";
-import { sampleUser } from "../testing/users.ts";
-import { waitUntil } from "../testing/wait.ts";
-import { signedRequest } from "../testing/webhook.ts";
+import { testKafka } from "../../testing/kafka.ts";
+import { testConfig } from "../../testing/test_config.ts";
+import { sampleUser } from "../../testing/users.ts";
+import { waitUntil } from "../../testing/wait.ts";
+import { signedRequest } from "../../testing/webhook.ts";
 
 Deno.test("Kafka stopped: 503 with Retry-After and nothing claimed accepted, then recovery", async () => {
   const stack = await privateStack({ prefix: "ingest-outage" });
