@@ -12,7 +12,7 @@
  */
 import { type Logger, silentLogger } from "../../shared/logger.ts";
 import { createRegistry, METRICS_CONTENT_TYPE, type Registry } from "../../shared/metrics.ts";
-import { createAuthenticate } from "./authenticate.ts";
+import { type Authenticate, createAuthenticate } from "./authenticate.ts";
 import {
   type Batcher,
   type BatcherStats,
@@ -23,15 +23,15 @@ import type { IngestConfig } from "../config.ts";
 import { errorResponse, problem } from "./error_response.ts";
 import { fetchRandomUsers } from "../pull/fetch_random_users.ts";
 import { HttpError } from "./http_error.ts";
-import { createIngestMetrics } from "../ingest_metrics.ts";
+import { createIngestMetrics, type IngestMetrics } from "../ingest_metrics.ts";
 import { buildOpenApi } from "./openapi.ts";
 import { InvalidItemsError, mediaType, parseUsers } from "./parse_users.ts";
 import { ProduceError } from "../produce/produce_error.ts";
-import { createPullJob, type PullRun, type PullTrigger } from "../pull/pull_job.ts";
+import { createPullJob, type PullJob, type PullRun, type PullTrigger } from "../pull/pull_job.ts";
 import { readBody } from "./read_body.ts";
 import { createReplayGuard } from "./replay_guard.ts";
 import { childTraceparent } from "./traceparent.ts";
-import { createUserProducer } from "../produce/user_producer.ts";
+import { createUserProducer, type UserProducer } from "../produce/user_producer.ts";
 import { createWebhookVerifier, SignatureError } from "./webhook_signature.ts";
 
 /** The configuration keys the app uses (a loaded `IngestConfig` fits). */
@@ -93,7 +93,23 @@ export interface IngestApp {
   stats(): BatcherStats;
 }
 
-type Route = (request: Request, path: string) => Promise<Response> | Response;
+/** What the route handlers share: built once by `createIngestApp`. */
+interface AppContext {
+  config: IngestAppConfig;
+  deps: IngestAppDeps;
+  metrics: IngestMetrics;
+  registry: Registry;
+  batcher: Batcher;
+  users: UserProducer;
+  authenticate: Authenticate;
+  pullJob: PullJob;
+  bodyOptions: { timeoutMs: number | undefined; framed: boolean };
+  warnProduceFailed(err: ProduceError): void;
+  /** `/openapi.json`'s text, built on first request. */
+  openapi?: string;
+}
+
+type Route = (ctx: AppContext, request: Request) => Promise<Response> | Response;
 
 const METRIC_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]);
 const HEALTHY = JSON.stringify({ status: "ok" });
@@ -126,6 +142,110 @@ function rawPath(url: string): string {
   }
   return url.slice(start, end);
 }
+
+/** `POST /v1/users`: verify, validate and produce the users; 202 once Kafka acknowledged. */
+async function postUsers(ctx: AppContext, request: Request): Promise<Response> {
+  const { config, metrics, users } = ctx;
+  const body = await readBody(request, config.INGEST_MAX_BODY_BYTES, ctx.bodyOptions);
+  const contentType = request.headers.get("content-type");
+  // Refuse a wrong media type before spending an HMAC on the body.
+  mediaType(contentType);
+  const auth = await ctx.authenticate(request.headers, body);
+  let accepted = false;
+  try {
+    const list = parseUsers(body, contentType, config.INGEST_MAX_ITEMS);
+    const traceparent = childTraceparent(request.headers.get("traceparent"));
+    try {
+      const eventIds = await users.produce(list, "webhook", traceparent);
+      accepted = true;
+      metrics.accepted("webhook", eventIds.length);
+      return acceptedResponse(eventIds, traceparent);
+    } catch (err) {
+      metrics.rejected("webhook", "unavailable", list.length);
+      if (err instanceof ProduceError) ctx.warnProduceFailed(err);
+      throw err;
+    }
+  } catch (err) {
+    if (err instanceof InvalidItemsError) {
+      metrics.rejected("webhook", "invalid", err.items.length);
+    }
+    throw err;
+  } finally {
+    if (!accepted) auth.release();
+  }
+}
+
+/** `POST /v1/pull`: one pull run now (signed like the webhook). */
+async function postPull(ctx: AppContext, request: Request): Promise<Response> {
+  const body = await readBody(request, ctx.config.INGEST_MAX_BODY_BYTES, ctx.bodyOptions);
+  const auth = await ctx.authenticate(request.headers, body);
+  const run = await ctx.pullJob.run("manual");
+  // Only a run that produced something uses up its webhook-id; the caller may retry others.
+  if (run.outcome === "skipped" || run.outcome === "failed") auth.release();
+  if (run.outcome === "skipped") {
+    return problem({ status: 409, title: "Pull already running", detail: run.error ?? "", run });
+  }
+  if (run.outcome === "failed") {
+    return problem({ status: 502, title: "Pull failed", detail: run.error ?? "", run });
+  }
+  return Response.json(run);
+}
+
+/** `GET /v1/pull/runs`: the recent pull runs. */
+function getPullRuns(ctx: AppContext): Response {
+  return Response.json({ runs: ctx.pullJob.runs() });
+}
+
+/** `GET /openapi.json`: the published contract, with this configuration's limits. */
+function getOpenApi(ctx: AppContext): Response {
+  ctx.openapi ??= JSON.stringify(buildOpenApi({
+    maxItems: ctx.config.INGEST_MAX_ITEMS,
+    maxBodyBytes: ctx.config.INGEST_MAX_BODY_BYTES,
+    allowUnsigned: ctx.config.INGEST_ALLOW_UNSIGNED,
+  }));
+  return new Response(ctx.openapi, { headers: { "content-type": "application/json" } });
+}
+
+/** `GET /healthz`: the process answers. */
+function getHealth(): Response {
+  return new Response(HEALTHY, { headers: JSON_HEADERS });
+}
+
+/** `GET /readyz`: Kafka reachable and the send buffer not full or stalled. */
+async function getReady(ctx: AppContext): Promise<Response> {
+  const s = ctx.batcher.stats();
+  const kafka = await (ctx.deps.ready ?? (() => Promise.resolve(true)))().catch(() => false);
+  const ok = kafka && !s.stalled && s.bufferedBytes < s.maxBufferBytes;
+  const problem = kafka ? undefined : ctx.deps.problem?.();
+  return Response.json(
+    {
+      status: ok ? "ready" : "not ready",
+      kafka,
+      ...(problem ? { problem } : {}),
+      stalled: s.stalled,
+      buffer: s,
+    },
+    { status: ok ? 200 : 503 },
+  );
+}
+
+/** `GET /metrics`: Prometheus text. */
+function getMetrics(ctx: AppContext): Response {
+  return new Response(ctx.registry.render(), {
+    headers: { "content-type": METRICS_CONTENT_TYPE },
+  });
+}
+
+/** Every route, by path and method. */
+const ROUTES: Record<string, Record<string, Route>> = {
+  "/v1/users": { POST: postUsers },
+  "/v1/pull": { POST: postPull },
+  "/v1/pull/runs": { GET: getPullRuns },
+  "/openapi.json": { GET: getOpenApi },
+  "/healthz": { GET: getHealth },
+  "/readyz": { GET: getReady },
+  "/metrics": { GET: getMetrics },
+};
 
 /** Builds the application from its configuration and dependencies. */
 export function createIngestApp(config: IngestAppConfig, deps: IngestAppDeps): IngestApp {
@@ -173,7 +293,6 @@ export function createIngestApp(config: IngestAppConfig, deps: IngestAppDeps): I
     logger: log.child({ component: "pull" }),
     onRun: (run) => metrics.pullRun(run.outcome, run.produced),
   });
-  const ready = deps.ready ?? (() => Promise.resolve(true));
   const bodyOptions = { timeoutMs: deps.bodyTimeoutMs, framed: deps.framedBodies ?? false };
   // During an outage every request fails the same way: log once per reason and 10 s.
   const lastWarned = new Map<string, { at: number; suppressed: number }>();
@@ -191,90 +310,17 @@ export function createIngestApp(config: IngestAppConfig, deps: IngestAppDeps): I
     });
     lastWarned.set(err.reason, { at: t, suppressed: 0 });
   };
-  let openapi: string | undefined;
-
-  const postUsers: Route = async (request) => {
-    const body = await readBody(request, config.INGEST_MAX_BODY_BYTES, bodyOptions);
-    const contentType = request.headers.get("content-type");
-    // Refuse a wrong media type before spending an HMAC on the body.
-    mediaType(contentType);
-    const auth = await authenticate(request.headers, body);
-    let accepted = false;
-    try {
-      const list = parseUsers(body, contentType, config.INGEST_MAX_ITEMS);
-      const traceparent = childTraceparent(request.headers.get("traceparent"));
-      try {
-        const eventIds = await users.produce(list, "webhook", traceparent);
-        accepted = true;
-        metrics.accepted("webhook", eventIds.length);
-        return acceptedResponse(eventIds, traceparent);
-      } catch (err) {
-        metrics.rejected("webhook", "unavailable", list.length);
-        if (err instanceof ProduceError) warnProduceFailed(err);
-        throw err;
-      }
-    } catch (err) {
-      if (err instanceof InvalidItemsError) {
-        metrics.rejected("webhook", "invalid", err.items.length);
-      }
-      throw err;
-    } finally {
-      if (!accepted) auth.release();
-    }
-  };
-
-  const postPull: Route = async (request) => {
-    const body = await readBody(request, config.INGEST_MAX_BODY_BYTES, bodyOptions);
-    const auth = await authenticate(request.headers, body);
-    const run = await pullJob.run("manual");
-    // Only a run that produced something uses up its webhook-id; the caller may retry others.
-    if (run.outcome === "skipped" || run.outcome === "failed") auth.release();
-    if (run.outcome === "skipped") {
-      return problem({ status: 409, title: "Pull already running", detail: run.error ?? "", run });
-    }
-    if (run.outcome === "failed") {
-      return problem({ status: 502, title: "Pull failed", detail: run.error ?? "", run });
-    }
-    return Response.json(run);
-  };
-
-  const routes: Record<string, Record<string, Route>> = {
-    "/v1/users": { POST: postUsers },
-    "/v1/pull": { POST: postPull },
-    "/v1/pull/runs": { GET: () => Response.json({ runs: pullJob.runs() }) },
-    "/openapi.json": {
-      GET: () => {
-        openapi ??= JSON.stringify(buildOpenApi({
-          maxItems: config.INGEST_MAX_ITEMS,
-          maxBodyBytes: config.INGEST_MAX_BODY_BYTES,
-          allowUnsigned: config.INGEST_ALLOW_UNSIGNED,
-        }));
-        return new Response(openapi, { headers: { "content-type": "application/json" } });
-      },
-    },
-    "/healthz": { GET: () => new Response(HEALTHY, { headers: JSON_HEADERS }) },
-    "/readyz": {
-      GET: async () => {
-        const s = batcher.stats();
-        const kafka = await ready().catch(() => false);
-        const ok = kafka && !s.stalled && s.bufferedBytes < s.maxBufferBytes;
-        const problem = kafka ? undefined : deps.problem?.();
-        return Response.json(
-          {
-            status: ok ? "ready" : "not ready",
-            kafka,
-            ...(problem ? { problem } : {}),
-            stalled: s.stalled,
-            buffer: s,
-          },
-          { status: ok ? 200 : 503 },
-        );
-      },
-    },
-    "/metrics": {
-      GET: () =>
-        new Response(registry.render(), { headers: { "content-type": METRICS_CONTENT_TYPE } }),
-    },
+  const ctx: AppContext = {
+    config,
+    deps,
+    metrics,
+    registry,
+    batcher,
+    users,
+    authenticate,
+    pullJob,
+    bodyOptions,
+    warnProduceFailed,
   };
 
   return {
@@ -284,10 +330,10 @@ export function createIngestApp(config: IngestAppConfig, deps: IngestAppDeps): I
       // The raw path is the pathname whenever it names a route (no dot segments, no escapes
       // to normalise); anything else takes the URL parser, as every path did before.
       let path = raw;
-      let methods = Object.hasOwn(routes, raw) ? routes[raw] : undefined;
+      let methods = Object.hasOwn(ROUTES, raw) ? ROUTES[raw] : undefined;
       if (!methods) {
         path = new URL(request.url).pathname;
-        methods = Object.hasOwn(routes, path) ? routes[path] : undefined;
+        methods = Object.hasOwn(ROUTES, path) ? ROUTES[path] : undefined;
       }
       let response: Response;
       try {
@@ -300,7 +346,7 @@ export function createIngestApp(config: IngestAppConfig, deps: IngestAppDeps): I
             headers: { allow },
           });
         }
-        response = await route(request, path);
+        response = await route(ctx, request);
       } catch (err) {
         if (err instanceof SignatureError) {
           log.info("unauthorized request", { path, reason: err.message });
