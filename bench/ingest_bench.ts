@@ -28,8 +28,10 @@
  * `ceiling-verify`, `batch100` to `kafka-alone` (and to `ceiling-verify-batch100`), RSS to the
  * bare server's. `single-2proc` runs two ingest processes on one port (`INGEST_REUSE_PORT`);
  * `wrk-single` drives the ingest with `wrk` and pre-signed requests (`bench/ingest_wrk.ts`),
- * a generator nobody here wrote. Ceilings, `single-2proc` and `wrk-single` run on this
- * checkout only. `app-no-kafka` (`bench/ingest_app_server.ts`) is the whole HTTP app with a
+ * a generator nobody here wrote, against `wrk-ceiling-verify` (the parse-validate-verify
+ * server under `wrk`); `wrk-single-2proc` is two processes under `wrk`, and `batch100-thread`
+ * batches with the producer on its own thread (`INGEST_PRODUCER_WORKER`). Ceilings and the
+ * `*-2proc` and `wrk-*` scenarios run on this checkout only. `app-no-kafka` (`bench/ingest_app_server.ts`) is the whole HTTP app with a
  * producer that resolves at once: the request path's cost before Kafka.
  *
  * ```sh
@@ -197,13 +199,42 @@ const allScenarios: Scenario[] = [
     currentOnly: true,
   },
   {
+    name: "batch100-thread",
+    batch: 100,
+    concurrency: concurrencyBatch,
+    rate: 0,
+    ingestEnv: { INGEST_PRODUCER_WORKER: "true" },
+    ceilings: ["kafka-alone", "ceiling-verify-batch100"],
+  },
+  {
+    name: "wrk-ceiling-verify",
+    batch: 1,
+    concurrency: concurrencySingle,
+    rate: 0,
+    ingestEnv: {},
+    server: "verify",
+    generator: "wrk",
+    currentOnly: true,
+  },
+  {
+    name: "wrk-single-2proc",
+    batch: 1,
+    concurrency: concurrencySingle,
+    rate: 0,
+    ingestEnv: { INGEST_REPLAY_CACHE_SIZE: "0" },
+    processes: 2,
+    generator: "wrk",
+    ceilings: ["wrk-single", "wrk-ceiling-verify"],
+    currentOnly: true,
+  },
+  {
     name: "wrk-single",
     batch: 1,
     concurrency: concurrencySingle,
     rate: 0,
     ingestEnv: { INGEST_REPLAY_CACHE_SIZE: "0" },
     generator: "wrk",
-    ceilings: ["single", ...SINGLE_CEILINGS],
+    ceilings: ["wrk-ceiling-verify", "single", ...SINGLE_CEILINGS],
     currentOnly: true,
   },
 ];
@@ -460,7 +491,8 @@ async function runKafkaAlone(scenario: Scenario, program: Program): Promise<Resu
   await at((warmup + 2) * 1000);
   const t1 = performance.now();
   const before = await Promise.all([cpu(child.pid), cpu(brokerPid)]);
-  await at(Math.max(0, (duration - 1) * 1000));
+  // Sample again well before its own clock ends it (its start is not seen from here).
+  await at(Math.max(1000, (duration - 3) * 1000));
   const after = await Promise.all([cpu(child.pid), cpu(brokerPid)]);
   const seconds = (performance.now() - t1) / 1000;
   sampler.stop();
@@ -712,8 +744,8 @@ function printCeilings(all: readonly Result[]): void {
   const rows: string[] = [];
   for (const r of all) {
     for (const name of r.scenario.ceilings ?? []) {
-      const c = of(name);
-      if (!c || (name === "single" && c.program !== current)) continue;
+      const c = all.find((x) => x.scenario.name === name && x.program === current) ?? of(name);
+      if (!c) continue;
       rows.push(
         `| ${r.scenario.name} | ${r.program.label} | ${r.load.eventsPerSecond} | ${name} | ${c.load.eventsPerSecond} | ${
           round(r.load.eventsPerSecond / c.load.eventsPerSecond, 3)
