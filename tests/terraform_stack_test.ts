@@ -23,7 +23,7 @@ import {
   registryReachable,
 } from "./_provider_source.ts";
 
-const TERRAFORM_DIR = new URL("../terraform", import.meta.url).pathname;
+const TERRAFORM_DIR = new URL("../terraform/", import.meta.url).pathname;
 const TERRAFORM = Deno.env.get("TERRAFORM") ?? "terraform";
 const MIRROR = Deno.env.get("TF_PLUGIN_MIRROR") ?? "/opt/tf-plugins";
 const AWS_PROVIDER = "registry.terraform.io/hashicorp/aws";
