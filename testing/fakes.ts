@@ -8,10 +8,10 @@
  * sink.failTransiently = 1; // the next upsert fails as a dropped connection would
  * ```
  */
-import type { OutgoingMessage, Producer } from "../ingest/produce/batcher.ts";
+import type { OutgoingMessage, Producer } from "../ingest/produce/port.ts";
 import type { DeadLetter, DeadLetterSink } from "../worker/batch/dead_letter.ts";
 import type { ConsumedMessage } from "../worker/consume/consumed_message.ts";
-import type { Sink } from "../worker/warehouse/sink.ts";
+import type { Sink } from "../worker/warehouse/port.ts";
 import type { UserRow } from "../worker/warehouse/user_row.ts";
 import { WriteError } from "../worker/warehouse/write_error.ts";
 

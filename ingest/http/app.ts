@@ -13,12 +13,8 @@
 import { type Logger, silentLogger } from "../../shared/logger.ts";
 import { createRegistry, METRICS_CONTENT_TYPE, type Registry } from "../../shared/metrics.ts";
 import { type Authenticate, createAuthenticate } from "./authenticate.ts";
-import {
-  type Batcher,
-  type BatcherStats,
-  createBatcher,
-  type Producer,
-} from "../produce/batcher.ts";
+import { type Batcher, type BatcherStats, createBatcher } from "../produce/batcher.ts";
+import type { Producer } from "../produce/port.ts";
 import type { IngestConfig } from "../config.ts";
 import { errorResponse, problem } from "./error_response.ts";
 import { fetchRandomUsers } from "../pull/fetch_random_users.ts";

@@ -21,7 +21,7 @@
  * (`deadline_queue.ts`); an expired one is cancelled (or, read in one piece, abandoned: the
  * 408 answer makes the server drop the connection and with it the read).
  */
-import { createDeadlineQueue, type DeadlineQueue } from "./deadline_queue.ts";
+import { createDeadlineQueue, type DeadlineQueue } from "../deadline_queue.ts";
 import { HttpError } from "./http_error.ts";
 
 /**

@@ -20,20 +20,9 @@
  *   was told "not accepted", so a retry is safe and at worst a duplicate the warehouse absorbs);
  * - `shutting_down` after `close()`.
  */
-import { createDeadlineQueue, type Deadline } from "../http/deadline_queue.ts";
+import { createDeadlineQueue, type Deadline } from "../deadline_queue.ts";
+import type { OutgoingMessage, Producer } from "./port.ts";
 import { ProduceError } from "./produce_error.ts";
-
-/** One Kafka record as the ingest produces it. */
-export interface OutgoingMessage {
-  key: string;
-  value: Uint8Array;
-  headers?: Record<string, string>;
-}
-
-/** The small producer interface the batcher needs: resolves when Kafka acknowledged all. */
-export interface Producer {
-  send(messages: OutgoingMessage[]): Promise<void>;
-}
 
 /** Limits of the batcher. */
 export interface BatcherOptions {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { type BatcherOptions, createBatcher, type OutgoingMessage } from "./batcher.ts";
+import { type BatcherOptions, createBatcher } from "./batcher.ts";
+import type { OutgoingMessage } from "./port.ts";
 import { ProduceError } from "./produce_error.ts";
 import { FakeProducer } from "../../testing/fakes.ts";
 import { waitUntil } from "../../testing/wait.ts";

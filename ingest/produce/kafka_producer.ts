@@ -7,21 +7,7 @@
 import type { Logger } from "../../shared/logger.ts";
 import { createKafkaProducer as createSharedProducer } from "../../shared/kafka/producer.ts";
 import type { KafkaConnection } from "../../shared/kafka/settings.ts";
-import type { OutgoingMessage, Producer } from "./batcher.ts";
-
-/** A producer that can connect, send, report readiness and disconnect. */
-export interface KafkaProducer extends Producer {
-  /**
-   * Connects and checks the topic.
-   * @throws {KafkaSetupError} naming the setting to fix, or the missing topic.
-   */
-  connect(): Promise<void>;
-  /** True when the topic's metadata answers within a second (cached for `readyCacheMs`). */
-  ready(): Promise<boolean>;
-  /** Why the last connect, send or probe failed; undefined after a success. */
-  problem(): string | undefined;
-  disconnect(): Promise<void>;
-}
+import type { KafkaProducer, OutgoingMessage } from "./port.ts";
 
 /** Options for `createKafkaProducer`. */
 export interface KafkaProducerOptions {

@@ -7,8 +7,8 @@
  */
 import { createLogger, type LogLevel } from "../../shared/logger.ts";
 import type { KafkaConnection } from "../../shared/kafka/settings.ts";
-import type { OutgoingMessage } from "./batcher.ts";
-import { createKafkaProducer, type KafkaProducer } from "./kafka_producer.ts";
+import { createKafkaProducer } from "./kafka_producer.ts";
+import type { KafkaProducer, OutgoingMessage } from "./port.ts";
 
 /** The first message: how to build the producer. */
 export interface WorkerInit {

@@ -5,8 +5,7 @@
  */
 import type { LogLevel } from "../../shared/logger.ts";
 import type { KafkaConnection } from "../../shared/kafka/settings.ts";
-import type { OutgoingMessage } from "./batcher.ts";
-import type { KafkaProducer } from "./kafka_producer.ts";
+import type { KafkaProducer, OutgoingMessage } from "./port.ts";
 import type { WorkerRequest, WorkerResponse } from "./producer_thread.ts";
 
 type WithoutId<T> = T extends unknown ? Omit<T, "id"> : never;

@@ -6,7 +6,8 @@
  * straight to text around the validated user (`encodeNewEvent`), without an envelope object.
  */
 import { encodeNewEvent, type Source, type User } from "../../shared/event.ts";
-import type { Batcher, OutgoingMessage } from "./batcher.ts";
+import type { Batcher } from "./batcher.ts";
+import type { OutgoingMessage } from "./port.ts";
 
 /** Produces users as events. */
 export interface UserProducer {

@@ -17,7 +17,7 @@ import { dedupeLatest } from "../which_event_wins.ts";
 import { type DecodedRecord, inlineDecoder, type RecordDecoder } from "../decode/record_decoder.ts";
 import type { UserRow } from "../warehouse/user_row.ts";
 import { upsertIsolating } from "./upsert_isolating.ts";
-import type { Sink } from "../warehouse/sink.ts";
+import type { Sink } from "../warehouse/port.ts";
 
 /** What `handleBatch` needs. */
 export interface BatchDeps {

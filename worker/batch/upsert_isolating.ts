@@ -6,7 +6,7 @@
  * good rows are written (in smaller transactions) and the bad ones are returned to be
  * dead-lettered. k bad rows among n cost about 2·k·log2(n) extra transactions.
  */
-import type { Sink } from "../warehouse/sink.ts";
+import type { Sink } from "../warehouse/port.ts";
 import type { UserRow } from "../warehouse/user_row.ts";
 import { decide } from "../failure.ts";
 import { toWriteError, type WriteError } from "../warehouse/write_error.ts";

@@ -10,26 +10,9 @@
  */
 import type { Sql, TransactionSql } from "postgres";
 import type { Dialect, SqlStep } from "./dialect.ts";
-import type { UserRow } from "./user_row.ts";
 import type { ObjectStaging } from "./s3_staging.ts";
+import type { WarehouseSink } from "./port.ts";
 import { toWriteError } from "./write_error.ts";
-
-/** Where valid rows go. */
-export interface Sink {
-  /**
-   * Upserts `rows` (at most one per id).
-   * @throws {WriteError} saying whether the write may be retried.
-   */
-  upsert(rows: readonly UserRow[]): Promise<void>;
-}
-
-/** A sink that can also prepare its table and be closed. */
-export interface WarehouseSink extends Sink {
-  /** Creates the schema and table if missing (idempotent). @throws {WriteError} */
-  ensureTable(): Promise<void>;
-  /** True when a trivial query answers. */
-  ping(): Promise<boolean>;
-}
 
 /** What the sink needs besides the connection and the dialect. */
 export interface WarehouseSinkDeps {
