@@ -22,7 +22,7 @@ export interface WarehouseSinkDeps {
 }
 
 /** What a `CREATE … IF NOT EXISTS` raced by another session fails with. */
-const CREATE_RACE = new Set(["23505", "42P07", "42P06"]);
+const CREATE_RACE = new Set(["23505", "42P07", "42710", "42P06"]);
 
 /** Creates a sink on a postgres.js pool. */
 export function createWarehouseSink(
@@ -35,14 +35,19 @@ export function createWarehouseSink(
     async ensureTable() {
       try {
         for (const statement of dialect.createTable()) {
-          try {
-            await sql.unsafe(statement);
-          } catch (err) {
-            // Two workers starting together: PostgreSQL's `IF NOT EXISTS` is not atomic, and
-            // the slower one fails on the catalog's unique index (23505) or finds the object
-            // made meanwhile (42P07, 42P06). By now the other has committed: run it again.
-            if (!CREATE_RACE.has((err as { code?: string }).code ?? "")) throw err;
-            await sql.unsafe(statement);
+          for (let attempt = 1;; attempt++) {
+            try {
+              await sql.unsafe(statement);
+              break;
+            } catch (err) {
+              // Workers starting together: PostgreSQL's `IF NOT EXISTS` is not atomic between
+              // sessions, and the slower one fails on a catalog's unique index (23505) or
+              // finds the table, its row type or the schema made meanwhile (42P07, 42710,
+              // 42P06). By then the other session has committed: run it again.
+              if (attempt >= 3 || !CREATE_RACE.has((err as { code?: string }).code ?? "")) {
+                throw err;
+              }
+            }
           }
         }
       } catch (err) {
