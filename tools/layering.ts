@@ -7,7 +7,9 @@
  * 2. a pure stage imports a client library (the stages that decide, batch and validate stay
  *    testable without a broker, a database or S3: see `PURE` below);
  * 3. a `_`-prefixed file (private to its folder) is imported from outside its folder;
- * 4. a service imports another service (`ingest/` ↔ `worker/`), or anything imports a tool
+ * 4. an import climbs out of the project (`../../shared/x.ts` from `ingest/http/` is the
+ *    project's own `shared/`; one more `../` would reach past the clone);
+ * 5. a service imports another service (`ingest/` ↔ `worker/`), or anything imports a tool
  *    folder (`bench/`, `faults/`, `load/`, `tests/`, `tools/`) except those tools and tests.
  *
  * ```sh

@@ -73,13 +73,21 @@ export function importsOf(path: string, text: string): Import[] {
   return out;
 }
 
-/** A relative specifier as a project path; anything else as written. */
+/** Where a relative import that climbs above the project root resolves (see `OUTSIDE`). */
+export const OUTSIDE = "../";
+
+/**
+ * A relative specifier as a project path (prefixed with `OUTSIDE` when it leaves the project,
+ * which a user's clone has nothing beside); anything else as written.
+ */
 function resolve(from: string, specifier: string): string {
   if (!specifier.startsWith("./") && !specifier.startsWith("../")) return specifier;
   const parts = from.split("/").slice(0, -1);
   for (const segment of specifier.split("/")) {
-    if (segment === "..") parts.pop();
-    else if (segment !== ".") parts.push(segment);
+    if (segment === "..") {
+      if (parts.length === 0) return OUTSIDE + specifier;
+      parts.pop();
+    } else if (segment !== ".") parts.push(segment);
   }
   return parts.join("/");
 }
@@ -100,6 +108,10 @@ export function layeringProblems(sources: Sources): string[] {
   const problems: string[] = [];
   const runtime = new Map<string, string[]>();
   for (const i of imports) {
+    if (i.to.startsWith(OUTSIDE)) {
+      problems.push(`${i.from} imports ${i.to.slice(OUTSIDE.length)}: outside the project`);
+      continue;
+    }
     const local = sources.has(i.to);
     if (local && !i.typeOnly) runtime.set(i.from, [...runtime.get(i.from) ?? [], i.to]);
     const name = i.to.split("/").at(-1)!;

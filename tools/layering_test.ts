@@ -66,3 +66,14 @@ Deno.test("the project itself keeps its layers", async () => {
   const root = new URL("..", import.meta.url).pathname;
   assert.deepEqual(layeringProblems(await readSources(root)), []);
 });
+
+Deno.test("layeringProblems() names an import that leaves the project, and keeps the project's own shared/", () => {
+  assert.deepEqual(
+    layeringProblems(sources({
+      "ingest/http/app.ts": `import { log } from "../../shared/logger.ts";`,
+      "shared/logger.ts": ``,
+      "ingest/main.ts": `import "../../shared/DESIGN.ts";`,
+    })),
+    ["ingest/main.ts imports ../../shared/DESIGN.ts: outside the project"],
+  );
+});
