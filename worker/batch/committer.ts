@@ -92,6 +92,31 @@ interface Buffer {
   bytes: number;
   /** When its first record arrived. */
   since: number;
+  /** Per partition: the next offset to commit and the records, kept as records arrive. */
+  partitions: Map<string, PartitionRecords>;
+}
+
+interface PartitionRecords extends PartitionOffset {
+  records: number;
+}
+
+const emptyBuffer = (): Buffer => ({ messages: [], bytes: 0, since: 0, partitions: new Map() });
+
+/** Adds one record's partition and offset to `partitions`. */
+function track(partitions: Map<string, PartitionRecords>, r: PartitionOffset): void {
+  const k = key(r.topic, r.partition);
+  const p = partitions.get(k);
+  if (p === undefined) {
+    partitions.set(k, {
+      topic: r.topic,
+      partition: r.partition,
+      offset: r.offset + 1n,
+      records: 1,
+    });
+    return;
+  }
+  p.records++;
+  if (r.offset + 1n > p.offset) p.offset = r.offset + 1n;
 }
 
 /** A sealed batch and its preparation, started when it was sealed. */
@@ -112,7 +137,7 @@ const immediate = globalThis as unknown as {
 export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committer {
   const now = deps.now ?? Date.now;
   const { policy, metrics, logger } = deps;
-  let buffer: Buffer = { messages: [], bytes: 0, since: 0 };
+  let buffer = emptyBuffer();
   let flushing: Promise<void> | null = null;
   /** Sealed, being prepared, written when the write in progress ends. */
   let ahead: Sealed<P> | null = null;
@@ -176,7 +201,7 @@ export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committe
     if (stopped || ahead || buffer.messages.length === 0) return;
     clearTimers();
     ahead = { batch: buffer, prepared: prepare(buffer) };
-    buffer = { messages: [], bytes: 0, since: 0 };
+    buffer = emptyBuffer();
     if (paused) {
       paused = false;
       metrics.paused.set(0);
@@ -245,9 +270,7 @@ export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committe
   };
 
   const record = (batch: Buffer, outcome: BatchOutcome, seconds: number) => {
-    const byTopic = new Map<string, number>();
-    for (const m of batch.messages) byTopic.set(m.topic, (byTopic.get(m.topic) ?? 0) + 1);
-    for (const [topic, n] of byTopic) metrics.records.inc({ topic }, n);
+    for (const p of batch.partitions.values()) metrics.records.inc({ topic: p.topic }, p.records);
     metrics.rowsUpserted.inc({}, outcome.rows);
     metrics.superseded.inc({}, outcome.superseded);
     for (const d of outcome.deadLetters) metrics.deadLetters.inc({ stage: d.stage });
@@ -259,12 +282,10 @@ export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committe
 
   /** Takes the offsets of a written batch; sends them unless a commit is on its way. */
   const queueCommit = (batch: Buffer) => {
-    for (const m of batch.messages) {
-      const offset = BigInt(m.offset) + 1n;
-      const k = key(m.topic, m.partition);
+    for (const [k, p] of batch.partitions) {
       const seen = toCommit.get(k);
-      if (!seen || offset > seen.offset) {
-        toCommit.set(k, { topic: m.topic, partition: m.partition, offset });
+      if (!seen || p.offset > seen.offset) {
+        toCommit.set(k, { topic: p.topic, partition: p.partition, offset: p.offset });
       }
     }
     committing ??= sendCommits().finally(() => {
@@ -311,6 +332,7 @@ export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committe
         headers: r.headers,
       });
       buffer.bytes += bytes;
+      track(buffer.partitions, r);
       consider();
       if (full() && !paused) {
         // Sealed and written batches ahead: stop fetching until the write ends.
@@ -329,6 +351,9 @@ export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committe
         (n, m) => n + (m.value?.byteLength ?? 0) + (m.key?.byteLength ?? 0),
         0,
       );
+      for (const k of [...buffer.partitions.keys()]) {
+        if (!owned.has(k)) buffer.partitions.delete(k);
+      }
       logger.info("dropped buffered records of revoked partitions", {
         records: before - kept.length,
       });
@@ -352,7 +377,7 @@ export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committe
       // The last flushes; stopped, so a failure abandons them instead of retrying.
       const rest = [ahead, buffer.messages.length > 0 ? { batch: buffer } : null];
       ahead = null;
-      buffer = { messages: [], bytes: 0, since: 0 };
+      buffer = emptyBuffer();
       for (const sealed of rest) {
         if (!opts.flushRest || !sealed) continue;
         await run(
