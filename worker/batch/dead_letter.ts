@@ -8,10 +8,12 @@
 import type { Issue } from "../../shared/event.ts";
 import type { ConsumedMessage, RecordHeaders } from "../consume/consumed_message.ts";
 
-/** Raised when the dead-letter topic did not acknowledge: retriable, nothing is committed. */
+/**
+ * Raised when the dead-letter topic did not acknowledge: nothing is committed, and
+ * `decide` (`failure.ts`) has the batch written again.
+ */
 export class DeadLetterError extends Error {
   override name = "DeadLetterError";
-  readonly retriable = true;
 }
 
 /** Why a record was refused: decoding (utf8, json, schema) or the warehouse (write). */
