@@ -334,8 +334,12 @@ export function createIngestApp(config: IngestAppConfig, deps: IngestAppDeps): I
       let response: Response;
       try {
         if (!methods) throw new HttpError(404, "Not found", `No route ${path}`);
-        const route = methods[request.method] ??
-          (request.method === "HEAD" ? methods.GET : undefined);
+        // Own keys only: a method named `constructor` or `toString` is a 405 like any other.
+        const route = Object.hasOwn(methods, request.method)
+          ? methods[request.method]
+          : request.method === "HEAD"
+          ? methods.GET
+          : undefined;
         if (!route) {
           const allow = Object.keys(methods).join(", ");
           throw new HttpError(405, "Method not allowed", `${path} allows ${allow}`, {

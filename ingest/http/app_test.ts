@@ -224,6 +224,12 @@ Deno.test("unknown routes answer 404, wrong methods 405 with Allow", async () =>
   const response = await h.app.handler(new Request("http://ingest.test/v1/users"));
   await problemOf(response, 405);
   assert.equal(response.headers.get("allow"), "POST");
+  // Method names that are also Object.prototype's keys are not routes either.
+  for (const method of ["constructor", "toString", "hasOwnProperty", "__proto__"]) {
+    const other = await h.app.handler(new Request("http://ingest.test/healthz", { method }));
+    await problemOf(other, 405);
+    assert.equal(other.headers.get("allow"), "GET");
+  }
 });
 
 Deno.test("GET /healthz, /readyz and /metrics report the process, Kafka and counters", async () => {
