@@ -49,9 +49,12 @@ const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
  * The body's media type, without parameters. A `charset` parameter, if any, must name UTF-8:
  * the body is always decoded as UTF-8, so a sender that declares another charset would have its
  * text silently misread.
+ * The last accepted header and its answer are kept: senders repeat the same header, and the
+ * route asks before the signature check and again when parsing.
  * @throws {HttpError} 415 unless it is one of `ACCEPTED_TYPES` with no other charset.
  */
 export function mediaType(contentType: string | null): (typeof ACCEPTED_TYPES)[number] {
+  if (contentType !== null && contentType === lastAccepted.header) return lastAccepted.type;
   const [head, ...params] = contentType?.split(";") ?? [];
   const type = head?.trim().toLowerCase() ?? "";
   const accepted = ACCEPTED_TYPES.find((t) => t === type);
@@ -76,8 +79,14 @@ export function mediaType(contentType: string | null): (typeof ACCEPTED_TYPES)[n
       );
     }
   }
+  if (contentType !== null) lastAccepted = { header: contentType, type: accepted };
   return accepted;
 }
+
+let lastAccepted: { header: string; type: (typeof ACCEPTED_TYPES)[number] } = {
+  header: "application/json",
+  type: "application/json",
+};
 
 /**
  * Parses and validates the body.
