@@ -54,6 +54,18 @@ export const ingestConfigSchema = z.object({
   INGEST_ALLOW_UNSIGNED: env.bool().default(false),
   INGEST_REPLAY_CACHE_SIZE: env.int(0, 10_000_000).default(100_000),
   INGEST_MAX_BODY_BYTES: env.int(1024, 64 * MiB).default(MiB),
+  // Body bytes held by all requests at once; beyond: 503 with Retry-After.
+  INGEST_BODY_BYTES_IN_FLIGHT: env.int(1024, 1024 * MiB).default(16 * MiB),
+  // Open connections at most: below the open-file limit (`ulimit -n`), with room for Kafka's
+  // and the runtime's own files. 896 fits the common soft limit of 1,024. (Deno lets no program
+  // without --allow-all read its own limit in /proc/self/limits.)
+  INGEST_MAX_CONNECTIONS: env.int(1, 1_000_000).default(896),
+  // A new connection's first request head must arrive within this.
+  INGEST_HEADER_TIMEOUT_MS: env.int(100, 600_000).default(10_000),
+  // A keep-alive connection with no new request this long after its last answer is closed.
+  // Longer than the idle timeout of the load balancers in front (AWS ALB: 60 s), so that they
+  // close first and never reuse a connection the ingest is closing.
+  INGEST_IDLE_TIMEOUT_MS: env.int(100, 3_600_000).default(75_000),
   INGEST_MAX_ITEMS: env.int(1, 100_000).default(1000),
   INGEST_LINGER_MS: env.int(0, 1000).default(2),
   INGEST_BATCH_MAX_MESSAGES: env.int(1, 100_000).default(500),
@@ -95,6 +107,12 @@ export function loadIngestConfig(readEnv: ReadEnv): Readonly<IngestConfig> {
     problems.push({
       variable: "INGEST_BUFFER_MAX_BYTES",
       message: `must be at least twice INGEST_MAX_BODY_BYTES (${2 * config.INGEST_MAX_BODY_BYTES})`,
+    });
+  }
+  if (config.INGEST_BODY_BYTES_IN_FLIGHT < config.INGEST_MAX_BODY_BYTES) {
+    problems.push({
+      variable: "INGEST_BODY_BYTES_IN_FLIGHT",
+      message: `must be at least INGEST_MAX_BODY_BYTES (${config.INGEST_MAX_BODY_BYTES})`,
     });
   }
   if (problems.length > 0) throw new ConfigError(problems);

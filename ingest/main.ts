@@ -22,6 +22,7 @@ import { assertNarrowPermissions } from "../shared/permissions.ts";
 import { createIngestApp } from "./http/app.ts";
 import { type IngestConfig, loadIngestConfig } from "./config.ts";
 import { createConnectionDrain } from "../fixes/connection_drain.ts";
+import { serveGuarded } from "../fixes/guarded_server.ts";
 import { createKafkaProducer } from "./produce/kafka_producer.ts";
 import { createThreadProducer } from "./produce/thread_producer.ts";
 
@@ -93,11 +94,17 @@ try {
 const connections = createConnectionDrain(app.handler, {
   maxWaitMs: Math.floor(config.INGEST_SHUTDOWN_TIMEOUT_MS / 3),
 });
-const server = Deno.serve({
+// Connections are counted and timed out (see fixes/guarded_server.ts): idle and half-sent
+// ones cannot pile up until the file table is full.
+const server = serveGuarded({
   hostname: config.INGEST_HOST,
   port: config.INGEST_PORT,
   // N processes on one port, one core each (Linux); each has its own replay guard.
   reusePort: config.INGEST_REUSE_PORT,
+  maxConnections: config.INGEST_MAX_CONNECTIONS,
+  headerTimeoutMs: config.INGEST_HEADER_TIMEOUT_MS,
+  idleTimeoutMs: config.INGEST_IDLE_TIMEOUT_MS,
+  logger: log,
   onListen: ({ hostname, port }) =>
     log.info("listening", {
       port,
@@ -107,6 +114,7 @@ const server = Deno.serve({
       signed: config.WEBHOOK_SECRET.length > 0,
       reusePort: config.INGEST_REUSE_PORT,
       allowUnsigned: config.INGEST_ALLOW_UNSIGNED,
+      maxConnections: config.INGEST_MAX_CONNECTIONS,
     }),
   onError: (err) => {
     log.error("request failed", errorFields(err));

@@ -38,6 +38,8 @@ export interface StartOptions {
   v8Flags?: string;
   /** Arguments after the entry point. */
   extraArgs?: string[];
+  /** The process's open-file limit (`ulimit -n`, through `sh`); default: the test's own. */
+  openFiles?: number;
 }
 
 /** A running program. */
@@ -91,8 +93,12 @@ export async function startProgram(
     args = args.filter((a) => !a.startsWith("--v8-flags"));
     if (opts.v8Flags) args.splice(1, 0, opts.v8Flags);
   }
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [...args, ...(opts.extraArgs ?? [])],
+  const argv = [Deno.execPath(), ...args, ...(opts.extraArgs ?? [])];
+  const command = opts.openFiles === undefined
+    ? argv
+    : ["sh", "-c", `ulimit -n ${Math.floor(opts.openFiles)} && exec "$@"`, "sh", ...argv];
+  const child = new Deno.Command(command[0]!, {
+    args: command.slice(1),
     cwd: root,
     clearEnv: true,
     env: { ...inherited(), NO_COLOR: "1", ...LISTEN[name], ...env },
