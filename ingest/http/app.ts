@@ -24,6 +24,7 @@ import { buildOpenApi } from "./openapi.ts";
 import { InvalidItemsError, mediaType, parseUsers } from "./parse_users.ts";
 import { ProduceError } from "../produce/produce_error.ts";
 import { createPullJob, type PullJob, type PullRun, type PullTrigger } from "../pull/pull_job.ts";
+import { type BodyBudget, type BodyLease, createBodyBudget } from "./body_budget.ts";
 import { readBody } from "./read_body.ts";
 import { createReplayGuard } from "./replay_guard.ts";
 import { childTraceparent } from "./traceparent.ts";
@@ -38,6 +39,7 @@ export type IngestAppConfig = Pick<
   | "INGEST_ALLOW_UNSIGNED"
   | "INGEST_REPLAY_CACHE_SIZE"
   | "INGEST_MAX_BODY_BYTES"
+  | "INGEST_BODY_BYTES_IN_FLIGHT"
   | "INGEST_MAX_ITEMS"
   | "INGEST_LINGER_MS"
   | "INGEST_BATCH_MAX_MESSAGES"
@@ -100,6 +102,8 @@ interface AppContext {
   authenticate: Authenticate;
   pullJob: PullJob;
   bodyOptions: { timeoutMs: number | undefined; framed: boolean };
+  /** Body bytes held by all requests at once (`INGEST_BODY_BYTES_IN_FLIGHT`). */
+  bodies: BodyBudget;
   warnProduceFailed(err: ProduceError): void;
   /** `/openapi.json`'s text, built on first request. */
   openapi?: string;
@@ -141,8 +145,21 @@ function rawPath(url: string): string {
 
 /** `POST /v1/users`: verify, validate and produce the users; 202 once Kafka acknowledged. */
 async function postUsers(ctx: AppContext, request: Request): Promise<Response> {
+  const lease = ctx.bodies.lease();
+  try {
+    return await postUsersHeld(ctx, request, lease);
+  } finally {
+    lease.release();
+  }
+}
+
+async function postUsersHeld(
+  ctx: AppContext,
+  request: Request,
+  lease: BodyLease,
+): Promise<Response> {
   const { config, metrics, users } = ctx;
-  const body = await readBody(request, config.INGEST_MAX_BODY_BYTES, ctx.bodyOptions);
+  const body = await readBody(request, config.INGEST_MAX_BODY_BYTES, ctx.bodyOptions, lease);
   const contentType = request.headers.get("content-type");
   // Refuse a wrong media type before spending an HMAC on the body.
   mediaType(contentType);
@@ -173,7 +190,14 @@ async function postUsers(ctx: AppContext, request: Request): Promise<Response> {
 
 /** `POST /v1/pull`: one pull run now (signed like the webhook). */
 async function postPull(ctx: AppContext, request: Request): Promise<Response> {
-  const body = await readBody(request, ctx.config.INGEST_MAX_BODY_BYTES, ctx.bodyOptions);
+  const lease = ctx.bodies.lease();
+  let body: Uint8Array;
+  try {
+    body = await readBody(request, ctx.config.INGEST_MAX_BODY_BYTES, ctx.bodyOptions, lease);
+  } finally {
+    // The pull's own users are bounded by PULL_COUNT; only the body needs the budget.
+    lease.release();
+  }
   const auth = await ctx.authenticate(request.headers, body);
   const run = await ctx.pullJob.run("manual");
   // Only a run that produced something uses up its webhook-id; the caller may retry others.
@@ -316,6 +340,7 @@ export function createIngestApp(config: IngestAppConfig, deps: IngestAppDeps): I
     authenticate,
     pullJob,
     bodyOptions,
+    bodies: createBodyBudget(config.INGEST_BODY_BYTES_IN_FLIGHT),
     warnProduceFailed,
   };
 

@@ -5,6 +5,7 @@ import { FakeProducer } from "../../testing/fakes.ts";
 import { testConfig } from "../../testing/test_config.ts";
 import { randomUserResult, sampleUser } from "../../testing/users.ts";
 import { OTHER_SECRET, signedRequest } from "../../testing/webhook.ts";
+import { waitUntil } from "../../testing/wait.ts";
 
 interface Harness {
   app: IngestApp;
@@ -306,4 +307,22 @@ Deno.test("POST /v1/pull answers 502 for a failed run and lets the caller retry 
     assert.equal(problem.run.outcome, "failed");
     assert.match(problem.detail, /answered 404/);
   }
+});
+
+Deno.test("POST /v1/users answers 503 with Retry-After while other requests hold the body budget", async () => {
+  await using h = harness({ INGEST_MAX_BODY_BYTES: "2048", INGEST_BODY_BYTES_IN_FLIGHT: "2048" });
+  const release = Promise.withResolvers<void>();
+  h.producer.hold = release.promise;
+  // The first request keeps its reservation until its answer: Kafka has not acknowledged yet.
+  const first = h.app.handler(await signedRequest(JSON.stringify(sampleUser())));
+  await waitUntil(() => h.producer.sends.length === 1, 10_000, "the first request's send");
+  const second = await h.app.handler(await signedRequest(JSON.stringify(sampleUser())));
+  const body = await problemOf(second, 503);
+  assert.equal(second.headers.get("retry-after"), "1");
+  assert.equal(body.title, "Too many request bodies in flight");
+  assert.equal(h.producer.sends.length, 1, "nothing of the refused request was produced");
+  release.resolve();
+  assert.equal((await first).status, 202);
+  const third = await h.app.handler(await signedRequest(JSON.stringify(sampleUser())));
+  assert.equal(third.status, 202, "the budget is given back with the answer");
 });

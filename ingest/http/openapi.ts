@@ -226,9 +226,13 @@ export function buildOpenApi(opts: OpenApiOptions): unknown {
               `Content-Type is not ${ACCEPTED_TYPES.join(" or ")}, its charset is not UTF-8, ` +
                 "or the body is encoded (Content-Encoding other than identity)",
             ),
-            "503": problem("Kafka unavailable or send buffer full; nothing was accepted", {
-              "retry-after": { schema: { type: "string" } },
-            }),
+            "503": problem(
+              "Kafka unavailable, send buffer full, too many request bodies in flight or too " +
+                "many connections; nothing was accepted",
+              {
+                "retry-after": { schema: { type: "string" } },
+              },
+            ),
           },
         },
       },

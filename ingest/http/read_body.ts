@@ -22,6 +22,7 @@
  * 408 answer makes the server drop the connection and with it the read).
  */
 import { createDeadlineQueue, type DeadlineQueue } from "../deadline_queue.ts";
+import type { BodyLease } from "./body_budget.ts";
 import { HttpError } from "./http_error.ts";
 
 /**
@@ -63,15 +64,18 @@ const queueFor = (ms: number) => {
 const DIGITS = /^\d{1,15}$/;
 
 /**
- * The body's bytes.
+ * The body's bytes. With a `lease`, the body's size (declared, or `maxBytes` when unknown) is
+ * reserved on it before a byte is read; the caller releases it once the request is answered.
  * @throws {HttpError} 413 when the body is larger than `maxBytes`, 408 when it does not arrive
  * within the deadline, 415 for a `Content-Encoding` other than `identity`, 400 when the
- * `Content-Length` is malformed or differs from the bytes received, or the body cannot be read.
+ * `Content-Length` is malformed or differs from the bytes received, or the body cannot be read;
+ * 503 when the lease's budget has no room for the body.
  */
 export async function readBody(
   request: Request,
   maxBytes: number,
   opts: ReadBodyOptions = {},
+  lease?: BodyLease,
 ): Promise<Uint8Array> {
   const headers = request.headers;
   const encoding = headers.get("content-encoding");
@@ -95,6 +99,7 @@ export async function readBody(
     if (declared > maxBytes) throw tooLarge(maxBytes, `${declared} bytes`);
   }
   if (!request.body) return new Uint8Array(0);
+  lease?.take(declared ?? maxBytes);
   const queue = queueFor(opts.timeoutMs ?? DEFAULT_BODY_TIMEOUT_MS);
   const bytes = declared !== null && opts.framed && !headers.has("transfer-encoding")
     ? await readWhole(request, queue)
