@@ -99,8 +99,15 @@ export async function readBody(
     if (declared > maxBytes) throw tooLarge(maxBytes, `${declared} bytes`);
   }
   if (!request.body) return new Uint8Array(0);
-  lease?.take(declared ?? maxBytes);
   const queue = queueFor(opts.timeoutMs ?? DEFAULT_BODY_TIMEOUT_MS);
+  try {
+    lease?.take(declared ?? maxBytes);
+  } catch (err) {
+    // Read the refused body to its end, keeping none of it, so that the client (still sending)
+    // gets the 503 on a connection that stays usable rather than a reset.
+    await readCounting(request.body, maxBytes, queue, false).catch(() => {});
+    throw err;
+  }
   const bytes = declared !== null && opts.framed && !headers.has("transfer-encoding")
     ? await readWhole(request, queue)
     : await readCounting(request.body, maxBytes, queue);
@@ -129,11 +136,15 @@ async function readWhole(request: Request, queue: DeadlineQueue<Pending>): Promi
   }
 }
 
-/** Reads a stream chunk by chunk, cancelling it as soon as it passes `maxBytes`. */
+/**
+ * Reads a stream chunk by chunk, cancelling it as soon as it passes `maxBytes`; with `keep`
+ * false the chunks are dropped as they come (an empty result).
+ */
 async function readCounting(
   body: ReadableStream<Uint8Array>,
   maxBytes: number,
   queue: DeadlineQueue<Pending>,
+  keep = true,
 ): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -159,7 +170,7 @@ async function readCounting(
       if (result.done) break;
       size += result.value.length;
       if (size > maxBytes) throw tooLarge(maxBytes, `more than ${maxBytes} bytes`);
-      chunks.push(result.value);
+      if (keep) chunks.push(result.value);
     }
   } catch (err) {
     // Stop the sender: nothing more of this body will be read.
@@ -169,6 +180,7 @@ async function readCounting(
     queue.done(deadline);
     reader.releaseLock();
   }
+  if (!keep) return new Uint8Array(0);
   if (chunks.length === 1) return chunks[0]!;
   const bytes = new Uint8Array(size);
   let offset = 0;
