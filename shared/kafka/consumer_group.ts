@@ -5,8 +5,13 @@
  * - Fetching stops while the caller has `pause()`d (its buffer is full) and when the stream's
  *   own buffer holds `maxBufferedRecords`; memory is bounded by that and `maxBytes` per fetch.
  * - A missing topic is an error, not a new topic (auto-creation is off).
- * - `commit()` takes the offset of the next record to read (last written + 1) per partition;
- *   a commit refused by a rebalance is retried by the client after it has rejoined.
+ * - `commit()` takes the offset of the next record to read (last written + 1) per partition.
+ *   A committed offset never moves back: only partitions owned now are committed, and only
+ *   past the offset committed when this member (re)joined (or since, by itself). A commit in
+ *   flight when the member rejoins is emptied (see fixes/README.md: the client would retry it
+ *   under the new generation with the old offsets; a zombie moved partitions back by ~2,500
+ *   records that way). Dropped offsets are logged once per rejoin; their records are read
+ *   again, which the idempotent sink makes harmless.
  *
  * @example
  * ```ts
@@ -18,6 +23,7 @@
 import { isRoutineGroupError } from "./kafka_error.ts";
 import "../../fixes/env_guard.ts";
 import {
+  type CommitOptions,
   Consumer,
   type Message,
   MessagesStreamFallbackModes,
@@ -124,6 +130,41 @@ export function createConsumerGroup(
   });
   let stream: Awaited<ReturnType<typeof consumer.consume>> | undefined;
   let owned = new Set<string>();
+  // Offsets never move back: per owned partition, the committed offset at the last join (and
+  // our own commits since); undefined until read after each join.
+  let generation = 0;
+  let floors: Promise<Map<string, bigint>> | undefined;
+  const inFlight = new Set<CommitOptions>();
+  let dropped = 0;
+  const logDropped = (why: string) => {
+    if (dropped === 0) return;
+    opts.logger?.info("offsets not committed: the partitions were reassigned meanwhile", {
+      partitions: dropped,
+      why,
+    });
+    dropped = 0;
+  };
+  const readFloors = async (): Promise<Map<string, bigint>> => {
+    const out = new Map<string, bigint>();
+    const topics = (consumer.assignments ?? []).filter((a) => a.partitions.length > 0);
+    if (topics.length === 0) return out;
+    const committed = await consumer.listCommittedOffsets({ topics });
+    for (const [topic, perPartition] of committed) {
+      perPartition.forEach((offset, partition) => {
+        if (offset >= 0n) out.set(partitionKey(topic, partition), offset);
+      });
+    }
+    return out;
+  };
+  const floorsNow = () => {
+    const g = generation;
+    floors ??= readFloors().catch((err) => {
+      // Read again at the next commit.
+      if (g === generation) floors = undefined;
+      throw err;
+    });
+    return floors;
+  };
   let closing = false;
   const decoder = new TextDecoder();
 
@@ -146,6 +187,14 @@ export function createConsumerGroup(
   return {
     async start(handlers) {
       const assigned = () => {
+        // A new generation: what was on its way belongs to the old one (see above).
+        generation++;
+        floors = undefined;
+        for (const request of inFlight) {
+          dropped += request.offsets.length;
+          request.offsets.length = 0;
+        }
+        logDropped("rejoined while committing");
         owned = new Set(
           (consumer.assignments ?? []).flatMap((a) =>
             a.partitions.map((p) => partitionKey(a.topic, p))
@@ -218,9 +267,32 @@ export function createConsumerGroup(
     },
     async commit(offsets) {
       if (offsets.length === 0) return;
-      await consumer.commit({
-        offsets: offsets.map((o) => ({ ...o, leaderEpoch: -1 })),
-      });
+      const g = generation;
+      const floor = await floorsNow();
+      if (g !== generation) {
+        dropped += offsets.length;
+        logDropped("rejoined before committing");
+        return;
+      }
+      const request: CommitOptions = { offsets: [] };
+      for (const o of offsets) {
+        const k = partitionKey(o.topic, o.partition);
+        const at = floor.get(k) ?? -1n;
+        if (!owned.has(k) || o.offset < at) dropped++;
+        else if (o.offset > at) request.offsets.push({ ...o, leaderEpoch: -1 });
+      }
+      logDropped("behind the committed offset, or no longer owned");
+      if (request.offsets.length === 0) return;
+      inFlight.add(request);
+      try {
+        // The client reads `offsets` again when it retries after a rejoin: emptied by then.
+        await consumer.commit(request);
+      } finally {
+        inFlight.delete(request);
+      }
+      if (g === generation) {
+        for (const o of request.offsets) floor.set(partitionKey(o.topic, o.partition), o.offset);
+      }
     },
     assignment: () => owned,
     waiting: () => stream?.readableLength ?? 0,

@@ -342,6 +342,10 @@ export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committe
       }
     },
     reassigned(owned) {
+      // What this member committed before says nothing of a partition it owns again: another
+      // member may have committed it further meanwhile (the group's commit keeps it from going
+      // back). Forget it, so that commits of re-read records are sent and judged there.
+      committed.clear();
       const before = buffer.messages.length;
       if (before === 0) return;
       const kept = buffer.messages.filter((m) => owned.has(key(m.topic, m.partition)));
