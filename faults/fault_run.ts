@@ -13,7 +13,12 @@ import type { KafkaAdmin } from "../shared/kafka/admin.ts";
 import { type PrivateStack, uniqueName } from "../stack/harness.ts";
 import { ackedNotInTopic, checkLedger, type LedgerCheck, versionOf } from "./ledger.ts";
 import { type LedgerLoad, startLedgerLoad } from "./ledger_load.ts";
-import { type OffsetAuditor, type OffsetViolation, startOffsetAuditor } from "./offset_auditor.ts";
+import {
+  type OffsetAuditor,
+  type OffsetMovedBack,
+  type OffsetViolation,
+  startOffsetAuditor,
+} from "./offset_auditor.ts";
 import { partitionLeader } from "./partition_leader.ts";
 import { ingestEnv, workerEnv } from "./pipeline_env.ts";
 import { type RandomUserStandin, startRandomUserStandin } from "./randomuser_standin.ts";
@@ -107,6 +112,8 @@ export interface ScenarioResult {
   /** Acknowledged user versions missing from the topic itself (lost by Kafka or the ingest). */
   notInTopic: string[];
   offsetViolations: OffsetViolation[];
+  /** Committed offsets that went back (a member committing for partitions it lost). */
+  offsetsMovedBack: OffsetMovedBack[];
   offsetsVerified: number;
   recoverySeconds: number | null;
   indeterminate: number;
@@ -322,6 +329,7 @@ export async function runScenario(
       failedWritten: check.failedButWritten.length,
       notInTopic: ackedNotInTopic(runLoad.ledger, audit.seen),
       offsetViolations: [...audit.violations],
+      offsetsMovedBack: [...audit.movedBack],
       offsetsVerified: audit.verified(),
       recoverySeconds,
       indeterminate: check.counts.indeterminate,

@@ -46,6 +46,7 @@ Deno.test("faults: no acknowledged event is lost or doubled, no offset runs ahea
         assert.equal(r.failedWritten, 0, "a refused event became a row");
         assert.deepEqual(r.notInTopic.slice(0, 5), [], "acknowledged versions missing in Kafka");
         assert.deepEqual(r.offsetViolations, [], "a committed offset ran ahead of the warehouse");
+        assert.deepEqual(r.offsetsMovedBack, [], "a committed offset moved back");
         assert(r.offsetsVerified >= r.accepted, `offsets verified below commits: ${detail}`);
         assert.deepEqual(r.notes.filter((n) => n.startsWith("not drained")), []);
       });

@@ -84,6 +84,7 @@ try {
           check: undefined,
           logTail: undefined,
           offsetViolations: r.offsetViolations.slice(0, 5),
+          offsetsMovedBack: r.offsetsMovedBack.slice(0, 5),
         })
       }`,
     );

@@ -11,6 +11,10 @@
  * be in the dead-letter topic. A record that fails is a violation: the group's offset moved
  * ahead of what the warehouse holds. Records the audit consumer has not read yet wait for the
  * next sample, so every record below the last committed offset is verified exactly once.
+ *
+ * A committed offset must also never go back (a member that lost its partitions committing
+ * what it wrote before): each sample compares with the highest offset seen per partition, and a
+ * lower one is recorded in `movedBack`.
  */
 import type postgres from "postgres";
 import type { KafkaAdmin } from "../shared/kafka/admin.ts";
@@ -40,6 +44,13 @@ export interface OffsetViolation {
   id: string;
 }
 
+/** A committed offset lower than one committed before. */
+export interface OffsetMovedBack {
+  partition: number;
+  from: number;
+  to: number;
+}
+
 /** A running auditor. */
 export interface OffsetAuditor {
   /** Records verified below committed offsets so far. */
@@ -47,6 +58,8 @@ export interface OffsetAuditor {
   /** Samples taken. */
   samples(): number;
   violations: OffsetViolation[];
+  /** Committed offsets that went back. */
+  movedBack: OffsetMovedBack[];
   /** Group lag (topic end minus committed, summed) at the last sample. */
   lag(): number;
   /** Records in the topic at the last sample (sum of the high watermarks). */
@@ -85,6 +98,8 @@ export async function startOffsetAuditor(opts: {
   const deadAt = new Set<string>();
   const seen = new Set<string>();
   const violations: OffsetViolation[] = [];
+  const movedBack: OffsetMovedBack[] = [];
+  const highest = new Map<number, number>();
   let verified = 0;
   let samples = 0;
   let lag = 0;
@@ -175,6 +190,9 @@ export async function startOffsetAuditor(opts: {
     const next = new Map<number, number>();
     for (const [partition, offset] of committed) {
       const c = Number(offset);
+      const before = highest.get(partition) ?? -1;
+      if (c < before) movedBack.push({ partition, from: before, to: c });
+      else highest.set(partition, c);
       if (c <= 0) continue;
       const list = byPartition.get(partition) ?? [];
       let from = checked.get(partition) ?? 0;
@@ -228,6 +246,7 @@ export async function startOffsetAuditor(opts: {
     verified: () => verified,
     samples: () => samples,
     violations,
+    movedBack,
     lag: () => lag,
     ends: () => endTotal,
     lagHistory,

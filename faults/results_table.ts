@@ -13,6 +13,7 @@ export function resultsTable(results: readonly ScenarioResult[]): string {
     "stale",
     "acked not in topic",
     "offset checks (violations)",
+    "offsets moved back",
     "indeterminate",
     "recovery (s)",
     "warn/error log lines",
@@ -27,6 +28,7 @@ export function resultsTable(results: readonly ScenarioResult[]): string {
     String(r.stale + r.failedWritten),
     String(r.notInTopic.length),
     `${r.offsetsVerified} (${r.offsetViolations.length})`,
+    String(r.offsetsMovedBack.length),
     String(r.indeterminate),
     r.recoverySeconds === null ? "n/a" : r.recoverySeconds.toFixed(1),
     String(Object.values(r.complaints).reduce((a, b) => a + b, 0)),
@@ -34,10 +36,11 @@ export function resultsTable(results: readonly ScenarioResult[]): string {
   return [head, head.map(() => "---"), ...lines].map((l) => `| ${l.join(" | ")} |`).join("\n");
 }
 
-/** True when a result shows no lost, doubled, stale or refused-but-written event and no offset
- * ahead of the warehouse. */
+/** True when a result shows no lost, doubled, stale or refused-but-written event, no offset
+ * ahead of the warehouse and none moved back. */
 export function passed(r: ScenarioResult): boolean {
   return r.lost === 0 && r.duplicated === 0 && r.stale === 0 && r.failedWritten === 0 &&
-    r.offsetViolations.length === 0 && r.notInTopic.length === 0 &&
+    r.offsetViolations.length === 0 && r.offsetsMovedBack.length === 0 &&
+    r.notInTopic.length === 0 &&
     r.notes.every((n) => !n.startsWith("not drained"));
 }
