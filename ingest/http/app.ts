@@ -11,6 +11,7 @@
  * | `GET /healthz`, `GET /readyz`, `GET /metrics` | operations |
  */
 import { type Logger, silentLogger } from "../../shared/logger.ts";
+import { noTracing, type Tracing } from "../../shared/tracing.ts";
 import { createRegistry, METRICS_CONTENT_TYPE, type Registry } from "../../shared/metrics.ts";
 import { type Authenticate, createAuthenticate } from "./authenticate.ts";
 import { type Batcher, type BatcherStats, createBatcher } from "../produce/batcher.ts";
@@ -26,7 +27,7 @@ import { ProduceError } from "../produce/produce_error.ts";
 import { createPullJob, type PullJob, type PullRun, type PullTrigger } from "../pull/pull_job.ts";
 import { readBody } from "./read_body.ts";
 import { createReplayGuard } from "./replay_guard.ts";
-import { childTraceparent } from "./traceparent.ts";
+import { childTraceparent, requestTraceparent } from "./traceparent.ts";
 import { createUserProducer, type UserProducer } from "../produce/user_producer.ts";
 import { createWebhookVerifier, SignatureError } from "./webhook_signature.ts";
 
@@ -73,6 +74,11 @@ export interface IngestAppDeps {
    * in one piece (see `read_body.ts`). Default false, for requests built in code.
    */
   framedBodies?: boolean;
+  /**
+   * Spans (default: none). With it, records carry the active request span's context and a
+   * pull run is a span of its own.
+   */
+  tracing?: Tracing;
 }
 
 /** The assembled application. */
@@ -100,6 +106,7 @@ interface AppContext {
   authenticate: Authenticate;
   pullJob: PullJob;
   bodyOptions: { timeoutMs: number | undefined; framed: boolean };
+  tracing: Tracing;
   warnProduceFailed(err: ProduceError): void;
   /** `/openapi.json`'s text, built on first request. */
   openapi?: string;
@@ -150,7 +157,7 @@ async function postUsers(ctx: AppContext, request: Request): Promise<Response> {
   let accepted = false;
   try {
     const list = parseUsers(body, contentType, config.INGEST_MAX_ITEMS);
-    const traceparent = childTraceparent(request.headers.get("traceparent"));
+    const traceparent = requestTraceparent(ctx.tracing, request.headers.get("traceparent"));
     try {
       const eventIds = await users.produce(list, "webhook", traceparent);
       accepted = true;
@@ -246,6 +253,7 @@ const ROUTES: Record<string, Record<string, Route>> = {
 /** Builds the application from its configuration and dependencies. */
 export function createIngestApp(config: IngestAppConfig, deps: IngestAppDeps): IngestApp {
   const now = deps.now ?? Date.now;
+  const tracing = deps.tracing ?? noTracing;
   const log = (deps.logger ?? silentLogger).child({ component: "ingest" });
   const registry = deps.registry ?? createRegistry();
   // The batcher reports to the metrics and the metrics read the batcher: bind late.
@@ -285,6 +293,7 @@ export function createIngestApp(config: IngestAppConfig, deps: IngestAppDeps): I
       }, { fetch: deps.fetch, logger: log.child({ component: "pull" }) }),
     produce: (list, source, traceparent) => users.produce(list, source, traceparent),
     traceparent: () => childTraceparent(null),
+    tracing,
     now,
     logger: log.child({ component: "pull" }),
     onRun: (run) => metrics.pullRun(run.outcome, run.produced),
@@ -316,6 +325,7 @@ export function createIngestApp(config: IngestAppConfig, deps: IngestAppDeps): I
     authenticate,
     pullJob,
     bodyOptions,
+    tracing,
     warnProduceFailed,
   };
 
