@@ -17,7 +17,8 @@
  * the same work and the ingest's CPU time per event compares them; `batch100-rate-thread` is
  * the same with `INGEST_PRODUCER_WORKER=true`, which runs the producer in a Web Worker: that
  * thread's CPU time (`/proc/PID/task`, thread `worker-1`) is the producer's own cost per event.
- * `INGEST_*` variables in the bench's environment reach every ingest (for tuning).
+ * `INGEST_*` variables in the bench's environment reach every ingest (for tuning), and so do
+ * `OTEL_*` ones (`OTEL_DENO=true` … measures the ingest with traces on).
  *
  * Ceilings, in the same run with the same generator (`bench/ingest_ceiling_server.ts`):
  * `ceiling-bare` (`Deno.serve` reads the body, answers 202), `ceiling-parse` (+ UTF-8,
@@ -81,9 +82,11 @@ const UNBATCHED = { INGEST_BATCH_MAX_MESSAGES: "1", INGEST_LINGER_MS: "0" };
  * to choose heap flags by CPU and RSS together.
  */
 const v8Override = Deno.env.get("BENCH_V8_FLAGS");
-/** INGEST_* from the bench's environment reach every ingest (for tuning). */
+/** INGEST_* and OTEL_* from the bench's environment reach every ingest (tuning, traces). */
 const tuning = Object.fromEntries(
-  Object.entries(Deno.env.toObject()).filter(([k]) => k.startsWith("INGEST_")),
+  Object.entries(Deno.env.toObject()).filter(([k]) =>
+    k.startsWith("INGEST_") || k.startsWith("OTEL_")
+  ),
 );
 
 interface Scenario {

@@ -14,8 +14,9 @@
  *    delivered on commit.
  * With `--baseline REV`, steps 4 and 5 also run the `worker` task of REV (checked out with
  * `git worktree` in a temporary folder) with the same environment, topic and load, each with
- * its own group and schema; the table prints both and the ratios. `WORKER_*` and
- * `WAREHOUSE_STAGING` from the bench's environment reach every worker (for tuning);
+ * its own group and schema; the table prints both and the ratios. `WORKER_*`,
+ * `WAREHOUSE_STAGING` and `OTEL_*` from the bench's environment reach every worker (tuning;
+ * `OTEL_DENO=true` … measures the worker with traces on);
  * `BENCH_V8_FLAGS` replaces their `--v8-flags` ("" for none).
  * Prints a Markdown table and one JSON line. Everything it creates is removed at the end.
  */
@@ -92,10 +93,10 @@ const schema = (name: string) => {
   return s;
 };
 const running = new Set<RunningProgram>();
-/** WORKER_* and WAREHOUSE_STAGING from the bench's environment reach the workers (for tuning). */
+/** WORKER_*, WAREHOUSE_STAGING and OTEL_* from the bench's environment reach the workers. */
 const tuning = Object.fromEntries(
   Object.entries(Deno.env.toObject()).filter(([k]) =>
-    k.startsWith("WORKER_") || k === "WAREHOUSE_STAGING"
+    k.startsWith("WORKER_") || k === "WAREHOUSE_STAGING" || k.startsWith("OTEL_")
   ),
 );
 const v8Flags = Deno.env.get("BENCH_V8_FLAGS");

@@ -18,6 +18,7 @@ import { ConfigError } from "../shared/config.ts";
 import { type KafkaConnection, kafkaConnection } from "../shared/kafka/settings.ts";
 import { createLogger, errorFields } from "../shared/logger.ts";
 import { createRegistry } from "../shared/metrics.ts";
+import { createTracing } from "../shared/otel_tracing.ts";
 import { assertNarrowPermissions } from "../shared/permissions.ts";
 import { createIngestApp } from "./http/app.ts";
 import { type IngestConfig, loadIngestConfig } from "./config.ts";
@@ -55,8 +56,12 @@ try {
 const producer = config.INGEST_PRODUCER_WORKER
   ? createThreadProducer({ connection, topic: config.KAFKA_TOPIC, logLevel: config.LOG_LEVEL })
   : createKafkaProducer(connection, { topic: config.KAFKA_TOPIC, logger: log });
+// Spans only with OTEL_DENO=true: then Deno exports them, and each request's `Deno.serve` span
+// is the context its records carry.
+const tracing = createTracing("user-pipeline-ingest");
 const app = createIngestApp(config, {
   producer,
+  tracing,
   ready: producer.ready,
   problem: producer.problem,
   logger: log,
@@ -115,6 +120,7 @@ const server = serveGuarded({
       reusePort: config.INGEST_REUSE_PORT,
       allowUnsigned: config.INGEST_ALLOW_UNSIGNED,
       maxConnections: config.INGEST_MAX_CONNECTIONS,
+      traces: tracing.enabled,
     }),
   onError: (err) => {
     log.error("request failed", errorFields(err));

@@ -11,6 +11,9 @@
  * - **dialect**: the SQL that differs between PostgreSQL (local, tests) and Amazon Redshift.
  * - **dead letter**: a record that will never succeed as it is; it goes to `user_created.dlq`
  *   with its original bytes and the reason, so nothing is dropped silently.
+ * - **trace**: with `OTEL_DENO=true`, the spans of one event's way: the ingest's request span
+ *   (whose context the record carries in `traceparent`), and the worker's flush span, linked
+ *   to it. Core logic takes the `Tracing` port of `tracing.ts`.
  *
  * @module
  */
@@ -24,3 +27,4 @@ export * from "./kafka/settings.ts";
 export * from "./logger.ts";
 export * from "./metrics.ts";
 export * from "./permissions.ts";
+export * from "./tracing.ts";

@@ -15,7 +15,7 @@
  * task itself), so it works whether `deno` on PATH is npm's wrapper, a symlink or the binary.
  */
 import { parseArgs } from "node:util";
-import { devBanner, devEnv, newWebhookSecret, parseEnvFile } from "./dev_env.ts";
+import { devBanner, devEnv, newWebhookSecret, parseEnvFile, programEnv } from "./dev_env.ts";
 import { taskArgs } from "./programs.ts";
 import { stackDir } from "./paths.ts";
 
@@ -77,7 +77,7 @@ function spawn(task: string): Child {
   // and the program, and its exit status is the program's.
   const process = new Deno.Command(deno, {
     args: taskArgs(task),
-    env,
+    env: programEnv(task, env),
     stdin: "null",
     stderr: "piped",
   }).spawn();

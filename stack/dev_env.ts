@@ -25,6 +25,15 @@ export function devEnv(
   return { ...stackEnv, ...DEV_DEFAULTS, WEBHOOK_SECRET: devSecret, ...processEnv };
 }
 
+/**
+ * The environment of one program (`ingest` or `worker`): `env`, and, unless it names one,
+ * `OTEL_SERVICE_NAME=user-pipeline-<task>`, so that with `OTEL_DENO=true` the two programs'
+ * spans are told apart.
+ */
+export function programEnv(task: string, env: Record<string, string>): Record<string, string> {
+  return { OTEL_SERVICE_NAME: `user-pipeline-${task}`, ...env };
+}
+
 /** Parses `KEY=value` lines (a `stack.env` or `dev.env` file); other lines are ignored. */
 export function parseEnvFile(text: string): Record<string, string> {
   const env: Record<string, string> = {};

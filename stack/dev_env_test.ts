@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { devBanner, devEnv, newWebhookSecret, parseEnvFile } from "./dev_env.ts";
+import { devBanner, devEnv, newWebhookSecret, parseEnvFile, programEnv } from "./dev_env.ts";
 import { parseSecret } from "../ingest/http/webhook_signature.ts";
 
 Deno.test("devEnv() binds both programs to 127.0.0.1 and signs with the dev secret unless the environment says otherwise", () => {
@@ -45,4 +45,10 @@ Deno.test("devBanner() prints the secret when signing is on and says so when it 
   assert.doesNotMatch(unsigned, /whsec_abc/);
   assert.match(unsigned, /wrong signature is still refused/);
   assert.match(unsigned, /"deno task stack down --name two"/);
+});
+
+Deno.test("programEnv() names each program's spans unless OTEL_SERVICE_NAME is set", () => {
+  assert.equal(programEnv("worker", { A: "1" }).OTEL_SERVICE_NAME, "user-pipeline-worker");
+  assert.equal(programEnv("ingest", { A: "1" }).A, "1");
+  assert.equal(programEnv("ingest", { OTEL_SERVICE_NAME: "mine" }).OTEL_SERVICE_NAME, "mine");
 });

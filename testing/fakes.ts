@@ -1,6 +1,6 @@
 /**
  * The test kit's fakes: stand-ins behind the programs' small interfaces (the ingest's producer,
- * the worker's sink and dead-letter sink, a consumed message), for socket-free tests.
+ * the worker's sink and dead-letter sink, a consumed message, tracing), for socket-free tests.
  *
  * @example
  * ```ts
@@ -14,6 +14,14 @@ import type { ConsumedMessage } from "../worker/consume/consumed_message.ts";
 import type { Sink } from "../worker/warehouse/port.ts";
 import type { UserRow } from "../worker/warehouse/user_row.ts";
 import { WriteError } from "../worker/warehouse/write_error.ts";
+import { AsyncLocalStorage } from "node:async_hooks";
+import type {
+  Attributes,
+  SpanContext,
+  SpanOptions,
+  TraceSpan,
+  Tracing,
+} from "../shared/tracing.ts";
 
 /** The ingest's producer, faked: it records what it is sent; `fail`/`hold` change its answer. */
 export class FakeProducer implements Producer {
@@ -110,4 +118,76 @@ export function message(
     value: typeof value === "string" ? encoder.encode(value) : value,
     headers: { traceparent: "00-abc-def-01" },
   };
+}
+
+/** One span the fake tracing started. */
+export interface FakeSpan extends TraceSpan {
+  name: string;
+  options: SpanOptions;
+  /** The parent: `options.parent`, else the span active when it started (none with `root`). */
+  parent: FakeSpan | undefined;
+  attributes: Attributes;
+  errors: unknown[];
+  failed: boolean;
+  ended: boolean;
+}
+
+/**
+ * Tracing, faked: it keeps every span it starts, with its parent (the active span, carried
+ * across awaits as Deno's context manager does), attributes, links and errors.
+ */
+export class FakeTracing implements Tracing {
+  /** False makes it a tracing that is off (a test asserts nothing was started). */
+  enabled = true;
+  /** Every span started, in order. */
+  readonly spans: FakeSpan[] = [];
+  /** The span a test pretends is active (as `Deno.serve`'s request span is in a handler). */
+  readonly #active = new AsyncLocalStorage<FakeSpan>();
+  #next = 1;
+
+  activeContext(): SpanContext | undefined {
+    return this.#active.getStore()?.context();
+  }
+
+  startSpan(name: string, options: SpanOptions = {}): FakeSpan {
+    const parent = options.root
+      ? undefined
+      : (options.parent as FakeSpan | undefined) ?? this.#active.getStore();
+    const context: SpanContext = {
+      traceId: parent?.context().traceId ?? (this.#next++).toString(16).padStart(32, "0"),
+      spanId: (this.#next++).toString(16).padStart(16, "0"),
+      traceFlags: 1,
+    };
+    const span: FakeSpan = {
+      name,
+      options,
+      parent,
+      attributes: { ...options.attributes },
+      errors: [],
+      failed: false,
+      ended: false,
+      context: () => context,
+      setAttributes(attributes) {
+        Object.assign(span.attributes, attributes);
+      },
+      recordError(error, failed = false) {
+        span.errors.push(error);
+        span.failed ||= failed;
+      },
+      end() {
+        span.ended = true;
+      },
+    };
+    this.spans.push(span);
+    return span;
+  }
+
+  withSpan<T>(span: TraceSpan, fn: () => T): T {
+    return this.#active.run(span as FakeSpan, fn);
+  }
+
+  /** The spans named `name`. */
+  named(name: string): FakeSpan[] {
+    return this.spans.filter((s) => s.name === name);
+  }
 }

@@ -14,8 +14,16 @@ export interface Import {
   typeOnly: boolean;
 }
 
-/** Client libraries: what the pure stages must not load. */
-export const CLIENT_LIBRARIES = ["postgres", "@platformatic/kafka", "aws4fetch"];
+/**
+ * Client libraries: what the pure stages must not load. Tracing reaches them through the port
+ * `shared/tracing.ts`; only `shared/otel_tracing.ts` loads `@opentelemetry/api`.
+ */
+export const CLIENT_LIBRARIES = [
+  "postgres",
+  "@platformatic/kafka",
+  "aws4fetch",
+  "@opentelemetry/api",
+];
 
 /**
  * The pure stages: they decide, batch, decode and validate, and are tested without a broker,
@@ -31,6 +39,7 @@ export const PURE = [
   "shared/config.ts",
   "shared/logger.ts",
   "shared/metrics.ts",
+  "shared/tracing.ts",
 ];
 
 /** The two programs: neither imports the other. */

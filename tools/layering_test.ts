@@ -77,3 +77,18 @@ Deno.test("layeringProblems() names an import that leaves the project, and keeps
     ["ingest/main.ts imports ../../shared/DESIGN.ts: outside the project"],
   );
 });
+
+Deno.test("layeringProblems() keeps @opentelemetry/api out of pure stages, which take the tracing port", () => {
+  assert.deepEqual(
+    layeringProblems(sources({
+      "worker/batch/committer.ts": `import { noTracing } from "../../shared/tracing.ts";`,
+      "shared/tracing.ts": ``,
+      "shared/otel_tracing.ts": `import { trace } from "@opentelemetry/api";`,
+      "worker/main.ts": `import "../shared/otel_tracing.ts";`,
+      "ingest/http/app.ts": `import "../../shared/otel_tracing.ts";`,
+    })),
+    [
+      "ingest/http/app.ts loads @opentelemetry/api (ingest/http/app.ts -> shared/otel_tracing.ts): a pure stage",
+    ],
+  );
+});

@@ -11,6 +11,7 @@ import { ConfigError } from "../shared/config.ts";
 import { type KafkaConnection, kafkaConnection } from "../shared/kafka/settings.ts";
 import { createLogger, errorFields } from "../shared/logger.ts";
 import { createRegistry } from "../shared/metrics.ts";
+import { createTracing } from "../shared/otel_tracing.ts";
 import { assertNarrowPermissions } from "../shared/permissions.ts";
 import { loadWorkerConfig, type WorkerConfig } from "./config.ts";
 import { createOpsHandler } from "./ops_handler.ts";
@@ -106,7 +107,9 @@ const dialect = redshift
       : {}),
   })
   : createPostgresDialect(table, { staging: config.WAREHOUSE_STAGING });
-const sink = createWarehouseSink(sql, dialect, staging ? { staging } : {});
+// Spans only with OTEL_DENO=true, which makes Deno export them (see shared/otel_tracing.ts).
+const tracing = createTracing("user-pipeline-worker");
+const sink = createWarehouseSink(sql, dialect, { tracing, ...(staging ? { staging } : {}) });
 if (redshift && !bucket) {
   logger.warn("redshift staging by INSERT only: WAREHOUSE_S3_BUCKET is not set", {
     hint: "large flushes load faster through S3 and COPY",
@@ -181,6 +184,7 @@ try {
     logger,
     metrics,
     decoder,
+    tracing,
     onFatal: (reason) => void exit(1, reason),
   });
   logger.info("started", {
@@ -204,6 +208,7 @@ try {
       ms: config.WORKER_FLUSH_MS,
       idle: config.WORKER_FLUSH_IDLE,
     },
+    traces: tracing.enabled,
   });
 } catch (err) {
   logger.error("cannot start", errorFields(err));

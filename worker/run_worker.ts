@@ -16,6 +16,7 @@ import type { RecordDecoder } from "./decode/record_decoder.ts";
 import { createKafkaDeadLetters } from "./consume/kafka_dead_letters.ts";
 import type { WarehouseSink } from "./warehouse/port.ts";
 import type { WorkerMetrics } from "./worker_metrics.ts";
+import { noTracing, type Tracing } from "../shared/tracing.ts";
 
 /** What `startWorker` needs. */
 export interface WorkerDeps {
@@ -28,6 +29,8 @@ export interface WorkerDeps {
   /** Called once when the worker cannot go on (watchdog, consumer failure): exit non-zero. */
   onFatal: (reason: string) => void;
   now?: () => Date;
+  /** Spans (default: none): one per flush, with its decoding, statements and commit. */
+  tracing?: Tracing;
 }
 
 /** A started worker. */
@@ -56,6 +59,7 @@ export async function startWorker(
 ): Promise<RunningWorker> {
   const log = deps.logger;
   const now = deps.now ?? (() => new Date());
+  const tracing = deps.tracing ?? noTracing;
   await deps.sink.ensureTable();
 
   const producer = createKafkaProducer(deps.connection, {
@@ -96,9 +100,15 @@ export async function startWorker(
       assignment: () => group.assignment(),
       waiting: () => group.waiting(),
     },
-    prepare: (messages) => decodeBatch(messages, deps.decoder),
+    prepare: (messages) => decodeBatch(messages, deps.decoder, tracing),
     handle: (messages, decoded) =>
-      handleBatch(messages, { sink: deps.sink, deadLetters, now }, decoded),
+      handleBatch(messages, {
+        sink: deps.sink,
+        deadLetters,
+        now,
+        tracing,
+        deadLetterTopic: config.KAFKA_DLQ_TOPIC,
+      }, decoded),
     policy: {
       flushRows: config.WORKER_FLUSH_ROWS,
       flushBytes: config.WORKER_FLUSH_BYTES,
@@ -107,6 +117,8 @@ export async function startWorker(
     },
     retry: { minMs: config.WORKER_RETRY_MIN_MS, maxMs: config.WORKER_RETRY_MAX_MS },
     metrics: deps.metrics,
+    tracing,
+    consumerGroup: config.KAFKA_GROUP_ID,
     logger: log.child({ component: "committer" }),
     onProgress: sign,
     onWarehouse: (ok) => {

@@ -11,6 +11,7 @@
  * | `GET /healthz`, `GET /readyz`, `GET /metrics` | operations |
  */
 import { type Logger, silentLogger } from "../../shared/logger.ts";
+import { noTracing, type Tracing } from "../../shared/tracing.ts";
 import { createRegistry, METRICS_CONTENT_TYPE, type Registry } from "../../shared/metrics.ts";
 import { type Authenticate, createAuthenticate } from "./authenticate.ts";
 import { type Batcher, type BatcherStats, createBatcher } from "../produce/batcher.ts";
@@ -27,7 +28,7 @@ import { createPullJob, type PullJob, type PullRun, type PullTrigger } from "../
 import { type BodyBudget, type BodyLease, createBodyBudget } from "./body_budget.ts";
 import { readBody } from "./read_body.ts";
 import { createReplayGuard } from "./replay_guard.ts";
-import { childTraceparent } from "./traceparent.ts";
+import { childTraceparent, requestTraceparent } from "./traceparent.ts";
 import { createUserProducer, type UserProducer } from "../produce/user_producer.ts";
 import { createWebhookVerifier, SignatureError } from "./webhook_signature.ts";
 
@@ -75,6 +76,11 @@ export interface IngestAppDeps {
    * in one piece (see `read_body.ts`). Default false, for requests built in code.
    */
   framedBodies?: boolean;
+  /**
+   * Spans (default: none). With it, records carry the active request span's context and a
+   * pull run is a span of its own.
+   */
+  tracing?: Tracing;
 }
 
 /** The assembled application. */
@@ -104,6 +110,7 @@ interface AppContext {
   bodyOptions: { timeoutMs: number | undefined; framed: boolean };
   /** Body bytes held by all requests at once (`INGEST_BODY_BYTES_IN_FLIGHT`). */
   bodies: BodyBudget;
+  tracing: Tracing;
   warnProduceFailed(err: ProduceError): void;
   /** `/openapi.json`'s text, built on first request. */
   openapi?: string;
@@ -167,7 +174,7 @@ async function postUsersHeld(
   let accepted = false;
   try {
     const list = parseUsers(body, contentType, config.INGEST_MAX_ITEMS);
-    const traceparent = childTraceparent(request.headers.get("traceparent"));
+    const traceparent = requestTraceparent(ctx.tracing, request.headers.get("traceparent"));
     try {
       const eventIds = await users.produce(list, "webhook", traceparent);
       accepted = true;
@@ -270,6 +277,7 @@ const ROUTES: Record<string, Record<string, Route>> = {
 /** Builds the application from its configuration and dependencies. */
 export function createIngestApp(config: IngestAppConfig, deps: IngestAppDeps): IngestApp {
   const now = deps.now ?? Date.now;
+  const tracing = deps.tracing ?? noTracing;
   const log = (deps.logger ?? silentLogger).child({ component: "ingest" });
   const registry = deps.registry ?? createRegistry();
   // The batcher reports to the metrics and the metrics read the batcher: bind late.
@@ -309,6 +317,7 @@ export function createIngestApp(config: IngestAppConfig, deps: IngestAppDeps): I
       }, { fetch: deps.fetch, logger: log.child({ component: "pull" }) }),
     produce: (list, source, traceparent) => users.produce(list, source, traceparent),
     traceparent: () => childTraceparent(null),
+    tracing,
     now,
     logger: log.child({ component: "pull" }),
     onRun: (run) => metrics.pullRun(run.outcome, run.produced),
@@ -341,6 +350,7 @@ export function createIngestApp(config: IngestAppConfig, deps: IngestAppDeps): I
     pullJob,
     bodyOptions,
     bodies: createBodyBudget(config.INGEST_BODY_BYTES_IN_FLIGHT),
+    tracing,
     warnProduceFailed,
   };
 

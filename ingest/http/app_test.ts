@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { decodeEvent } from "../../shared/event.ts";
 import { createIngestApp, type IngestApp } from "./app.ts";
-import { FakeProducer } from "../../testing/fakes.ts";
+import { FakeProducer, FakeTracing } from "../../testing/fakes.ts";
+import { formatTraceparent } from "../../shared/tracing.ts";
 import { testConfig } from "../../testing/test_config.ts";
 import { randomUserResult, sampleUser } from "../../testing/users.ts";
 import { OTHER_SECRET, signedRequest } from "../../testing/webhook.ts";
@@ -15,7 +16,7 @@ interface Harness {
 
 function harness(
   overrides: Record<string, string> = {},
-  deps: { fetch?: typeof fetch; ready?: () => Promise<boolean> } = {},
+  deps: { fetch?: typeof fetch; ready?: () => Promise<boolean>; tracing?: FakeTracing } = {},
 ): Harness {
   const producer = new FakeProducer();
   const app = createIngestApp(testConfig(overrides), { producer, ...deps });
@@ -325,4 +326,39 @@ Deno.test("POST /v1/users answers 503 with Retry-After while other requests hold
   assert.equal((await first).status, 202);
   const third = await h.app.handler(await signedRequest(JSON.stringify(sampleUser())));
   assert.equal(third.status, 202, "the budget is given back with the answer");
+});
+
+Deno.test("POST /v1/users with tracing: the records and the answer carry the request span's context", async () => {
+  const tracing = new FakeTracing();
+  await using h = harness({}, { tracing });
+  // Deno.serve makes its request span the active one around the handler.
+  const request = tracing.startSpan("POST", { kind: "server" });
+  const response = await tracing.withSpan(
+    request,
+    async () => h.app.handler(await signedRequest(JSON.stringify([sampleUser(), sampleUser()]))),
+  );
+  assert.equal(response.status, 202);
+  const expected = formatTraceparent(request.context());
+  assert.deepEqual(h.producer.messages.map((m) => m.headers?.traceparent), [expected, expected]);
+  assert.equal(response.headers.get("traceparent"), expected);
+});
+
+Deno.test("POST /v1/pull with tracing: the run is a span under the request, and its records carry it", async () => {
+  const fakeFetch = (() =>
+    Promise.resolve(
+      Response.json({ results: [randomUserResult(crypto.randomUUID())] }),
+    )) as typeof fetch;
+  const tracing = new FakeTracing();
+  await using h = harness({}, { fetch: fakeFetch, tracing });
+  const request = tracing.startSpan("POST", { kind: "server" });
+  const response = await tracing.withSpan(
+    request,
+    async () => h.app.handler(await signedRequest("", { path: "/v1/pull" })),
+  );
+  assert.equal(response.status, 200);
+  const [pull] = tracing.named("randomuser pull");
+  assert.equal(pull?.parent, request);
+  assert.ok(pull.ended);
+  assert.equal(pull.attributes["user_pipeline.pull.produced"], 1);
+  assert.equal(h.producer.messages[0]?.headers?.traceparent, formatTraceparent(pull.context()));
 });

@@ -1,13 +1,17 @@
 /**
  * W3C Trace Context (`traceparent`): each request continues the caller's trace, or starts one.
  *
- * The ingest is one span: it keeps the caller's trace id and flags and puts its own span id in
- * the header that travels with every event of the request to Kafka.
+ * The ingest is one span, and its context is the header that travels with every event of the
+ * request to Kafka. With traces on (`OTEL_DENO=true`) that span is `Deno.serve`'s request span,
+ * which Deno exports: a record's trace never points at a span nobody exported. With traces off,
+ * the ingest keeps the caller's trace id and flags and makes up its own span id, cheaply:
  *
  * Ids are cut from a pool of random bytes refilled 4 KiB at a time and written with a table of
  * byte spellings: one `getRandomValues` call per ~170 requests instead of one per id, and no
  * per-byte `toString`/`padStart`.
  */
+
+import { formatTraceparent, type Tracing } from "../../shared/tracing.ts";
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 const ALL_ZERO = /^0+$/;
@@ -16,7 +20,19 @@ const pool = new Uint8Array(4096);
 let used = pool.length;
 
 /**
- * The `traceparent` for the ingest's span: same trace as `incoming` when that is a valid
+ * The `traceparent` of the request being handled: the active (exported) span's context when
+ * tracing is on and records this request, else `childTraceparent(incoming)`.
+ */
+export function requestTraceparent(tracing: Tracing, incoming: string | null): string {
+  if (tracing.enabled) {
+    const active = tracing.activeContext();
+    if (active) return formatTraceparent(active);
+  }
+  return childTraceparent(incoming);
+}
+
+/**
+ * The `traceparent` for the ingest's span when traces are off: same trace as `incoming` when that is a valid
  * version-00 header (all-zero ids are invalid), otherwise a new trace.
  */
 export function childTraceparent(incoming: string | null): string {

@@ -4,9 +4,13 @@
  * Runs never overlap: a run that starts while another is going is recorded as `skipped`
  * (cron) or refused (`POST /v1/pull` answers 409). The last runs are kept for
  * `GET /v1/pull/runs`.
+ *
+ * With tracing on, a run is a span (`randomuser pull`, a child of the request span for
+ * `POST /v1/pull`) whose context the produced records carry; its fetch is a child of it.
  */
 import type { Source, User } from "../../shared/event.ts";
 import { errorFields, type Logger, silentLogger } from "../../shared/logger.ts";
+import { formatTraceparent, noTracing, type Tracing } from "../../shared/tracing.ts";
 import { usersFromResponse } from "./random_user.ts";
 
 /** What started a run. */
@@ -37,8 +41,10 @@ export interface PullJobDeps {
   fetchUsers(signal: AbortSignal): Promise<unknown>;
   /** Produces users; resolves once Kafka acknowledged them. */
   produce(users: readonly User[], source: Source, traceparent: string): Promise<string[]>;
-  /** A new `traceparent` for a run. */
+  /** A new `traceparent` for a run (when tracing is off). */
   traceparent(): string;
+  /** Spans (default: none): a run is one, and its records carry its context. */
+  tracing?: Tracing;
   now?: () => number;
   logger?: Logger;
   /** Called once per run with its outcome (metrics). */
@@ -76,7 +82,33 @@ export function createPullJob(deps: PullJobDeps, opts: { history?: number } = {}
     return run;
   };
 
-  const execute = async (trigger: PullTrigger): Promise<PullRun> => {
+  const tracing = deps.tracing ?? noTracing;
+
+  /** A run, in a span of its own when tracing is on. */
+  const traced = async (trigger: PullTrigger): Promise<PullRun> => {
+    if (!tracing.enabled) return await execute(trigger, deps.traceparent());
+    const span = tracing.startSpan("randomuser pull", {
+      attributes: { "user_pipeline.pull.trigger": trigger },
+    });
+    try {
+      const run = await tracing.withSpan(
+        span,
+        () => execute(trigger, formatTraceparent(span.context())),
+      );
+      span.setAttributes({
+        "user_pipeline.pull.outcome": run.outcome,
+        "user_pipeline.pull.fetched": run.fetched,
+        "user_pipeline.pull.produced": run.produced,
+        "user_pipeline.pull.rejected": run.rejected,
+      });
+      if (run.outcome === "failed") span.recordError(run.error ?? "failed", true);
+      return run;
+    } finally {
+      span.end();
+    }
+  };
+
+  const execute = async (trigger: PullTrigger, traceparent: string): Promise<PullRun> => {
     const started = new Date(now()).toISOString();
     const base = { trigger, started_at: started, fetched: 0, produced: 0, rejected: 0 };
     try {
@@ -84,7 +116,7 @@ export function createPullJob(deps: PullJobDeps, opts: { history?: number } = {}
       const { users, rejected } = usersFromResponse(body);
       base.fetched = users.length + rejected.length;
       base.rejected = rejected.length;
-      if (users.length > 0) await deps.produce(users, "randomuser", deps.traceparent());
+      if (users.length > 0) await deps.produce(users, "randomuser", traceparent);
       base.produced = users.length;
       const error = rejected.length > 0
         ? `${rejected.length} results rejected, e.g. result ${rejected[0]!.index}: ${
@@ -123,7 +155,7 @@ export function createPullJob(deps: PullJobDeps, opts: { history?: number } = {}
           error: stopped ? "The ingest is shutting down" : "Another run is still going on",
         }));
       }
-      current = execute(trigger).finally(() => current = null);
+      current = traced(trigger).finally(() => current = null);
       return current;
     },
     runs: () => runs.map((r) => ({ ...r })),

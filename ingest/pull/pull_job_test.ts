@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createPullJob } from "./pull_job.ts";
 import { randomUserResult } from "../../testing/users.ts";
+import { FakeTracing } from "../../testing/fakes.ts";
 
 Deno.test("createPullJob() produces mapped users keyed by login.uuid and keeps a history", async () => {
   const produced: string[][] = [];
@@ -40,4 +41,20 @@ Deno.test("createPullJob() records a failed produce and skips overlapping runs",
   assert.equal(done.outcome, "failed");
   assert.equal(done.error, "Kafka did not acknowledge");
   assert.deepEqual(job.runs().map((r) => r.outcome), ["failed", "skipped"]);
+});
+
+Deno.test("createPullJob() with tracing ends a failed run's span marked failed", async () => {
+  const tracing = new FakeTracing();
+  const job = createPullJob({
+    fetchUsers: () => Promise.reject(new Error("randomuser.me answered 503")),
+    produce: () => Promise.reject(new Error("nothing to produce")),
+    traceparent: () => assert.fail("with tracing on, the run's span is the context"),
+    tracing,
+  });
+  assert.equal((await job.run("schedule")).outcome, "failed");
+  const [span] = tracing.named("randomuser pull");
+  assert.ok(span?.ended && span.failed);
+  assert.equal(span.parent, undefined, "a scheduled run starts a trace");
+  assert.equal(span.attributes["user_pipeline.pull.trigger"], "schedule");
+  assert.equal(span.attributes["user_pipeline.pull.outcome"], "failed");
 });

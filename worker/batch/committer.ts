@@ -21,6 +21,10 @@
  *   owner reads them again from the committed offset), and a flush that had some of them
  *   commits only the partitions this member still owns. No offset is ever committed for rows
  *   that are not in the warehouse.
+ * - With tracing on, each flush is a span (`flush_trace.ts`) from its seal until its offsets
+ *   are committed, linked to every record's context; its preparation and write run with it
+ *   active, so their spans are its children, and the commit is a child span of the newest
+ *   flush it carries (linked to the others). With tracing off, no span object is made.
  */
 import { isRoutineGroupError } from "../../shared/kafka/kafka_error.ts";
 import type { Logger } from "../../shared/logger.ts";
@@ -31,6 +35,8 @@ import type { ConsumedMessage } from "../consume/consumed_message.ts";
 import type { BatchOutcome } from "./handle_batch.ts";
 import type { WorkerMetrics } from "../worker_metrics.ts";
 import type { ConsumedRecord, PartitionOffset } from "../../shared/kafka/consumer_group.ts";
+import type { TraceSpan, Tracing } from "../../shared/tracing.ts";
+import { kafkaAttributes, recordOutcome, startFlushSpan } from "./flush_trace.ts";
 
 /** When a buffer is written. */
 export interface FlushPolicy {
@@ -70,6 +76,10 @@ export interface CommitterDeps<P = undefined> {
   /** Warehouse health for `/readyz`. */
   onWarehouse?: (ok: boolean) => void;
   now?: () => number;
+  /** Spans (default: none): one per flush, see `flush_trace.ts`. */
+  tracing?: Tracing;
+  /** The consumer group, named on the spans. */
+  consumerGroup?: string;
 }
 
 /** The running committer. */
@@ -123,6 +133,8 @@ function track(partitions: Map<string, PartitionRecords>, r: PartitionOffset): v
 interface Sealed<P> {
   batch: Buffer;
   prepared: Promise<P>;
+  /** The flush's span (tracing on only). */
+  span?: TraceSpan;
 }
 
 const key = (topic: string, partition: number) => `${topic}:${partition}`;
@@ -150,7 +162,10 @@ export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committe
   const committed = new Map<string, bigint>();
   /** Offsets written to the warehouse and not yet sent to Kafka, by partition. */
   let toCommit = new Map<string, PartitionOffset>();
+  /** The spans of the flushes whose offsets are in `toCommit` (tracing on only). */
+  let toCommitSpans: TraceSpan[] = [];
   let committing: Promise<void> | null = null;
+  const tracing = deps.tracing?.enabled ? deps.tracing : undefined;
 
   const full = () =>
     buffer.messages.length >= policy.flushRows || buffer.bytes >= policy.flushBytes;
@@ -190,17 +205,26 @@ export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committe
     }
   };
 
-  const prepare = (batch: Buffer): Promise<P> => {
-    const prepared = deps.prepare ? deps.prepare(batch.messages) : Promise.resolve(undefined as P);
+  const prepare = (batch: Buffer, span?: TraceSpan): Promise<P> => {
+    const start = () =>
+      deps.prepare ? deps.prepare(batch.messages) : Promise.resolve(undefined as P);
+    const prepared = span && tracing ? tracing.withSpan(span, start) : start();
     prepared.catch(() => {}); // awaited by the write; a failure is handled there
     return prepared;
+  };
+
+  /** A sealed batch: its span (tracing on) and its preparation start now. */
+  const toSealed = (batch: Buffer): Sealed<P> => {
+    if (!tracing) return { batch, prepared: prepare(batch) };
+    const span = startFlushSpan(tracing, batch.messages, deps.consumerGroup);
+    return { batch, prepared: prepare(batch, span), span };
   };
 
   /** Seals the buffer: its preparation starts now, its write when the one in progress ends. */
   const seal = () => {
     if (stopped || ahead || buffer.messages.length === 0) return;
     clearTimers();
-    ahead = { batch: buffer, prepared: prepare(buffer) };
+    ahead = toSealed(buffer);
     buffer = emptyBuffer();
     if (paused) {
       paused = false;
@@ -225,12 +249,13 @@ export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committe
   };
 
   const run = async (sealed: Sealed<P>): Promise<void> => {
-    const { batch } = sealed;
+    const { batch, span } = sealed;
+    const handle = async () => deps.handle(batch.messages, await sealed.prepared);
     for (let attempt = 0;; attempt++) {
       const started = now();
       let outcome: BatchOutcome;
       try {
-        outcome = await deps.handle(batch.messages, await sealed.prepared);
+        outcome = await (span && tracing ? tracing.withSpan(span, handle) : handle());
       } catch (err) {
         // Whatever it was, the batch is kept and written again (see failure.ts): rows the
         // warehouse refuses were isolated below, and a process that cannot run as
@@ -244,8 +269,11 @@ export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committe
             records: batch.messages.length,
             ...errorFields(err),
           });
+          span?.recordError(err, true);
+          span?.end();
           return;
         }
+        span?.recordError(err);
         const delayMs = backoffDelay(attempt, deps.retry);
         const expected = kind !== "unexpected";
         (expected ? logger.warn : logger.error)(
@@ -256,15 +284,19 @@ export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committe
           retryTimer = { timer: setTimeout(resolve, delayMs), resolve };
         });
         retryTimer = undefined;
-        if (stopped) return;
+        if (stopped) {
+          span?.end();
+          return;
+        }
         // A failed preparation is done again; a finished one is kept.
-        sealed.prepared = sealed.prepared.then((p) => p, () => prepare(batch));
+        sealed.prepared = sealed.prepared.then((p) => p, () => prepare(batch, span));
         continue;
       }
       deps.onWarehouse?.(true);
       deps.onProgress?.();
       record(batch, outcome, (now() - started) / 1000);
-      queueCommit(batch);
+      if (span) recordOutcome(span, outcome);
+      queueCommit(batch, span);
       return;
     }
   };
@@ -281,7 +313,8 @@ export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committe
   };
 
   /** Takes the offsets of a written batch; sends them unless a commit is on its way. */
-  const queueCommit = (batch: Buffer) => {
+  const queueCommit = (batch: Buffer, span?: TraceSpan) => {
+    if (span) toCommitSpans.push(span);
     for (const [k, p] of batch.partitions) {
       const seen = toCommit.get(k);
       if (!seen || p.offset > seen.offset) {
@@ -299,15 +332,22 @@ export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committe
     while (toCommit.size > 0) {
       const next = toCommit;
       toCommit = new Map();
+      const flushes = toCommitSpans;
+      toCommitSpans = [];
       const owned = deps.source.assignment();
       const offsets = [...next].filter(([k, o]) =>
         owned.has(k) && o.offset > (committed.get(k) ?? -1n)
       ).map(([, o]) => o);
-      if (offsets.length === 0) continue;
+      if (offsets.length === 0) {
+        for (const s of flushes) s.end();
+        continue;
+      }
+      const span = tracing && flushes.length > 0 ? startCommitSpan(flushes, offsets) : undefined;
       try {
         await deps.source.commit(offsets);
         for (const o of offsets) committed.set(key(o.topic, o.partition), o.offset);
       } catch (err) {
+        span?.recordError(err, true);
         // The rows are in the warehouse; the records will be read again and merged as no-ops.
         // A commit refused by a rebalance is routine: the new owner reads those records again.
         (isRoutineGroupError(err) ? logger.info : logger.warn)(
@@ -315,7 +355,25 @@ export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committe
           errorFields(err),
         );
       }
+      span?.end();
+      for (const s of flushes) s.end();
     }
+  };
+
+  /** The commit's span: a child of the newest flush it carries, linked to the others. */
+  const startCommitSpan = (flushes: TraceSpan[], offsets: PartitionOffset[]) => {
+    const newest = flushes.at(-1)!;
+    return tracing!.startSpan("commit offsets", {
+      kind: "client",
+      parent: newest,
+      links: flushes.slice(0, -1).map((s) => s.context()),
+      attributes: {
+        ...kafkaAttributes(offsets[0]!.topic, deps.consumerGroup),
+        "messaging.operation.type": "settle",
+        "messaging.operation.name": "commit",
+        "user_pipeline.partitions": offsets.length,
+      },
+    });
   };
 
   return {
@@ -383,10 +441,9 @@ export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committe
       ahead = null;
       buffer = emptyBuffer();
       for (const sealed of rest) {
-        if (!opts.flushRest || !sealed) continue;
-        await run(
-          "prepared" in sealed ? sealed : { batch: sealed.batch, prepared: prepare(sealed.batch) },
-        );
+        if (!sealed) continue;
+        if (opts.flushRest) await run("prepared" in sealed ? sealed : toSealed(sealed.batch));
+        else if ("span" in sealed) sealed.span?.end();
       }
       await committing;
       metrics.paused.set(0);

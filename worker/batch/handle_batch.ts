@@ -5,6 +5,9 @@
  * either in the warehouse, superseded by a newer record of the batch, or acknowledged on the
  * dead-letter topic: the caller may resolve the offsets. When it throws, nothing may be
  * committed.
+ *
+ * With tracing on, decoding and the dead-letter send are spans (children of the flush's span,
+ * which the committer makes active); the sink makes the statements' spans.
  */
 import type { ConsumedMessage } from "../consume/consumed_message.ts";
 import {
@@ -18,6 +21,7 @@ import { type DecodedRecord, inlineDecoder, type RecordDecoder } from "../decode
 import type { UserRow } from "../warehouse/user_row.ts";
 import { upsertIsolating } from "./upsert_isolating.ts";
 import type { Sink } from "../warehouse/port.ts";
+import { inSpan, noTracing, type Tracing } from "../../shared/tracing.ts";
 
 /** What `handleBatch` needs. */
 export interface BatchDeps {
@@ -26,6 +30,10 @@ export interface BatchDeps {
   now: () => Date;
   /** Decodes the values (default: on this thread). */
   decoder?: RecordDecoder;
+  /** Spans (default: none). */
+  tracing?: Tracing;
+  /** The dead-letter topic, named on the send's span. */
+  deadLetterTopic?: string;
 }
 
 /** What a batch came to. */
@@ -50,8 +58,13 @@ interface Candidate {
 export function decodeBatch(
   messages: readonly ConsumedMessage[],
   decoder: RecordDecoder = inlineDecoder,
+  tracing: Tracing = noTracing,
 ): Promise<DecodedRecord[]> {
-  return decoder.decode(messages.map((m) => m.value));
+  const decode = () => decoder.decode(messages.map((m) => m.value));
+  if (!tracing.enabled) return decode();
+  return inSpan(tracing, "decode", {
+    attributes: { "messaging.batch.message_count": messages.length },
+  }, decode);
 }
 
 /**
@@ -68,7 +81,7 @@ export async function handleBatch(
   const now = deps.now();
   const candidates: Candidate[] = [];
   const deadLetters: DeadLetter[] = [];
-  decoded ??= await decodeBatch(messages, deps.decoder);
+  decoded ??= await decodeBatch(messages, deps.decoder, deps.tracing);
   messages.forEach((message, i) => {
     const d = decoded[i]!;
     if (d.ok) {
@@ -86,7 +99,16 @@ export async function handleBatch(
 
   if (deadLetters.length > 0) {
     try {
-      await deps.deadLetters.send(deadLetters);
+      await inSpan(deps.tracing ?? noTracing, `send ${deps.deadLetterTopic ?? "dead letters"}`, {
+        kind: "producer",
+        attributes: {
+          "messaging.system": "kafka",
+          "messaging.operation.type": "send",
+          "messaging.operation.name": "send",
+          "messaging.batch.message_count": deadLetters.length,
+          ...(deps.deadLetterTopic ? { "messaging.destination.name": deps.deadLetterTopic } : {}),
+        },
+      }, () => deps.deadLetters.send(deadLetters));
     } catch (err) {
       throw new DeadLetterError(
         `Cannot write ${deadLetters.length} dead letters: ${(err as Error).message}`,

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { encodeEvent } from "../../shared/event.ts";
-import { fakeDeadLetters, fakeSink, message } from "../../testing/fakes.ts";
+import { fakeDeadLetters, fakeSink, FakeTracing, message } from "../../testing/fakes.ts";
 import { testEvent, testUser } from "../../testing/users.ts";
 import { handleBatch } from "./handle_batch.ts";
 import { DeadLetterError, DLQ_HEADERS } from "./dead_letter.ts";
@@ -90,4 +90,33 @@ Deno.test("handleBatch() throws DeadLetterError when the dead-letter topic does 
     .catch((e) => e);
   assert.ok(err instanceof DeadLetterError);
   assert.match(err.message, /Cannot write 1 dead letters: broker not available/);
+});
+
+Deno.test("handleBatch() keeps a dead letter's traceparent header and, with tracing, spans decoding and the dead-letter send", async () => {
+  const tracing = new FakeTracing();
+  const dl = fakeDeadLetters();
+  const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  const bad = { ...message(20, "{"), headers: { traceparent } };
+  const flush = tracing.startSpan("process user_created");
+  await tracing.withSpan(
+    flush,
+    () =>
+      handleBatch([valid(1, 19).msg, bad], {
+        sink: fakeSink(),
+        deadLetters: dl,
+        now,
+        tracing,
+        deadLetterTopic: "user_created.dlq",
+      }),
+  );
+  assert.equal(dl.sent[0]!.headers.traceparent, traceparent, "the record's trace goes along");
+  const [decode] = tracing.named("decode");
+  const [send] = tracing.named("send user_created.dlq");
+  assert.equal(decode?.parent, flush);
+  assert.equal(decode.attributes["messaging.batch.message_count"], 2);
+  assert.equal(send?.parent, flush);
+  assert.equal(send.options.kind, "producer");
+  assert.equal(send.attributes["messaging.destination.name"], "user_created.dlq");
+  assert.equal(send.attributes["messaging.batch.message_count"], 1);
+  assert.ok(decode.ended && send.ended);
 });

@@ -7,18 +7,55 @@
  * the sink uploads the objects before the first transaction and removes them when the write
  * has ended, whether it committed or not; a crash in between leaves them to the bucket's
  * lifecycle rule.
+ *
+ * With tracing on, each statement is a span (`MERGE public.users`, `COPY pg_temp.users_stage`,
+ * … after OpenTelemetry's database conventions, without the bound values), and so is the S3
+ * upload; with it off, the statements run exactly as before.
  */
 import type { Sql, TransactionSql } from "postgres";
 import type { Dialect, SqlStep } from "./dialect.ts";
 import type { ObjectStaging } from "./s3_staging.ts";
 import type { WarehouseSink } from "./port.ts";
 import { toWriteError } from "./write_error.ts";
+import { type Attributes, inSpan, noTracing, type Tracing } from "../../shared/tracing.ts";
+import { statementSummary } from "./statement_summary.ts";
 
 /** What the sink needs besides the connection and the dialect. */
 export interface WarehouseSinkDeps {
   now?: () => Date;
   /** Uploads and removes the objects of `load` steps (required when the dialect emits them). */
   staging?: ObjectStaging;
+  /** Spans for the statements (default: none). */
+  tracing?: Tracing;
+}
+
+/** Runs one statement (`run`) in a span named after `text`. */
+type TraceStatement = <T>(
+  text: string,
+  attributes: Attributes,
+  run: () => Promise<T>,
+) => Promise<T>;
+
+/** The statement spans of `tracing` for `dialect`, or undefined when tracing is off. */
+function statementTracer(
+  tracing: Tracing | undefined,
+  dialect: Dialect,
+): TraceStatement | undefined {
+  if (!tracing?.enabled) return undefined;
+  const system = dialect.name === "redshift" ? "aws.redshift" : "postgresql";
+  return (text, attributes, run) => {
+    const { operation, collection, summary } = statementSummary(text);
+    return inSpan(tracing, summary, {
+      kind: "client",
+      attributes: {
+        "db.system.name": system,
+        "db.operation.name": operation,
+        "db.query.summary": summary,
+        ...(collection ? { "db.collection.name": collection } : {}),
+        ...attributes,
+      },
+    }, run);
+  };
 }
 
 /** What a `CREATE … IF NOT EXISTS` raced by another session fails with. */
@@ -31,6 +68,7 @@ export function createWarehouseSink(
   deps: WarehouseSinkDeps = {},
 ): WarehouseSink {
   const now = deps.now ?? (() => new Date());
+  const trace = statementTracer(deps.tracing, dialect);
   return {
     async ensureTable() {
       try {
@@ -64,9 +102,14 @@ export function createWarehouseSink(
           if (!deps.staging) {
             throw new Error(`${dialect.name} dialect staged through S3 without S3`);
           }
-          uploaded.push(...await deps.staging.upload(step.objects));
+          const staging = deps.staging;
+          uploaded.push(
+            ...await inSpan(deps.tracing ?? noTracing, "upload staging objects", {
+              attributes: { "user_pipeline.rows": step.objects.rows.length },
+            }, () => staging.upload(step.objects)),
+          );
         }
-        await runTransactions(sql, steps);
+        await runTransactions(sql, steps, trace);
       } catch (err) {
         throw toWriteError(err);
       } finally {
@@ -89,7 +132,11 @@ export function createWarehouseSink(
  * of those already committed run (best effort, outside a transaction) before the error is
  * rethrown.
  */
-async function runTransactions(sql: Sql, steps: readonly SqlStep[]): Promise<void> {
+async function runTransactions(
+  sql: Sql,
+  steps: readonly SqlStep[],
+  trace?: TraceStatement,
+): Promise<void> {
   const undo: string[] = [];
   let transaction: SqlStep[] = [];
   const run = async () => {
@@ -100,14 +147,34 @@ async function runTransactions(sql: Sql, steps: readonly SqlStep[]): Promise<voi
     const queries = body.filter((s): s is QueryStep => s.kind === "query");
     if (queries.length === 1 && body.length === 1) {
       // One statement is atomic on its own: no BEGIN and COMMIT round trips.
-      await sql.unsafe(queries[0]!.text, queries[0]!.params as string[]);
+      const q = queries[0]!;
+      if (trace) {
+        await trace(
+          q.text,
+          parametersOf(q),
+          async () => await sql.unsafe(q.text, q.params as string[]),
+        );
+      } else await sql.unsafe(q.text, q.params as string[]);
     } else if (queries.length === body.length) {
       // No COPY: pipeline every statement (postgres.js sends an array of queries at once), so
       // a small batch costs BEGIN + one round trip + COMMIT.
-      await sql.begin((tx) => queries.map((s) => tx.unsafe(s.text, s.params as string[])));
+      await sql.begin((tx) =>
+        queries.map((s) =>
+          trace
+            ? trace(
+              s.text,
+              parametersOf(s),
+              async () => await tx.unsafe(s.text, s.params as string[]),
+            )
+            : tx.unsafe(s.text, s.params as string[])
+        )
+      );
     } else {
       await sql.begin(async (tx) => {
-        for (const step of body) await runStep(tx, step);
+        for (const step of body) {
+          if (trace) await trace(step.text, {}, () => runStep(tx, step));
+          else await runStep(tx, step);
+        }
       });
     }
     undo.push(...pending);
@@ -125,6 +192,11 @@ async function runTransactions(sql: Sql, steps: readonly SqlStep[]): Promise<voi
 }
 
 type QueryStep = Extract<SqlStep, { kind: "query" }>;
+
+/** A statement's bound parameter count, for its span (the values stay out of traces). */
+function parametersOf(step: QueryStep): Attributes {
+  return { "user_pipeline.parameters": step.params.length };
+}
 
 async function runStep(tx: TransactionSql, step: SqlStep): Promise<void> {
   if (step.kind === "query") {
