@@ -134,6 +134,31 @@ const REFUSAL = new TextEncoder().encode(
 );
 
 /**
+ * Aborts one connection's signal. The runtime's abort listener cancels the connection by its
+ * resource id and throws "Bad resource ID" when the connection closed meanwhile (its client
+ * left, and the runtime closed it a few promise turns before its `finished` settles). An error
+ * thrown by an event listener is not thrown to `abort()`'s caller but reported as uncaught,
+ * which ends the process: while this aborts, such a report is marked handled. Nothing else is.
+ */
+export function abortQuietly(controller: AbortController): void {
+  if (controller.signal.aborted) return;
+  if (!swallowInstalled) {
+    swallowInstalled = true;
+    globalThis.addEventListener("error", (event) => {
+      if (aborting && event.error instanceof Deno.errors.BadResource) event.preventDefault();
+    });
+  }
+  aborting = true;
+  try {
+    controller.abort();
+  } finally {
+    aborting = false;
+  }
+}
+let aborting = false;
+let swallowInstalled = false;
+
+/**
  * Serves `handler` on `opts.hostname:opts.port` with the guards above.
  * @throws {Deno.errors.AddrInUse} (and other `Deno.listen` errors) when the port cannot be bound.
  */
@@ -161,7 +186,7 @@ export function serveGuarded(opts: GuardedServeOptions, handler: Handler): Guard
 
   const close = (c: Connection) => {
     idle.delete(c);
-    c.abort.abort();
+    abortQuietly(c.abort);
   };
   const evictOldestIdle = (): boolean => {
     for (const c of idle) {

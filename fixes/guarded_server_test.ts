@@ -3,6 +3,7 @@ import { HttpConnection } from "../load/http_connection.ts";
 import { silentLogger } from "../shared/logger.ts";
 import { waitUntil } from "../testing/wait.ts";
 import {
+  abortQuietly,
   type GuardedServeOptions,
   type GuardedServer,
   serveGuarded,
@@ -189,4 +190,19 @@ Deno.test("serveGuarded() shutdown closes idle connections at once and answers t
     busy.close();
     await server.shutdown();
   }
+});
+
+Deno.test("abortQuietly() closing a connection the runtime already closed does not end the process", async () => {
+  const serveOn = serveOnConnection()!;
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+  const conn = await listener.accept();
+  const abort = new AbortController();
+  const server = serveOn(conn, abort.signal, ok, () => new Response(null), () => {});
+  client.close();
+  await server.finished;
+  // A plain abort() here is reported as an uncaught "Bad resource ID" and fails the test.
+  abortQuietly(abort);
+  assert.equal(abort.signal.aborted, true);
+  listener.close();
 });
