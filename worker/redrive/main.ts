@@ -11,8 +11,8 @@ import { ConfigError, loadConfig } from "../../shared/config.ts";
 import { kafkaConnection, withKafkaChecks } from "../../shared/kafka/settings.ts";
 import { createLogger, errorFields } from "../../shared/logger.ts";
 import { workerConfigSchema } from "../config.ts";
-import { filterSuffix } from "./redrive_filter.ts";
-import { runRedrive } from "./run_redrive.ts";
+import { filterSuffix } from "../../shared/redrive/redrive_filter.ts";
+import { runRedrive } from "../../shared/redrive/run_redrive.ts";
 
 const STAGES = ["utf8", "json", "schema", "write"];
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { silentLogger } from "../../shared/logger.ts";
+import { silentLogger } from "../logger.ts";
 import { sharedStack, uniqueName } from "../../stack/harness.ts";
-import { DLQ_HEADERS } from "../batch/dead_letter.ts";
+import { DLQ_HEADERS } from "../dead_letter_headers.ts";
 import {
   filterSuffix,
   matchesFilter,

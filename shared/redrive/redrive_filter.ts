@@ -1,8 +1,8 @@
 /**
  * Which dead letters a re-drive moves, and how a dead letter becomes a topic record again.
  */
-import { DLQ_HEADERS, isErrorHeader } from "../batch/dead_letter.ts";
-import type { RecordHeaders } from "../consume/consumed_message.ts";
+import { DLQ_HEADERS, isErrorHeader } from "../dead_letter_headers.ts";
+import type { RecordHeaders } from "../record_headers.ts";
 
 /** The header a re-driven record carries: `<dlq topic>/<partition>/<offset>`. */
 export const REDRIVEN_FROM_HEADER = "user_pipeline.redriven_from";
