@@ -31,10 +31,19 @@ export const PURE = [
   "shared/config.ts",
   "shared/logger.ts",
   "shared/metrics.ts",
+  "shared/dead_letter_headers.ts",
+  "shared/record_headers.ts",
+  // The console decides and renders from what small interfaces give it: sampling, rates, lag,
+  // the HTTP routes and the event stream; its Kafka, metrics and warehouse readers sit in
+  // console/sources/ behind those interfaces.
+  "console/live/",
+  "console/http/",
+  "console/sources/metrics_text.ts",
+  "console/sources/instance_probe.ts",
 ];
 
-/** The two programs: neither imports the other. */
-const SERVICES = ["ingest", "worker"];
+/** The programs: none imports another (shared code lives in `shared/`). */
+const SERVICES = ["ingest", "worker", "console"];
 /** Tool folders: only tools import them. */
 const TOOLS = ["bench", "faults", "load", "tests", "tools"];
 
@@ -120,7 +129,7 @@ export function layeringProblems(sources: Sources): string[] {
     }
     if (local && SERVICES.includes(top(i.from)) && SERVICES.includes(top(i.to))) {
       if (top(i.from) !== top(i.to)) {
-        problems.push(`${i.from} imports ${i.to}: one program imports the other`);
+        problems.push(`${i.from} imports ${i.to}: one program imports another`);
       }
     }
     const tool = TOOLS.includes(top(i.from)) || i.from.endsWith("_test.ts");

@@ -1,0 +1,105 @@
+/**
+ * The console: `deno task console`. What users watch: rates per stage, consumer lag in records
+ * and seconds, instances and their readiness (one poller for every open page, server-sent
+ * events), on http://127.0.0.1:8070 by default.
+ *
+ * It reads Kafka, the programs' `/metrics` and `/readyz`, and (read-only) the warehouse; it
+ * never sits on the write path. Logs JSON lines to standard error; the first line to look for
+ * is `{"msg":"listening","port":N}`. SIGTERM or SIGINT stops it (exit 0).
+ *
+ * Exit codes: 0 after a clean stop, 1 after a fatal error, 2 for bad configuration or
+ * permissions.
+ */
+import { ConfigError } from "../shared/config.ts";
+import { type KafkaConnection, kafkaConnection } from "../shared/kafka/settings.ts";
+import { createLogger, errorFields } from "../shared/logger.ts";
+import { assertNarrowPermissions } from "../shared/permissions.ts";
+import { type ConsoleConfig, loadConsoleConfig } from "./config.ts";
+import { createConsoleApp } from "./http/app.ts";
+import { createSessions } from "./http/sessions.ts";
+import { loadStaticFiles } from "./http/static_files.ts";
+import { createPoller } from "./live/poller.ts";
+import { createSampler } from "./live/sampler.ts";
+import { createInstanceProbe } from "./sources/instance_probe.ts";
+import { createKafkaReader } from "./sources/kafka_reader.ts";
+
+try {
+  await assertNarrowPermissions();
+} catch (err) {
+  createLogger().error("bad permissions", { ...errorFields(err), service: "console" });
+  Deno.exit(2);
+}
+
+let config: Readonly<ConsoleConfig>;
+let connection: KafkaConnection;
+try {
+  config = loadConsoleConfig((key) => Deno.env.get(key));
+  connection = await kafkaConnection(config, config.KAFKA_CLIENT_ID);
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  createLogger().error(err.message, { service: "console", problems: err.problems });
+  Deno.exit(2);
+}
+
+const log = createLogger({ level: config.LOG_LEVEL }).child({ service: "console" });
+const kafka = createKafkaReader(connection);
+const instances = [
+  ...config.CONSOLE_INGEST_URLS.map((url) => ({ kind: "ingest" as const, url })),
+  ...config.CONSOLE_WORKER_URLS.map((url) => ({ kind: "worker" as const, url })),
+];
+const sampler = createSampler({
+  probe: createInstanceProbe({ timeoutMs: config.CONSOLE_SCRAPE_TIMEOUT_MS }),
+  kafka,
+  instances,
+  topic: config.KAFKA_TOPIC,
+  groupId: config.KAFKA_GROUP_ID,
+  now: Date.now,
+});
+const poller = createPoller({
+  sample: () => sampler.sample(),
+  intervalMs: config.CONSOLE_POLL_MS,
+  historySize: Math.ceil((config.CONSOLE_HISTORY_SECONDS * 1000) / config.CONSOLE_POLL_MS),
+  logger: log,
+});
+
+const shutdown = new AbortController();
+const handler = createConsoleApp({
+  shutdown: shutdown.signal,
+  poller,
+  staticFiles: await loadStaticFiles(),
+  sessions: createSessions(),
+  ...(config.CONSOLE_TOKEN === undefined ? {} : { token: config.CONSOLE_TOKEN }),
+  host: config.CONSOLE_HOST,
+  logger: log,
+});
+
+const server = Deno.serve({
+  hostname: config.CONSOLE_HOST,
+  port: config.CONSOLE_PORT,
+  onListen: ({ hostname, port }) =>
+    log.info("listening", {
+      port,
+      url: `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}/`,
+      auth: config.CONSOLE_TOKEN === undefined ? "none (loopback, read-only)" : "bearer token",
+      instances: instances.length,
+    }),
+}, handler);
+poller.start();
+
+let stopping = false;
+async function stop(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log.info("stopping", { reason: signal });
+  const deadline = setTimeout(() => Deno.exit(1), 10_000);
+  await poller.stop();
+  shutdown.abort();
+  await server.shutdown().catch(() => {});
+  await kafka.close();
+  clearTimeout(deadline);
+  log.info("stopped", { exitCode: 0 });
+  Deno.exit(0);
+}
+for (const sig of ["SIGTERM", "SIGINT"] as const) {
+  Deno.addSignalListener(sig, () => void stop(sig));
+}

@@ -1,0 +1,60 @@
+/**
+ * The console page: signs in when the console asks for a token, opens the one event stream,
+ * and wires the views.
+ */
+import { getJson, postJson } from "./api.js";
+import { createLiveView } from "./live_view.js";
+
+const live = createLiveView();
+let source;
+
+function setConnection(state, text) {
+  const node = document.getElementById("connection");
+  node.dataset.state = state;
+  node.textContent = text;
+}
+
+function connect() {
+  source?.close();
+  source = new EventSource("/api/live");
+  source.addEventListener("open", () => setConnection("open", "live"));
+  source.addEventListener("error", () => setConnection("closed", "reconnecting…"));
+  source.addEventListener("hello", (e) => live.hello(JSON.parse(e.data)));
+  source.addEventListener("snapshot", (e) => live.snapshot(JSON.parse(e.data)));
+}
+
+async function start() {
+  try {
+    await getJson("/api/snapshot");
+  } catch (err) {
+    if (err.status === 401) {
+      showTokenForm();
+      return;
+    }
+  }
+  connect();
+  document.dispatchEvent(new CustomEvent("console:ready"));
+}
+
+function showTokenForm() {
+  setConnection("closed", "token required");
+  const form = document.getElementById("token-form");
+  form.hidden = false;
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const input = document.getElementById("token-input");
+    const status = document.getElementById("token-status");
+    try {
+      await postJson("/api/session", {}, { authorization: `Bearer ${input.value}` });
+      input.value = "";
+      form.hidden = true;
+      status.textContent = "";
+      connect();
+      document.dispatchEvent(new CustomEvent("console:ready"));
+    } catch (err) {
+      status.textContent = err.message;
+    }
+  });
+}
+
+start();
