@@ -104,7 +104,9 @@ export async function runRedrive(
       const round = queue.splice(0, queue.length);
       group.resume();
       const inRange = round.filter((r) => r.offset < (ends[r.partition] ?? 0n));
-      const moving = inRange.filter((r) => matchesFilter(r.headers, opts.filter));
+      const moving = inRange.filter((r) =>
+        matchesFilter(r.headers, opts.filter, `${r.partition}/${r.offset}`)
+      );
       if (!opts.dryRun && moving.length > 0) {
         // Acknowledged before the dead-letter offsets move past these records.
         await producer.send(
