@@ -1,7 +1,7 @@
 /**
  * The console: `deno task console`. What users watch: rates per stage, consumer lag in records
  * and seconds, instances and their readiness (one poller for every open page, server-sent
- * events), on http://127.0.0.1:8070 by default.
+ * events), dead letters by reason with re-drive, on http://127.0.0.1:8070 by default.
  *
  * It reads Kafka, the programs' `/metrics` and `/readyz`, and (read-only) the warehouse; it
  * never sits on the write path. Logs JSON lines to standard error; the first line to look for
@@ -22,6 +22,11 @@ import { createPoller } from "./live/poller.ts";
 import { createSampler } from "./live/sampler.ts";
 import { createInstanceProbe } from "./sources/instance_probe.ts";
 import { createKafkaReader } from "./sources/kafka_reader.ts";
+import { runRedrive } from "../shared/redrive/run_redrive.ts";
+import { groupDeadLetters } from "./deadletters/group_dead_letters.ts";
+import { createRedriveDesk } from "./deadletters/redrive_desk.ts";
+import { scanDeadLetters } from "./deadletters/scan_dead_letters.ts";
+import { cachedScan, deadLetterRoutes } from "./http/dead_letter_routes.ts";
 
 try {
   await assertNarrowPermissions();
@@ -62,6 +67,28 @@ const poller = createPoller({
   logger: log,
 });
 
+const deadLetters = cachedScan(() =>
+  scanDeadLetters(kafka, config.KAFKA_DLQ_TOPIC, {
+    limit: config.CONSOLE_DLQ_SCAN_RECORDS,
+    maxMs: 5_000,
+  })
+);
+const desk = createRedriveDesk({
+  // The same re-drive as `deno task redrive`, with the console's connection.
+  run: ({ groupId, filter, dryRun }) =>
+    runRedrive(connection, {
+      dlqTopic: config.KAFKA_DLQ_TOPIC,
+      topic: config.KAFKA_TOPIC,
+      groupId,
+      filter,
+      dryRun,
+      timeoutMs: 120_000,
+    }, log.child({ component: "redrive" })),
+  workerGroupId: config.KAFKA_GROUP_ID,
+  findGroup: async (id) =>
+    groupDeadLetters((await deadLetters.get()).letters).find((g) => g.id === id),
+});
+
 const shutdown = new AbortController();
 const handler = createConsoleApp({
   shutdown: shutdown.signal,
@@ -71,6 +98,7 @@ const handler = createConsoleApp({
   ...(config.CONSOLE_TOKEN === undefined ? {} : { token: config.CONSOLE_TOKEN }),
   host: config.CONSOLE_HOST,
   logger: log,
+  routes: { ...deadLetterRoutes({ scan: deadLetters, desk }) },
 });
 
 const server = Deno.serve({

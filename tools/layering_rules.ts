@@ -38,6 +38,8 @@ export const PURE = [
   // console/sources/ behind those interfaces.
   "console/live/",
   "console/http/",
+  "console/deadletters/",
+  "console/records/",
   "console/sources/metrics_text.ts",
   "console/sources/instance_probe.ts",
 ];

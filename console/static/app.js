@@ -3,6 +3,7 @@
  * and wires the views.
  */
 import { getJson, postJson } from "./api.js";
+import { initDeadLetters, loadGroups } from "./dead_letters.js";
 import { createLiveView } from "./live_view.js";
 
 const live = createLiveView();
@@ -12,6 +13,13 @@ function setConnection(state, text) {
   const node = document.getElementById("connection");
   node.dataset.state = state;
   node.textContent = text;
+}
+
+function ready() {
+  connect();
+  initDeadLetters();
+  loadGroups();
+  document.dispatchEvent(new CustomEvent("console:ready"));
 }
 
 function connect() {
@@ -32,8 +40,7 @@ async function start() {
       return;
     }
   }
-  connect();
-  document.dispatchEvent(new CustomEvent("console:ready"));
+  ready();
 }
 
 function showTokenForm() {
@@ -49,8 +56,7 @@ function showTokenForm() {
       input.value = "";
       form.hidden = true;
       status.textContent = "";
-      connect();
-      document.dispatchEvent(new CustomEvent("console:ready"));
+      ready();
     } catch (err) {
       status.textContent = err.message;
     }

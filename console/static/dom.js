@@ -59,6 +59,7 @@ export function fmt(n, digits = 1) {
 /** Seconds as "12 ms", "3.4 s" or "2 min 5 s". */
 export function fmtSeconds(s) {
   if (s === null || s === undefined) return "–";
+  if (s === 0) return "0 s";
   if (s < 1) return `${fmt(s * 1000, 1)} ms`;
   if (s < 120) return `${fmt(s, 1)} s`;
   return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
