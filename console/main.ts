@@ -1,7 +1,8 @@
 /**
  * The console: `deno task console`. What users watch: rates per stage, consumer lag in records
  * and seconds, instances and their readiness (one poller for every open page, server-sent
- * events), dead letters by reason with re-drive, on http://127.0.0.1:8070 by default.
+ * events), dead letters by reason with re-drive, finding an event and its path, on
+ * http://127.0.0.1:8070 by default.
  *
  * It reads Kafka, the programs' `/metrics` and `/readyz`, and (read-only) the warehouse; it
  * never sits on the write path. Logs JSON lines to standard error; the first line to look for
@@ -27,6 +28,9 @@ import { groupDeadLetters } from "./deadletters/group_dead_letters.ts";
 import { createRedriveDesk } from "./deadletters/redrive_desk.ts";
 import { scanDeadLetters } from "./deadletters/scan_dead_letters.ts";
 import { cachedScan, deadLetterRoutes } from "./http/dead_letter_routes.ts";
+import { findEvent } from "./find/find_event.ts";
+import { findRoutes } from "./http/find_routes.ts";
+import { createWarehouseReader } from "./sources/warehouse_reader.ts";
 
 try {
   await assertNarrowPermissions();
@@ -89,6 +93,24 @@ const desk = createRedriveDesk({
     groupDeadLetters((await deadLetters.get()).letters).find((g) => g.id === id),
 });
 
+const warehouse = config.CONSOLE_WAREHOUSE_URL === undefined
+  ? undefined
+  : createWarehouseReader(config.CONSOLE_WAREHOUSE_URL, {
+    schema: config.WAREHOUSE_SCHEMA,
+    table: config.WAREHOUSE_TABLE,
+  });
+const find = findRoutes((query) =>
+  findEvent(query, {
+    kafka,
+    ...(warehouse ? { warehouse } : {}),
+    topic: config.KAFKA_TOPIC,
+    dlqTopic: config.KAFKA_DLQ_TOPIC,
+    groupId: config.KAFKA_GROUP_ID,
+    maxRecords: config.CONSOLE_FIND_MAX_RECORDS,
+    maxMs: config.CONSOLE_FIND_MAX_MS,
+    now: Date.now,
+  }), config.KAFKA_TOPIC);
+
 const shutdown = new AbortController();
 const handler = createConsoleApp({
   shutdown: shutdown.signal,
@@ -98,7 +120,7 @@ const handler = createConsoleApp({
   ...(config.CONSOLE_TOKEN === undefined ? {} : { token: config.CONSOLE_TOKEN }),
   host: config.CONSOLE_HOST,
   logger: log,
-  routes: { ...deadLetterRoutes({ scan: deadLetters, desk }) },
+  routes: { ...deadLetterRoutes({ scan: deadLetters, desk }), ...find },
 });
 
 const server = Deno.serve({
@@ -124,6 +146,7 @@ async function stop(signal: string): Promise<void> {
   shutdown.abort();
   await server.shutdown().catch(() => {});
   await kafka.close();
+  await warehouse?.close().catch(() => {});
   clearTimeout(deadline);
   log.info("stopped", { exitCode: 0 });
   Deno.exit(0);

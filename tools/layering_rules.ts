@@ -40,6 +40,7 @@ export const PURE = [
   "console/http/",
   "console/deadletters/",
   "console/records/",
+  "console/find/",
   "console/sources/metrics_text.ts",
   "console/sources/instance_probe.ts",
 ];

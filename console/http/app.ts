@@ -155,6 +155,8 @@ export function createConsoleApp(deps: ConsoleAppDeps): (request: Request) => Pr
       throw new ApiError(421, "This console answers only to a loopback host name");
     }
     if (url.pathname === "/healthz") return json({ ok: true });
+    // No icon: an empty answer rather than a 404 in every browser's console.
+    if (url.pathname === "/favicon.ico") return new Response(null, { status: 204 });
     if (request.method === "GET" || request.method === "HEAD") {
       const file = deps.staticFiles.get(url.pathname);
       if (file) {

@@ -4,6 +4,7 @@
  */
 import { getJson, postJson } from "./api.js";
 import { initDeadLetters, loadGroups } from "./dead_letters.js";
+import { initFind } from "./find.js";
 import { createLiveView } from "./live_view.js";
 
 const live = createLiveView();
@@ -18,6 +19,7 @@ function setConnection(state, text) {
 function ready() {
   connect();
   initDeadLetters();
+  initFind();
   loadGroups();
   document.dispatchEvent(new CustomEvent("console:ready"));
 }
