@@ -1,8 +1,8 @@
 /**
  * The console: `deno task console`. What users watch: rates per stage, consumer lag in records
  * and seconds, instances and their readiness (one poller for every open page, server-sent
- * events), dead letters by reason with re-drive, finding an event and its path, on
- * http://127.0.0.1:8070 by default.
+ * events), dead letters by reason with re-drive, finding an event and its path, the ingests'
+ * pull runs, on http://127.0.0.1:8070 by default.
  *
  * It reads Kafka, the programs' `/metrics` and `/readyz`, and (read-only) the warehouse; it
  * never sits on the write path. Logs JSON lines to standard error; the first line to look for
@@ -31,6 +31,8 @@ import { cachedScan, deadLetterRoutes } from "./http/dead_letter_routes.ts";
 import { findEvent } from "./find/find_event.ts";
 import { findRoutes } from "./http/find_routes.ts";
 import { createWarehouseReader } from "./sources/warehouse_reader.ts";
+import { pullRunRoutes } from "./http/pull_run_routes.ts";
+import { readPullRuns } from "./sources/pull_runs.ts";
 
 try {
   await assertNarrowPermissions();
@@ -120,7 +122,13 @@ const handler = createConsoleApp({
   ...(config.CONSOLE_TOKEN === undefined ? {} : { token: config.CONSOLE_TOKEN }),
   host: config.CONSOLE_HOST,
   logger: log,
-  routes: { ...deadLetterRoutes({ scan: deadLetters, desk }), ...find },
+  routes: {
+    ...deadLetterRoutes({ scan: deadLetters, desk }),
+    ...find,
+    ...pullRunRoutes(() =>
+      readPullRuns(config.CONSOLE_INGEST_URLS, { timeoutMs: config.CONSOLE_SCRAPE_TIMEOUT_MS * 2 })
+    ),
+  },
 });
 
 const server = Deno.serve({

@@ -43,6 +43,7 @@ export const PURE = [
   "console/find/",
   "console/sources/metrics_text.ts",
   "console/sources/instance_probe.ts",
+  "console/sources/pull_runs.ts",
 ];
 
 /** The programs: none imports another (shared code lives in `shared/`). */

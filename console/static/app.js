@@ -6,6 +6,7 @@ import { getJson, postJson } from "./api.js";
 import { initDeadLetters, loadGroups } from "./dead_letters.js";
 import { initFind } from "./find.js";
 import { createLiveView } from "./live_view.js";
+import { initPullRuns, loadPullRuns } from "./pull_runs.js";
 
 const live = createLiveView();
 let source;
@@ -20,7 +21,9 @@ function ready() {
   connect();
   initDeadLetters();
   initFind();
+  initPullRuns();
   loadGroups();
+  loadPullRuns();
   document.dispatchEvent(new CustomEvent("console:ready"));
 }
 
