@@ -26,10 +26,13 @@ Deno.test("the console groups real dead letters by stage and reason and re-drive
   });
   const base = `http://127.0.0.1:${console.port}`;
   const auth = { authorization: `Bearer ${TOKEN}` };
+  const answers: string[] = [];
   const get = async (path: string) => {
     const res = await fetch(`${base}${path}`, { headers: auth });
     assert.equal(res.status, 200, path);
-    return await res.json();
+    const text = await res.text();
+    answers.push(text);
+    return JSON.parse(text);
   };
   const post = async (body: unknown) => {
     const res = await fetch(`${base}/api/redrive`, {
@@ -103,6 +106,8 @@ Deno.test("the console groups real dead letters by stage and reason and re-drive
     );
     const again = await post({ scope: "group", group: schema.id, dryRun: true });
     assert.equal(again.body.moved, 0, "the group's progress is committed");
+    answers.push(JSON.stringify(await get("/api/snapshot")));
+    assert.ok(!answers.join("\n").includes(TOKEN), "the token never comes back in an answer");
   } finally {
     await console.stop();
     await worker.stop();

@@ -11,31 +11,27 @@ import { seededEvent, toMessage } from "../testing/users.ts";
 import { waitUntil } from "../testing/wait.ts";
 import type { Snapshot } from "./live/snapshot.ts";
 
-/** A port nobody listens on right now (for a program started after the console). */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
 Deno.test("the console shows the workers' lag in records and seconds, then 0 once a real worker caught up", async () => {
   const stack = await sharedStack();
   const p = await setupPipeline(stack, "c_lag", 2);
   const reader = createPartitionReader(p.kafka.connection);
-  const workerPort = freePort();
-  const console = await startProgram("console", {
+  const consoleEnv = {
     KAFKA_BROKERS: stack.KAFKA_BROKERS,
     KAFKA_TOPIC: p.topic,
     KAFKA_DLQ_TOPIC: p.dlq,
     KAFKA_GROUP_ID: p.groupId,
-    CONSOLE_WORKER_URLS: `http://127.0.0.1:${workerPort}`,
     CONSOLE_POLL_MS: "200",
+  };
+  // Nothing listens on port 9 of 127.0.0.1 (discard): an instance that does not answer.
+  let console = await startProgram("console", {
+    ...consoleEnv,
+    CONSOLE_WORKER_URLS: "http://127.0.0.1:9",
   });
   let worker: Awaited<ReturnType<typeof startProgram>> | undefined;
-  const base = `http://127.0.0.1:${console.port}`;
   const latest = async () =>
-    ((await (await fetch(`${base}/api/snapshot`)).json()) as { latest: Snapshot | null }).latest;
+    ((await (await fetch(`http://127.0.0.1:${console.port}/api/snapshot`)).json()) as {
+      latest: Snapshot | null;
+    }).latest;
   try {
     await p.kafka.produce(
       p.topic,
@@ -64,7 +60,12 @@ Deno.test("the console shows the workers' lag in records and seconds, then 0 onc
     assert.deepEqual(s.instances.map((i) => [i.kind, i.up, i.ready]), [["worker", false, false]]);
     assert.match(s.instances[0]!.reason!, /^no answer/);
 
-    worker = await startProgram("worker", { ...p.workerEnv, WORKER_PORT: String(workerPort) });
+    worker = await startProgram("worker", p.workerEnv);
+    await console.stop();
+    console = await startProgram("console", {
+      ...consoleEnv,
+      CONSOLE_WORKER_URLS: `http://127.0.0.1:${worker.port}`,
+    });
     await waitUntil(
       async () => {
         const now = await latest();
@@ -77,21 +78,24 @@ Deno.test("the console shows the workers' lag in records and seconds, then 0 onc
     assert.equal(await p.count(), 20 - 2 * 2, "the worker started at the committed offsets");
 
     // The event stream: the history first, then snapshots.
-    const res = await fetch(`${base}/api/live`);
+    const res = await fetch(`http://127.0.0.1:${console.port}/api/live`);
     assert.equal(res.headers.get("content-type"), "text/event-stream; charset=utf-8");
     const body = res.body!.getReader();
     let text = "";
-    while (!text.includes("event: snapshot")) {
+    for (let i = 0; i < 1_000 && !text.includes("event: snapshot"); i++) {
       const { value, done } = await body.read();
       if (done) break;
       text += new TextDecoder().decode(value);
     }
-    await body.cancel();
     assert.match(text, /^event: hello\ndata: \{"history":\[/);
+    // A page still open when the console stops does not hold it up.
+    assert.equal((await console.stop()).code, 0, "the console stops cleanly on SIGTERM");
+    let ended = false;
+    for (let i = 0; i < 1_000 && !ended; i++) ended = (await body.read()).done;
+    assert.ok(ended, "the event stream ended with the console");
   } finally {
     await worker?.stop();
-    const status = await console.stop();
-    assert.equal(status.code, 0, "the console stops cleanly on SIGTERM");
+    await console.stop();
     await reader.close();
     await p.close();
   }
