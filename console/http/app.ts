@@ -7,6 +7,7 @@
  * | `GET /`, `GET /static/…` | the page, its ES modules, styles and the vendored uPlot |
  * | `GET /api/live` | server-sent events: `hello` (history + latest), then `snapshot` each second |
  * | `GET /api/snapshot` | the latest snapshot and the history, as JSON |
+ * | `GET /api/session` | `{tokenRequired, signedIn}`: whether the page must ask for the token |
  * | `POST /api/session` | with `Authorization: Bearer CONSOLE_TOKEN`: sets the session cookie |
  * | `GET /healthz` | the process answers |
  *
@@ -127,6 +128,13 @@ const postSession: ApiRoute = ({ request, deps }) => {
   });
 };
 
+/** `GET /api/session`: whether a token is required and whether this page has a session. */
+const getSession: ApiRoute = ({ request, deps }) =>
+  json({
+    tokenRequired: deps.token !== undefined,
+    signedIn: deps.token === undefined || deps.sessions.valid(cookie(request, SESSION_COOKIE)),
+  });
+
 /** Creates the handler. */
 export function createConsoleApp(deps: ConsoleAppDeps): (request: Request) => Promise<Response> {
   let streams = 0;
@@ -143,7 +151,7 @@ export function createConsoleApp(deps: ConsoleAppDeps): (request: Request) => Pr
   const routes: Record<string, Record<string, ApiRoute>> = {
     "/api/live": { GET: getLive },
     "/api/snapshot": { GET: getSnapshot },
-    "/api/session": { POST: postSession },
+    "/api/session": { GET: getSession, POST: postSession },
     ...deps.routes,
   };
   const log = deps.logger.child({ component: "console-http" });
@@ -174,7 +182,8 @@ export function createConsoleApp(deps: ConsoleAppDeps): (request: Request) => Pr
     if (!route) {
       throw new ApiError(405, `${url.pathname} allows ${Object.keys(methods).join(", ")}`);
     }
-    if (!WRITES.has(route) && route !== postSession && deps.token !== undefined) {
+    const open = route === postSession || route === getSession;
+    if (!WRITES.has(route) && !open && deps.token !== undefined) {
       const bearer = bearerToken(request);
       const ok = (bearer !== undefined && sameSecret(bearer, deps.token)) ||
         deps.sessions.valid(cookie(request, SESSION_COOKIE));

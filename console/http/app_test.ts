@@ -81,6 +81,10 @@ Deno.test("without CONSOLE_TOKEN, actions that write are refused", async () => {
 
 Deno.test("with CONSOLE_TOKEN, reads need the token or a session, and writes also the same origin", async () => {
   const { handler, writes } = app({ token: TOKEN });
+  assert.deepEqual(await (await handler(req("/api/session"))).json(), {
+    tokenRequired: true,
+    signedIn: false,
+  });
   assert.equal((await handler(req("/api/snapshot"))).status, 401);
   assert.equal((await handler(req("/api/live"))).status, 401, "the event stream too");
   assert.equal(
@@ -122,6 +126,10 @@ Deno.test("with CONSOLE_TOKEN, reads need the token or a session, and writes als
   const cookie = setCookie.split(";")[0]!;
   // ...authorises reads, and writes from the same origin only.
   assert.equal((await handler(req("/api/snapshot", { headers: { cookie } }))).status, 200);
+  assert.deepEqual(await (await handler(req("/api/session", { headers: { cookie } }))).json(), {
+    tokenRequired: true,
+    signedIn: true,
+  });
   assert.equal((await post({ cookie })).status, 403, "a cookie without Origin");
   assert.equal((await post({ cookie, origin: "http://evil.example" })).status, 403);
   assert.equal(

@@ -38,12 +38,14 @@ function connect() {
 
 async function start() {
   try {
-    await getJson("/api/snapshot");
-  } catch (err) {
-    if (err.status === 401) {
+    const session = await getJson("/api/session");
+    if (session.tokenRequired && !session.signedIn) {
       showTokenForm();
       return;
     }
+  } catch {
+    setConnection("closed", "the console does not answer");
+    return;
   }
   ready();
 }
