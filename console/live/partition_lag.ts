@@ -22,15 +22,21 @@ export interface PartitionLag {
 
 /** Computes lag; keeps the timestamps it read, one per partition. */
 export interface LagReader {
-  lag(offsets: TopicOffsets, committed: ReadonlyMap<number, bigint>, now: number): Promise<
-    PartitionLag[]
-  >;
+  /**
+   * The lag of each partition. `clock` is read once, after the records are read, so that an
+   * age is never measured from before the record existed; that time is returned with the lag.
+   */
+  lag(
+    offsets: TopicOffsets,
+    committed: ReadonlyMap<number, bigint>,
+    clock: () => number,
+  ): Promise<{ time: number; lag: PartitionLag[] }>;
 }
 
 /** A lag reader over `source` for `topic`. */
 export function createLagReader(source: KafkaSource, topic: string): LagReader {
   // partition -> the committed offset whose record's timestamp is known, and that timestamp
-  const seen = new Map<number, { offset: bigint; timestamp: number | null }>();
+  const seen = new Map<number, { offset: bigint; timestamp: number }>();
   const timestampAt = async (partition: number, offset: bigint): Promise<number | null> => {
     const known = seen.get(partition);
     if (known && known.offset === offset) return known.timestamp;
@@ -38,24 +44,32 @@ export function createLagReader(source: KafkaSource, topic: string): LagReader {
       maxRecords: 1,
       maxBytes: 64 * 1024,
     });
-    const timestamp = first ? first.timestamp : null;
-    seen.set(partition, { offset, timestamp });
-    return timestamp;
+    // Only a record found is kept: an empty answer is asked again at the next sample.
+    if (first) seen.set(partition, { offset, timestamp: first.timestamp });
+    return first ? first.timestamp : null;
   };
   return {
-    lag(offsets, committed, now) {
-      return Promise.all(offsets.end.map(async (end, partition) => {
+    async lag(offsets, committed, clock) {
+      const found = await Promise.all(offsets.end.map(async (end, partition) => {
         const start = offsets.start[partition] ?? 0n;
         let at = committed.get(partition) ?? start;
         if (at < start) at = start; // committed before retention removed records
         const records = end > at ? Number(end - at) : 0;
-        let seconds = 0;
-        if (records > 0) {
-          const ts = await timestampAt(partition, at);
-          seconds = ts === null ? 0 : Math.max(0, (now - ts) / 1000);
-        }
-        return { partition, end: String(end), committed: String(at), records, seconds };
+        const ts = records > 0 ? await timestampAt(partition, at) : null;
+        return { partition, end, at, records, ts };
       }));
+      const time = clock();
+      return {
+        time,
+        lag: found.map(({ partition, end, at, records, ts }) => ({
+          partition,
+          end: String(end),
+          committed: String(at),
+          records,
+          // A producer's clock ahead of this one would make the age negative: 0 then.
+          seconds: ts === null ? 0 : Math.max(0, (time - ts) / 1000),
+        })),
+      };
     },
   };
 }

@@ -45,9 +45,9 @@ export function createSampler(deps: SamplerDeps): Sampler {
 
   return {
     async sample() {
-      const now = deps.now();
       const states = await Promise.all(deps.instances.map((i) => deps.probe(i.kind, i.url)));
-      const seconds = previousTime === undefined ? 0 : Math.max(0.001, (now - previousTime) / 1000);
+      // The sample's time: after the probes, and after the Kafka reads when they succeed.
+      let now = deps.now();
       const grown = { accepted: 0, rows: 0, superseded: 0, deadLettered: 0, retries: 0, errors: 0 };
       const flushGrown = new Map<number, number>();
       states.forEach((state, i) => {
@@ -78,13 +78,16 @@ export function createSampler(deps: SamplerDeps): Sampler {
       try {
         const offsets: TopicOffsets = await deps.kafka.offsets(deps.topic);
         const committed = await deps.kafka.committed(deps.groupId, deps.topic);
-        lag = await lagReader.lag(offsets, committed, now);
+        const read = await lagReader.lag(offsets, committed, deps.now);
+        lag = read.lag;
+        now = read.time;
         const end = offsets.end.reduce((a, b) => a + b, 0n);
         if (previousEnd !== undefined && end >= previousEnd) produced = Number(end - previousEnd);
         previousEnd = end;
       } catch (err) {
         kafka = { ok: false, problem: cut((err as Error).message ?? String(err)) };
       }
+      const seconds = previousTime === undefined ? 0 : Math.max(0.001, (now - previousTime) / 1000);
       const rate = (n: number) => (seconds === 0 ? 0 : n / seconds);
       previousTime = now;
       return {

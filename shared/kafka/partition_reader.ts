@@ -4,6 +4,10 @@
  * topic (the console's lag in seconds, its dead-letter view, finding an event) and must never
  * join, move or commit a group.
  *
+ * Reads run one at a time: the client keeps one incremental fetch session per broker (KIP-227),
+ * and two fetches in flight at once would send the same session epoch, which the broker refuses
+ * (INVALID_FETCH_SESSION_EPOCH); the client would retry, or fail when few retries are allowed.
+ *
  * @example
  * ```ts
  * const reader = createPartitionReader(connection);
@@ -68,8 +72,25 @@ export function createPartitionReader(
     maxWaitTime: 0,
     minBytes: 1,
   });
+  let queue: Promise<unknown> = Promise.resolve();
+  const oneAtATime = <T>(work: () => Promise<T>): Promise<T> => {
+    const next = queue.then(work, work);
+    queue = next.catch(() => {});
+    return next;
+  };
   return {
-    async read(topic, partition, offset, limits = {}) {
+    read: (topic, partition, offset, limits = {}) =>
+      oneAtATime(() => readOnce(topic, partition, offset, limits)),
+    close: () => consumer.close(true),
+  };
+
+  async function readOnce(
+    topic: string,
+    partition: number,
+    offset: bigint,
+    limits: ReadLimits,
+  ): Promise<ReadRecord[]> {
+    {
       const maxRecords = limits.maxRecords ?? 500;
       const maxBytes = limits.maxBytes ?? 1024 * 1024;
       const metadata = await consumer.metadata({ topics: [topic] });
@@ -95,6 +116,8 @@ export function createPartitionReader(
       });
       const out: ReadRecord[] = [];
       for (const topicAnswer of answer.responses) {
+        // Another topic's partition with the same index may linger in the fetch session.
+        if (topicAnswer.topicId !== t.id && topicAnswer.topicId !== topic) continue;
         for (const p of topicAnswer.partitions) {
           if (p.partitionIndex !== partition) continue;
           if (p.errorCode !== 0) {
@@ -124,7 +147,6 @@ export function createPartitionReader(
         }
       }
       return out;
-    },
-    close: () => consumer.close(true),
-  };
+    }
+  }
 }

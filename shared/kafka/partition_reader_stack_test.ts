@@ -39,6 +39,18 @@ Deno.test("partitionForKey() names the partition our producer put each key in, a
     assert.equal(read[0]!.headers[0]![0], "traceparent");
     assert.ok(read[0]!.timestamp > Date.now() - 600_000, "a timestamp in ms");
     assert.deepEqual(await reader.read(topic, p, BigInt(inP.length)), [], "empty at the end");
+
+    // Many reads asked for at once, of every partition, twice each at the same offset: each
+    // answers with its own partition's record.
+    const byPartition = Map.groupBy(written, (r) => r.partition);
+    const reads = [...byPartition.keys(), ...byPartition.keys()].map(async (partition) => {
+      const [first] = await reader.read(topic, partition, 0n, { maxRecords: 1 });
+      return [partition, first?.partition, first?.key && new TextDecoder().decode(first.key)];
+    });
+    for (const [partition, got, key] of await Promise.all(reads)) {
+      const expected = byPartition.get(partition as number)!.find((r) => r.offset === 0n)!;
+      assert.deepEqual([got, key], [partition, expected.key], `partition ${partition}`);
+    }
   } finally {
     await reader.close();
     await kafka.deleteTopics([topic]);
