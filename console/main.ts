@@ -123,7 +123,12 @@ const handler = createConsoleApp({
   host: config.CONSOLE_HOST,
   logger: log,
   routes: {
-    ...deadLetterRoutes({ scan: deadLetters, desk }),
+    ...deadLetterRoutes({
+      scan: deadLetters,
+      read: async (partition, offset) =>
+        (await kafka.read(config.KAFKA_DLQ_TOPIC, partition, offset, { maxRecords: 1 }))[0],
+      desk,
+    }),
     ...find,
     ...pullRunRoutes(() =>
       readPullRuns(config.CONSOLE_INGEST_URLS, { timeoutMs: config.CONSOLE_SCRAPE_TIMEOUT_MS * 2 })

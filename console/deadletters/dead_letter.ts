@@ -1,5 +1,5 @@
 /**
- * A dead letter as the console reads it: where it sits on the dead-letter topic, when and why
+ * A dead letter as the console keeps it: where it sits on the dead-letter topic, when and why
  * it was refused (the headers `worker/batch/dead_letter.ts` writes), and where it came from.
  */
 import { DLQ_HEADERS } from "../../shared/dead_letter_headers.ts";
@@ -19,10 +19,12 @@ export interface DeadLetterInfo {
   reason: string;
   /** The record it was: topic, partition, offset (as the headers say). */
   origin: { topic: string; partition: number | null; offset: string };
-  record: ReadRecord;
 }
 
-/** The dead letter of a record read from the dead-letter topic. */
+/**
+ * The dead letter of a record read from the dead-letter topic: its headers' facts only, not its
+ * key and value (a value can be a megabyte; a page reads its 20 records again when shown).
+ */
 export function deadLetterOf(record: ReadRecord): DeadLetterInfo {
   const time = Date.parse(headerText(record, DLQ_HEADERS.time) ?? "");
   const partition = Number(headerText(record, DLQ_HEADERS.partition));
@@ -37,6 +39,5 @@ export function deadLetterOf(record: ReadRecord): DeadLetterInfo {
       partition: Number.isInteger(partition) ? partition : null,
       offset: headerText(record, DLQ_HEADERS.offset) ?? "",
     },
-    record,
   };
 }

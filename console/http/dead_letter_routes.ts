@@ -7,7 +7,8 @@
  * | `GET /api/dead-letters/records?group=ID&page=N` | one group's records, newest first, 20 a page |
  * | `POST /api/redrive` | `{scope, group?, partition?, offset?, dryRun, confirm?}` (a write) |
  *
- * The dead letters are read at most once every 2 s whatever the number of pages asking.
+ * The dead letters are read at most once every 2 s whatever the number of pages asking, and
+ * only their headers are kept; a page's 20 records are read again when shown.
  */
 import type { DeadLetterInfo } from "../deadletters/dead_letter.ts";
 import { groupDeadLetters, pageOfGroup } from "../deadletters/group_dead_letters.ts";
@@ -18,6 +19,7 @@ import {
 } from "../deadletters/redrive_desk.ts";
 import type { DeadLetterScan } from "../deadletters/scan_dead_letters.ts";
 import { recordView } from "../records/record_view.ts";
+import type { ReadRecord } from "../sources/kafka_source.ts";
 import { safeText } from "../records/safe_text.ts";
 import { ApiError, type ApiRoute, jsonBody, writeRoute } from "./app.ts";
 
@@ -48,7 +50,7 @@ export function cachedScan(
   };
 }
 
-function letterView(l: DeadLetterInfo) {
+function letterView(l: DeadLetterInfo, record: ReadRecord | undefined) {
   return {
     partition: l.partition,
     offset: String(l.offset),
@@ -60,13 +62,16 @@ function letterView(l: DeadLetterInfo) {
       topic: safeText(l.origin.topic, 256).text,
       offset: safeText(l.origin.offset, 32).text,
     },
-    record: recordView(l.record),
+    // Gone when retention removed it since the scan.
+    record: record && record.offset === l.offset ? recordView(record) : null,
   };
 }
 
-/** The routes, over a cached scan and the re-drive desk. */
+/** The routes, over a cached scan, a reader of one dead letter, and the re-drive desk. */
 export function deadLetterRoutes(deps: {
   scan: { get(): Promise<DeadLetterScan>; invalidate(): void };
+  /** The record at `partition`/`offset` of the dead-letter topic (the first from there). */
+  read: (partition: number, offset: bigint) => Promise<ReadRecord | undefined>;
   desk: RedriveDesk;
 }): Record<string, Record<string, ApiRoute>> {
   const groups: ApiRoute = async () => {
@@ -93,7 +98,10 @@ export function deadLetterRoutes(deps: {
     }
     const scan = await deps.scan.get();
     const p = pageOfGroup(scan.letters, id, page, PAGE_SIZE);
-    return Response.json({ ...p, items: p.items.map(letterView) });
+    // One page's records are read again (a scan keeps no values): at most 20 small reads.
+    const items = [];
+    for (const l of p.items) items.push(letterView(l, await deps.read(l.partition, l.offset)));
+    return Response.json({ ...p, items });
   };
   const redrive: ApiRoute = writeRoute(async ({ request }) => {
     const body = await jsonBody(request) as Record<string, unknown>;

@@ -48,7 +48,12 @@ function consoleWith(records: { key: Uint8Array; value: Uint8Array; reason: stri
     token: TOKEN,
     host: "127.0.0.1",
     logger: silentLogger,
-    routes: deadLetterRoutes({ scan, desk }),
+    routes: deadLetterRoutes({
+      scan,
+      read: async (partition, offset) =>
+        (await kafka.read("t.dlq", partition, offset, { maxRecords: 1 }))[0],
+      desk,
+    }),
   });
   const get = async (path: string) =>
     await (await handler(

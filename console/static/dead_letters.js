@@ -70,8 +70,8 @@ async function openRecords(id, at) {
   replaceChildren(
     document.getElementById("dlq-records"),
     data.items.map((d) =>
-      recordCard(
-        d.record,
+      letterCard(
+        d,
         el(
           "dl",
           { class: "figures", "data-testid": "dlq-error" },
@@ -88,6 +88,22 @@ async function openRecords(id, at) {
           ask({ scope: "record", partition: d.partition, offset: d.offset })),
       )
     ),
+  );
+}
+
+/** A dead letter's record, or a note when retention removed it since the dead letters were read. */
+function letterCard(d, ...children) {
+  if (d.record) return recordCard(d.record, ...children);
+  return el(
+    "article",
+    {
+      class: "record",
+      "data-testid": "record",
+      "data-partition": d.partition,
+      "data-offset": d.offset,
+    },
+    el("p", {}, `${d.partition} / ${d.offset}: no longer on the dead-letter topic`),
+    ...children,
   );
 }
 
