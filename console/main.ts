@@ -15,24 +15,24 @@ import { ConfigError } from "../shared/config.ts";
 import { type KafkaConnection, kafkaConnection } from "../shared/kafka/settings.ts";
 import { createLogger, errorFields } from "../shared/logger.ts";
 import { assertNarrowPermissions } from "../shared/permissions.ts";
+import { runRedrive } from "../shared/redrive/run_redrive.ts";
 import { type ConsoleConfig, loadConsoleConfig } from "./config.ts";
+import { groupDeadLetters } from "./deadletters/group_dead_letters.ts";
+import { createRedriveDesk } from "./deadletters/redrive_desk.ts";
+import { scanDeadLetters } from "./deadletters/scan_dead_letters.ts";
+import { findEvent } from "./find/find_event.ts";
 import { createConsoleApp } from "./http/app.ts";
+import { cachedScan, deadLetterRoutes } from "./http/dead_letter_routes.ts";
+import { findRoutes } from "./http/find_routes.ts";
+import { pullRunRoutes } from "./http/pull_run_routes.ts";
 import { createSessions } from "./http/sessions.ts";
 import { loadStaticFiles } from "./http/static_files.ts";
 import { createPoller } from "./live/poller.ts";
 import { createSampler } from "./live/sampler.ts";
 import { createInstanceProbe } from "./sources/instance_probe.ts";
 import { createKafkaReader } from "./sources/kafka_reader.ts";
-import { runRedrive } from "../shared/redrive/run_redrive.ts";
-import { groupDeadLetters } from "./deadletters/group_dead_letters.ts";
-import { createRedriveDesk } from "./deadletters/redrive_desk.ts";
-import { scanDeadLetters } from "./deadletters/scan_dead_letters.ts";
-import { cachedScan, deadLetterRoutes } from "./http/dead_letter_routes.ts";
-import { findEvent } from "./find/find_event.ts";
-import { findRoutes } from "./http/find_routes.ts";
-import { createWarehouseReader } from "./sources/warehouse_reader.ts";
-import { pullRunRoutes } from "./http/pull_run_routes.ts";
 import { readPullRuns } from "./sources/pull_runs.ts";
+import { createWarehouseReader } from "./sources/warehouse_reader.ts";
 
 try {
   await assertNarrowPermissions();
@@ -53,6 +53,8 @@ try {
 }
 
 const log = createLogger({ level: config.LOG_LEVEL }).child({ service: "console" });
+// Two Kafka sources: the poller's reads never wait behind a long search or dead-letter scan.
+const liveKafka = createKafkaReader(connection);
 const kafka = createKafkaReader(connection);
 const instances = [
   ...config.CONSOLE_INGEST_URLS.map((url) => ({ kind: "ingest" as const, url })),
@@ -60,7 +62,7 @@ const instances = [
 ];
 const sampler = createSampler({
   probe: createInstanceProbe({ timeoutMs: config.CONSOLE_SCRAPE_TIMEOUT_MS }),
-  kafka,
+  kafka: liveKafka,
   instances,
   topic: config.KAFKA_TOPIC,
   groupId: config.KAFKA_GROUP_ID,
@@ -158,7 +160,7 @@ async function stop(signal: string): Promise<void> {
   await poller.stop();
   shutdown.abort();
   await server.shutdown().catch(() => {});
-  await kafka.close();
+  await Promise.all([liveKafka.close(), kafka.close()]);
   await warehouse?.close().catch(() => {});
   clearTimeout(deadline);
   log.info("stopped", { exitCode: 0 });
