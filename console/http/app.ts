@@ -12,7 +12,8 @@
  * | `GET /healthz` | the process answers |
  *
  * Every `/api/` route but `/api/session` needs the token (bearer or session cookie) when
- * `CONSOLE_TOKEN` is set; writes need it always, from the same origin. On a loopback address the
+ * `CONSOLE_TOKEN` is set; writes need it always, from the same origin. A browser request from
+ * another site (`Sec-Fetch-Site`) is refused on every API route. On a loopback address the
  * `Host` header must name a loopback address too (no DNS rebinding).
  */
 import type { Logger } from "../../shared/logger.ts";
@@ -178,6 +179,12 @@ export function createConsoleApp(deps: ConsoleAppDeps): (request: Request) => Pr
     }
     const methods = Object.hasOwn(routes, url.pathname) ? routes[url.pathname] : undefined;
     if (!methods) throw new ApiError(404, "Not found");
+    // Another site's page can make a browser send a GET here (an image, a link) even if it
+    // cannot read the answer: the API serves only its own page, a typed URL and non-browsers.
+    const site = request.headers.get("sec-fetch-site");
+    if (site !== null && site !== "same-origin" && site !== "none") {
+      throw new ApiError(403, "The API answers the console's own page only");
+    }
     const route = Object.hasOwn(methods, request.method) ? methods[request.method] : undefined;
     if (!route) {
       throw new ApiError(405, `${url.pathname} allows ${Object.keys(methods).join(", ")}`);

@@ -60,6 +60,14 @@ Deno.test("the console's answers carry a CSP without inline script, and refuse o
   assert.doesNotMatch(CONTENT_SECURITY_POLICY, /unsafe-inline|unsafe-eval/);
   assert.equal(page.headers.get("x-frame-options"), "DENY");
   assert.equal((await handler(req("/api/snapshot"))).status, 200, "reads are open without a token");
+  for (const site of ["cross-site", "same-site"]) {
+    const res = await handler(req("/api/snapshot", { headers: { "sec-fetch-site": site } }));
+    assert.equal(res.status, 403, `another site's page cannot make the console read (${site})`);
+  }
+  assert.equal(
+    (await handler(req("/api/snapshot", { headers: { "sec-fetch-site": "same-origin" } }))).status,
+    200,
+  );
   const rebound = await handler(new Request("http://evil.example:8070/api/snapshot"));
   assert.equal(rebound.status, 421, "DNS rebinding to 127.0.0.1 gets nothing");
   assert.deepEqual(await (await handler(req("/api/boom"))).json(), { error: "busy" });
