@@ -16,6 +16,8 @@ import { ROOT } from "./stack.ts";
 const INCLUDES: Record<ProgramName, string[]> = {
   ingest: ["ingest/produce/producer_thread.ts"],
   worker: [],
+  // Not built by this task yet; the page's files are read at run time.
+  console: ["console/static/"],
 };
 
 /** The `deno compile` arguments for one program, from its task's `deno run` arguments. */

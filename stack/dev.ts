@@ -1,13 +1,13 @@
 // deno-lint-ignore-file no-console -- a command-line tool: its output is for the terminal
 /**
  * `deno task dev [--name NAME]`: brings the local stack up, then runs the ingest and the worker
- * on it, each with the permission flags of its own `deno.json` task, and stops both on Ctrl-C or
- * SIGTERM.
+ * on it, then the console watching them, each with the permission flags of its own `deno.json`
+ * task, and stops all three on Ctrl-C or SIGTERM.
  *
  * - Both listen on 127.0.0.1 and the webhook requires signatures with a development secret
  *   (generated once, kept in `.stack/<name>/dev.env`); the environment overrides any of it, so
  *   `INGEST_PORT=8081 deno task dev` or `INGEST_ALLOW_UNSIGNED=true deno task dev` work.
- * - A start that fails (a program exits before it listens) stops the other program, and stops
+ * - A start that fails (a program exits before it listens) stops the other programs, and stops
  *   the stack too when this run started it.
  * - Ctrl-C stops the programs and leaves Kafka and PostgreSQL running for the next run.
  *
@@ -15,7 +15,14 @@
  * task itself), so it works whether `deno` on PATH is npm's wrapper, a symlink or the binary.
  */
 import { parseArgs } from "node:util";
-import { devBanner, devEnv, newWebhookSecret, parseEnvFile, programEnv } from "./dev_env.ts";
+import {
+  consoleEnv,
+  devBanner,
+  devEnv,
+  newWebhookSecret,
+  parseEnvFile,
+  programEnv,
+} from "./dev_env.ts";
 import { taskArgs } from "./programs.ts";
 import { stackDir } from "./paths.ts";
 
@@ -72,12 +79,12 @@ interface Child {
   port: Promise<number>;
 }
 
-function spawn(task: string): Child {
+function spawn(task: string, taskEnv: Record<string, string> = env): Child {
   // `deno run` with the task's own flags, not `deno task`: no extra process between the signal
   // and the program, and its exit status is the program's.
   const process = new Deno.Command(deno, {
     args: taskArgs(task),
-    env: programEnv(task, env),
+    env: programEnv(task, taskEnv),
     stdin: "null",
     stderr: "piped",
   }).spawn();
@@ -114,11 +121,11 @@ const children = [spawn("ingest"), spawn("worker")];
 let stopping = false;
 // The programs that ended on their own, before dev asked them to stop.
 const ended: { task: string; code: number }[] = [];
-for (const c of children) {
+const watch = (c: Child) =>
   c.process.status.then((s) => {
     if (!stopping) ended.push({ task: c.task, code: s.code });
   });
-}
+children.forEach(watch);
 const stop = () => {
   stopping = true;
   for (const c of children) {
@@ -130,11 +137,31 @@ const stop = () => {
 Deno.addSignalListener("SIGINT", stop);
 Deno.addSignalListener("SIGTERM", stop);
 
-// Started means both listen; failed means one exited first.
-const started = await Promise.race([
-  Promise.all(children.map((c) => c.port)),
-  ...children.map((c) => c.process.status.then(() => undefined)),
-]).catch(() => undefined);
+/** The ports of `list` once each listens; undefined when one exits first. */
+const listening = (list: Child[]) =>
+  Promise.race([
+    Promise.all(list.map((c) => c.port)),
+    ...list.map((c) => c.process.status.then(() => undefined)),
+  ]).catch(() => undefined);
+
+// Started means all listen; failed means one exited first. The console starts once it knows
+// where the ingest and the worker listen.
+let started = await listening(children);
+if (started) {
+  const [ingestPort, workerPort] = started;
+  const console_ = spawn(
+    "console",
+    consoleEnv(
+      env,
+      { host: env.INGEST_HOST!, port: ingestPort! },
+      { host: env.WORKER_HOSTNAME!, port: workerPort! },
+    ),
+  );
+  children.push(console_);
+  watch(console_);
+  const consolePort = await listening([console_]);
+  started = consolePort ? [...started, ...consolePort] : undefined;
+}
 
 if (!started) {
   await Promise.race(children.map((c) => c.process.status)); // its log can end before its exit
@@ -151,10 +178,10 @@ if (!started) {
   Deno.exit(1);
 }
 
-// From here on, one program ending (a crash) ends the other too.
+// From here on, one program ending (a crash) ends the others too.
 for (const c of children) c.process.status.then(stop);
 
-const [ingestPort, workerPort] = started as number[];
+const [ingestPort, workerPort, consolePort] = started as number[];
 for (
   const line of devBanner({
     ingestHost: env.INGEST_HOST!,
@@ -166,6 +193,7 @@ for (
     unsigned: env.INGEST_ALLOW_UNSIGNED === "true",
     warehouseUrl: env.WAREHOUSE_URL!,
     stackName: name,
+    consoleUrl: `http://${env.CONSOLE_HOST}:${consolePort}/`,
   })
 ) console.log(`dev: ${line}`);
 

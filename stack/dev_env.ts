@@ -1,8 +1,9 @@
 /**
- * The environment `deno task dev` hands to the ingest and the worker: the stack's connection
- * settings, then safe local defaults, then whatever the caller's environment sets (which wins).
+ * The environment `deno task dev` hands to the ingest, the worker and the console: the stack's
+ * connection settings, then safe local defaults, then whatever the caller's environment sets
+ * (which wins).
  *
- * Safe means: both programs listen on 127.0.0.1 only, and the webhook requires signatures with a
+ * Safe means: every program listens on 127.0.0.1 only, and the webhook requires signatures with a
  * development secret kept in the stack's folder, so a plain `deno task dev` is neither open to the
  * network nor to unsigned writes.
  */
@@ -11,6 +12,7 @@
 export const DEV_DEFAULTS: Readonly<Record<string, string>> = Object.freeze({
   INGEST_HOST: "127.0.0.1",
   WORKER_HOSTNAME: "127.0.0.1",
+  CONSOLE_HOST: "127.0.0.1",
 });
 
 /**
@@ -34,6 +36,23 @@ export function programEnv(task: string, env: Record<string, string>): Record<st
   return { OTEL_SERVICE_NAME: `user-pipeline-${task}`, ...env };
 }
 
+/**
+ * The console's environment in dev: `env`, plus the URLs of the ingest and the worker that dev
+ * started and the stack's warehouse (read-only transactions), unless `env` names others.
+ */
+export function consoleEnv(
+  env: Record<string, string>,
+  ingest: { host: string; port: number },
+  worker: { host: string; port: number },
+): Record<string, string> {
+  return {
+    CONSOLE_INGEST_URLS: `http://${ingest.host}:${ingest.port}`,
+    CONSOLE_WORKER_URLS: `http://${worker.host}:${worker.port}`,
+    ...(env.WAREHOUSE_URL ? { CONSOLE_WAREHOUSE_URL: env.WAREHOUSE_URL } : {}),
+    ...env,
+  };
+}
+
 /** Parses `KEY=value` lines (a `stack.env` or `dev.env` file); other lines are ignored. */
 export function parseEnvFile(text: string): Record<string, string> {
   const env: Record<string, string> = {};
@@ -50,7 +69,7 @@ export function newWebhookSecret(): string {
   return `whsec_${btoa(String.fromCharCode(...key))}`;
 }
 
-/** The lines dev prints once both programs listen: where to send, how to sign, how to look. */
+/** The lines dev prints once the programs listen: where to send, how to sign, how to look. */
 export function devBanner(info: {
   ingestHost: string;
   ingestPort: number;
@@ -61,17 +80,20 @@ export function devBanner(info: {
   unsigned: boolean;
   warehouseUrl: string;
   stackName: string;
+  /** The console's URL. */
+  consoleUrl: string;
 }): string[] {
   const stackFlag = info.stackName === "local" ? "" : ` --name ${info.stackName}`;
   return [
     `ingest: http://${info.ingestHost}:${info.ingestPort}/v1/users  ` +
     `worker: http://${info.workerHost}:${info.workerPort}/metrics`,
+    `console: ${info.consoleUrl}`,
     info.unsigned
       ? "signatures: unsigned requests are accepted (INGEST_ALLOW_UNSIGNED=true); " +
         "a request with a wrong signature is still refused"
       : `signatures: required; sign with WEBHOOK_SECRET=${info.secret} (kept in ${info.secretFile})`,
     `rows: psql '${info.warehouseUrl}' -c 'select * from public.users'`,
-    `Ctrl-C stops ingest and worker; Kafka and PostgreSQL keep running ` +
+    `Ctrl-C stops ingest, worker and console; Kafka and PostgreSQL keep running ` +
     `("deno task stack down${stackFlag}" stops them)`,
   ];
 }

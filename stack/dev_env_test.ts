@@ -1,13 +1,21 @@
 import assert from "node:assert/strict";
-import { devBanner, devEnv, newWebhookSecret, parseEnvFile, programEnv } from "./dev_env.ts";
+import {
+  consoleEnv,
+  devBanner,
+  devEnv,
+  newWebhookSecret,
+  parseEnvFile,
+  programEnv,
+} from "./dev_env.ts";
 import { parseSecret } from "../ingest/http/webhook_signature.ts";
 
-Deno.test("devEnv() binds both programs to 127.0.0.1 and signs with the dev secret unless the environment says otherwise", () => {
+Deno.test("devEnv() binds every program to 127.0.0.1 and signs with the dev secret unless the environment says otherwise", () => {
   const stack = { KAFKA_BROKERS: "127.0.0.1:1", WAREHOUSE_URL: "postgres://x" };
   assert.deepEqual(devEnv(stack, "whsec_dev", {}), {
     ...stack,
     INGEST_HOST: "127.0.0.1",
     WORKER_HOSTNAME: "127.0.0.1",
+    CONSOLE_HOST: "127.0.0.1",
     WEBHOOK_SECRET: "whsec_dev",
   });
   const mine = devEnv(stack, "whsec_dev", { INGEST_HOST: "0.0.0.0", WEBHOOK_SECRET: "whsec_mine" });
@@ -37,8 +45,10 @@ Deno.test("devBanner() prints the secret when signing is on and says so when it 
     unsigned: false,
     warehouseUrl: "postgres://postgres@127.0.0.1:5432/user_data",
     stackName: "local",
+    consoleUrl: "http://127.0.0.1:8070/",
   };
   const signed = devBanner(info).join("\n");
+  assert.match(signed, /^console: http:\/\/127\.0\.0\.1:8070\/$/m);
   assert.match(signed, /sign with WEBHOOK_SECRET=whsec_abc/);
   assert.match(signed, /"deno task stack down" stops them/);
   const unsigned = devBanner({ ...info, unsigned: true, stackName: "two" }).join("\n");
@@ -51,4 +61,18 @@ Deno.test("programEnv() names each program's spans unless OTEL_SERVICE_NAME is s
   assert.equal(programEnv("worker", { A: "1" }).OTEL_SERVICE_NAME, "user-pipeline-worker");
   assert.equal(programEnv("ingest", { A: "1" }).A, "1");
   assert.equal(programEnv("ingest", { OTEL_SERVICE_NAME: "mine" }).OTEL_SERVICE_NAME, "mine");
+});
+
+Deno.test("consoleEnv() points the console at the ingest and worker dev started, unless told otherwise", () => {
+  const env = { KAFKA_BROKERS: "127.0.0.1:1", WAREHOUSE_URL: "postgres://x" };
+  const ingest = { host: "127.0.0.1", port: 8080 };
+  const worker = { host: "127.0.0.1", port: 9090 };
+  assert.deepEqual(consoleEnv(env, ingest, worker), {
+    ...env,
+    CONSOLE_INGEST_URLS: "http://127.0.0.1:8080",
+    CONSOLE_WORKER_URLS: "http://127.0.0.1:9090",
+    CONSOLE_WAREHOUSE_URL: "postgres://x",
+  });
+  const mine = consoleEnv({ ...env, CONSOLE_WORKER_URLS: "http://w:1" }, ingest, worker);
+  assert.equal(mine.CONSOLE_WORKER_URLS, "http://w:1");
 });

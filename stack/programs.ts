@@ -11,7 +11,7 @@
 import { ROOT } from "./paths.ts";
 
 /** A program of the pipeline, by its `deno.json` task name. */
-export type ProgramName = "ingest" | "worker";
+export type ProgramName = "ingest" | "worker" | "console";
 
 /**
  * The `deno run` arguments (`run`, flags, entry point) of `task` in the `deno.json` of `root`

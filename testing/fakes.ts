@@ -1,6 +1,8 @@
 /**
  * The test kit's fakes: stand-ins behind the programs' small interfaces (the ingest's producer,
  * the worker's sink and dead-letter sink, a consumed message, tracing), for socket-free tests.
+ * the worker's sink and dead-letter sink, a consumed message, the console's Kafka source), for
+ * socket-free tests.
  *
  * @example
  * ```ts
@@ -8,6 +10,7 @@
  * sink.failTransiently = 1; // the next upsert fails as a dropped connection would
  * ```
  */
+import type { KafkaSource, ReadRecord } from "../console/sources/kafka_source.ts";
 import type { OutgoingMessage, Producer } from "../ingest/produce/port.ts";
 import type { DeadLetter, DeadLetterSink } from "../worker/batch/dead_letter.ts";
 import type { ConsumedMessage } from "../worker/consume/consumed_message.ts";
@@ -190,4 +193,84 @@ export class FakeTracing implements Tracing {
   named(name: string): FakeSpan[] {
     return this.spans.filter((s) => s.name === name);
   }
+}
+
+/** A partition of `FakeKafkaSource`: its records in offset order, from offset `start`. */
+export interface FakePartition {
+  start: bigint;
+  records: ReadRecord[];
+}
+
+/** The console's Kafka source, faked: topics of partitions in memory, committed offsets. */
+export interface FakeKafkaSource extends KafkaSource {
+  topics: Map<string, FakePartition[]>;
+  /** `group topic` -> partition -> committed offset. */
+  commits: Map<string, Map<number, bigint>>;
+  /** Every `read` call, as `topic/partition@offset`. */
+  reads: string[];
+  /** When set, `offsets` and `committed` reject with it. */
+  fail: Error | null;
+  /** Appends a record to `topic`/`partition` (created empty when missing); returns it. */
+  append(
+    topic: string,
+    partition: number,
+    record: Partial<Omit<ReadRecord, "partition" | "offset">>,
+  ): ReadRecord;
+}
+
+/**
+ * The console's `KafkaSource`, faked: `partitions` empty partitions per topic, records
+ * appended with `append`, and a partitioner that sums the key's bytes.
+ */
+export function fakeKafkaSource(topics: readonly string[], partitions = 3): FakeKafkaSource {
+  const fake: FakeKafkaSource = {
+    topics: new Map(topics.map((t) => [
+      t,
+      Array.from({ length: partitions }, () => ({ start: 0n, records: [] })),
+    ])),
+    commits: new Map(),
+    reads: [],
+    fail: null,
+    append(topic, partition, record) {
+      const p = fake.topics.get(topic)![partition]!;
+      const offset = p.start + BigInt(p.records.length);
+      const r: ReadRecord = {
+        partition,
+        offset,
+        timestamp: record.timestamp ?? 0,
+        key: record.key ?? null,
+        value: record.value ?? null,
+        headers: record.headers ?? [],
+      };
+      p.records.push(r);
+      return r;
+    },
+    offsets(topic) {
+      if (fake.fail) return Promise.reject(fake.fail);
+      const ps = fake.topics.get(topic);
+      if (!ps) return Promise.reject(new Error(`Topic ${topic} does not exist`));
+      return Promise.resolve({
+        start: ps.map((p) => p.start),
+        end: ps.map((p) => p.start + BigInt(p.records.length)),
+      });
+    },
+    committed(groupId, topic) {
+      if (fake.fail) return Promise.reject(fake.fail);
+      return Promise.resolve(new Map(fake.commits.get(`${groupId} ${topic}`) ?? []));
+    },
+    read(topic, partition, offset, limits = {}) {
+      fake.reads.push(`${topic}/${partition}@${offset}`);
+      const p = fake.topics.get(topic)?.[partition];
+      if (!p) return Promise.reject(new Error(`Topic ${topic} has no partition ${partition}`));
+      const from = Number(offset < p.start ? 0n : offset - p.start);
+      return Promise.resolve(p.records.slice(from, from + (limits.maxRecords ?? 500)));
+    },
+    partitionOf(key, count) {
+      let sum = 0;
+      for (const b of new TextEncoder().encode(key)) sum += b;
+      return sum % count;
+    },
+    close: () => Promise.resolve(),
+  };
+  return fake;
 }

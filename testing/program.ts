@@ -74,6 +74,7 @@ export interface RunningProgram {
 const LISTEN: Record<ProgramName, Record<string, string>> = {
   ingest: { INGEST_HOST: "127.0.0.1", INGEST_PORT: "0" },
   worker: { WORKER_HOSTNAME: "127.0.0.1", WORKER_PORT: "0" },
+  console: { CONSOLE_HOST: "127.0.0.1", CONSOLE_PORT: "0" },
 };
 
 /**

@@ -50,7 +50,7 @@ function startDev(pathDir: string, env: Record<string, string>, args: string[] =
   return { child, output: () => text, status };
 }
 
-function bannerPort(output: string, what: "ingest" | "worker"): number {
+function bannerPort(output: string, what: "ingest" | "worker" | "console"): number {
   const match = output.match(new RegExp(`${what}: http://127\\.0\\.0\\.1:(\\d+)/`));
   assert.ok(match, `dev printed no ${what} address:\n${output}`);
   return Number(match[1]);
@@ -64,6 +64,7 @@ for (const kind of ["symlink", "wrapper"] as const) {
     const dev = startDev(pathDir, {
       INGEST_PORT: "0",
       WORKER_PORT: "0",
+      CONSOLE_PORT: "0",
       PULL_ENABLED: "false",
       KAFKA_GROUP_ID: uniqueName("dev_group"),
       WAREHOUSE_SCHEMA: schema,
@@ -74,6 +75,9 @@ for (const kind of ["symlink", "wrapper"] as const) {
       const out = dev.output();
       const ingestPort = bannerPort(out, "ingest");
       bannerPort(out, "worker");
+      const consolePage = await fetch(`http://127.0.0.1:${bannerPort(out, "console")}/`);
+      assert.equal(consolePage.status, 200, "the console answers at the URL dev prints");
+      assert.match(await consolePage.text(), /<title>user-pipeline console<\/title>/);
       assert.match(out, /"hostname":"127\.0\.0\.1"/, "the ingest listens on loopback only");
       const secret = parseEnvFile(await Deno.readTextFile(`${stackDir("local")}/dev.env`))
         .WEBHOOK_SECRET;
@@ -142,6 +146,7 @@ Deno.test("deno task dev that fails to start stops the programs and the stack it
   const dev = startDev(pathDir, {
     INGEST_PORT: "0",
     WORKER_PORT: "0",
+    CONSOLE_PORT: "0",
     PULL_ENABLED: "false",
     WORKER_FLUSH_ROWS: "many",
   }, ["--name", name]);
@@ -175,6 +180,7 @@ Deno.test("deno task dev that fails to start leaves a stack that was already run
   const dev = startDev(pathDir, {
     INGEST_PORT: "0",
     WORKER_PORT: "0",
+    CONSOLE_PORT: "0",
     PULL_ENABLED: "false",
     WORKER_FLUSH_ROWS: "many",
   });

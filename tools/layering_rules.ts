@@ -40,10 +40,23 @@ export const PURE = [
   "shared/logger.ts",
   "shared/metrics.ts",
   "shared/tracing.ts",
+  "shared/dead_letter_headers.ts",
+  "shared/record_headers.ts",
+  // The console decides and renders from what small interfaces give it: sampling, rates, lag,
+  // the HTTP routes and the event stream; its Kafka, metrics and warehouse readers sit in
+  // console/sources/ behind those interfaces.
+  "console/live/",
+  "console/http/",
+  "console/deadletters/",
+  "console/records/",
+  "console/find/",
+  "console/sources/metrics_text.ts",
+  "console/sources/instance_probe.ts",
+  "console/sources/pull_runs.ts",
 ];
 
-/** The two programs: neither imports the other. */
-const SERVICES = ["ingest", "worker"];
+/** The programs: none imports another (shared code lives in `shared/`). */
+const SERVICES = ["ingest", "worker", "console"];
 /** Tool folders: only tools import them. */
 const TOOLS = ["bench", "faults", "load", "tests", "tools"];
 
@@ -129,7 +142,7 @@ export function layeringProblems(sources: Sources): string[] {
     }
     if (local && SERVICES.includes(top(i.from)) && SERVICES.includes(top(i.to))) {
       if (top(i.from) !== top(i.to)) {
-        problems.push(`${i.from} imports ${i.to}: one program imports the other`);
+        problems.push(`${i.from} imports ${i.to}: one program imports another`);
       }
     }
     const tool = TOOLS.includes(top(i.from)) || i.from.endsWith("_test.ts");

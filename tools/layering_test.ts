@@ -43,7 +43,7 @@ Deno.test("layeringProblems() names a cycle, a pure stage loading a client, a pr
   assert.deepEqual(problems.toSorted(), [
     "import cycle: worker/a.ts -> worker/b.ts -> worker/a.ts",
     "ingest/app.ts imports bench/x.ts: only tools import bench/",
-    "ingest/app.ts imports worker/a.ts: one program imports the other",
+    "ingest/app.ts imports worker/a.ts: one program imports another",
     "tests/t_test.ts imports worker/_kit.ts: a _ file is private to its folder",
     "worker/batch/pure.ts loads postgres (worker/batch/pure.ts -> worker/sink.ts): a pure stage",
   ]);
@@ -89,6 +89,23 @@ Deno.test("layeringProblems() keeps @opentelemetry/api out of pure stages, which
     })),
     [
       "ingest/http/app.ts loads @opentelemetry/api (ingest/http/app.ts -> shared/otel_tracing.ts): a pure stage",
+    ],
+  );
+});
+
+Deno.test("layeringProblems() keeps the console apart from the other programs, and its live stage pure", () => {
+  assert.deepEqual(
+    layeringProblems(sources({
+      "console/main.ts": `import "../worker/redrive/main.ts"; import "../shared/s.ts";`,
+      "worker/redrive/main.ts": ``,
+      "shared/s.ts": ``,
+      "console/live/sampler.ts": `import "../sources/kafka_reader.ts";`,
+      "console/sources/kafka_reader.ts": `import { Admin } from "@platformatic/kafka";`,
+    })).toSorted(),
+    [
+      "console/live/sampler.ts loads @platformatic/kafka (console/live/sampler.ts -> " +
+      "console/sources/kafka_reader.ts): a pure stage",
+      "console/main.ts imports worker/redrive/main.ts: one program imports another",
     ],
   );
 });

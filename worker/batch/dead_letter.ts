@@ -7,6 +7,9 @@
  */
 import type { Issue } from "../../shared/event.ts";
 import type { ConsumedMessage, RecordHeaders } from "../consume/consumed_message.ts";
+import { DLQ_HEADERS } from "../../shared/dead_letter_headers.ts";
+
+export { DLQ_HEADERS, isErrorHeader } from "../../shared/dead_letter_headers.ts";
 
 /**
  * Raised when the dead-letter topic did not acknowledge: nothing is committed, and
@@ -18,22 +21,6 @@ export class DeadLetterError extends Error {
 
 /** Why a record was refused: decoding (utf8, json, schema) or the warehouse (write). */
 export type DeadLetterStage = "utf8" | "json" | "schema" | "write";
-
-/** Kafka Connect's error header names, and ours. */
-export const DLQ_HEADERS = {
-  topic: "__connect.errors.topic",
-  partition: "__connect.errors.partition",
-  offset: "__connect.errors.offset",
-  stage: "__connect.errors.stage",
-  className: "__connect.errors.exception.class.name",
-  message: "__connect.errors.exception.message",
-  /** Comma-separated zod issue paths, e.g. `user.email,user.id`. */
-  issuePaths: "user_pipeline.errors.issue_paths",
-  /** The zod issues as a JSON array of `{ path, message }`. */
-  issues: "user_pipeline.errors.issues",
-  /** When the record was dead-lettered (ISO-8601). */
-  time: "user_pipeline.errors.time",
-} as const;
 
 /** The error class name written for each stage. */
 export const STAGE_CLASS: Record<DeadLetterStage, string> = {
@@ -79,11 +66,6 @@ export function toDeadLetter(
   }
   headers[DLQ_HEADERS.time] = now.toISOString();
   return { key: message.key, value: message.value, headers, stage: failure.stage };
-}
-
-/** True for the headers `toDeadLetter` adds (a re-drive removes them). */
-export function isErrorHeader(name: string): boolean {
-  return name.startsWith("__connect.errors.") || name.startsWith("user_pipeline.errors.");
 }
 
 function truncate(s: string, max: number): string {

@@ -3,11 +3,9 @@
  * that core logic does not depend on the Kafka client.
  */
 
-/** Kafka record headers (the client gives Buffers, which are Uint8Arrays). */
-export type RecordHeaders = Record<
-  string,
-  Uint8Array | string | (Uint8Array | string)[] | undefined
->;
+import type { RecordHeaders } from "../../shared/record_headers.ts";
+
+export type { RecordHeaders };
 
 /** One consumed record and where it came from. */
 export interface ConsumedMessage {

@@ -11,8 +11,8 @@ import { ConfigError, loadConfig } from "../../shared/config.ts";
 import { kafkaConnection, withKafkaChecks } from "../../shared/kafka/settings.ts";
 import { createLogger, errorFields } from "../../shared/logger.ts";
 import { workerConfigSchema } from "../config.ts";
-import { filterSuffix } from "./redrive_filter.ts";
-import { runRedrive } from "./run_redrive.ts";
+import { redriveGroupId } from "../../shared/redrive/redrive_filter.ts";
+import { runRedrive } from "../../shared/redrive/run_redrive.ts";
 
 const STAGES = ["utf8", "json", "schema", "write"];
 
@@ -56,7 +56,7 @@ try {
   const result = await runRedrive(connection, {
     dlqTopic: config.KAFKA_DLQ_TOPIC,
     topic: config.KAFKA_TOPIC,
-    groupId: values.group ?? `${config.KAFKA_GROUP_ID}-redrive-${filterSuffix(filter)}`,
+    groupId: values.group ?? redriveGroupId(config.KAFKA_GROUP_ID, filter),
     filter,
     dryRun: values["dry-run"],
     timeoutMs,

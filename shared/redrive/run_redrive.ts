@@ -9,12 +9,12 @@
  * the last batch, which the warehouse merge makes harmless. Each filter has its own group, so
  * a filtered run does not consume what a later run with another filter should move.
  */
-import type { Logger } from "../../shared/logger.ts";
-import { createKafkaAdmin } from "../../shared/kafka/admin.ts";
-import { type ConsumedRecord, createConsumerGroup } from "../../shared/kafka/consumer_group.ts";
-import { createKafkaProducer } from "../../shared/kafka/producer.ts";
-import type { KafkaConnection } from "../../shared/kafka/settings.ts";
-import { flatHeaders } from "../consume/kafka_dead_letters.ts";
+import type { Logger } from "../logger.ts";
+import { createKafkaAdmin } from "../kafka/admin.ts";
+import { type ConsumedRecord, createConsumerGroup } from "../kafka/consumer_group.ts";
+import { createKafkaProducer } from "../kafka/producer.ts";
+import type { KafkaConnection } from "../kafka/settings.ts";
+import { flatHeaders } from "../record_headers.ts";
 import { matchesFilter, type RedriveFilter, redrivenHeaders } from "./redrive_filter.ts";
 
 /** What to re-drive, from where, to where. */
@@ -104,7 +104,9 @@ export async function runRedrive(
       const round = queue.splice(0, queue.length);
       group.resume();
       const inRange = round.filter((r) => r.offset < (ends[r.partition] ?? 0n));
-      const moving = inRange.filter((r) => matchesFilter(r.headers, opts.filter));
+      const moving = inRange.filter((r) =>
+        matchesFilter(r.headers, opts.filter, `${r.partition}/${r.offset}`)
+      );
       if (!opts.dryRun && moving.length > 0) {
         // Acknowledged before the dead-letter offsets move past these records.
         await producer.send(

@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
-import { silentLogger } from "../../shared/logger.ts";
+import { silentLogger } from "../logger.ts";
 import { sharedStack, uniqueName } from "../../stack/harness.ts";
-import { DLQ_HEADERS } from "../batch/dead_letter.ts";
+import { DLQ_HEADERS } from "../dead_letter_headers.ts";
 import {
   filterSuffix,
   matchesFilter,
+  redriveGroupId,
   REDRIVEN_FROM_HEADER,
   redrivenHeaders,
 } from "./redrive_filter.ts";
@@ -39,6 +40,28 @@ Deno.test("redrivenHeaders() drops the error headers and says where the record c
   });
   assert.equal(filterSuffix({ stages: ["write", "schema"], reasonContains: "" }), "schema,write");
   assert.equal(filterSuffix({ stages: [], reasonContains: "" }), "all");
+  assert.match(
+    redriveGroupId("w", { stages: ["schema"], reasonContains: "", reasonIs: "x" }),
+    /^w-redrive-schema,reason_is=[0-9a-f]{8}$/,
+  );
+});
+
+Deno.test("matchesFilter() takes one exact reason, or single dead letters by partition/offset", () => {
+  const h = letter("schema", "user.email: Invalid email address");
+  const both = letter("schema", "user.email: Invalid email address; user.id: Invalid UUID");
+  const exact = {
+    stages: ["schema"],
+    reasonContains: "",
+    reasonIs: "user.email: Invalid email address",
+  };
+  assert.ok(matchesFilter(h, exact));
+  assert.ok(!matchesFilter(both, exact), "an exact reason is not a substring");
+  const one = { stages: [], reasonContains: "", records: ["1/7"] };
+  assert.ok(matchesFilter(h, one, "1/7"));
+  assert.ok(!matchesFilter(h, one, "1/8"));
+  assert.ok(!matchesFilter(h, one), "a filter of records needs the position");
+  assert.notEqual(filterSuffix(one), filterSuffix({ ...one, records: ["1/8"] }));
+  assert.match(filterSuffix(one), /^records=[0-9a-f]{8}$/);
 });
 
 Deno.test("runRedrive() moves matching dead letters back untouched and remembers its progress", async () => {

@@ -1,0 +1,189 @@
+/**
+ * Finds an event and tells its path.
+ *
+ * - By user id: the key's partition (the producer's partitioner), read from the newest record
+ *   backwards; the user's newest events (up to 10).
+ * - By event id or trace id: every partition, read backwards; the events with that id, or whose
+ *   `traceparent` carries that trace (up to 10).
+ *
+ * Each scan stops at `maxRecords` records or `maxMs`. For the events found, the dead-letter
+ * topic is searched backwards (the key's partition for a user) until every event that the
+ * workers committed past has its dead letter or the dead letters are older than the events;
+ * then the path is decided (`eventPath`) from the committed offsets and the user's row.
+ */
+import { DLQ_HEADERS } from "../../shared/dead_letter_headers.ts";
+import { headerText } from "../records/record_view.ts";
+import type { KafkaSource, ReadRecord } from "../sources/kafka_source.ts";
+import type { WarehouseRow, WarehouseSource } from "../sources/warehouse_source.ts";
+import { type EventPath, eventPath } from "./event_path.ts";
+import { scanBackwards, type ScanSummary } from "./scan_backwards.ts";
+
+/** What to look for. */
+export type FindQuery =
+  | { by: "user"; id: string }
+  | { by: "event"; id: string }
+  | { by: "trace"; id: string };
+
+/** One event found, and its path. */
+export interface FoundEvent {
+  record: ReadRecord;
+  /** From the envelope, when the value is a JSON event. */
+  eventId?: string;
+  userId?: string;
+  acceptedAt?: string;
+  source?: string;
+  path: EventPath;
+}
+
+/** The answer. */
+export interface FindResult {
+  found: FoundEvent[];
+  topicScan: ScanSummary & { partitions: number[] };
+  deadLetterScan: ScanSummary | null;
+}
+
+/** What `findEvent` reads and its bounds. */
+export interface FindDeps {
+  kafka: KafkaSource;
+  warehouse?: WarehouseSource;
+  topic: string;
+  dlqTopic: string;
+  groupId: string;
+  maxRecords: number;
+  maxMs: number;
+  now: () => number;
+}
+
+/** Most events one answer lists. */
+export const MAX_FOUND = 10;
+
+const decoder = new TextDecoder();
+
+interface Envelope {
+  event_id?: unknown;
+  accepted_at?: unknown;
+  source?: unknown;
+  user?: { id?: unknown };
+}
+
+function envelope(record: ReadRecord): Envelope | undefined {
+  if (!record.value) return undefined;
+  try {
+    const data = JSON.parse(decoder.decode(record.value));
+    return data && typeof data === "object" ? data as Envelope : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const text = (v: unknown) => (typeof v === "string" ? v : undefined);
+
+/** Runs one search. */
+export async function findEvent(query: FindQuery, deps: FindDeps): Promise<FindResult> {
+  const { end } = await deps.kafka.offsets(deps.topic);
+  const partitions = query.by === "user"
+    ? [deps.kafka.partitionOf(query.id, end.length)]
+    : end.map((_, p) => p);
+  const matches: ReadRecord[] = [];
+  const isMatch = (r: ReadRecord): boolean => {
+    switch (query.by) {
+      case "user":
+        return r.key !== null && decoder.decode(r.key).toLowerCase() === query.id;
+      case "event": {
+        if (!r.value || !decoder.decode(r.value).includes(query.id)) return false;
+        return text(envelope(r)?.event_id)?.toLowerCase() === query.id;
+      }
+      case "trace":
+        return (headerText(r, "traceparent") ?? "").toLowerCase().split("-")[1] === query.id;
+    }
+  };
+  const topicScan = await scanBackwards(deps.kafka, {
+    topic: deps.topic,
+    partitions,
+    maxRecords: deps.maxRecords,
+    maxMs: deps.maxMs,
+    now: deps.now,
+  }, (r) => {
+    if (isMatch(r)) matches.push(r);
+    return matches.length >= (query.by === "event" ? 1 : MAX_FOUND);
+  });
+  matches.sort((a, b) => b.timestamp - a.timestamp || (b.offset > a.offset ? 1 : -1));
+
+  const committed = await deps.kafka.committed(deps.groupId, deps.topic);
+  const processed = matches.filter((m) => {
+    const c = committed.get(m.partition);
+    return c !== undefined && m.offset < c;
+  });
+
+  // Dead letters of the processed matches, searched backwards until each has one or the dead
+  // letters are older than every match.
+  const deadLetters = new Map<string, ReadRecord>();
+  let deadLetterScan: ScanSummary | null = null;
+  if (processed.length > 0) {
+    const wanted = new Set(processed.map((m) => `${m.partition}/${m.offset}`));
+    const oldest = Math.min(...processed.map((m) => m.timestamp));
+    const dlqEnd = (await deps.kafka.offsets(deps.dlqTopic)).end;
+    const dlqPartitions = query.by === "user"
+      ? [deps.kafka.partitionOf(query.id, dlqEnd.length)]
+      : dlqEnd.map((_, p) => p);
+    const olderEverywhere = new Set<number>();
+    deadLetterScan = await scanBackwards(deps.kafka, {
+      topic: deps.dlqTopic,
+      partitions: dlqPartitions,
+      maxRecords: deps.maxRecords,
+      maxMs: deps.maxMs,
+      now: deps.now,
+    }, (r) => {
+      if (r.timestamp < oldest) olderEverywhere.add(r.partition);
+      if (headerText(r, DLQ_HEADERS.topic) === deps.topic) {
+        const at = `${headerText(r, DLQ_HEADERS.partition)}/${headerText(r, DLQ_HEADERS.offset)}`;
+        if (wanted.has(at) && !deadLetters.has(at)) deadLetters.set(at, r);
+      }
+      return deadLetters.size === wanted.size || olderEverywhere.size === dlqPartitions.length;
+    });
+  }
+
+  const rows = new Map<string, WarehouseRow | undefined>();
+  const found: FoundEvent[] = [];
+  for (const m of matches) {
+    const env = envelope(m);
+    const eventId = text(env?.event_id);
+    const userId = text(env?.user?.id) ?? (m.key ? decoder.decode(m.key) : undefined);
+    const acceptedAt = text(env?.accepted_at);
+    const source = text(env?.source);
+    const c = committed.get(m.partition);
+    const dl = deadLetters.get(`${m.partition}/${m.offset}`);
+    let row: WarehouseRow | undefined;
+    const processedHere = c !== undefined && m.offset < c;
+    if (deps.warehouse && processedHere && !dl && userId !== undefined && eventId !== undefined) {
+      if (!rows.has(userId)) rows.set(userId, await deps.warehouse.row(userId.toLowerCase()));
+      row = rows.get(userId);
+    }
+    found.push({
+      record: m,
+      ...(eventId === undefined ? {} : { eventId }),
+      ...(userId === undefined ? {} : { userId }),
+      ...(acceptedAt === undefined ? {} : { acceptedAt }),
+      ...(source === undefined ? {} : { source }),
+      path: eventPath({
+        offset: m.offset,
+        ...(eventId === undefined ? {} : { eventId }),
+        ...(acceptedAt === undefined ? {} : { acceptedAt }),
+        committed: c,
+        ...(dl
+          ? {
+            deadLetter: {
+              stage: headerText(dl, DLQ_HEADERS.stage) ?? "",
+              reason: headerText(dl, DLQ_HEADERS.message) ?? "",
+              partition: dl.partition,
+              offset: dl.offset,
+            },
+          }
+          : {}),
+        warehouseAsked: deps.warehouse !== undefined,
+        ...(row ? { row } : {}),
+      }),
+    });
+  }
+  return { found, topicScan: { ...topicScan, partitions }, deadLetterScan };
+}

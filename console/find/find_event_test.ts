@@ -1,0 +1,156 @@
+import assert from "node:assert/strict";
+import { DLQ_HEADERS } from "../../shared/dead_letter_headers.ts";
+import { encodeEvent } from "../../shared/event.ts";
+import { fakeKafkaSource } from "../../testing/fakes.ts";
+import { testEvent, testUser } from "../../testing/users.ts";
+import type { WarehouseRow, WarehouseSource } from "../sources/warehouse_source.ts";
+import { findEvent } from "./find_event.ts";
+import { scanBackwards } from "./scan_backwards.ts";
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const T0 = Date.parse("2026-01-01T00:00:00Z");
+
+function world() {
+  const kafka = fakeKafkaSource(["t", "t.dlq"], 3);
+  const rows = new Map<string, WarehouseRow>();
+  const asked: string[] = [];
+  const warehouse: WarehouseSource = {
+    row: (id) => (asked.push(id), Promise.resolve(rows.get(id))),
+    close: () => Promise.resolve(),
+  };
+  /** Appends event `n` of `user` to the user's partition (as the producer would). */
+  const accept = (user: ReturnType<typeof testUser>, n: number, trace = "0".repeat(32)) => {
+    const event = testEvent(
+      user,
+      new Date(T0 + n * 1000),
+      `00000000-0000-4000-9000-${String(n).padStart(12, "0")}`,
+    );
+    const p = kafka.partitionOf(user.id, 3);
+    const r = kafka.append("t", p, {
+      key: enc(user.id),
+      value: encodeEvent(event),
+      timestamp: T0 + n * 1000,
+      headers: [["traceparent", enc(`00-${trace}-00000000000000aa-01`)]],
+    });
+    return { event, r };
+  };
+  const deps = {
+    kafka,
+    warehouse,
+    topic: "t",
+    dlqTopic: "t.dlq",
+    groupId: "g",
+    maxRecords: 10_000,
+    maxMs: 10_000,
+    now: Date.now,
+  };
+  return { kafka, rows, asked, accept, deps };
+}
+
+Deno.test("findEvent() by user id reads only the key's partition and tells each event's path", async () => {
+  const w = world();
+  const user = testUser(1, "f1000000");
+  const other = testUser(2, "f1000000");
+  const first = w.accept(user, 1);
+  w.accept(other, 2);
+  const second = w.accept(user, 3);
+  const third = w.accept(user, 4);
+  const p = first.r.partition;
+  // The workers committed past the first two of the user's events.
+  w.kafka.commits.set("g t", new Map([[p, third.r.offset]]));
+  w.rows.set(user.id, {
+    id: user.id,
+    event_id: second.event.event_id,
+    source: "webhook",
+    event_time: second.event.accepted_at,
+    date_added: "2026-01-01T00:00:01.500Z",
+    updated_at: "2026-01-01T00:00:03.500Z",
+  });
+  const result = await findEvent({ by: "user", id: user.id }, w.deps);
+  assert.deepEqual(result.topicScan.partitions, [p]);
+  assert.ok(
+    w.kafka.reads.every((r) => r.startsWith(`t/${p}@`) || r.startsWith("t.dlq/")),
+    w.kafka.reads.join(),
+  );
+  assert.deepEqual(result.found.map((f) => [f.eventId, f.path.kind]), [
+    [third.event.event_id, "waiting"],
+    [second.event.event_id, "written"],
+    [first.event.event_id, "superseded"],
+  ]);
+  assert.deepEqual(result.found[0]!.path, {
+    kind: "waiting",
+    committed: String(third.r.offset),
+    recordsAhead: 0,
+  });
+  assert.deepEqual(w.asked, [user.id], "the row is read once per user");
+});
+
+Deno.test("findEvent() by event id finds a dead-lettered event in any partition", async () => {
+  const w = world();
+  const user = testUser(3, "f2000000");
+  const { event, r } = w.accept(user, 1);
+  w.kafka.commits.set("g t", new Map([[r.partition, r.offset + 1n]]));
+  w.kafka.append("t.dlq", w.kafka.partitionOf(user.id, 3), {
+    key: enc(user.id),
+    value: r.value,
+    timestamp: T0 + 2000,
+    headers: [
+      [DLQ_HEADERS.topic, enc("t")],
+      [DLQ_HEADERS.partition, enc(String(r.partition))],
+      [DLQ_HEADERS.offset, enc(String(r.offset))],
+      [DLQ_HEADERS.stage, enc("write")],
+      [DLQ_HEADERS.message, enc("value too long for type character varying(1024)")],
+    ],
+  });
+  const result = await findEvent({ by: "event", id: event.event_id }, w.deps);
+  assert.deepEqual(result.topicScan.partitions, [0, 1, 2]);
+  assert.equal(result.found.length, 1);
+  assert.deepEqual(result.found[0]!.path, {
+    kind: "dead-lettered",
+    stage: "write",
+    reason: "value too long for type character varying(1024)",
+    partition: w.kafka.partitionOf(user.id, 3),
+    offset: "0",
+  });
+  assert.deepEqual(w.asked, [], "a dead-lettered event needs no row");
+});
+
+Deno.test("findEvent() by trace id finds every event of the request", async () => {
+  const w = world();
+  const trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+  w.accept(testUser(4, "f3000000"), 1, trace);
+  w.accept(testUser(5, "f3000000"), 2);
+  w.accept(testUser(6, "f3000000"), 3, trace);
+  const result = await findEvent({ by: "trace", id: trace }, { ...w.deps, warehouse: undefined });
+  assert.deepEqual(result.found.map((f) => f.userId), [
+    testUser(6, "f3000000").id,
+    testUser(4, "f3000000").id,
+  ]);
+  assert.ok(result.found.every((f) => f.path.kind === "waiting"));
+});
+
+Deno.test("scanBackwards() reads newest first and stops at its record limit", async () => {
+  const w = world();
+  for (let i = 0; i < 10; i++) w.kafka.append("t", 0, { timestamp: i });
+  const seen: bigint[] = [];
+  const summary = await scanBackwards(w.kafka, {
+    topic: "t",
+    partitions: [0],
+    maxRecords: 4,
+    maxMs: 10_000,
+    now: Date.now,
+    chunk: 3,
+  }, (r) => (seen.push(r.offset), false));
+  assert.deepEqual(seen, [9n, 8n, 7n, 6n]);
+  assert.deepEqual(summary, { records: 4, stoppedBy: "records" });
+  let t = 0;
+  const late = await scanBackwards(w.kafka, {
+    topic: "t",
+    partitions: [0],
+    maxRecords: 100,
+    maxMs: 5,
+    now: () => (t += 10),
+    chunk: 3,
+  }, () => false);
+  assert.equal(late.stoppedBy, "time");
+});
