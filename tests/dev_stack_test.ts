@@ -8,6 +8,7 @@ import postgres from "postgres";
 import { parseEnvFile } from "../stack/dev_env.ts";
 import { sharedStack, uniqueName } from "../stack/harness.ts";
 import { ROOT, stackDir, stackStatus } from "../stack/stack.ts";
+import { testKafka } from "../testing/kafka.ts";
 import { sampleUser } from "../testing/users.ts";
 import { waitUntil } from "../testing/wait.ts";
 import { signedRequest } from "../testing/webhook.ts";
@@ -61,12 +62,19 @@ for (const kind of ["symlink", "wrapper"] as const) {
     const stack = await sharedStack();
     const pathDir = await fakeDenoOnPath(kind);
     const schema = uniqueName("dev");
+    // Topics of its own: a new group reads the stack's shared topic from its start, and that
+    // topic holds whatever other runs (benchmarks, load) left there.
+    const kafka = testKafka(stack.KAFKA_BROKERS);
+    const topic = uniqueName("dev_topic");
+    await kafka.createTopics([topic, `${topic}.dlq`], 3);
     const dev = startDev(pathDir, {
       INGEST_PORT: "0",
       WORKER_PORT: "0",
       CONSOLE_PORT: "0",
       PULL_ENABLED: "false",
       KAFKA_GROUP_ID: uniqueName("dev_group"),
+      KAFKA_TOPIC: topic,
+      KAFKA_DLQ_TOPIC: `${topic}.dlq`,
       WAREHOUSE_SCHEMA: schema,
     });
     const sql = postgres(stack.WAREHOUSE_URL, { max: 1, onnotice: () => {} });
@@ -134,6 +142,7 @@ for (const kind of ["symlink", "wrapper"] as const) {
       await dev.status;
       await sql.unsafe(`drop schema if exists "${schema}" cascade`);
       await sql.end();
+      await kafka.deleteTopics([topic, `${topic}.dlq`]);
       await Deno.remove(pathDir, { recursive: true });
     }
   });
