@@ -12,7 +12,7 @@ export interface SseClients {
   counts(): number[];
   /** The `time` of every snapshot each client received, in arrival order. */
   times(): number[][];
-  /** Closes every stream. */
+  /** Closes every stream (waits at most 5 s for them to end). */
   close(): Promise<void>;
 }
 
@@ -39,6 +39,7 @@ export async function openSseClients(
   timeoutMs = 10_000,
 ): Promise<SseClients> {
   const aborts: AbortController[] = [];
+  const readers: ReadableStreamDefaultReader<Uint8Array>[] = [];
   const received: number[][] = [];
   const reading: Promise<void>[] = [];
   const open = async () => {
@@ -51,17 +52,20 @@ export async function openSseClients(
     if (response.status !== 200 || !response.body) {
       throw new Error(`GET ${url}: ${response.status}`);
     }
-    const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+    // The body's own reader (no piping), so that cancelling it ends the stream at once.
+    const reader = response.body.getReader();
+    readers.push(reader);
+    const decoder = new TextDecoder();
     const first = await reader.read();
     clearTimeout(timer);
     if (first.done) throw new Error(`GET ${url}: the stream ended before its first message`);
-    let rest = first.value;
+    let rest = decoder.decode(first.value, { stream: true });
     reading.push((async () => {
       try {
         for (;;) {
           const { value, done } = await reader.read();
           if (done) return;
-          const parsed = snapshotTimes(rest + value);
+          const parsed = snapshotTimes(rest + decoder.decode(value, { stream: true }));
           times.push(...parsed.times);
           rest = parsed.rest;
         }
@@ -73,8 +77,15 @@ export async function openSseClients(
     counts: () => received.map((t) => t.length),
     times: () => received.map((t) => [...t]),
     async close() {
+      for (const r of readers) r.cancel().catch(() => {});
       for (const a of aborts) a.abort();
-      await Promise.all(reading);
+      // Bounded: a stream that does not end within 5 s is left to the process's exit.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        Promise.all(reading),
+        new Promise((resolve) => timer = setTimeout(resolve, 5_000)),
+      ]);
+      clearTimeout(timer);
     },
   };
   try {
