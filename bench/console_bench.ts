@@ -83,13 +83,16 @@ const PARTITIONS = number("partitions", 1, 64);
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const SECRET = "whsec_" + btoa(crypto.randomUUID());
 const COMMAND = `deno task bench:console ${Deno.args.join(" ")}`.trim();
-const say = (msg: string) => console.error(`[bench] ${msg}`);
+const started = performance.now();
+const say = (msg: string) =>
+  console.error(`[bench ${((performance.now() - started) / 1000).toFixed(0)} s] ${msg}`);
+/** Longest one request to the console may take: a search is bounded by the console itself. */
+const REQUEST_TIMEOUT_MS = 60_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mib = (kib: number) => Math.round((kib / 1024) * 10) / 10;
 const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
 
 const loadBefore = Deno.loadavg();
-const started = performance.now();
 const env = await sharedStack();
 const state = await readState("local");
 const brokerPid = state?.kafka[0]?.pid;
@@ -105,6 +108,17 @@ const seed = crypto.randomUUID().slice(0, 8);
 const running = new Set<RunningProgram>();
 let load: Deno.ChildProcess | undefined;
 const results: Record<string, unknown> = {};
+// Interrupted (Ctrl-C, a timeout): the programs and the load generator go too.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  Deno.addSignalListener(signal, () => {
+    for (const p of running) p.kill("SIGKILL");
+    try {
+      load?.kill("SIGKILL");
+    } catch { /* gone */ }
+    say(`${signal}: stopped; topic ${topic}, schema ${schema} are left`);
+    Deno.exit(130);
+  });
+}
 
 try {
   await kafka.createTopics([topic, dlq], PARTITIONS);
@@ -121,6 +135,7 @@ try {
     from generate_series(1, ${ROWS}) as i`);
   await sql.unsafe(`analyze ${schema}.users`);
   results.fillSeconds = round((performance.now() - fillStart) / 1000, 1);
+  say(`filled in ${results.fillSeconds} s`);
 
   say(`history: ${HISTORY} events to ${topic}, drained by the worker`);
   await prefill(kafka.connection, topic, HISTORY, seed);
@@ -251,6 +266,7 @@ try {
   results.listeners = listeners;
 
   say(`look-ups: ${LOOKUPS} users of the history, ${PAGES} pages open`);
+  phase = "pages+look-ups";
   const users = Array.from(
     { length: LOOKUPS },
     (_, i) => seededEvent(Math.floor((i * HISTORY) / LOOKUPS), seed).user.id,
@@ -262,7 +278,9 @@ try {
   for (const [i, id] of users.entries()) {
     const viaConsole = async () => {
       const t = performance.now();
-      const res = await fetch(`${base}/api/find?user_id=${id}`);
+      const res = await fetch(`${base}/api/find?user_id=${id}`, {
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
       const body = await res.json();
       finds.push(performance.now() - t);
       if (res.status !== 200) throw new Error(`find ${id}: ${res.status} ${JSON.stringify(body)}`);
@@ -283,6 +301,7 @@ try {
     if (i % 2 === 0) await viaConsole().then(direct);
     else await direct().then(viaConsole);
   }
+  say(`look-ups done: ${finds.map((ms) => ms.toFixed(0)).join(" ")} ms`);
   const sorted = (xs: number[]) => xs.toSorted((a, b) => a - b);
   results.lookup = {
     p50Ms: round(quantile(sorted(finds), 0.5), 1),
@@ -301,8 +320,11 @@ try {
   for (let i = 0; i < SCANS; i++) {
     say(`long scan ${i + 1}/${SCANS}: an event id nobody has`);
     const t = performance.now();
-    const res = await fetch(`${base}/api/find?event_id=${crypto.randomUUID()}`);
+    const res = await fetch(`${base}/api/find?event_id=${crypto.randomUUID()}`, {
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
     const body = await res.json();
+    say(`  ${res.status} in ${(performance.now() - t).toFixed(0)} ms`);
     scans.push({
       ms: round(performance.now() - t, 0),
       status: res.status,
@@ -311,9 +333,11 @@ try {
     });
   }
   results.scans = scans;
-  phase = "pages";
+  phase = "pages, after the scans";
   await sleep(5_000);
+  const closing = performance.now();
   await all.close();
+  say(`pages closed in ${(performance.now() - closing).toFixed(0)} ms`);
   phase = "after";
   say("console: 15 s after the pages closed");
   await sleep(15_000);
@@ -361,7 +385,9 @@ async function cpuOf(pid: number): Promise<number> {
 
 /** The sum of a counter's series in a program's `/metrics`. */
 async function counter(port: number, name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`, {
+    signal: AbortSignal.timeout(10_000),
+  })).text();
   let sum = 0;
   for (const m of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+(?:\\.\\d+)?)`, "gm"))) {
     sum += Number(m[1]);
@@ -428,7 +454,16 @@ async function countPolling(
 function memorySummary(samples: { phase: string; kib: number }[]): Record<string, unknown> {
   const of = (p: string) => samples.filter((s) => s.phase === p).map((s) => s.kib);
   const phases: Record<string, { minMiB: number; maxMiB: number; samples: number }> = {};
-  for (const p of ["before", "pages", "pages+scans", "after"]) {
+  for (
+    const p of [
+      "before",
+      "pages",
+      "pages+look-ups",
+      "pages+scans",
+      "pages, after the scans",
+      "after",
+    ]
+  ) {
     const xs = of(p);
     if (xs.length) {
       phases[p] = {
@@ -450,6 +485,13 @@ function memorySummary(samples: { phase: string; kib: number }[]): Record<string
     peakOverBeforeMiB: round(mib(Math.max(...all)) - mib(before.at(-1) ?? NaN), 1),
     series: samples.map((s) => mib(s.kib)),
   };
+}
+
+/** Under 1 % of a core or not, and whether the difference is within the windows' spread. */
+function verdict(o: ReturnType<typeof cpuOverhead>[number]): string {
+  const noise = Math.max(o.spreadOff || 0, o.spreadOn || 0);
+  const within = Math.abs(o.diffCores) <= noise ? " (within the spread: noise)" : "";
+  return (o.percentOfCore < 1 ? "yes" : "**no**") + within;
 }
 
 async function printReport(): Promise<void> {
@@ -479,7 +521,7 @@ async function printReport(): Promise<void> {
       out.push(
         `| ${o.process} | ${f(o.offCores)} | ${f(o.onCores)} | ${f(o.diffCores, 4)} | ${
           f(o.percentOfCore, 2)
-        } % | ${f(o.spreadOff)} / ${f(o.spreadOn)} | ${o.percentOfCore < 1 ? "yes" : "**no**"} |`,
+        } % | ${f(o.spreadOff)} / ${f(o.spreadOn)} | ${verdict(o)} |`,
       );
     }
     const on = results.consoleOn as { cores: number; rssMaxMiB: number }[];
