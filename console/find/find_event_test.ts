@@ -154,3 +154,26 @@ Deno.test("scanBackwards() reads newest first and stops at its record limit", as
   }, () => false);
   assert.equal(late.stoppedBy, "time");
 });
+
+Deno.test("scanBackwards() reads on when an answer stops short of the step (a byte limit), skipping no record", async () => {
+  const kafka = fakeKafkaSource(["t"], 1);
+  for (let i = 0; i < 23; i++) kafka.append("t", 0, { key: new TextEncoder().encode(`k${i}`) });
+  // Answers of at most 2 records, as a fetch of large records cut by its byte limit.
+  const short = {
+    ...kafka,
+    read: async (topic: string, p: number, offset: bigint, limits?: { maxRecords?: number }) =>
+      (await kafka.read(topic, p, offset, limits)).slice(0, 2),
+  };
+  const seen: bigint[] = [];
+  const summary = await scanBackwards(
+    short,
+    { topic: "t", partitions: [0], maxRecords: 100, maxMs: 60_000, now: Date.now, chunk: 5 },
+    (r) => (seen.push(r.offset), false),
+  );
+  assert.equal(summary.stoppedBy, "done");
+  assert.deepEqual(
+    seen,
+    Array.from({ length: 23 }, (_, i) => BigInt(22 - i)),
+    "every record, newest first",
+  );
+});

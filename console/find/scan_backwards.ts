@@ -13,7 +13,7 @@ export interface ScanOptions {
   /** Stop after this many ms of `now()`. */
   maxMs: number;
   now: () => number;
-  /** Records read per request (default 200). */
+  /** Records asked for per step back (default 1,000: one fetch of about 1 MiB of events). */
   chunk?: number;
 }
 
@@ -33,7 +33,7 @@ export async function scanBackwards(
   opts: ScanOptions,
   visit: (record: ReadRecord) => boolean,
 ): Promise<ScanSummary> {
-  const chunk = BigInt(opts.chunk ?? 200);
+  const chunk = BigInt(opts.chunk ?? 1_000);
   const deadline = opts.now() + opts.maxMs;
   const { start, end } = await kafka.offsets(opts.topic);
   const position = new Map(opts.partitions.map((p) => [p, end[p] ?? 0n]));
@@ -48,10 +48,18 @@ export async function scanBackwards(
       if (opts.now() > deadline) return { records, stoppedBy: "time" };
       const wanted = BigInt(Math.min(Number(chunk), opts.maxRecords - records));
       const from = at - wanted > first ? at - wanted : first;
-      const read = await kafka.read(opts.topic, p, from, { maxRecords: Number(at - from) });
+      // One answer may stop short of `at` (its byte limit): read on until `at`, so that no
+      // record between two steps back is skipped.
+      const inRange: ReadRecord[] = [];
+      for (let cursor = from; cursor < at;) {
+        const read = await kafka.read(opts.topic, p, cursor, { maxRecords: Number(at - cursor) });
+        const fresh = read.filter((r) => r.offset >= cursor && r.offset < at);
+        if (fresh.length === 0) break;
+        inRange.push(...fresh);
+        cursor = fresh.at(-1)!.offset + 1n;
+      }
       position.set(p, from);
       progressed = true;
-      const inRange = read.filter((r) => r.offset < at);
       for (let i = inRange.length - 1; i >= 0; i--) {
         records++;
         if (visit(inRange[i]!)) return { records, stoppedBy: "done" };
