@@ -38,6 +38,20 @@ const baseUrls = () =>
     return out;
   });
 
+/**
+ * A URL template for an event's trace in a tracing UI: http(s), with `{trace_id}` where the 32
+ * hex digits go (e.g. `http://jaeger:16686/trace/{trace_id}`).
+ */
+const traceUrlTemplate = () =>
+  z.string().refine((s) => {
+    if (!s.includes("{trace_id}")) return false;
+    try {
+      return /^https?:$/.test(new URL(s.replaceAll("{trace_id}", "0")).protocol);
+    } catch {
+      return false;
+    }
+  }, "expected an http(s) URL with {trace_id} in it, e.g. http://jaeger:16686/trace/{trace_id}");
+
 /** Every variable the console reads, with its default. */
 export const consoleConfigSchema = z.object({
   ...kafkaConnectionSchema,
@@ -80,6 +94,8 @@ export const consoleConfigSchema = z.object({
   CONSOLE_FIND_MAX_RECORDS: env.int(1, 10_000_000).default(50_000),
   /** Longest one search may read, in ms. */
   CONSOLE_FIND_MAX_MS: env.int(100, 120_000).default(10_000),
+  /** Where an event's trace is shown: a link from each event found (none when unset). */
+  CONSOLE_TRACE_URL: traceUrlTemplate().optional(),
   /** Log level. */
   LOG_LEVEL: env.logLevel().default("info"),
 });

@@ -60,3 +60,17 @@ Deno.test("docs/configuration.md's console table and .env.example list every var
   const missing = Object.keys(consoleConfigSchema.shape).filter((k) => !named.has(k));
   assert.deepEqual(missing, [], "variables missing from .env.example");
 });
+
+Deno.test("loadConsoleConfig() takes CONSOLE_TRACE_URL only as an http(s) URL with {trace_id}", () => {
+  const ok = load({ CONSOLE_TRACE_URL: "http://jaeger:16686/trace/{trace_id}" });
+  assert.equal(ok.CONSOLE_TRACE_URL, "http://jaeger:16686/trace/{trace_id}");
+  for (
+    const bad of ["http://jaeger:16686/trace/", "javascript:alert('{trace_id}')", "{trace_id}"]
+  ) {
+    assert.throws(
+      () => load({ CONSOLE_TRACE_URL: bad }),
+      (e: unknown) => e instanceof ConfigError && /CONSOLE_TRACE_URL/.test(e.message),
+      bad,
+    );
+  }
+});

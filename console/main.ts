@@ -103,17 +103,21 @@ const warehouse = config.CONSOLE_WAREHOUSE_URL === undefined
     schema: config.WAREHOUSE_SCHEMA,
     table: config.WAREHOUSE_TABLE,
   });
-const find = findRoutes((query) =>
-  findEvent(query, {
-    kafka,
-    ...(warehouse ? { warehouse } : {}),
-    topic: config.KAFKA_TOPIC,
-    dlqTopic: config.KAFKA_DLQ_TOPIC,
-    groupId: config.KAFKA_GROUP_ID,
-    maxRecords: config.CONSOLE_FIND_MAX_RECORDS,
-    maxMs: config.CONSOLE_FIND_MAX_MS,
-    now: Date.now,
-  }), config.KAFKA_TOPIC);
+const find = findRoutes(
+  (query) =>
+    findEvent(query, {
+      kafka,
+      ...(warehouse ? { warehouse } : {}),
+      topic: config.KAFKA_TOPIC,
+      dlqTopic: config.KAFKA_DLQ_TOPIC,
+      groupId: config.KAFKA_GROUP_ID,
+      maxRecords: config.CONSOLE_FIND_MAX_RECORDS,
+      maxMs: config.CONSOLE_FIND_MAX_MS,
+      now: Date.now,
+    }),
+  config.KAFKA_TOPIC,
+  config.CONSOLE_TRACE_URL,
+);
 
 const shutdown = new AbortController();
 const handler = createConsoleApp({

@@ -63,6 +63,7 @@ Deno.test("the console's page in Chromium: live view, lag in seconds, re-drive, 
       CONSOLE_WORKER_URLS: `http://127.0.0.1:${worker.port}`,
       CONSOLE_WAREHOUSE_URL: stack.WAREHOUSE_URL,
       WAREHOUSE_SCHEMA: p.schema,
+      CONSOLE_TRACE_URL: "http://127.0.0.1:9/trace/{trace_id}",
     });
     programs.push(consoleProgram);
     const base = `http://127.0.0.1:${consoleProgram.port}`;

@@ -4,7 +4,7 @@
  * `CONSOLE_FIND_MAX_RECORDS` and `CONSOLE_FIND_MAX_MS`.
  */
 import type { FindQuery, FindResult } from "../find/find_event.ts";
-import { recordView } from "../records/record_view.ts";
+import { headerText, recordView } from "../records/record_view.ts";
 import { safeText } from "../records/safe_text.ts";
 import { ApiError, type ApiRoute } from "./app.ts";
 
@@ -34,10 +34,24 @@ export function findQuery(url: URL): FindQuery {
   return { by: "trace", id };
 }
 
-/** The route, over a search function. */
+/**
+ * An event's trace: the trace id of its `traceparent` (version 00, not all zero) and, with a
+ * `CONSOLE_TRACE_URL` template, the link to it; undefined without a valid header.
+ */
+export function traceOf(
+  traceparent: string | undefined,
+  template: string | undefined,
+): { id: string; url?: string } | undefined {
+  const id = /^00-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/.exec(traceparent?.trim() ?? "")?.[1];
+  if (!id || /^0+$/.test(id)) return undefined;
+  return template ? { id, url: template.replaceAll("{trace_id}", id) } : { id };
+}
+
+/** The route, over a search function; `traceUrl` is the `CONSOLE_TRACE_URL` template. */
 export function findRoutes(
   find: (query: FindQuery) => Promise<FindResult>,
   topic: string,
+  traceUrl?: string,
 ): Record<string, Record<string, ApiRoute>> {
   let running = 0;
   const route: ApiRoute = async ({ url }) => {
@@ -68,6 +82,7 @@ export function findRoutes(
               reason: safeText(f.path.reason, 4_000),
             }
             : f.path,
+          trace: traceOf(headerText(f.record, "traceparent"), traceUrl),
           record: recordView(f.record),
         })),
       });

@@ -17,6 +17,10 @@ const SAFE_ATTRIBUTES = new Set([
   "for",
   "placeholder",
   "autocomplete",
+  // Only on links the console builds itself (the trace link from CONSOLE_TRACE_URL).
+  "href",
+  "rel",
+  "target",
 ]);
 
 /**

@@ -33,6 +33,27 @@ function pathText(path) {
   }
 }
 
+/**
+ * The event's trace: its id, linked when the console has a CONSOLE_TRACE_URL (the server builds
+ * the URL from the template and a trace id of 32 hex digits; only http(s) links are made).
+ */
+function traceLine(trace) {
+  if (!trace) return null;
+  const id = untrusted({ text: trace.id }, "find-trace-id");
+  if (!trace.url || !/^https?:\/\//.test(trace.url)) return el("p", {}, "trace ", id);
+  return el(
+    "p",
+    {},
+    "trace ",
+    el("a", {
+      href: trace.url,
+      rel: "noopener noreferrer",
+      target: "_blank",
+      "data-testid": "find-trace",
+    }, trace.id),
+  );
+}
+
 async function search(e) {
   e.preventDefault();
   const by = document.getElementById("find-by").value;
@@ -66,6 +87,7 @@ async function search(e) {
             untrusted(f.accepted.event_id, "find-event-id"),
           ),
           el("p", { "data-testid": "find-path" }, ...pathText(f.path)),
+          traceLine(f.trace),
           recordCard(f.record),
         )
       ),
