@@ -3,7 +3,11 @@
  * records from an offset, and the producer's partition of a key. `kafka_reader.ts` implements it
  * on our Kafka layer; tests use a fake.
  */
-import type { ReadLimits, ReadRecord } from "../../shared/kafka/partition_reader.ts";
+import type {
+  PartitionReader,
+  ReadLimits,
+  ReadRecord,
+} from "../../shared/kafka/partition_reader.ts";
 
 export type { ReadLimits, ReadRecord };
 
@@ -13,20 +17,15 @@ export interface TopicOffsets {
   end: bigint[];
 }
 
-/** The console's view of Kafka; it never writes (re-drive has its own producer). */
-export interface KafkaSource {
+/**
+ * The console's view of Kafka; it never writes (re-drive has its own producer). `read` and
+ * `close` are the partition reader's.
+ */
+export interface KafkaSource extends PartitionReader {
   /** @throws {Error} when the topic does not exist or Kafka cannot be reached. */
   offsets(topic: string): Promise<TopicOffsets>;
   /** The group's committed offset per partition (absent: none committed). */
   committed(groupId: string, topic: string): Promise<Map<number, bigint>>;
-  /** Records of one partition from `offset` on, in offset order (see `PartitionReader`). */
-  read(
-    topic: string,
-    partition: number,
-    offset: bigint,
-    limits?: ReadLimits,
-  ): Promise<ReadRecord[]>;
   /** The partition the producer puts `key` in, for a topic of `partitions` partitions. */
   partitionOf(key: string, partitions: number): number;
-  close(): Promise<void>;
 }
