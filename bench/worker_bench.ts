@@ -414,9 +414,9 @@ function printReport(): void {
       `${f(shared.plain_consume_msgs_per_s)} msg/s`,
     ),
     one("ceiling: PostgreSQL COPY (one stream)", `${f(shared.copy_rows_per_s)} rows/s`),
-    one("sink, COPY → temp table → MERGE", `${f(shared.sink_copy_staging_rows_per_s)} rows/s`),
+    one("sink, COPY → temp table → upsert", `${f(shared.sink_copy_staging_rows_per_s)} rows/s`),
     one(
-      "sink, multi-row INSERT → temp table → MERGE",
+      "sink, multi-row INSERT → temp table → upsert",
       `${f(shared.sink_insert_staging_rows_per_s)} rows/s`,
     ),
     row(
@@ -432,7 +432,7 @@ function printReport(): void {
       kind: "new/old",
     }),
     row(
-      "worker drain / sink ceiling (COPY → temp table → MERGE)",
+      "worker drain / sink ceiling (COPY → temp table → upsert)",
       (r) => `${f((r.worker_fraction_of_sink_ceiling ?? NaN) * 100, 1)} %`,
     ),
     row("worker CPU per row", (r) => `${f(r.worker_cpu_us_per_row, 1)} µs`, {

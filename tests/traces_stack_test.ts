@@ -1,7 +1,7 @@
 /**
  * Traces end to end, with the real programs as processes (each with its deno.json task's
  * flags) exporting to a test OTLP/HTTP receiver: the ingest's request span is the context the
- * record carries, the worker's flush span links to it, and the `MERGE` that wrote the row is a
+ * record carries, the worker's flush span links to it, and the upsert that wrote the row is a
  * child of that flush. With `OTEL_DENO` unset, nothing is exported at all.
  */
 import assert from "node:assert/strict";
@@ -60,7 +60,7 @@ async function stopAll(programs: RunningProgram[]): Promise<void> {
   }
 }
 
-Deno.test("a webhook user's trace: request span → record traceparent → flush span linked to it → MERGE", async () => {
+Deno.test("a webhook user's trace: request span → record traceparent → flush span linked to it → the upsert", async () => {
   const p = await setupPipeline(await sharedStack(), "traces", 2);
   await using otlp = await startOtlpReceiver();
   const programs: RunningProgram[] = [];
@@ -82,9 +82,10 @@ Deno.test("a webhook user's trace: request span → record traceparent → flush
     const child = (name: string) =>
       find((s) => s.parentSpanId === flush()?.spanId && s.name.startsWith(name));
     await waitUntil(
-      () => !!(request() && flush() && child("MERGE") && child("commit offsets")),
+      () =>
+        !!(request() && flush() && child(`INSERT ${p.schema}.users`) && child("commit offsets")),
       30_000,
-      "the request, flush, MERGE and commit spans",
+      "the request, flush, upsert and commit spans",
     );
 
     const r = request()!;
@@ -114,11 +115,12 @@ Deno.test("a webhook user's trace: request span → record traceparent → flush
         rows: 1,
       },
     );
-    const merge = child("MERGE")!;
-    assert.equal(merge.name, `MERGE ${p.schema}.users`);
-    assert.equal(merge.traceId, f.traceId);
-    assert.equal(merge.attributes["db.system.name"], "postgresql");
-    assert.equal(merge.attributes["db.operation.name"], "MERGE");
+    // The postgres dialect upserts with INSERT … ON CONFLICT (Redshift's is a MERGE).
+    const upsert = child(`INSERT ${p.schema}.users`)!;
+    assert.equal(upsert.traceId, f.traceId);
+    assert.equal(upsert.attributes["db.system.name"], "postgresql");
+    assert.equal(upsert.attributes["db.operation.name"], "INSERT");
+    assert.equal(upsert.attributes["db.collection.name"], `${p.schema}.users`);
     assert.ok(child("decode"), "decoding is a child of the flush");
     await stopAll(programs);
   } finally {

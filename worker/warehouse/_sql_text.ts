@@ -31,11 +31,3 @@ export function updateSet(stage: string, writtenAt: string): string {
   );
   return [...sets, `updated_at = ${writtenAt}`].join(",\n    ");
 }
-
-/** The INSERT branch of the merge: every event column plus the two write times. */
-export function insertValues(stage: string, writtenAt: string): string {
-  const values = EVENT_COLUMNS.map((c) => `${stage}.${c.name}`);
-  return `INSERT (${EVENT_COLUMN_LIST}, date_added, updated_at)\n  VALUES (${
-    values.join(", ")
-  }, ${writtenAt}, ${writtenAt})`;
-}

@@ -1,27 +1,33 @@
 /**
- * The `postgres` dialect (local stack and tests; PostgreSQL 15+ for `MERGE`).
+ * The `postgres` dialect (the local stack and tests).
  *
  * Each batch is staged in a session-local temporary table (created once per connection,
  * emptied at every commit), by `COPY … FROM STDIN` or by multi-row `INSERT` (see `Staging`),
- * then merged into
- * the table with one set-based `MERGE` whose `WHEN MATCHED` condition refuses older events.
+ * then upserted into the table with one set-based `INSERT … ON CONFLICT (id) DO UPDATE … WHERE
+ * <newer>`, whose condition refuses older events.
+ *
+ * Not `MERGE`: PostgreSQL's `MERGE` does not re-check its `WHEN NOT MATCHED` branch when another
+ * transaction inserts the same key first, so two workers writing one new user at once (the
+ * overlap of a rebalance: the old owner's last flush and the new owner's first) fail with a
+ * unique violation and the batch is retried. `ON CONFLICT` waits for the other insert and then
+ * takes the update branch, so concurrent writers of one id cannot fail.
  */
 import type { Dialect, SqlStep, TableName } from "./dialect.ts";
-import { EVENT_COLUMN_LIST, insertValues, stageBody, tableBody, updateSet } from "./_sql_text.ts";
-import { EVENT_COLUMNS } from "./table_columns.ts";
+import { EVENT_COLUMN_LIST, stageBody, tableBody, updateSet } from "./_sql_text.ts";
+import { EVENT_COLUMNS, KEY_COLUMN } from "./table_columns.ts";
 import { newerThan } from "../which_event_wins.ts";
 import type { UserRow } from "./user_row.ts";
 
 /**
  * How a batch reaches the table: through the staging table by COPY or by multi-row INSERT, or
- * `auto`: below `COPY_MIN_ROWS` rows no staging table at all, one `MERGE … USING (VALUES …)`
- * statement (one round trip, no transaction to open and close, no temporary table to empty at
+ * `auto`: below `COPY_MIN_ROWS` rows no staging table at all, one `INSERT … SELECT … FROM
+ * (VALUES …)` statement (one round trip, no transaction to open and close, no temporary table to empty at
  * commit: 0.5 ms for a few rows against 2.5 ms staged), COPY from there on (measured faster
  * for large batches, see the benchmarks).
  */
 export type Staging = "copy" | "insert" | "auto";
 
-/** Below this many rows, `auto` merges straight from bound `VALUES`. */
+/** Below this many rows, `auto` upserts straight from bound `VALUES`. */
 export const COPY_MIN_ROWS = 200;
 
 /** Bind parameters per statement: PostgreSQL allows 65,535, postgres.js 65,534. */
@@ -37,11 +43,11 @@ export function createPostgresDialect(
   const stage = `pg_temp.${name.table}_stage`;
   const createStage = `CREATE TEMP TABLE IF NOT EXISTS ${name.table}_stage (\n${stageBody()}\n)` +
     ` ON COMMIT DELETE ROWS`;
-  const merge = (writtenAt: string) =>
-    `MERGE INTO ${target} AS t\nUSING ${stage} AS s\nON t.id = s.id\n` +
-    `WHEN MATCHED AND ${newerThan("s", "t")} THEN\n  UPDATE SET\n    ${
-      updateSet("s", writtenAt)
-    }\nWHEN NOT MATCHED THEN\n  ${insertValues("s", writtenAt)}`;
+  const upsertFrom = (source: string, writtenAt: string) =>
+    `INSERT INTO ${target} AS t (${EVENT_COLUMN_LIST}, date_added, updated_at)\n` +
+    `SELECT ${EVENT_COLUMN_LIST}, ${writtenAt}, ${writtenAt}\nFROM ${source}\n` +
+    `ON CONFLICT (${KEY_COLUMN}) DO UPDATE SET\n    ${updateSet("excluded", writtenAt)}\n` +
+    `  WHERE ${newerThan("excluded", "t")}`;
   const rowsPerInsert = Math.floor(MAX_PARAMS / EVENT_COLUMNS.length);
 
   return {
@@ -56,13 +62,7 @@ export function createPostgresDialect(
         const at = `$${rows.length * EVENT_COLUMNS.length + 1}::timestamptz`;
         return [{
           kind: "query",
-          text:
-            `MERGE INTO ${target} AS t\nUSING (VALUES ${
-              placeholders(rows.length)
-            }) AS s (${EVENT_COLUMN_LIST})\nON t.id = s.id\n` +
-            `WHEN MATCHED AND ${newerThan("s", "t")} THEN\n  UPDATE SET\n    ${
-              updateSet("s", at)
-            }\nWHEN NOT MATCHED THEN\n  ${insertValues("s", at)}`,
+          text: upsertFrom(`(VALUES ${placeholders(rows.length)}) AS s (${EVENT_COLUMN_LIST})`, at),
           params: [...rows.flat(), writtenAt.toISOString()],
         }];
       }
@@ -88,7 +88,7 @@ export function createPostgresDialect(
       }
       steps.push({
         kind: "query",
-        text: merge("$1::timestamptz"),
+        text: upsertFrom(`${stage} AS s`, "$1::timestamptz"),
         params: [writtenAt.toISOString()],
       });
       return steps;

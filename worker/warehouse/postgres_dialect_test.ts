@@ -29,7 +29,7 @@ Deno.test("placeholders() binds timestamps as text, so postgres.js does not turn
   );
 });
 
-Deno.test("postgres dialect: COPY staging then one MERGE that refuses older events", () => {
+Deno.test("postgres dialect: COPY staging then one INSERT … ON CONFLICT that refuses older events", () => {
   const steps = createPostgresDialect({ schema: "s", table: "users" }, { staging: "copy" }).upsert(
     [["id1", ...Array(14).fill(null)]],
     new Date("2026-01-01T00:00:00.000Z"),
@@ -39,10 +39,11 @@ Deno.test("postgres dialect: COPY staging then one MERGE that refuses older even
   assert.match(steps[0]!.text, /ON COMMIT DELETE ROWS$/);
   assert.match(steps[1]!.text, /^COPY pg_temp\.users_stage \(id, first_name, .*event_time\)/);
   const merge = steps[2]!;
-  assert.match(merge.text, /^MERGE INTO s\.users AS t/);
+  assert.match(merge.text, /^INSERT INTO s\.users AS t \(id, .*, date_added, updated_at\)/);
+  assert.match(merge.text, /\nFROM pg_temp\.users_stage AS s\n/);
   assert.match(
     merge.text,
-    /WHEN MATCHED AND \(s\.event_time > t\.event_time OR \(s\.event_time = t\.event_time AND s\.event_id > t\.event_id\)\)/,
+    /ON CONFLICT \(id\) DO UPDATE SET[^]*\n {2}WHERE \(excluded\.event_time > t\.event_time OR \(excluded\.event_time = t\.event_time AND excluded\.event_id > t\.event_id\)\)$/,
   );
   assert.ok(!/date_added = /.test(merge.text), "an update never touches date_added");
   assert.deepEqual(merge.kind === "query" && merge.params, ["2026-01-01T00:00:00.000Z"]);
@@ -52,7 +53,7 @@ Deno.test("postgres dialect: INSERT staging chunks within postgres.js's 65,534 p
   const rows = Array.from({ length: 9_000 }, (_, i) => [`id${i}`, ...Array(14).fill("x")]);
   const steps = createPostgresDialect({ schema: "s", table: "users" }, { staging: "insert" })
     .upsert(rows, new Date());
-  const inserts = steps.filter((s) => s.text.startsWith("INSERT"));
+  const inserts = steps.filter((s) => s.text.startsWith("INSERT INTO pg_temp."));
   assert.equal(inserts.length, 3);
   for (const s of inserts) assert.ok(s.kind === "query" && s.params.length <= 65_534);
 });
@@ -69,7 +70,7 @@ Deno.test("postgres dialect: the table has the contract's columns and a real pri
   );
 });
 
-Deno.test("postgres dialect: auto staging merges small batches from VALUES and COPYs large ones", () => {
+Deno.test("postgres dialect: auto staging upserts small batches from VALUES and COPYs large ones", () => {
   const dialect = createPostgresDialect({ schema: "s", table: "users" });
   const rows = (n: number) =>
     Array.from({ length: n }, (_, i) => [`id${i}`, ...Array(14).fill("x")]);
@@ -78,16 +79,17 @@ Deno.test("postgres dialect: auto staging merges small batches from VALUES and C
   assert.equal(kinds(COPY_MIN_ROWS), "query,copy,query");
 });
 
-Deno.test("postgres dialect: the VALUES merge binds every cell and the write time last", () => {
+Deno.test("postgres dialect: the VALUES upsert binds every cell and the write time last", () => {
   const at = new Date("2026-01-01T00:00:00.000Z");
   const [step] = createPostgresDialect({ schema: "s", table: "users" }).upsert(
     [["id1", ...Array(14).fill(null)], ["id2", ...Array(14).fill("x")]],
     at,
   );
   assert.ok(step?.kind === "query");
-  assert.match(step.text, /^MERGE INTO s\.users AS t\nUSING \(VALUES \(\$1, /);
-  assert.match(step.text, /\) AS s \(id, first_name, .*event_time\)\nON t\.id = s\.id/);
-  assert.match(step.text, /WHEN MATCHED AND \(s\.event_time > t\.event_time OR /);
+  assert.match(step.text, /^INSERT INTO s\.users AS t \(/);
+  assert.match(step.text, /\nFROM \(VALUES \(\$1, /);
+  assert.match(step.text, /\) AS s \(id, first_name, .*event_time\)\nON CONFLICT \(id\)/);
+  assert.match(step.text, /WHERE \(excluded\.event_time > t\.event_time OR /);
   assert.match(step.text, /updated_at = \$31::timestamptz/);
   assert.ok(!/date_added = /.test(step.text), "an update never touches date_added");
   assert.equal(step.params.length, 31);

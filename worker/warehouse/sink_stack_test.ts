@@ -9,7 +9,7 @@ import postgres from "postgres";
 import { LIMITS, parseUser, type UserInput } from "../../shared/event.ts";
 import { sharedStack, uniqueName } from "../../stack/harness.ts";
 import { createPostgresDialect, type Staging } from "./postgres_dialect.ts";
-import { testEvent } from "../../testing/users.ts";
+import { testEvent, testUser } from "../../testing/users.ts";
 import { toUserRow } from "./user_row.ts";
 import { createWarehouseSink } from "./sink.ts";
 import type { Dialect, SqlStep } from "./dialect.ts";
@@ -248,3 +248,46 @@ Deno.test("createWarehouseSink().ensureTable() succeeds when several workers cre
     await Promise.all(clients.map((sql) => sql.end()));
   }
 });
+
+for (const [staging, rows] of [["auto", 50], ["copy", 400]] as [Staging, number][]) {
+  Deno.test(`createWarehouseSink() lets several workers write the same new users at once, and the newest event wins (${staging}, ${rows} rows)`, async () => {
+    // A rebalance overlaps the old owner's last flush with the new owner's first: both write
+    // the same users. Neither may fail, and the row kept is the newest event's.
+    const stack = await sharedStack();
+    const schema = uniqueName(`w_overlap_${staging}`);
+    const writers = 4;
+    const clients = Array.from(
+      { length: writers },
+      () => postgres(stack.WAREHOUSE_URL, { max: 1, onnotice: () => {} }),
+    );
+    try {
+      const dialect = createPostgresDialect({ schema, table: "users" }, { staging });
+      await createWarehouseSink(clients[0]!, dialect).ensureTable();
+      const sinks = clients.map((sql) => createWarehouseSink(sql, dialect));
+      for (let round = 0; round < 5; round++) {
+        const users = Array.from({ length: rows }, (_, i) => testUser(round * rows + i, "0007"));
+        const results = await Promise.allSettled(
+          sinks.map((sink, w) =>
+            sink.upsert(
+              users.map((u) => toUserRow(testEvent(u, new Date(Date.UTC(2026, 0, 1, 0, 0, w))))),
+            )
+          ),
+        );
+        assert.deepEqual(
+          results.map((r) => r.status === "fulfilled" ? "fulfilled" : String(r.reason)),
+          Array(writers).fill("fulfilled"),
+          `round ${round}`,
+        );
+      }
+      const [row] = await clients[0]!.unsafe(
+        `SELECT count(*)::int AS n, min(event_time) = max(event_time) AS same,
+           max(event_time) = '2026-01-01T00:00:0${writers - 1}Z'::timestamptz AS newest
+         FROM ${schema}.users`,
+      );
+      assert.deepEqual({ ...row }, { n: rows * 5, same: true, newest: true });
+    } finally {
+      await clients[0]!.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await Promise.all(clients.map((sql) => sql.end()));
+    }
+  });
+}
