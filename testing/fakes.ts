@@ -15,7 +15,8 @@ import type { OutgoingMessage, Producer } from "../ingest/produce/port.ts";
 import type { DeadLetter, DeadLetterSink } from "../worker/batch/dead_letter.ts";
 import type { ConsumedMessage } from "../worker/consume/consumed_message.ts";
 import type { Sink } from "../worker/warehouse/port.ts";
-import type { UserRow } from "../worker/warehouse/user_row.ts";
+import { EVENT_TIME, type UserRow } from "../worker/warehouse/user_row.ts";
+import { isNewerRow } from "../worker/which_event_wins.ts";
 import { WriteError } from "../worker/warehouse/write_error.ts";
 import { AsyncLocalStorage } from "node:async_hooks";
 import type {
@@ -78,8 +79,17 @@ export function fakeSink(): FakeSink {
           new WriteError(`row ${bad[0]} violates check constraint`, false, "23514"),
         );
       }
-      for (const r of rows) sink.rows.set(r[0]!, r);
-      return Promise.resolve();
+      let stale = 0;
+      for (const r of rows) {
+        const stored = sink.rows.get(r[0]!);
+        // Like the warehouse's upsert: an event no newer than the stored row changes nothing.
+        if (
+          stored && Number.isFinite(Date.parse(stored[EVENT_TIME] ?? "")) && !isNewerRow(r, stored)
+        ) {
+          stale++;
+        } else sink.rows.set(r[0]!, r);
+      }
+      return Promise.resolve({ stale });
     },
   };
   return sink;

@@ -42,6 +42,18 @@ Deno.test("ordering: newer wins in a batch and across batches, older replays cha
     await waitUntil(() => p.caughtUp(), 60_000, "the replays to be committed");
     const after = await p.sql.unsafe(`select * from ${p.schema}.users order by id`);
     assert.deepEqual(after, before, "older and repeated events changed nothing at all");
+    // Each record that lost to a newer one is counted once, wherever it lost: in its batch
+    // (superseded) or against the stored row (stale). a1 and a2 lost in the first batch (or
+    // against the row, had the batch been cut); all four replays lose.
+    const metrics = await (await fetch(`http://127.0.0.1:${worker.port}/metrics`)).text();
+    const counter = (name: string) =>
+      Number(new RegExp(`^${name} (\\d+)$`, "m").exec(metrics)?.[1]);
+    assert.equal(
+      counter("worker_records_superseded_total") + counter("worker_rows_stale_total"),
+      6,
+      metrics,
+    );
+    assert.ok(counter("worker_rows_stale_total") >= 2, "at least b1 and b2 again are stale");
 
     // A newer event in a later batch does win, and keeps date_added.
     const c1 = v(1, "C1-newest", 2_000);

@@ -18,6 +18,8 @@ export interface WorkerMetrics {
   rowsUpserted: Counter;
   /** Records collapsed into a newer record of the same batch. */
   superseded: Counter;
+  /** Rows written that the warehouse left as they were (its stored row was as new or newer). */
+  stale: Counter;
   /** Dead letters, by stage (`utf8`, `json`, `schema`, `write`). */
   deadLetters: Counter;
   /** Records per batch. */
@@ -40,6 +42,10 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
     superseded: registry.counter(
       "worker_records_superseded_total",
       "Records collapsed into a newer record for the same id in the same batch",
+    ),
+    stale: registry.counter(
+      "worker_rows_stale_total",
+      "Rows written that the warehouse left as they were: its stored row was as new or newer",
     ),
     deadLetters: registry.counter(
       "worker_dead_letters_total",

@@ -9,9 +9,12 @@ import { type Sample, sumOf } from "../sources/metrics_text.ts";
 export interface InstanceTotals {
   /** Events Kafka acknowledged to the ingest. */
   accepted: number;
-  /** Rows the worker wrote. */
+  /** Rows the worker's upserts inserted or updated. */
   rows: number;
-  /** Records collapsed into a newer record of the same user. */
+  /**
+   * Records that lost to a newer event of the same user: collapsed into a newer record of the
+   * same batch, or left out by the warehouse because the stored row was as new or newer.
+   */
   superseded: number;
   /** Records sent to the dead-letter topic. */
   deadLettered: number;
@@ -33,10 +36,11 @@ export function instanceTotals(samples: readonly Sample[]): InstanceTotals {
   }
   const allErrors = sumOf(samples, "worker_warehouse_errors_total");
   const retries = sumOf(samples, "worker_warehouse_errors_total", { kind: "retry" });
+  const stale = sumOf(samples, "worker_rows_stale_total");
   return {
     accepted: sumOf(samples, "ingest_events_accepted_total"),
-    rows: sumOf(samples, "worker_rows_upserted_total"),
-    superseded: sumOf(samples, "worker_records_superseded_total"),
+    rows: sumOf(samples, "worker_rows_upserted_total") - stale,
+    superseded: sumOf(samples, "worker_records_superseded_total") + stale,
     deadLettered: sumOf(samples, "worker_dead_letters_total"),
     retries,
     errors: allErrors - retries,

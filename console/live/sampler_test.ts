@@ -19,10 +19,17 @@ function scriptedProbe(texts: Map<string, string>): InstanceProbe {
   };
 }
 
-const worker = (rows: number, dead: number, retries: number, buckets: [string, number][]) =>
+const worker = (
+  rows: number,
+  dead: number,
+  retries: number,
+  buckets: [string, number][],
+  stale = 0,
+) =>
   [
     `worker_rows_upserted_total ${rows}`,
     `worker_records_superseded_total 1`,
+    `worker_rows_stale_total ${stale}`,
     `worker_dead_letters_total{stage="schema"} ${dead}`,
     `worker_warehouse_errors_total{kind="retry"} ${retries}`,
     `worker_warehouse_errors_total{kind="reject"} 1`,
@@ -61,14 +68,16 @@ Deno.test("the sampler turns counters into per-second rates, per stage, across i
   now += 2_000;
   texts.set("http://i1", 'ingest_events_accepted_total{source="webhook"} 140');
   texts.set("http://i2", 'ingest_events_accepted_total{source="randomuser"} 14');
-  texts.set("http://w1", worker(90, 6, 2, [["0.01", 90], ["0.1", 100], ["+Inf", 100]]));
+  // 40 more rows written, 10 of them stale (the stored row was newer): 15 rows/s and 5
+  // superseded/s.
+  texts.set("http://w1", worker(90, 6, 2, [["0.01", 90], ["0.1", 100], ["+Inf", 100]], 10));
   for (let i = 0; i < 8; i++) kafka.append("t", 0, { timestamp: now - 500 });
   const second = await sampler.sample();
   assert.deepEqual(second.rates, {
     accepted: 22,
     produced: 4,
-    rows: 20,
-    superseded: 0,
+    rows: 15,
+    superseded: 5,
     deadLettered: 2,
   });
   assert.deepEqual(second.warehouse, { retries: 1, errors: 0, retriesTotal: 2, errorsTotal: 0 });

@@ -305,6 +305,7 @@ export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committe
     for (const p of batch.partitions.values()) metrics.records.inc({ topic: p.topic }, p.records);
     metrics.rowsUpserted.inc({}, outcome.rows);
     metrics.superseded.inc({}, outcome.superseded);
+    metrics.stale.inc({}, outcome.stale);
     for (const d of outcome.deadLetters) metrics.deadLetters.inc({ stage: d.stage });
     const rejected = outcome.deadLetters.filter((d) => d.stage === "write").length;
     if (rejected > 0) metrics.errors.inc({ kind: "reject" }, rejected);

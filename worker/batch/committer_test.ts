@@ -58,7 +58,7 @@ function rec(partition: number, offset: number): ConsumedRecord {
   };
 }
 
-const OK: BatchOutcome = { rows: 0, superseded: 0, deadLetters: [] };
+const OK: BatchOutcome = { rows: 0, stale: 0, superseded: 0, deadLetters: [] };
 
 /** A handler whose calls wait until released, to see what the next buffer collects. */
 function gatedHandler() {

@@ -64,6 +64,7 @@ export function recordOutcome(span: TraceSpan, outcome: BatchOutcome): void {
   span.setAttributes({
     "user_pipeline.rows_written": outcome.rows,
     "user_pipeline.records_superseded": outcome.superseded,
+    "user_pipeline.rows_stale": outcome.stale,
     "user_pipeline.dead_letters": outcome.deadLetters.length,
   });
 }

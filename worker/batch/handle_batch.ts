@@ -40,6 +40,8 @@ export interface BatchDeps {
 export interface BatchOutcome {
   /** Rows written (inserted or merged; a stale event counts, it is a no-op by design). */
   rows: number;
+  /** Of `rows`, those the warehouse left as they were: its stored row was as new or newer. */
+  stale: number;
   /** Records dropped in favour of a newer record for the same id in the same batch. */
   superseded: number;
   /** Dead letters written. */
@@ -92,7 +94,7 @@ export async function handleBatch(
   });
 
   const { kept, superseded } = dedupeLatest(candidates);
-  const { written, rejected } = await upsertIsolating(kept, (c) => c.row, deps.sink);
+  const { written, stale, rejected } = await upsertIsolating(kept, (c) => c.row, deps.sink);
   for (const { item, error } of rejected) {
     deadLetters.push(toDeadLetter(item.message, { stage: "write", reason: error.message }, now));
   }
@@ -116,5 +118,5 @@ export async function handleBatch(
       );
     }
   }
-  return { rows: written, superseded: superseded.length, deadLetters };
+  return { rows: written, stale, superseded: superseded.length, deadLetters };
 }

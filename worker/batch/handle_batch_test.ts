@@ -55,6 +55,27 @@ Deno.test("handleBatch() keeps only the newest event of an id within a batch", a
   assert.equal(sink.rows.get(newer.event.user.id)![1], "New");
 });
 
+Deno.test("handleBatch() counts the rows the warehouse left as they were because its row was newer", async () => {
+  const sink = fakeSink();
+  const dl = fakeDeadLetters();
+  const newer = valid(8, 1, t0 + 1000, "New");
+  const nine = valid(9, 2);
+  await handleBatch([newer.msg, nine.msg], { sink, deadLetters: dl, now });
+  const late = valid(8, 3, t0, "Late");
+  const again = message(4, encodeEvent(nine.event), nine.event.user.id); // delivered again
+  const out = await handleBatch([late.msg, again, valid(10, 5).msg], {
+    sink,
+    deadLetters: dl,
+    now,
+  });
+  assert.deepEqual({ rows: out.rows, stale: out.stale, superseded: out.superseded }, {
+    rows: 3,
+    stale: 2,
+    superseded: 0,
+  });
+  assert.equal(sink.rows.get(newer.event.user.id)![1], "New");
+});
+
 Deno.test("handleBatch() isolates a row the warehouse rejects and writes the rest", async () => {
   const sink = fakeSink();
   const dl = fakeDeadLetters();

@@ -15,6 +15,8 @@ import { toWriteError, type WriteError } from "../warehouse/write_error.ts";
 export interface IsolatedWrite<T> {
   /** Rows committed. */
   written: number;
+  /** Of those, rows the warehouse left as they were: its stored row was as new or newer. */
+  stale: number;
   /** Items whose row the warehouse refused, each with the error it gave alone. */
   rejected: { item: T; error: WriteError }[];
 }
@@ -29,12 +31,13 @@ export async function upsertIsolating<T>(
   rowOf: (item: T) => UserRow,
   sink: Sink,
 ): Promise<IsolatedWrite<T>> {
-  const result: IsolatedWrite<T> = { written: 0, rejected: [] };
+  const result: IsolatedWrite<T> = { written: 0, stale: 0, rejected: [] };
   const write = async (part: readonly T[]): Promise<void> => {
     if (part.length === 0) return;
     try {
-      await sink.upsert(part.map(rowOf));
+      const { stale } = await sink.upsert(part.map(rowOf));
       result.written += part.length;
+      result.stale += stale;
     } catch (err) {
       const error = toWriteError(err);
       if (decide(error).action !== "isolate") throw error;

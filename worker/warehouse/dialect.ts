@@ -19,7 +19,9 @@ export interface StagedRows {
  * steps, which end a transaction and begin the next (their text is for readers: the sink
  * commits through its client).
  *
- * - `query`: a statement with bind parameters.
+ * - `query`: a statement with bind parameters. `counts` says what its row count means:
+ *   `applied`, the rows the upsert inserted or updated (the rest were stale); `stale`, the rows
+ *   it found stale (the stored row is as new or newer) and left out of the upsert.
  * - `copy`: `COPY … FROM STDIN` with `data` as its input.
  * - `load`: a statement that reads objects the sink uploads before the first transaction
  *   (`COPY … FROM 's3://…'`); the sink deletes them when the write has ended, either way.
@@ -28,7 +30,12 @@ export interface StagedRows {
  *   a staging table the failed transaction would have dropped.
  */
 export type SqlStep =
-  | { kind: "query"; text: string; params: readonly (string | null)[] }
+  | {
+    kind: "query";
+    text: string;
+    params: readonly (string | null)[];
+    counts?: "applied" | "stale";
+  }
   | { kind: "copy"; text: string; data: string }
   | { kind: "load"; text: string; objects: StagedRows }
   | { kind: "commit"; text: "COMMIT" }

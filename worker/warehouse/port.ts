@@ -10,7 +10,16 @@ export interface Sink {
    * Upserts `rows` (at most one per id).
    * @throws {WriteError} saying whether the write may be retried.
    */
-  upsert(rows: readonly UserRow[]): Promise<void>;
+  upsert(rows: readonly UserRow[]): Promise<Upserted>;
+}
+
+/** What an upsert came to. */
+export interface Upserted {
+  /**
+   * Rows the warehouse left as they were because its stored row is as new or newer: an older
+   * event arriving late, or one delivered again.
+   */
+  stale: number;
 }
 
 /** A sink that can also prepare its table and be closed. */

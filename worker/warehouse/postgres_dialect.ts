@@ -64,6 +64,7 @@ export function createPostgresDialect(
           kind: "query",
           text: upsertFrom(`(VALUES ${placeholders(rows.length)}) AS s (${EVENT_COLUMN_LIST})`, at),
           params: [...rows.flat(), writtenAt.toISOString()],
+          counts: "applied",
         }];
       }
       const steps: SqlStep[] = [{ kind: "query", text: createStage, params: [] }];
@@ -90,6 +91,7 @@ export function createPostgresDialect(
         kind: "query",
         text: upsertFrom(`${stage} AS s`, "$1::timestamptz"),
         params: [writtenAt.toISOString()],
+        counts: "applied",
       });
       return steps;
     },

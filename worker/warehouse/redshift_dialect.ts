@@ -124,6 +124,7 @@ export function createRedshiftDialect(name: TableName, opts: RedshiftOptions = {
           text: `DELETE FROM ${stage}\nUSING ${target}\nWHERE ${stage}.id = ${name.table}.id\n` +
             `  AND NOT ${newerThan(stage, name.table)}`,
           params: [],
+          counts: "stale",
         },
         {
           kind: "query",

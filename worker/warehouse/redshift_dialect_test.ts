@@ -208,3 +208,13 @@ Deno.test("redshift dialect: staging inserts stay under 32,767 parameters per st
   }
   assert.equal(total, 5_000);
 });
+
+Deno.test("redshift dialect: the stale-row DELETE is the step whose row count says how many rows were stale", () => {
+  const dialect = createRedshiftDialect({ schema: "s", table: "users" }, {});
+  const counted = dialect.upsert(rowsOf(3), new Date()).flatMap((s) =>
+    s.kind === "query" && s.counts ? [[s.counts, s.text.split("\n")[0]]] : []
+  );
+  assert.equal(counted.length, 1);
+  assert.equal(counted[0]![0], "stale");
+  assert.match(counted[0]![1]!, /^DELETE FROM users_stage_[0-9a-f]+$/);
+});

@@ -15,7 +15,7 @@
 import type { Sql, TransactionSql } from "postgres";
 import type { Dialect, SqlStep } from "./dialect.ts";
 import type { ObjectStaging } from "./s3_staging.ts";
-import type { WarehouseSink } from "./port.ts";
+import type { Upserted, WarehouseSink } from "./port.ts";
 import { toWriteError } from "./write_error.ts";
 import { type Attributes, inSpan, noTracing, type Tracing } from "../../shared/tracing.ts";
 import { statementSummary } from "./statement_summary.ts";
@@ -92,8 +92,8 @@ export function createWarehouseSink(
         throw toWriteError(err);
       }
     },
-    async upsert(rows) {
-      if (rows.length === 0) return;
+    async upsert(rows): Promise<Upserted> {
+      if (rows.length === 0) return { stale: 0 };
       const steps = dialect.upsert(rows, now());
       const uploaded: string[] = [];
       try {
@@ -109,7 +109,11 @@ export function createWarehouseSink(
             }, () => staging.upload(step.objects)),
           );
         }
-        await runTransactions(sql, steps, trace);
+        const counted = await runTransactions(sql, steps, trace);
+        return {
+          stale: counted.stale ??
+            (counted.applied === undefined ? 0 : Math.max(0, rows.length - counted.applied)),
+        };
       } catch (err) {
         throw toWriteError(err);
       } finally {
@@ -127,6 +131,9 @@ export function createWarehouseSink(
   };
 }
 
+/** The row counts of the steps marked with `counts`, summed by what they count. */
+type Counted = Partial<Record<"applied" | "stale", number>>;
+
 /**
  * Runs `steps` as transactions separated by `commit` steps. When one fails, the `undo` steps
  * of those already committed run (best effort, outside a transaction) before the error is
@@ -136,8 +143,14 @@ async function runTransactions(
   sql: Sql,
   steps: readonly SqlStep[],
   trace?: TraceStatement,
-): Promise<void> {
+): Promise<Counted> {
   const undo: string[] = [];
+  const counted: Counted = {};
+  const count = (step: SqlStep, result: unknown) => {
+    if (step.kind !== "query" || !step.counts) return;
+    const n = (result as { count?: number } | undefined)?.count ?? 0;
+    counted[step.counts] = (counted[step.counts] ?? 0) + n;
+  };
   let transaction: SqlStep[] = [];
   const run = async () => {
     const pending = transaction.filter((s) => s.kind === "undo").map((s) => s.text);
@@ -148,17 +161,12 @@ async function runTransactions(
     if (queries.length === 1 && body.length === 1) {
       // One statement is atomic on its own: no BEGIN and COMMIT round trips.
       const q = queries[0]!;
-      if (trace) {
-        await trace(
-          q.text,
-          parametersOf(q),
-          async () => await sql.unsafe(q.text, q.params as string[]),
-        );
-      } else await sql.unsafe(q.text, q.params as string[]);
+      const run = async () => await sql.unsafe(q.text, q.params as string[]);
+      count(q, trace ? await trace(q.text, parametersOf(q), run) : await run());
     } else if (queries.length === body.length) {
       // No COPY: pipeline every statement (postgres.js sends an array of queries at once), so
       // a small batch costs BEGIN + one round trip + COMMIT.
-      await sql.begin((tx) =>
+      const results: unknown[] = await sql.begin((tx) =>
         queries.map((s) =>
           trace
             ? trace(
@@ -169,11 +177,14 @@ async function runTransactions(
             : tx.unsafe(s.text, s.params as string[])
         )
       );
+      queries.forEach((s, i) => count(s, results[i]));
     } else {
       await sql.begin(async (tx) => {
         for (const step of body) {
-          if (trace) await trace(step.text, {}, () => runStep(tx, step));
-          else await runStep(tx, step);
+          count(
+            step,
+            trace ? await trace(step.text, {}, () => runStep(tx, step)) : await runStep(tx, step),
+          );
         }
       });
     }
@@ -185,6 +196,7 @@ async function runTransactions(
       else transaction.push(step);
     }
     await run();
+    return counted;
   } catch (err) {
     for (const text of undo.reverse()) await sql.unsafe(text).catch(() => {});
     throw err;
@@ -198,11 +210,9 @@ function parametersOf(step: QueryStep): Attributes {
   return { "user_pipeline.parameters": step.params.length };
 }
 
-async function runStep(tx: TransactionSql, step: SqlStep): Promise<void> {
-  if (step.kind === "query") {
-    await tx.unsafe(step.text, step.params as string[]);
-    return;
-  }
+/** Runs one step; a query's result is returned for its row count. */
+async function runStep(tx: TransactionSql, step: SqlStep): Promise<unknown> {
+  if (step.kind === "query") return await tx.unsafe(step.text, step.params as string[]);
   if (step.kind === "load") {
     await tx.unsafe(step.text);
     return;

@@ -291,3 +291,39 @@ for (const [staging, rows] of [["auto", 50], ["copy", 400]] as [Staging, number]
     }
   });
 }
+
+for (
+  const [staging, rows] of [["auto", 20], ["copy", 300], ["insert", 300]] as [Staging, number][]
+) {
+  Deno.test(`createWarehouseSink().upsert() counts the rows left as they were because the stored row is as new or newer (${staging})`, async () => {
+    const stack = await sharedStack();
+    const schema = uniqueName(`w_stale_${staging}`);
+    const sql = postgres(stack.WAREHOUSE_URL, { max: 1, onnotice: () => {} });
+    try {
+      const sink = createWarehouseSink(
+        sql,
+        createPostgresDialect({ schema, table: "users" }, { staging }),
+      );
+      await sink.ensureTable();
+      const users = Array.from({ length: rows }, (_, i) => testUser(i, "0008"));
+      const at = (s: number, ids = "ev") =>
+        users.map((u, i) =>
+          toUserRow(testEvent(u, new Date(Date.UTC(2026, 0, 1, 0, 0, s)), `${ids}-${s}-${i}`))
+        );
+      const half = rows / 2;
+      assert.deepEqual(await sink.upsert(at(5)), { stale: 0 }, "all new");
+      assert.deepEqual(await sink.upsert(at(5)), { stale: rows }, "the same events again");
+      const mixed = [...at(9).slice(0, half), ...at(1).slice(half)];
+      assert.deepEqual(await sink.upsert(mixed), { stale: half }, "half newer, half older");
+      const [row] = await sql.unsafe(
+        `SELECT count(*) FILTER (WHERE event_time = '2026-01-01T00:00:09Z')::int AS newer,
+           count(*) FILTER (WHERE event_time = '2026-01-01T00:00:05Z')::int AS kept
+         FROM ${schema}.users`,
+      );
+      assert.deepEqual({ ...row }, { newer: half, kept: half });
+    } finally {
+      await sql.unsafe(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await sql.end();
+    }
+  });
+}
