@@ -5,7 +5,9 @@
  *   share it and isolate themselves with unique topic, group and schema names (`uniqueName`).
  *   A file lock makes concurrent test processes wait for one `up` instead of racing.
  * - `privateStack()` starts a throw-away stack of its own, for tests that stop or kill a broker
- *   or the database: they must not disturb other test files. Call `stop()` in `finally`.
+ *   or the database: they must not disturb other test files. Call `stop()` in `finally`. With
+ *   `paths`, each named program path runs through Toxiproxy (`network`), to blackhole, slow or
+ *   reset one path to one broker or to PostgreSQL.
  * - `securedStack()` starts (or reuses, by name) a stack whose Kafka also serves SASL_SSL with
  *   SCRAM-SHA-512, for tests of TLS and SASL: `secure` holds its `secure.env` settings.
  * - `s3Server()` starts a private S3 API server (moto, installed from PyPI on first use) with a
@@ -27,8 +29,11 @@ import {
   startS3Server,
   stopS3Server,
 } from "./s3.ts";
+import { type Toxic, toxiproxyApi } from "./toxiproxy.ts";
 import {
   downStack,
+  networkEnv,
+  proxyName,
   readState,
   stackDir,
   type StackEnv,
@@ -111,6 +116,12 @@ export interface PrivateStack {
   stopBroker(nodeId: number, opts?: { kill?: boolean }): Promise<void>;
   /** Starts a stopped Kafka node on its old ports; resolves when every partition has a leader. */
   startBroker(nodeId: number): Promise<void>;
+  /** Freezes Kafka node `nodeId` (SIGSTOP): it keeps its sockets and answers nothing. */
+  freezeBroker(nodeId: number): void;
+  /** Resumes a frozen node (SIGCONT). */
+  thawBroker(nodeId: number): void;
+  /** The network paths, on a stack started with `paths`. */
+  network?: StackNetwork;
   /** Stops PostgreSQL (`fast` by default; `immediate` is a crash). */
   stopPostgres(mode?: "fast" | "immediate"): Promise<void>;
   /** Starts PostgreSQL again on its old port. */
@@ -119,15 +130,37 @@ export interface PrivateStack {
   stop(): Promise<void>;
 }
 
+/** Where a network fault applies: one path to one Kafka node, or to PostgreSQL. */
+export type NetTarget = { path: string; to: number | "postgres" };
+
+/** The network paths of a private stack (Toxiproxy proxies), and faults to put on them. */
+export interface StackNetwork {
+  /** The connection settings of `path`: every broker and PostgreSQL through its proxies. */
+  env(path: string): StackEnv;
+  /**
+   * Blackholes `target` in both directions: bytes are taken and dropped, nothing answers and
+   * nothing is closed, for open connections and new ones alike.
+   */
+  blackhole(target: NetTarget): Promise<void>;
+  /** Adds `latencyMs` (± `jitterMs`) to every chunk in both directions. */
+  slow(target: NetTarget, latencyMs: number, jitterMs?: number): Promise<void>;
+  /** Adds any toxic (see `stack/toxiproxy.ts`). */
+  toxic(target: NetTarget, toxic: Toxic): Promise<void>;
+  /** Removes every fault of `target`. */
+  heal(target: NetTarget): Promise<void>;
+  /** Removes every fault of every path. */
+  healAll(): Promise<void>;
+}
+
 /** Starts a private stack under `.stack/<prefix>-<random>`; remember to `stop()` it. */
 export async function privateStack(
-  opts: { prefix?: string; brokers?: 1 | 3 } = {},
+  opts: { prefix?: string; brokers?: 1 | 3; paths?: readonly string[] } = {},
 ): Promise<PrivateStack> {
   refuseInUnitRun("privateStack");
   const name = `${opts.prefix ?? "test"}-${crypto.randomUUID().slice(0, 8)}`;
   let state: StackState;
   try {
-    state = await upStack({ name, brokers: opts.brokers ?? 1 });
+    state = await upStack({ name, brokers: opts.brokers ?? 1, paths: opts.paths ?? [] });
   } catch (err) {
     await downStack(name, { purge: true }).catch(() => {});
     throw err;
@@ -140,6 +173,13 @@ export async function privateStack(
   return {
     env: state.env,
     state,
+    ...(state.network ? { network: stackNetwork(state) } : {}),
+    freezeBroker(nodeId) {
+      signal(node(nodeId).pid!, "SIGSTOP");
+    },
+    thawBroker(nodeId) {
+      signal(node(nodeId).pid!, "SIGCONT");
+    },
     async stopBroker(nodeId, o = {}) {
       const n = node(nodeId);
       if (o.kill) {
@@ -166,6 +206,25 @@ export async function privateStack(
     async stop() {
       await downStack(name, { purge: true });
     },
+  };
+}
+
+/** The faults of a stack's network paths, through its Toxiproxy API. */
+function stackNetwork(state: StackState): StackNetwork {
+  const api = toxiproxyApi(state.network!.apiPort);
+  const name = (t: NetTarget) => proxyName(t.path, t.to);
+  const both = async (t: NetTarget, toxic: Omit<Toxic, "stream">) => {
+    for (const stream of ["upstream", "downstream"] as const) {
+      await api.addToxic(name(t), { ...toxic, stream, name: `${toxic.type}_${stream}` });
+    }
+  };
+  return {
+    env: (path) => networkEnv(state, path),
+    blackhole: (t) => both(t, { type: "timeout", attributes: { timeout: 0 } }),
+    slow: (t, latency, jitter = 0) => both(t, { type: "latency", attributes: { latency, jitter } }),
+    toxic: (t, toxic) => api.addToxic(name(t), toxic),
+    heal: (t) => api.removeToxics(name(t)),
+    healAll: () => api.resetAll(),
   };
 }
 

@@ -38,6 +38,12 @@ export interface KafkaNode {
   controllerPort: number;
   /** The SASL_SSL listener's port, on a secured stack only. */
   securePort?: number;
+  /**
+   * One plaintext listener per network path of a stack with paths (see `UpOptions.paths`): it
+   * listens on `port` and advertises `proxyPort`, where the path's Toxiproxy proxy listens, so
+   * that a client bootstrapped through the proxy is sent back through it for every broker.
+   */
+  paths?: Record<string, { port: number; proxyPort: number }>;
   dir: string;
   pid?: number;
 }
@@ -117,16 +123,30 @@ export async function prepareNode(
   }
   const plain = `PLAINTEXT://127.0.0.1:${node.port}`;
   const sasl = secure ? [`${SECURE_LISTENER}://127.0.0.1:${node.securePort}`] : [];
+  const paths = Object.entries(node.paths ?? {}).map(([name, p]) => ({
+    listener: pathListener(name),
+    ...p,
+  }));
   const props = {
     "process.roles": "broker,controller",
     "node.id": node.nodeId,
     "controller.quorum.voters": voters,
-    "listeners": [plain, ...sasl, `CONTROLLER://127.0.0.1:${node.controllerPort}`].join(","),
-    "advertised.listeners": [plain, ...sasl].join(","),
+    "listeners": [
+      plain,
+      ...sasl,
+      ...paths.map((p) => `${p.listener}://127.0.0.1:${p.port}`),
+      `CONTROLLER://127.0.0.1:${node.controllerPort}`,
+    ].join(","),
+    "advertised.listeners": [
+      plain,
+      ...sasl,
+      ...paths.map((p) => `${p.listener}://127.0.0.1:${p.proxyPort}`),
+    ].join(","),
     "controller.listener.names": "CONTROLLER",
     "listener.security.protocol.map": [
       "PLAINTEXT:PLAINTEXT",
       ...(secure ? [`${SECURE_LISTENER}:${SECURE_LISTENER}`] : []),
+      ...paths.map((p) => `${p.listener}:PLAINTEXT`),
       "CONTROLLER:PLAINTEXT",
     ].join(","),
     "inter.broker.listener.name": "PLAINTEXT",
@@ -204,9 +224,19 @@ export async function startNode(node: KafkaNode, libs: string, heapMb: number): 
   ], `${node.dir}/stdout.log`);
 }
 
-/** Every port a node listens on (plaintext, controller, and SASL_SSL when secured). */
+/** Every port a node listens on (plaintext, controller, SASL_SSL when secured, its paths). */
 export function nodePorts(node: KafkaNode): number[] {
-  return [node.port, node.controllerPort, ...(node.securePort ? [node.securePort] : [])];
+  return [
+    node.port,
+    node.controllerPort,
+    ...(node.securePort ? [node.securePort] : []),
+    ...Object.values(node.paths ?? {}).map((p) => p.port),
+  ];
+}
+
+/** The listener name of network path `name` (`ingest` → `PATH_INGEST`). */
+export function pathListener(name: string): string {
+  return `PATH_${name.toUpperCase()}`;
 }
 
 /** Stops one node by pid (SIGTERM, then SIGKILL after the grace period). */

@@ -13,6 +13,9 @@
  *   SCRAM-SHA-512 on every Kafka node; its client settings are in `secure.env` (0600), its
  *   certificates under `tls/` (see `sasl_ssl.ts`, `tls.ts`). Topics are still created over
  *   plaintext.
+ * - A stack with network paths (`paths: ["ingest", "worker"]`, for the fault suite) also runs
+ *   a Toxiproxy server: each path reaches every broker and PostgreSQL through proxies of its
+ *   own (`state.network`, `networkEnv`), so a fault can break one program's path alone.
  *
  * @example
  * ```ts
@@ -42,6 +45,7 @@ import {
   warehouseUrl,
 } from "./postgres.ts";
 import { freePort, isAlive, isListening, StackError, stopPid } from "./_process.ts";
+import { startToxiproxy, toxiproxyApi } from "./toxiproxy.ts";
 import { ensureSecrets, secureEnv, type SecureListener, writeSecureEnv } from "./sasl_ssl.ts";
 import { ensureTls, tlsFiles } from "./tls.ts";
 
@@ -69,6 +73,32 @@ export interface StackState {
   env: StackEnv;
   /** True when the Kafka nodes also serve SASL_SSL (each node's `securePort`). */
   secure?: boolean;
+  /** The Toxiproxy server of a stack with network paths, and each path's PostgreSQL proxy. */
+  network?: StackNetworkState;
+}
+
+/** What a stack with network paths records besides each node's `paths`. */
+export interface StackNetworkState {
+  /** Toxiproxy's API port. */
+  apiPort: number;
+  pid?: number;
+  /** Per path, the port of its proxy to PostgreSQL. */
+  postgres: Record<string, number>;
+}
+
+/** The proxy of `path` to Kafka node `nodeId`, or to PostgreSQL. */
+export function proxyName(path: string, target: number | "postgres"): string {
+  return target === "postgres" ? `${path}-postgres` : `${path}-kafka-${target}`;
+}
+
+/** The connection settings of one network path: every broker and PostgreSQL via its proxies. */
+export function networkEnv(state: StackState, path: string): StackEnv {
+  const pg = state.network?.postgres[path];
+  if (pg === undefined) throw new StackError(`Stack "${state.name}" has no network path "${path}"`);
+  return {
+    KAFKA_BROKERS: state.kafka.map((n) => `127.0.0.1:${n.paths![path]!.proxyPort}`).join(","),
+    WAREHOUSE_URL: warehouseUrl(pg),
+  };
 }
 
 /** Options for `upStack`. */
@@ -82,6 +112,11 @@ export interface UpOptions {
    * Unset: as the stack was created (plaintext for a new one).
    */
   secure?: boolean;
+  /**
+   * Network paths (lower-case names) to create with a new stack: each gets a Kafka listener per
+   * node and Toxiproxy proxies to every broker and PostgreSQL (see `networkEnv`).
+   */
+  paths?: readonly string[];
   /** Readiness timeout per component, in ms (default 90 s). */
   timeoutMs?: number;
   /** Progress messages (default: none). */
@@ -119,6 +154,15 @@ export async function upStack(opts: UpOptions = {}): Promise<StackState> {
         `(--secure). ${startOver}`,
     );
   }
+  const paths = opts.paths ?? [];
+  for (const path of paths) {
+    if (!/^[a-z][a-z0-9]*$/.test(path)) {
+      throw new StackError(`A network path name is lower-case letters and digits: "${path}"`);
+    }
+  }
+  if (state && paths.some((p) => state!.network?.postgres[p] === undefined)) {
+    throw new StackError(`Stack "${name}" was created without network paths. ${startOver}`);
+  }
   if (state && (await isRunning(state))) {
     const pgPid = await postgresPid(state.postgres);
     if (pgPid !== state.postgres.pid) { // restarted outside the stack: record the live pid
@@ -146,6 +190,13 @@ export async function upStack(opts: UpOptions = {}): Promise<StackState> {
       port: freePort(),
       controllerPort: freePort(),
       ...(secure ? { securePort: freePort() } : {}),
+      ...(paths.length > 0
+        ? {
+          paths: Object.fromEntries(
+            paths.map((p) => [p, { port: freePort(), proxyPort: freePort() }]),
+          ),
+        }
+        : {}),
       dir: `${dir}/kafka-${i + 1}`,
     }));
     const pgPort = freePort();
@@ -160,6 +211,14 @@ export async function upStack(opts: UpOptions = {}): Promise<StackState> {
         WAREHOUSE_URL: warehouseUrl(pgPort),
       },
       ...(secure ? { secure } : {}),
+      ...(paths.length > 0
+        ? {
+          network: {
+            apiPort: freePort(),
+            postgres: Object.fromEntries(paths.map((p) => [p, freePort()])),
+          },
+        }
+        : {}),
     };
   }
   const s = state;
@@ -177,10 +236,29 @@ export async function upStack(opts: UpOptions = {}): Promise<StackState> {
   s.postgres.pid = await startPostgres(s.postgres);
   await writeState(s);
   log(`postgres: ready on 127.0.0.1:${s.postgres.port}`);
+  if (s.network) await startNetwork(s, dir, log);
   await waitForCluster(s.kafka, timeoutMs);
   await ensureTopics(s.kafka, STACK_TOPICS);
   log(`kafka: ready, topics ${STACK_TOPICS.map((t) => t.topic).join(", ")}`);
   return s;
+}
+
+/** Starts the stack's Toxiproxy and creates each path's proxies, without toxics. */
+async function startNetwork(s: StackState, dir: string, log: (line: string) => void) {
+  const net = s.network!;
+  if (!(await isAlive(net.pid))) {
+    net.pid = await startToxiproxy(`${dir}/toxiproxy`, net.apiPort);
+    await writeState(s);
+  }
+  const api = toxiproxyApi(net.apiPort);
+  for (const [path, pgPort] of Object.entries(net.postgres)) {
+    for (const n of s.kafka) {
+      const p = n.paths![path]!;
+      await api.createProxy(proxyName(path, n.nodeId), p.proxyPort, p.port);
+    }
+    await api.createProxy(proxyName(path, "postgres"), pgPort, s.postgres.port);
+  }
+  log(`toxiproxy: paths ${Object.keys(net.postgres).join(", ")} on API port ${net.apiPort}`);
 }
 
 /**
@@ -203,6 +281,7 @@ export async function downStack(name = "local", opts: { purge?: boolean } = {}):
   if (state) {
     await Promise.all([
       ...state.kafka.map((n) => stopNode(n)),
+      stopPid(state.network?.pid, 5_000),
       // pg_ctl can fail on a half-initialised folder; the server's own pid is the last word.
       stopPostgres(state.postgres).catch(async () => stopPid(await postgresPid(state.postgres))),
     ]);
@@ -267,6 +346,7 @@ export async function isRunning(state: StackState): Promise<boolean> {
       if (!(await isListening(port))) return false;
     }
   }
+  if (state.network && !(await isAlive(state.network.pid))) return false;
   return (await postgresPid(state.postgres)) !== undefined &&
     (await isListening(state.postgres.port));
 }
