@@ -10,7 +10,8 @@ import { type WaitOptions, waitUntil } from "../testing/wait.ts";
 import { TEST_SECRET } from "../testing/webhook.ts";
 import { signWebhook } from "../ingest/http/webhook_signature.ts";
 import type { KafkaAdmin } from "../shared/kafka/admin.ts";
-import { type PrivateStack, uniqueName } from "../stack/harness.ts";
+import { type PrivateStack, type StackNetwork, uniqueName } from "../stack/harness.ts";
+import { appliedTwice, installAppliedLog } from "./applied_log.ts";
 import { ackedNotInTopic, checkLedger, type LedgerCheck, versionOf } from "./ledger.ts";
 import { type LedgerLoad, startLedgerLoad } from "./ledger_load.ts";
 import {
@@ -46,6 +47,17 @@ export interface FaultParams {
   pulls: number;
   /** The workers' group session timeout (the zombie pauses longer than this). */
   sessionTimeoutMs: number;
+  /**
+   * How long a path to a broker stays blackholed: past the clients' 30 s request timeout, so
+   * that a request in flight on it times out.
+   */
+  netFaultSeconds: number;
+  /** How long a frozen (SIGSTOP) leader stays frozen. */
+  freezeSeconds: number;
+  /** The slowed warehouse: latency per packet (ms) for `slowSeconds`, then a table lock. */
+  slowLatencyMs: number;
+  slowSeconds: number;
+  lockSeconds: number;
   /** Upper bound for the drain after the load stopped. */
   drainTimeoutMs: number;
 }
@@ -63,16 +75,31 @@ export const DEFAULT_PARAMS: FaultParams = {
   stormStepSeconds: 3,
   pulls: 4,
   sessionTimeoutMs: 6_000,
+  netFaultSeconds: 35,
+  freezeSeconds: 30,
+  slowLatencyMs: 200,
+  slowSeconds: 30,
+  lockSeconds: 30,
   drainTimeoutMs: 120_000,
 };
 
 /** What a scenario can reach while it runs. */
 export interface FaultContext {
   stack: PrivateStack;
+  /** The scenario's warehouse (direct, not through a path) and schema. */
+  sql: postgres.Sql;
+  schema: string;
   kafka: TestKafka;
   topic: string;
   /** The node id of the broker leading `partition` of the topic now. */
   leaderOf(partition: number): Promise<number>;
+  /**
+   * The network paths `ingest` and `worker` (every broker and PostgreSQL through Toxiproxy).
+   * @throws {Error} on a stack started without them.
+   */
+  net(): StackNetwork;
+  /** The `/readyz` answer of every running worker: status and body. */
+  readyz(): Promise<{ pid: number; status: number; body: string }[]>;
   params: FaultParams;
   /** The ingest now (replaced by `restartIngest`). */
   ingest(): RunningProgram;
@@ -114,6 +141,12 @@ export interface ScenarioResult {
   offsetViolations: OffsetViolation[];
   /** Committed offsets that went back (a member committing for partitions it lost). */
   offsetsMovedBack: OffsetMovedBack[];
+  /** Events the warehouse applied to a user more than once (see `applied_log.ts`). */
+  appliedTwice: { id: string; eventId: string; times: number }[];
+  /** Source records dead-lettered more than once. */
+  deadTwice: { source: string; times: number }[];
+  /** "joined group" lines of the workers from the injection on (one per member and rebalance). */
+  joinsAfterFault: number;
   offsetsVerified: number;
   recoverySeconds: number | null;
   indeterminate: number;
@@ -129,6 +162,9 @@ export interface ScenarioResult {
 }
 
 const PARTITIONS = 6;
+
+/** The stack's network paths the suite uses (see `PrivateStack.network`). */
+export const NETWORK_PATHS = ["ingest", "worker"];
 /** How the fault runs poll: every 200 ms, since each check reads the cluster. */
 export const POLL: WaitOptions = { intervalMs: 200 };
 
@@ -156,8 +192,14 @@ export async function runScenario(
     await createTopicPair(admin, [topic, dlq]);
     standin = startRandomUserStandin({ results: 20 });
     const names = { topic, dlq, groupId, schema };
-    const envOfIngest = ingestEnv(stack.env, names, standin.url);
-    const envOfWorker = workerEnv(stack.env, names, params.sessionTimeoutMs);
+    // On a stack with network paths, each program reaches Kafka and PostgreSQL through its
+    // own proxies; the auditor and the checks go direct.
+    const envOfIngest = ingestEnv(stack.network?.env("ingest") ?? stack.env, names, standin.url);
+    const envOfWorker = workerEnv(
+      stack.network?.env("worker") ?? stack.env,
+      names,
+      params.sessionTimeoutMs,
+    );
     const startIngest = async () => {
       const p = await startProgram("ingest", envOfIngest);
       programs.push(p);
@@ -168,11 +210,13 @@ export async function runScenario(
     // a crash) is noted with its last log lines and started again; one the scenario stopped
     // on purpose (`retire`) is not.
     const retired = new Set<RunningProgram>();
+    const gone = new Set<RunningProgram>();
     let restarts = 0;
     const startWorker = async (): Promise<RunningProgram> => {
       const p = await startProgram("worker", envOfWorker);
       programs.push(p);
       workers.push(p);
+      void p.exited.then(() => gone.add(p));
       p.exited.then(async (status) => {
         if (closing || retired.has(p) || restarts >= 30) return;
         // Backs off like a supervisor: 0.5 s doubling up to 8 s between restarts.
@@ -190,8 +234,9 @@ export async function runScenario(
       });
       return p;
     };
-    // Before the workers start: concurrent CREATE SCHEMA IF NOT EXISTS can collide.
-    await sql.unsafe(`create schema if not exists ${schema}`);
+    // Before the workers start (concurrent CREATE SCHEMA IF NOT EXISTS can collide): the
+    // table, and the log of what the warehouse applied.
+    await installAppliedLog(sql, schema);
     let ingest = await startIngest();
     await Promise.all([startWorker(), startWorker()]);
 
@@ -230,11 +275,31 @@ export async function runScenario(
     const preFaultLag = Math.max(...audit.lagHistory.map((s) => s.lag), 0);
     log(`${scenario.name}: warm, lag ${preFaultLag}; injecting`);
     const injectedAt = performance.now();
+    const joinsBefore = new Map(programs.map((p) => [p, joinsOf(p)]));
     const ctx: FaultContext = {
       stack,
+      sql,
+      schema,
       kafka,
       topic,
       leaderOf: (partition) => partitionLeader(kafka.connection, topic, partition),
+      net() {
+        if (!stack.network) throw new Error("this scenario needs a stack with network paths");
+        return stack.network;
+      },
+      async readyz() {
+        const alive = workers.filter((w) => !retired.has(w) && !gone.has(w));
+        return await Promise.all(alive.map(async (w) => {
+          try {
+            const res = await fetch(`http://127.0.0.1:${w.port}/readyz`, {
+              signal: AbortSignal.timeout(2_000),
+            });
+            return { pid: w.pid, status: res.status, body: (await res.text()).slice(0, 300) };
+          } catch (err) {
+            return { pid: w.pid, status: 0, body: (err as Error).message };
+          }
+        }));
+      },
       params,
       ingest: () => ingest,
       async restartIngest() {
@@ -318,18 +383,28 @@ export async function runScenario(
       rows.map((r) => ({ id: String(r.id), version: versionOf(String(r.last_name)) })),
       audit.deadIds,
     );
+    const twice = await appliedTwice(sql, schema);
+    const deadTwice = audit.deadTwice();
     return {
       scenario: scenario.name,
       accepted: check.accepted,
       rows: check.rows,
       lost: check.lost.length,
-      duplicated: check.duplicated.length,
+      // Two rows for one id (impossible with the primary key), an event applied twice, a
+      // record dead-lettered twice.
+      duplicated: check.duplicated.length + twice.length + deadTwice.length,
       deadLettered: check.deadLettered,
       stale: check.stale.length,
       failedWritten: check.failedButWritten.length,
       notInTopic: ackedNotInTopic(runLoad.ledger, audit.seen),
       offsetViolations: [...audit.violations],
       offsetsMovedBack: [...audit.movedBack],
+      appliedTwice: twice,
+      deadTwice,
+      joinsAfterFault: programs.filter((p) => p.name === "worker").reduce(
+        (n, p) => n + joinsOf(p) - (joinsBefore.get(p) ?? 0),
+        0,
+      ),
       offsetsVerified: audit.verified(),
       recoverySeconds,
       indeterminate: check.counts.indeterminate,
@@ -373,6 +448,11 @@ function countComplaints(programs: readonly RunningProgram[]): Record<string, nu
     }
   }
   return counts;
+}
+
+/** How many times `program` logged joining its group. */
+function joinsOf(program: RunningProgram): number {
+  return program.logs.filter((l) => l.msg === "joined group").length;
 }
 
 /** Warnings, errors and non-JSON lines (an uncaught exception) of a program's log. */

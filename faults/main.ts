@@ -3,14 +3,20 @@
  *
  *   deno task faults [--scenario NAME]... [--rate N] [--batch N] [--pool N] [--warmup N]
  *                    [--fault-seconds S] [--postgres-down-seconds S] [--tail-seconds S]
- *                    [--storm-steps N] [--list]
+ *                    [--storm-steps N] [--net-fault-seconds S] [--list]
  *
  * Prints one line per scenario as it ends, then the Markdown table; exits 1 when a scenario
  * lost, doubled or went back on an event, or committed an offset ahead of the warehouse.
  */
 import { parseArgs } from "node:util";
 import { privateStack } from "../stack/harness.ts";
-import { DEFAULT_PARAMS, type FaultParams, runScenario, type ScenarioResult } from "./fault_run.ts";
+import {
+  DEFAULT_PARAMS,
+  type FaultParams,
+  NETWORK_PATHS,
+  runScenario,
+  type ScenarioResult,
+} from "./fault_run.ts";
 import { passed, resultsTable } from "./results_table.ts";
 import { pickScenarios, SCENARIOS } from "./scenarios.ts";
 
@@ -26,6 +32,7 @@ const { values } = parseArgs({
     "postgres-down-seconds": { type: "string" },
     "tail-seconds": { type: "string" },
     "storm-steps": { type: "string" },
+    "net-fault-seconds": { type: "string" },
     list: { type: "boolean", default: false },
   },
 });
@@ -43,7 +50,7 @@ function int(name: string, text: string | undefined, fallback: number, min: numb
 }
 
 if (values.list) {
-  for (const s of SCENARIOS) out(`${s.name.padEnd(20)} ${s.description}`);
+  for (const s of SCENARIOS) out(`${s.name.padEnd(27)} ${s.description}`);
   Deno.exit(0);
 }
 
@@ -63,12 +70,19 @@ const params: FaultParams = {
   ),
   tailSeconds: int("tail-seconds", values["tail-seconds"], DEFAULT_PARAMS.tailSeconds, 1, 300),
   stormSteps: int("storm-steps", values["storm-steps"], DEFAULT_PARAMS.stormSteps, 1, 40),
+  netFaultSeconds: int(
+    "net-fault-seconds",
+    values["net-fault-seconds"],
+    DEFAULT_PARAMS.netFaultSeconds,
+    1,
+    600,
+  ),
 };
 const scenarios = pickScenarios(values.scenario ?? []);
 const log = (text: string) => out(`[${new Date().toISOString().slice(11, 19)}] ${text}`);
 
 log(`starting a private 3-broker stack for ${scenarios.length} scenario(s)`);
-const stack = await privateStack({ prefix: "faults", brokers: 3 });
+const stack = await privateStack({ prefix: "faults", brokers: 3, paths: NETWORK_PATHS });
 const results: ScenarioResult[] = [];
 try {
   for (const scenario of scenarios) {
@@ -92,7 +106,9 @@ try {
       log(
         `${scenario.name}: lost ${JSON.stringify(r.check.lost.slice(0, 5))} stale ${
           JSON.stringify(r.check.stale.slice(0, 5))
-        } duplicated ${JSON.stringify(r.check.duplicated.slice(0, 5))}`,
+        } duplicated ${
+          JSON.stringify([...r.appliedTwice.slice(0, 5), ...r.deadTwice.slice(0, 5)])
+        }`,
       );
       for (const t of r.logTail) log(`${t.program} ${t.pid}: ${JSON.stringify(t.lines)}`);
     }

@@ -24,6 +24,7 @@ import {
   createConsumerGroup,
 } from "../shared/kafka/consumer_group.ts";
 import type { KafkaConnection } from "../shared/kafka/settings.ts";
+import { DLQ_HEADERS } from "../shared/dead_letter_headers.ts";
 import { uniqueName } from "../stack/harness.ts";
 import { versionOf } from "./ledger.ts";
 
@@ -71,6 +72,8 @@ export interface OffsetAuditor {
   /** `id:version` of every record read from the topic. */
   seen: Set<string>;
   deadRead(): number;
+  /** Source records (`topic:partition:offset`) dead-lettered more than once, with the count. */
+  deadTwice(): { source: string; times: number }[];
   /** Takes one sample now (also done every `sampleMs`). */
   sample(): Promise<void>;
   stop(): Promise<void>;
@@ -96,6 +99,8 @@ export async function startOffsetAuditor(opts: {
   const deadIds = new Set<string>();
   /** `partition:offset` of every dead letter read (a re-read must not count twice). */
   const deadAt = new Set<string>();
+  /** Dead letters per source record, by dead-letter position (a re-read counts once). */
+  const deadSources = new Map<string, Set<string>>();
   const seen = new Set<string>();
   const violations: OffsetViolation[] = [];
   const movedBack: OffsetMovedBack[] = [];
@@ -120,7 +125,13 @@ export async function startOffsetAuditor(opts: {
     const id = parsed.user?.id ?? (m.key ? decoder.decode(m.key) : "");
     if (m.topic === opts.dlq) {
       deadIds.add(id);
-      deadAt.add(`${m.partition}:${m.offset}`);
+      const at = `${m.partition}:${m.offset}`;
+      deadAt.add(at);
+      const h = (name: string) => m.headers[name] ? decoder.decode(m.headers[name]) : "?";
+      const source = `${h(DLQ_HEADERS.topic)}:${h(DLQ_HEADERS.partition)}:${h(DLQ_HEADERS.offset)}`;
+      const positions = deadSources.get(source) ?? new Set<string>();
+      positions.add(at);
+      deadSources.set(source, positions);
       return;
     }
     seen.add(`${id}:${versionOf(parsed.user?.last_name ?? "")}`);
@@ -253,6 +264,11 @@ export async function startOffsetAuditor(opts: {
     deadIds,
     seen,
     deadRead: () => deadAt.size,
+    deadTwice: () =>
+      [...deadSources].filter(([, at]) => at.size > 1).map(([source, at]) => ({
+        source,
+        times: at.size,
+      })),
     sample,
     async stop() {
       stopped = true;

@@ -16,6 +16,7 @@ export function resultsTable(results: readonly ScenarioResult[]): string {
     "offsets moved back",
     "indeterminate",
     "recovery (s)",
+    "joins after fault",
     "warn/error log lines",
   ];
   const lines = results.map((r) => [
@@ -31,6 +32,7 @@ export function resultsTable(results: readonly ScenarioResult[]): string {
     String(r.offsetsMovedBack.length),
     String(r.indeterminate),
     r.recoverySeconds === null ? "n/a" : r.recoverySeconds.toFixed(1),
+    String(r.joinsAfterFault),
     String(Object.values(r.complaints).reduce((a, b) => a + b, 0)),
   ]);
   return [head, head.map(() => "---"), ...lines].map((l) => `| ${l.join(" | ")} |`).join("\n");

@@ -4,13 +4,31 @@
  */
 import type { FaultContext, Scenario } from "./fault_run.ts";
 
-/** Kills `worker` right after the group committed something new, i.e. inside its next batch. */
-async function killMidBatch(ctx: FaultContext, index: number): Promise<void> {
+/** Waits until the group committed something new: the workers are then inside a write cycle. */
+async function afterNextCommit(ctx: FaultContext): Promise<void> {
   const before = ctx.auditor.verified();
   const deadline = Date.now() + 30_000;
   while (ctx.auditor.verified() === before && Date.now() < deadline) {
     await ctx.auditor.sample().catch(() => {});
   }
+}
+
+/** Notes what the workers' `/readyz` answered, once. */
+async function noteReadiness(ctx: FaultContext, when: string): Promise<void> {
+  const answers = await ctx.readyz();
+  ctx.note(`${when}: /readyz ${answers.map((a) => `${a.status} ${a.body}`).join(" | ")}`);
+}
+
+/** Holds `seconds`, noting the workers' `/readyz` half-way. */
+async function holdNotingReadiness(ctx: FaultContext, seconds: number, when: string) {
+  await ctx.hold(seconds / 2);
+  await noteReadiness(ctx, when);
+  await ctx.hold(seconds / 2);
+}
+
+/** Kills `worker` right after the group committed something new, i.e. inside its next batch. */
+async function killMidBatch(ctx: FaultContext, index: number): Promise<void> {
+  await afterNextCommit(ctx);
   const worker = ctx.workers[index]!;
   ctx.retire(worker);
   worker.kill("SIGKILL");
@@ -127,6 +145,114 @@ export const SCENARIOS: readonly Scenario[] = [
         await ctx.hold(ctx.params.stormStepSeconds);
       }
       ctx.note(`${ctx.params.stormSteps} membership changes`);
+    },
+  },
+  {
+    name: "postgres-stop-workers-kill",
+    description:
+      "PostgreSQL stopped, both workers SIGKILLed while it is down, two new ones started, then PostgreSQL started",
+    async inject(ctx) {
+      await afterNextCommit(ctx);
+      await ctx.stack.stopPostgres("fast");
+      await ctx.hold(3);
+      const [a, b] = [ctx.workers[0]!, ctx.workers[1]!];
+      for (const w of [a, b]) {
+        ctx.retire(w);
+        w.kill("SIGKILL");
+        await w.exited;
+      }
+      ctx.note(`PostgreSQL stopped; workers ${a.pid} and ${b.pid} killed 3 s later`);
+      await Promise.all([ctx.startWorker(), ctx.startWorker()]);
+      await ctx.hold(ctx.params.postgresDownSeconds);
+      await ctx.stack.startPostgres();
+    },
+  },
+  {
+    name: "worker-postgres-blackhole",
+    description:
+      "the workers' path to PostgreSQL blackholed mid-flush (bytes dropped, no reset) for 2 x faultSeconds, then healed",
+    async inject(ctx) {
+      const target = { path: "worker", to: "postgres" as const };
+      await afterNextCommit(ctx);
+      await ctx.net().blackhole(target);
+      ctx.note(`worker -> PostgreSQL blackholed for ${2 * ctx.params.faultSeconds} s`);
+      await holdNotingReadiness(ctx, 2 * ctx.params.faultSeconds, "blackholed");
+      await ctx.net().heal(target);
+    },
+  },
+  {
+    name: "worker-leader-blackhole",
+    description:
+      "the workers' path to the leader of partition 0 blackholed past the request timeout (netFaultSeconds)",
+    async inject(ctx) {
+      const leader = await ctx.leaderOf(0);
+      const target = { path: "worker", to: leader };
+      await ctx.net().blackhole(target);
+      ctx.note(`worker -> broker ${leader} blackholed for ${ctx.params.netFaultSeconds} s`);
+      await holdNotingReadiness(ctx, ctx.params.netFaultSeconds, "blackholed");
+      await ctx.net().heal(target);
+    },
+  },
+  {
+    name: "ingest-leader-blackhole",
+    description:
+      "the ingest's path to the leader of partition 0 blackholed past the request timeout (netFaultSeconds)",
+    async inject(ctx) {
+      const leader = await ctx.leaderOf(0);
+      const target = { path: "ingest", to: leader };
+      const before = { ...ctx.load.statuses };
+      await ctx.net().blackhole(target);
+      await ctx.hold(ctx.params.netFaultSeconds);
+      await ctx.net().heal(target);
+      const during = Object.entries(ctx.load.statuses).map(([k, n]) =>
+        `${k}: ${n - (before[k] ?? 0)}`
+      );
+      ctx.note(
+        `ingest -> broker ${leader} blackholed for ${ctx.params.netFaultSeconds} s; answers meanwhile ${
+          during.join(", ")
+        }`,
+      );
+    },
+  },
+  {
+    name: "leader-freeze",
+    description: "the broker leading partition 0 frozen (SIGSTOP) for freezeSeconds, then resumed",
+    async inject(ctx) {
+      const leader = await ctx.leaderOf(0);
+      const before = { ...ctx.load.statuses };
+      ctx.stack.freezeBroker(leader);
+      try {
+        await holdNotingReadiness(ctx, ctx.params.freezeSeconds, "frozen");
+      } finally {
+        ctx.stack.thawBroker(leader);
+      }
+      const during = Object.entries(ctx.load.statuses).map(([k, n]) =>
+        `${k}: ${n - (before[k] ?? 0)}`
+      );
+      ctx.note(
+        `broker ${leader} frozen ${ctx.params.freezeSeconds} s; answers meanwhile ${
+          during.join(", ")
+        }`,
+      );
+    },
+  },
+  {
+    name: "postgres-slow",
+    description:
+      "the workers' path to PostgreSQL slowed (slowLatencyMs per packet) for slowSeconds, then the table locked for lockSeconds",
+    async inject(ctx) {
+      const target = { path: "worker", to: "postgres" as const };
+      await ctx.net().slow(target, ctx.params.slowLatencyMs, ctx.params.slowLatencyMs / 4);
+      ctx.note(
+        `worker -> PostgreSQL +${ctx.params.slowLatencyMs} ms for ${ctx.params.slowSeconds} s`,
+      );
+      await holdNotingReadiness(ctx, ctx.params.slowSeconds, "slowed");
+      await ctx.net().heal(target);
+      await ctx.sql.begin(async (tx) => {
+        await tx.unsafe(`LOCK TABLE ${ctx.schema}.users IN EXCLUSIVE MODE`);
+        ctx.note(`${ctx.schema}.users locked for ${ctx.params.lockSeconds} s`);
+        await holdNotingReadiness(ctx, ctx.params.lockSeconds, "locked");
+      });
     },
   },
 ];
