@@ -147,6 +147,11 @@ export interface ScenarioResult {
   deadTwice: { source: string; times: number }[];
   /** "joined group" lines of the workers from the injection on (one per member and rebalance). */
   joinsAfterFault: number;
+  /**
+   * What still worked while the fault lasted: requests acknowledged, and records committed
+   * below the group's offsets (verified by the auditor), from the injection to the heal.
+   */
+  duringFault: { seconds: number; acked: number; committed: number };
   offsetsVerified: number;
   recoverySeconds: number | null;
   indeterminate: number;
@@ -275,6 +280,7 @@ export async function runScenario(
     const preFaultLag = Math.max(...audit.lagHistory.map((s) => s.lag), 0);
     log(`${scenario.name}: warm, lag ${preFaultLag}; injecting`);
     const injectedAt = performance.now();
+    const verifiedAtInjection = audit.verified();
     const joinsBefore = new Map(programs.map((p) => [p, joinsOf(p)]));
     const ctx: FaultContext = {
       stack,
@@ -344,6 +350,12 @@ export async function runScenario(
     };
     await scenario.inject(ctx);
     const healedAt = performance.now();
+    await audit.sample().catch(() => {});
+    const duringFault = {
+      seconds: Math.round((healedAt - injectedAt) / 100) / 10,
+      acked: runLoad.ackTimes.filter((t) => t > injectedAt && t <= healedAt).length,
+      committed: audit.verified() - verifiedAtInjection,
+    };
     log(`${scenario.name}: healed after ${((healedAt - injectedAt) / 1000).toFixed(1)} s`);
     await ctx.hold(params.tailSeconds);
     await runLoad.stop();
@@ -399,6 +411,7 @@ export async function runScenario(
       notInTopic: ackedNotInTopic(runLoad.ledger, audit.seen),
       offsetViolations: [...audit.violations],
       offsetsMovedBack: [...audit.movedBack],
+      duringFault,
       appliedTwice: twice,
       deadTwice,
       joinsAfterFault: programs.filter((p) => p.name === "worker").reduce(

@@ -1,8 +1,9 @@
 /**
  * The CI cut of the fault suite, with a small load on a private 3-broker stack: a worker
  * killed mid-batch, the partition leader broker killed, the ingest killed with requests in
- * flight, and a zombie worker (paused past its session timeout, then resumed). `deno task
- * faults` runs every scenario.
+ * flight, a zombie worker (paused past its session timeout, then resumed), and one network
+ * fault: the workers' path to PostgreSQL blackholed mid-flush (through the stack's Toxiproxy).
+ * `deno task faults` runs every scenario.
  *
  * `leader-kill` found acknowledged events missing from the topic after a leader change (a
  * kafkajs bug that shared/kafka_send.ts worked around); it stays here so that a client that
@@ -34,6 +35,7 @@ Deno.test("faults: no acknowledged event is lost or doubled, no offset runs ahea
         "leader-kill",
         "ingest-kill",
         "zombie-worker",
+        "worker-postgres-blackhole",
       ])
     ) {
       await t.step(scenario.name, async () => {
