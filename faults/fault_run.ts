@@ -21,6 +21,7 @@ import {
   startOffsetAuditor,
 } from "./offset_auditor.ts";
 import { partitionLeader } from "./partition_leader.ts";
+import { rssMiB } from "./rss.ts";
 import { ingestEnv, workerEnv } from "./pipeline_env.ts";
 import { type RandomUserStandin, startRandomUserStandin } from "./randomuser_standin.ts";
 
@@ -98,8 +99,8 @@ export interface FaultContext {
    * @throws {Error} on a stack started without them.
    */
   net(): StackNetwork;
-  /** The `/readyz` answer of every running worker: status and body. */
-  readyz(): Promise<{ pid: number; status: number; body: string }[]>;
+  /** The `/readyz` answer of every running worker: status and body, and its RSS in MiB. */
+  readyz(): Promise<{ pid: number; status: number; body: string; rssMiB: number }[]>;
   params: FaultParams;
   /** The ingest now (replaced by `restartIngest`). */
   ingest(): RunningProgram;
@@ -300,9 +301,10 @@ export async function runScenario(
             const res = await fetch(`http://127.0.0.1:${w.port}/readyz`, {
               signal: AbortSignal.timeout(2_000),
             });
-            return { pid: w.pid, status: res.status, body: (await res.text()).slice(0, 300) };
+            const body = (await res.text()).slice(0, 300);
+            return { pid: w.pid, status: res.status, body, rssMiB: await rssMiB(w.pid) };
           } catch (err) {
-            return { pid: w.pid, status: 0, body: (err as Error).message };
+            return { pid: w.pid, status: 0, body: (err as Error).message, rssMiB: NaN };
           }
         }));
       },

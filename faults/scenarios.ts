@@ -16,7 +16,11 @@ async function afterNextCommit(ctx: FaultContext): Promise<void> {
 /** Notes what the workers' `/readyz` answered, once. */
 async function noteReadiness(ctx: FaultContext, when: string): Promise<void> {
   const answers = await ctx.readyz();
-  ctx.note(`${when}: /readyz ${answers.map((a) => `${a.status} ${a.body}`).join(" | ")}`);
+  ctx.note(
+    `${when}: /readyz ${
+      answers.map((a) => `${a.status} ${a.body} (RSS ${a.rssMiB} MiB)`).join(" | ")
+    }`,
+  );
 }
 
 /** Holds `seconds`, noting the workers' `/readyz` half-way. */

@@ -17,6 +17,7 @@ import { type RunningProgram, startProgram } from "../testing/program.ts";
 import { waitUntil } from "../testing/wait.ts";
 import { TEST_SECRET } from "../testing/webhook.ts";
 import { privateStack, uniqueName } from "../stack/harness.ts";
+import { rssMiB } from "./rss.ts";
 import { createTopicPair, POLL } from "./fault_run.ts";
 import { checkLedger, versionOf } from "./ledger.ts";
 import { startLedgerLoad } from "./ledger_load.ts";
@@ -42,17 +43,6 @@ if (![seconds, rate, sampleSeconds].every((n) => Number.isInteger(n) && n > 0) |
   throw new Error("Cannot parse --seconds, --rate or --sample-seconds: expected positive integers");
 }
 const out = (text: string) => Deno.stdout.writeSync(new TextEncoder().encode(`${text}\n`));
-
-/** Resident set size of `pid` in MiB, or NaN when it is gone. */
-async function rssMiB(pid: number): Promise<number> {
-  const r = await new Deno.Command("ps", {
-    args: ["-o", "rss=", "-p", String(pid)],
-    stdout: "piped",
-  })
-    .output();
-  const kib = Number(new TextDecoder().decode(r.stdout).trim());
-  return r.success && kib > 0 ? Math.round(kib / 102.4) / 10 : Number.NaN;
-}
 
 interface Sample {
   t: number;
