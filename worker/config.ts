@@ -37,6 +37,11 @@ export const workerConfigSchema = z.object({
   WAREHOUSE_TABLE: sqlName().default("users"),
   /** How the postgres dialect stages a batch: COPY, multi-row INSERT, or auto (by size). */
   WAREHOUSE_STAGING: z.enum(["auto", "copy", "insert"]).default("auto"),
+  /**
+   * A warehouse write (one upsert) that has not ended after this many ms is abandoned with its
+   * connection and retried (default by dialect).
+   */
+  WAREHOUSE_WRITE_TIMEOUT_MS: env.int(1_000, 3_600_000).optional(),
   /** Redshift: the S3 bucket large flushes are staged in (unset: INSERT only). */
   WAREHOUSE_S3_BUCKET: z.string().regex(
     /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
@@ -119,15 +124,28 @@ export const FLUSH_DEFAULTS = {
   redshift: { rows: 50_000, bytes: 32 * 1024 * 1024, ms: 10_000, idle: false },
 } as const;
 
+/**
+ * The write deadline of each dialect, where `WAREHOUSE_WRITE_TIMEOUT_MS` does not set it: far
+ * above a normal write, so that only a hung one reaches it. A PostgreSQL flush (at most 2,000
+ * rows) takes tens of ms; a Redshift one (up to 50,000 rows by COPY or INSERT, then a MERGE
+ * that queues for the table's lock behind other workers) can legitimately take minutes.
+ */
+export const WRITE_TIMEOUT_DEFAULTS = { postgres: 30_000, redshift: 300_000 } as const;
+
 type Parsed = z.output<typeof workerConfigSchema>;
 
-/** The worker's validated configuration, flush settings resolved for the dialect. */
+/** The worker's validated configuration, flush settings and write deadline set for the dialect. */
 export type WorkerConfig =
   & Omit<
     Parsed,
-    "WORKER_FLUSH_ROWS" | "WORKER_FLUSH_BYTES" | "WORKER_FLUSH_MS" | "WORKER_FLUSH_IDLE"
+    | "WORKER_FLUSH_ROWS"
+    | "WORKER_FLUSH_BYTES"
+    | "WORKER_FLUSH_MS"
+    | "WORKER_FLUSH_IDLE"
+    | "WAREHOUSE_WRITE_TIMEOUT_MS"
   >
   & {
+    WAREHOUSE_WRITE_TIMEOUT_MS: number;
     WORKER_FLUSH_ROWS: number;
     WORKER_FLUSH_BYTES: number;
     WORKER_FLUSH_MS: number;
@@ -182,5 +200,7 @@ export function loadWorkerConfig(readEnv: ReadEnv): Readonly<WorkerConfig> {
     WORKER_FLUSH_BYTES: parsed.WORKER_FLUSH_BYTES ?? defaults.bytes,
     WORKER_FLUSH_MS: parsed.WORKER_FLUSH_MS ?? defaults.ms,
     WORKER_FLUSH_IDLE: parsed.WORKER_FLUSH_IDLE ?? defaults.idle,
+    WAREHOUSE_WRITE_TIMEOUT_MS: parsed.WAREHOUSE_WRITE_TIMEOUT_MS ??
+      WRITE_TIMEOUT_DEFAULTS[parsed.WAREHOUSE_DIALECT],
   });
 }

@@ -86,3 +86,21 @@ Deno.test("loadWorkerConfig() refuses malformed S3 settings, each by name", () =
     ],
   );
 });
+
+Deno.test("loadWorkerConfig() sets the write deadline by dialect unless WAREHOUSE_WRITE_TIMEOUT_MS does", () => {
+  assert.equal(loadWorkerConfig((k) => redshift[k]).WAREHOUSE_WRITE_TIMEOUT_MS, 300_000);
+  const postgresEnv: Record<string, string> = { ...redshift, WAREHOUSE_DIALECT: "postgres" };
+  assert.equal(loadWorkerConfig((k) => postgresEnv[k]).WAREHOUSE_WRITE_TIMEOUT_MS, 30_000);
+  const set: Record<string, string> = { ...redshift, WAREHOUSE_WRITE_TIMEOUT_MS: "2500" };
+  assert.equal(loadWorkerConfig((k) => set[k]).WAREHOUSE_WRITE_TIMEOUT_MS, 2_500);
+});
+
+Deno.test("loadWorkerConfig() refuses a write deadline below a second or that is not a number, by name", () => {
+  for (const value of ["999", "ten", "0"]) {
+    assert.deepEqual(
+      Object.keys(problems({ ...redshift, WAREHOUSE_WRITE_TIMEOUT_MS: value })),
+      ["WAREHOUSE_WRITE_TIMEOUT_MS"],
+      value,
+    );
+  }
+});

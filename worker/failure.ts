@@ -6,7 +6,7 @@
  *
  * | error | means | decision |
  * | --- | --- | --- |
- * | `WriteError`, retriable | the warehouse or S3 is unavailable, or a write conflicted | `retry` |
+ * | `WriteError`, retriable | the warehouse or S3 is unavailable, a write conflicted or hung | `retry` |
  * | `WriteError`, not retriable | the warehouse refuses some rows as they are | `isolate` |
  * | `DeadLetterError` | the dead-letter topic did not acknowledge | `retry` |
  * | `ConfigError`, `KafkaSetupError` | the process cannot run as configured | `stop` |

@@ -25,6 +25,7 @@ import { type RunningWorker, startWorker } from "./run_worker.ts";
 import { createCredentialChain, type CredentialSource } from "./warehouse/aws_credentials.ts";
 import { createS3Client } from "./warehouse/s3_client.ts";
 import { createS3Staging, type ObjectStaging } from "./warehouse/s3_staging.ts";
+import { createReplaceablePool } from "./warehouse/replaceable_pool.ts";
 import { createWarehouseSink } from "./warehouse/sink.ts";
 import { createWorkerMetrics } from "./worker_metrics.ts";
 
@@ -65,8 +66,9 @@ const pgOptions = {
     ? { socket: (target: SocketTarget) => connectNoDelay(target) }
     : {}),
 };
-// A variable, not a literal: postgres.js's types do not declare its `socket` option.
-const sql = postgres(config.WAREHOUSE_URL, pgOptions);
+// A variable, not a literal: postgres.js's types do not declare its `socket` option. A write
+// that outlives WAREHOUSE_WRITE_TIMEOUT_MS is abandoned with its pool, and a new pool opened.
+const pool = createReplaceablePool(() => postgres(config.WAREHOUSE_URL, pgOptions));
 const table = { schema: config.WAREHOUSE_SCHEMA, table: config.WAREHOUSE_TABLE };
 // Redshift with a bucket: large flushes are staged as gzip CSV in S3 and loaded with COPY.
 const bucket = redshift ? config.WAREHOUSE_S3_BUCKET : undefined;
@@ -109,7 +111,11 @@ const dialect = redshift
   : createPostgresDialect(table, { staging: config.WAREHOUSE_STAGING });
 // Spans only with OTEL_DENO=true, which makes Deno export them (see shared/otel_tracing.ts).
 const tracing = createTracing("user-pipeline-worker");
-const sink = createWarehouseSink(sql, dialect, { tracing, ...(staging ? { staging } : {}) });
+const sink = createWarehouseSink(pool, dialect, {
+  tracing,
+  writeTimeoutMs: config.WAREHOUSE_WRITE_TIMEOUT_MS,
+  ...(staging ? { staging } : {}),
+});
 if (redshift && !bucket) {
   logger.warn("redshift staging by INSERT only: WAREHOUSE_S3_BUCKET is not set", {
     hint: "large flushes load faster through S3 and COPY",
@@ -166,7 +172,7 @@ async function exit(code: number, reason: string): Promise<never> {
     logger.error("error while leaving the group", errorFields(err));
   }
   decoder.close();
-  await sql.end({ timeout: 5 }).catch(() => {});
+  await pool.end({ timeout: 5 }).catch(() => {});
   await server.shutdown().catch(() => {});
   clearTimeout(deadline);
   logger.info("stopped", { exitCode: code });
@@ -192,6 +198,7 @@ try {
     groupId: config.KAFKA_GROUP_ID,
     dialect: dialect.name,
     schema: config.WAREHOUSE_SCHEMA,
+    writeTimeoutMs: config.WAREHOUSE_WRITE_TIMEOUT_MS,
     staging: redshift
       ? bucket
         ? {

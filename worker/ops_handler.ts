@@ -1,6 +1,7 @@
 /**
  * The ops HTTP endpoints: `/healthz` (the process and its consumer loop are alive),
- * `/readyz` (in the group and the warehouse answers), `/metrics` (Prometheus text).
+ * `/readyz` (in the group, the warehouse answers, and no write hangs), `/metrics` (Prometheus
+ * text).
  */
 import { METRICS_CONTENT_TYPE, type Registry } from "../shared/metrics.ts";
 
@@ -9,9 +10,12 @@ export interface OpsDeps {
   registry: Registry;
   /** False once the watchdog has seen the consumer loop stall. */
   live: () => boolean;
-  /** True when the consumer is running and the last warehouse contact succeeded. */
+  /**
+   * True when the consumer is running, the last warehouse contact succeeded, and no write has
+   * been in progress for long.
+   */
   ready: () => boolean;
-  /** Why it is not ready (a Kafka or warehouse problem), for `/readyz`'s body. */
+  /** Why it is not ready (a Kafka or warehouse problem, a hung write), for `/readyz`'s body. */
   problem?: () => string | undefined;
 }
 

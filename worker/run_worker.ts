@@ -17,6 +17,7 @@ import { createKafkaDeadLetters } from "./consume/kafka_dead_letters.ts";
 import type { WarehouseSink } from "./warehouse/port.ts";
 import type { WorkerMetrics } from "./worker_metrics.ts";
 import { noTracing, type Tracing } from "../shared/tracing.ts";
+import { watchWrites } from "./write_watch.ts";
 
 /** What `startWorker` needs. */
 export interface WorkerDeps {
@@ -37,7 +38,10 @@ export interface WorkerDeps {
 export interface RunningWorker {
   /** False once the watchdog saw the consumer loop stall. */
   live(): boolean;
-  /** In the group, and the last warehouse contact succeeded. */
+  /**
+   * In the group, the last warehouse contact succeeded, and no write has run for half of
+   * `WAREHOUSE_WRITE_TIMEOUT_MS` or longer.
+   */
   ready(): boolean;
   /** Why the worker is not ready, when it is not (a Kafka or warehouse problem). */
   problem(): string | undefined;
@@ -61,6 +65,9 @@ export async function startWorker(
   const now = deps.now ?? (() => new Date());
   const tracing = deps.tracing ?? noTracing;
   await deps.sink.ensureTable();
+  const writes = watchWrites(deps.sink);
+  // Half the deadline: a write that slow is hung, or close to being abandoned as hung.
+  const slowWrite = () => writes.slowWrite(config.WAREHOUSE_WRITE_TIMEOUT_MS / 2);
 
   const producer = createKafkaProducer(deps.connection, {
     logger: log,
@@ -103,7 +110,7 @@ export async function startWorker(
     prepare: (messages) => decodeBatch(messages, deps.decoder, tracing),
     handle: (messages, decoded) =>
       handleBatch(messages, {
-        sink: deps.sink,
+        sink: writes.sink,
         deadLetters,
         now,
         tracing,
@@ -179,8 +186,8 @@ export async function startWorker(
 
   return {
     live: () => alive,
-    ready: () => joined && warehouseOk && !stopping,
-    problem: () => problem ?? producer.lastProblem(),
+    ready: () => joined && warehouseOk && !stopping && slowWrite() === undefined,
+    problem: () => slowWrite() ?? problem ?? producer.lastProblem(),
     async stop() {
       stopping = true;
       clearInterval(watchdog);

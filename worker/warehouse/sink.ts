@@ -11,11 +11,21 @@
  * With tracing on, each statement is a span (`MERGE public.users`, `COPY pg_temp.users_stage`,
  * … after OpenTelemetry's database conventions, without the bound values), and so is the S3
  * upload; with it off, the statements run exactly as before.
+ *
+ * With `writeTimeoutMs`, a write (an upsert, or the table's creation) that has not ended by
+ * then fails as a retriable `WriteError` (`write_deadline.ts`), and the pool it used is
+ * replaced (`replaceable_pool.ts`): the write is abandoned with its connection, and the retry
+ * opens a new one instead of queueing behind the hung one. Each write takes the pool in use
+ * when it starts and uses only that one, so an abandoned write never runs a statement on the
+ * new pool.
  */
 import type { Sql, TransactionSql } from "postgres";
+import type { ReplaceablePool } from "./replaceable_pool.ts";
+import { withWriteDeadline } from "./write_deadline.ts";
 import type { Dialect, SqlStep } from "./dialect.ts";
 import type { ObjectStaging } from "./s3_staging.ts";
 import type { Upserted, WarehouseSink } from "./port.ts";
+import type { UserRow } from "./user_row.ts";
 import { toWriteError } from "./write_error.ts";
 import { type Attributes, inSpan, noTracing, type Tracing } from "../../shared/tracing.ts";
 import { statementSummary } from "./statement_summary.ts";
@@ -27,6 +37,11 @@ export interface WarehouseSinkDeps {
   staging?: ObjectStaging;
   /** Spans for the statements (default: none). */
   tracing?: Tracing;
+  /**
+   * Abandon a write that has not ended after this many ms, with its connection (default: no
+   * deadline). Needs a `ReplaceablePool`.
+   */
+  writeTimeoutMs?: number;
 }
 
 /** Runs one statement (`run`) in a span named after `text`. */
@@ -61,74 +76,98 @@ function statementTracer(
 /** What a `CREATE … IF NOT EXISTS` raced by another session fails with. */
 const CREATE_RACE = new Set(["23505", "42P07", "42710", "42P06"]);
 
-/** Creates a sink on a postgres.js pool. */
+/**
+ * Creates a sink on a postgres.js pool, or on a pool it can replace (needed for a deadline).
+ * @throws {TypeError} when `writeTimeoutMs` is given with a plain pool.
+ */
 export function createWarehouseSink(
-  sql: Sql,
+  pool: Sql | ReplaceablePool,
   dialect: Dialect,
   deps: WarehouseSinkDeps = {},
 ): WarehouseSink {
   const now = deps.now ?? (() => new Date());
   const trace = statementTracer(deps.tracing, dialect);
-  return {
-    async ensureTable() {
-      try {
-        for (const statement of dialect.createTable()) {
-          for (let attempt = 1;; attempt++) {
-            try {
-              await sql.unsafe(statement);
-              break;
-            } catch (err) {
-              // Workers starting together: PostgreSQL's `IF NOT EXISTS` is not atomic between
-              // sessions, and the slower one fails on a catalog's unique index (23505) or
-              // finds the table, its row type or the schema made meanwhile (42P07, 42710,
-              // 42P06). By then the other session has committed: run it again.
-              if (attempt >= 3 || !CREATE_RACE.has((err as { code?: string }).code ?? "")) {
-                throw err;
-              }
-            }
-          }
+  if (typeof pool === "function" && deps.writeTimeoutMs !== undefined) {
+    throw new TypeError("a write deadline needs a ReplaceablePool, to drop a hung connection");
+  }
+  const pools: ReplaceablePool = typeof pool === "function"
+    ? { current: () => pool, discard: () => {}, end: (o) => pool.end(o) }
+    : pool;
+  /** Runs `write` on the pool in use, within the deadline when there is one. */
+  const bounded = <T>(write: (sql: Sql) => Promise<T>): Promise<T> => {
+    const sql = pools.current();
+    const ms = deps.writeTimeoutMs;
+    return ms === undefined
+      ? write(sql)
+      : withWriteDeadline(ms, () => write(sql), () => pools.discard(sql));
+  };
+  /** One upsert through `sql`. */
+  const upsert = async (sql: Sql, rows: readonly UserRow[]): Promise<Upserted> => {
+    const steps = dialect.upsert(rows, now());
+    const uploaded: string[] = [];
+    try {
+      for (const step of steps) {
+        if (step.kind !== "load") continue;
+        if (!deps.staging) {
+          throw new Error(`${dialect.name} dialect staged through S3 without S3`);
         }
-      } catch (err) {
-        throw toWriteError(err);
+        const staging = deps.staging;
+        uploaded.push(
+          ...await inSpan(deps.tracing ?? noTracing, "upload staging objects", {
+            attributes: { "user_pipeline.rows": step.objects.rows.length },
+          }, () => staging.upload(step.objects)),
+        );
       }
-    },
+      const counted = await runTransactions(sql, steps, trace);
+      return {
+        stale: counted.stale ??
+          (counted.applied === undefined ? 0 : Math.max(0, rows.length - counted.applied)),
+      };
+    } catch (err) {
+      throw toWriteError(err);
+    } finally {
+      if (uploaded.length > 0) await deps.staging!.remove(uploaded);
+    }
+  };
+  return {
+    ensureTable: () => bounded((sql) => ensureTable(sql, dialect)),
     async upsert(rows): Promise<Upserted> {
       if (rows.length === 0) return { stale: 0 };
-      const steps = dialect.upsert(rows, now());
-      const uploaded: string[] = [];
-      try {
-        for (const step of steps) {
-          if (step.kind !== "load") continue;
-          if (!deps.staging) {
-            throw new Error(`${dialect.name} dialect staged through S3 without S3`);
-          }
-          const staging = deps.staging;
-          uploaded.push(
-            ...await inSpan(deps.tracing ?? noTracing, "upload staging objects", {
-              attributes: { "user_pipeline.rows": step.objects.rows.length },
-            }, () => staging.upload(step.objects)),
-          );
-        }
-        const counted = await runTransactions(sql, steps, trace);
-        return {
-          stale: counted.stale ??
-            (counted.applied === undefined ? 0 : Math.max(0, rows.length - counted.applied)),
-        };
-      } catch (err) {
-        throw toWriteError(err);
-      } finally {
-        if (uploaded.length > 0) await deps.staging!.remove(uploaded);
-      }
+      return await bounded((sql) => upsert(sql, rows));
     },
     async ping() {
       try {
-        await sql`select 1`;
+        await pools.current()`select 1`;
         return true;
       } catch {
         return false;
       }
     },
   };
+}
+
+/** Runs the dialect's DDL, again where another session raced it. @throws {WriteError} */
+async function ensureTable(sql: Sql, dialect: Dialect): Promise<void> {
+  try {
+    for (const statement of dialect.createTable()) {
+      for (let attempt = 1;; attempt++) {
+        try {
+          await sql.unsafe(statement);
+          break;
+        } catch (err) {
+          // Workers starting together: PostgreSQL's `IF NOT EXISTS` is not atomic between
+          // sessions, and the slower one fails on a catalog's unique index (23505) or
+          // finds the table, its row type or the schema made meanwhile (42P07, 42710,
+          // 42P06). By then the other session has committed: run it again.
+          if (attempt >= 3 || !CREATE_RACE.has((err as { code?: string }).code ?? "")) {
+            throw err;
+          }
+        }
+      }
+    }
+  } catch (err) {
+    throw toWriteError(err);
+  }
 }
 
 /** The row counts of the steps marked with `counts`, summed by what they count. */
