@@ -55,6 +55,14 @@ Deno.test("faults: no acknowledged event is lost or doubled, no offset runs ahea
         assert.deepEqual(r.offsetsMovedBack, [], "a committed offset moved back");
         assert(r.offsetsVerified >= r.accepted, `offsets verified below commits: ${detail}`);
         assert.deepEqual(r.notes.filter((n) => n.startsWith("not drained")), []);
+        if (scenario.name === "worker-postgres-blackhole") {
+          // Half-way through, a worker's write has hung longer than half its 10 s deadline.
+          assert.match(
+            r.notes.join("\n"),
+            /blackholed: \/readyz [^\n]*503 [^|\n]*warehouse write in progress/,
+            "/readyz says a write hangs",
+          );
+        }
       });
     }
   } finally {

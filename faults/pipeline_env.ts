@@ -48,6 +48,9 @@ export function workerEnv(
     WORKER_HOSTNAME: "127.0.0.1",
     WORKER_SESSION_TIMEOUT_MS: String(sessionTimeoutMs),
     WORKER_RETRY_MAX_MS: "2000",
+    // Below the default 30 s, so that a blackholed write ends inside the scenario's fault and
+    // /readyz reports it (from half the deadline).
+    WAREHOUSE_WRITE_TIMEOUT_MS: "10000",
     LOG_LEVEL: "info",
   };
 }
