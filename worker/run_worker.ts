@@ -51,7 +51,8 @@ const LAG_SAMPLE_MS = 5_000;
 /**
  * Creates the table if missing, checks both topics, joins the group and starts consuming.
  * @throws {WriteError} when the table cannot be created.
- * @throws {KafkaSetupError} naming the setting when Kafka cannot be used as configured.
+ * @throws {KafkaSetupError} naming the setting when Kafka cannot be used as configured, or
+ *   gives no first answer within `KAFKA_START_TIMEOUT_MS`.
  */
 export async function startWorker(
   config: Readonly<WorkerConfig>,
@@ -65,6 +66,7 @@ export async function startWorker(
   const producer = createKafkaProducer(deps.connection, {
     logger: log,
     clientIdSuffix: "-dlq",
+    startTimeoutMs: config.KAFKA_START_TIMEOUT_MS,
   });
   try {
     await producer.connect([config.KAFKA_TOPIC, config.KAFKA_DLQ_TOPIC]);
