@@ -12,6 +12,7 @@
  */
 import { z } from "zod";
 import { ConfigError, env, loadConfig, type ReadEnv } from "../shared/config.ts";
+import { START_TIMEOUT_MS } from "../shared/kafka/first_answer.ts";
 import { kafkaConnectionSchema, withKafkaChecks } from "../shared/kafka/settings.ts";
 import { parseSecret } from "./http/webhook_signature.ts";
 
@@ -44,6 +45,8 @@ export const ingestConfigSchema = z.object({
   KAFKA_TOPIC: z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, "expected a Kafka topic name")
     .default("user_created"),
   KAFKA_CLIENT_ID: z.string().min(1).default("ingest"),
+  // A broker that accepts connections and never answers ends the start after this long.
+  KAFKA_START_TIMEOUT_MS: env.int(1_000, 300_000).default(START_TIMEOUT_MS),
   INGEST_HOST: z.string().min(1).default("0.0.0.0"),
   INGEST_PORT: env.int(0, 65535).default(8080),
   // Several ingest processes on one port (SO_REUSEPORT, Linux): the kernel spreads

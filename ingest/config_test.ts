@@ -78,3 +78,18 @@ Deno.test("loadIngestConfig() refuses a send buffer smaller than two request bod
     /Cannot parse INGEST_BUFFER_MAX_BYTES: must be at least twice INGEST_MAX_BODY_BYTES \(2097152\)/,
   );
 });
+
+Deno.test("loadIngestConfig() bounds the wait for Kafka's first answer at 10 s unless KAFKA_START_TIMEOUT_MS says otherwise", () => {
+  const env = { KAFKA_BROKERS: "127.0.0.1:9092", WEBHOOK_SECRET: TEST_SECRET };
+  assert.equal(load(env).KAFKA_START_TIMEOUT_MS, 10_000);
+  assert.equal(load({ ...env, KAFKA_START_TIMEOUT_MS: "30000" }).KAFKA_START_TIMEOUT_MS, 30_000);
+  assert.throws(
+    () => load({ ...env, KAFKA_START_TIMEOUT_MS: "soon" }),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.deepEqual(err.problems.map((p) => p.variable), ["KAFKA_START_TIMEOUT_MS"]);
+      assert.match(err.message, /Cannot parse KAFKA_START_TIMEOUT_MS/);
+      return true;
+    },
+  );
+});

@@ -52,10 +52,16 @@ try {
   createLogger().error(err.message, { service: "ingest", problems: err.problems });
   Deno.exit(2);
 }
+const startTimeoutMs = config.KAFKA_START_TIMEOUT_MS;
 // With INGEST_PRODUCER_WORKER the producer runs on its own thread (see produce/thread_producer.ts).
 const producer = config.INGEST_PRODUCER_WORKER
-  ? createThreadProducer({ connection, topic: config.KAFKA_TOPIC, logLevel: config.LOG_LEVEL })
-  : createKafkaProducer(connection, { topic: config.KAFKA_TOPIC, logger: log });
+  ? createThreadProducer({
+    connection,
+    topic: config.KAFKA_TOPIC,
+    logLevel: config.LOG_LEVEL,
+    startTimeoutMs,
+  })
+  : createKafkaProducer(connection, { topic: config.KAFKA_TOPIC, logger: log, startTimeoutMs });
 // Spans only with OTEL_DENO=true: then Deno exports them, and each request's `Deno.serve` span
 // is the context its records carry.
 const tracing = createTracing("user-pipeline-ingest");
@@ -89,7 +95,8 @@ if (config.PULL_ENABLED) {
 try {
   await producer.connect();
 } catch (err) {
-  // The message names the setting to fix (password, CA, TLS, a missing topic).
+  // The message names the setting to fix (password, CA, TLS, a missing topic, brokers that
+  // accept connections but do not answer within KAFKA_START_TIMEOUT_MS).
   log.error(`Cannot use Kafka: ${(err as Error).message}`, { kafka: connection.summary });
   Deno.exit(1);
 }

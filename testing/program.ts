@@ -206,6 +206,26 @@ export async function startProgram(
   return program;
 }
 
+/**
+ * The exit status of a program expected to end by itself, such as one whose start fails.
+ * @throws {Error} with its last log lines when it is still running after `timeoutMs`; it is
+ * killed first.
+ */
+export async function exitStatus(
+  program: RunningProgram,
+  timeoutMs: number,
+): Promise<Deno.CommandStatus> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<"late">((resolve) => {
+    timer = setTimeout(() => resolve("late"), timeoutMs);
+  });
+  const status = await Promise.race([program.exited, late]);
+  clearTimeout(timer);
+  if (status !== "late") return status;
+  await program.stop("SIGKILL");
+  throw new Error(`${program.name} still ran after ${timeoutMs} ms${lastLines(program.logs)}`);
+}
+
 /** The warnings, errors and non-JSON lines among `logs` (to report beside a result). */
 export function complaints(logs: readonly LogLine[]): LogLine[] {
   return logs.filter((l) => l.level === "warn" || l.level === "error" || l.msg === "(raw)");

@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import { ConfigError, env, loadConfig, type ReadEnv } from "../shared/config.ts";
+import { START_TIMEOUT_MS } from "../shared/kafka/first_answer.ts";
 import { kafkaConnectionSchema, withKafkaChecks } from "../shared/kafka/settings.ts";
 import { credentialSource } from "./warehouse/aws_credentials.ts";
 
@@ -27,6 +28,8 @@ export const workerConfigSchema = z.object({
   KAFKA_GROUP_ID: z.string().min(1).max(255).default("user-pipeline-worker"),
   /** The Kafka client id (shows in broker logs and quotas). */
   KAFKA_CLIENT_ID: z.string().min(1).max(255).default("user-pipeline-worker"),
+  /** How long the start waits for Kafka's first answer, in ms; then exit 1 naming KAFKA_BROKERS. */
+  KAFKA_START_TIMEOUT_MS: env.int(1_000, 300_000).default(START_TIMEOUT_MS),
   /** Warehouse connection URL (`postgres://user:password@host:port/db`). */
   WAREHOUSE_URL: z.url({ protocol: /^postgres(ql)?$/ }),
   /** The SQL flavour of the warehouse. */

@@ -104,3 +104,16 @@ Deno.test("loadWorkerConfig() refuses a write deadline below a second or that is
     );
   }
 });
+
+Deno.test("loadWorkerConfig() bounds the wait for Kafka's first answer at 10 s unless KAFKA_START_TIMEOUT_MS says otherwise", () => {
+  const env = { KAFKA_BROKERS: "127.0.0.1:9092", WAREHOUSE_URL: "postgres://u@127.0.0.1/db" };
+  assert.equal(
+    loadWorkerConfig((k) => (env as Record<string, string>)[k]).KAFKA_START_TIMEOUT_MS,
+    10_000,
+  );
+  const set = { ...env, KAFKA_START_TIMEOUT_MS: "30000" } as Record<string, string>;
+  assert.equal(loadWorkerConfig((k) => set[k]).KAFKA_START_TIMEOUT_MS, 30_000);
+  assert.deepEqual(problems({ ...env, KAFKA_START_TIMEOUT_MS: "500" }), {
+    KAFKA_START_TIMEOUT_MS: "Too small: expected number to be >=1000",
+  });
+});

@@ -4,7 +4,8 @@
  * group and exits 0 within `WORKER_SHUTDOWN_MS`.
  *
  * Exit codes: 0 after a clean stop, 1 after a fatal error (watchdog, consumer crash, start-up
- * failure), 2 for bad configuration.
+ * failure: a warehouse or Kafka that cannot be used, or gives no first answer within
+ * `WAREHOUSE_CONNECT_TIMEOUT_S` or `KAFKA_START_TIMEOUT_MS`), 2 for bad configuration.
  */
 import postgres from "postgres";
 import { ConfigError } from "../shared/config.ts";
@@ -27,6 +28,7 @@ import { createS3Client } from "./warehouse/s3_client.ts";
 import { createS3Staging, type ObjectStaging } from "./warehouse/s3_staging.ts";
 import { createReplaceablePool } from "./warehouse/replaceable_pool.ts";
 import { createWarehouseSink } from "./warehouse/sink.ts";
+import { WAREHOUSE_CONNECT_TIMEOUT_S } from "./warehouse/warehouse_setup_error.ts";
 import { createWorkerMetrics } from "./worker_metrics.ts";
 
 try {
@@ -56,7 +58,8 @@ const redshift = config.WAREHOUSE_DIALECT === "redshift";
 const pgOptions = {
   // One committer, one transaction at a time: one connection.
   max: 1,
-  connect_timeout: 10,
+  // Also the bound on the warehouse's first answer at start (see warehouse_setup_error.ts).
+  connect_timeout: WAREHOUSE_CONNECT_TIMEOUT_S,
   idle_timeout: 300,
   onnotice: () => {},
   fetch_types: !redshift,

@@ -1,9 +1,11 @@
 /**
  * `worker/main.ts` with the `worker` task's flags: the permissions it declares and the exits
- * it promises, for what the S3 staging added.
+ * it promises, for what the S3 staging added and for a Kafka or warehouse address that accepts
+ * connections and never answers.
  */
 import assert from "node:assert/strict";
-import { startProgram } from "../testing/program.ts";
+import { exitStatus, startProgram } from "../testing/program.ts";
+import { silentListener } from "../testing/silent_listener.ts";
 import { taskArgs } from "../stack/programs.ts";
 import { workerConfigSchema } from "./config.ts";
 
@@ -33,4 +35,53 @@ Deno.test("the worker exits 2 and names the variables when S3 staging is set up 
     ["AWS_REGION", "WAREHOUSE_S3_BUCKET"],
   );
   assert.ok(!JSON.stringify(worker.logs).includes("do-not-log-me"), "no secret in the logs");
+});
+
+Deno.test("a broker that accepts and never answers ends the worker's start with exit 1 and one line naming KAFKA_BROKERS", async () => {
+  await using kafka = silentListener();
+  // The warehouse is silent too: it would fail after its 10 s connect timeout, Kafka first.
+  await using warehouse = silentListener();
+  const worker = await startProgram("worker", {
+    KAFKA_BROKERS: kafka.address,
+    KAFKA_START_TIMEOUT_MS: "2000",
+    WAREHOUSE_URL: `postgres://u:do-not-log-me@${warehouse.address}/user_data`,
+  }, { listening: false });
+  // Far above the bound (2 s and the probe): without it the worker waited for minutes.
+  const status = await exitStatus(worker, 60_000);
+  const logs = JSON.stringify(worker.logs);
+  assert.equal(status.code, 1, logs);
+  const errors = worker.logs.filter((l) => l.level === "error" || l.msg === "(raw)");
+  assert.equal(errors.length, 1, `one error line: ${logs}`);
+  assert.equal(errors[0]!.msg, "cannot start");
+  assert.equal(
+    errors[0]!.error,
+    `Kafka at ${kafka.address} accepted the connection but did not answer within 2 s: ` +
+      "check KAFKA_BROKERS (is it a Kafka listener?)",
+  );
+  assert.ok(kafka.accepted() > 0, "the worker connected to the silent broker");
+  assert.ok(!logs.includes("do-not-log-me"), "no secret in the logs");
+});
+
+Deno.test("a warehouse that accepts and never answers ends the worker's start with exit 1 and one line naming WAREHOUSE_URL", async () => {
+  await using warehouse = silentListener();
+  // Kafka is silent too, with a longer bound: the warehouse's 10 s connect timeout ends it.
+  await using kafka = silentListener();
+  const worker = await startProgram("worker", {
+    KAFKA_BROKERS: kafka.address,
+    KAFKA_START_TIMEOUT_MS: "120000",
+    WAREHOUSE_URL: `postgres://u:do-not-log-me@${warehouse.address}/user_data`,
+  }, { listening: false });
+  const status = await exitStatus(worker, 60_000);
+  const logs = JSON.stringify(worker.logs);
+  assert.equal(status.code, 1, logs);
+  const errors = worker.logs.filter((l) => l.level === "error" || l.msg === "(raw)");
+  assert.equal(errors.length, 1, `one error line: ${logs}`);
+  assert.equal(errors[0]!.msg, "cannot start");
+  assert.equal(
+    errors[0]!.error,
+    `The warehouse at ${warehouse.address} accepted the connection but did not answer within ` +
+      "10 s: check WAREHOUSE_URL (is it PostgreSQL or Redshift?)",
+  );
+  assert.ok(warehouse.accepted() > 0, "the worker connected to the silent warehouse");
+  assert.ok(!logs.includes("do-not-log-me"), "no secret in the logs");
 });

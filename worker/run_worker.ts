@@ -15,6 +15,7 @@ import { decodeBatch, handleBatch } from "./batch/handle_batch.ts";
 import type { RecordDecoder } from "./decode/record_decoder.ts";
 import { createKafkaDeadLetters } from "./consume/kafka_dead_letters.ts";
 import type { WarehouseSink } from "./warehouse/port.ts";
+import { warehouseSetupError } from "./warehouse/warehouse_setup_error.ts";
 import type { WorkerMetrics } from "./worker_metrics.ts";
 import { noTracing, type Tracing } from "../shared/tracing.ts";
 import { watchWrites } from "./write_watch.ts";
@@ -53,9 +54,12 @@ export interface RunningWorker {
 const LAG_SAMPLE_MS = 5_000;
 
 /**
- * Creates the table if missing, checks both topics, joins the group and starts consuming.
+ * Creates the table if missing and checks both topics (at once: the start waits for the slower
+ * of the two, and the first that fails ends it), joins the group and starts consuming.
+ * @throws {WarehouseSetupError} naming WAREHOUSE_URL when the warehouse cannot be reached.
  * @throws {WriteError} when the table cannot be created.
- * @throws {KafkaSetupError} naming the setting when Kafka cannot be used as configured.
+ * @throws {KafkaSetupError} naming the setting when Kafka cannot be used as configured, or
+ *   gives no first answer within `KAFKA_START_TIMEOUT_MS`.
  */
 export async function startWorker(
   config: Readonly<WorkerConfig>,
@@ -64,7 +68,6 @@ export async function startWorker(
   const log = deps.logger;
   const now = deps.now ?? (() => new Date());
   const tracing = deps.tracing ?? noTracing;
-  await deps.sink.ensureTable();
   const writes = watchWrites(deps.sink);
   // Half the deadline: a write that slow is hung, or close to being abandoned as hung.
   const slowWrite = () => writes.slowWrite(config.WAREHOUSE_WRITE_TIMEOUT_MS / 2);
@@ -72,9 +75,15 @@ export async function startWorker(
   const producer = createKafkaProducer(deps.connection, {
     logger: log,
     clientIdSuffix: "-dlq",
+    startTimeoutMs: config.KAFKA_START_TIMEOUT_MS,
   });
   try {
-    await producer.connect([config.KAFKA_TOPIC, config.KAFKA_DLQ_TOPIC]);
+    await Promise.all([
+      deps.sink.ensureTable().catch(async (err) => {
+        throw await warehouseSetupError(err, config.WAREHOUSE_URL);
+      }),
+      producer.connect([config.KAFKA_TOPIC, config.KAFKA_DLQ_TOPIC]),
+    ]);
   } catch (err) {
     await producer.close().catch(() => {});
     throw err;

@@ -15,6 +15,8 @@ export interface KafkaProducerOptions {
   logger: Logger;
   /** How long a readiness answer is reused, in ms (default 1000). */
   readyCacheMs?: number;
+  /** How long `connect` waits for Kafka's first answer, in ms (default 10 s). */
+  startTimeoutMs?: number;
 }
 
 /** The producer for `opts.topic` on `connection`. */
@@ -22,7 +24,10 @@ export function createKafkaProducer(
   connection: KafkaConnection,
   opts: KafkaProducerOptions,
 ): KafkaProducer {
-  const producer = createSharedProducer(connection, { logger: opts.logger });
+  const producer = createSharedProducer(connection, {
+    logger: opts.logger,
+    startTimeoutMs: opts.startTimeoutMs,
+  });
   const cacheMs = opts.readyCacheMs ?? 1000;
   let probe: { at: number; result: Promise<boolean> } | undefined;
   return {

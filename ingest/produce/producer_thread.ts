@@ -15,6 +15,8 @@ export interface WorkerInit {
   connection: KafkaConnection;
   topic: string;
   logLevel: LogLevel;
+  /** How long `connect` waits for Kafka's first answer, in ms (default 10 s). */
+  startTimeoutMs?: number;
 }
 
 /** A request to the worker. */
@@ -40,7 +42,8 @@ scope.onmessage = async ({ data }) => {
     switch (data.op) {
       case "init": {
         const logger = createLogger({ level: data.init.logLevel }).child({ service: "ingest" });
-        producer = createKafkaProducer(data.init.connection, { topic: data.init.topic, logger });
+        const { connection, topic, startTimeoutMs } = data.init;
+        producer = createKafkaProducer(connection, { topic, logger, startTimeoutMs });
         break;
       }
       case "connect":

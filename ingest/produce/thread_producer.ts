@@ -15,6 +15,8 @@ export interface ThreadProducerOptions {
   connection: KafkaConnection;
   topic: string;
   logLevel: LogLevel;
+  /** How long `connect` waits for Kafka's first answer, in ms (default 10 s). */
+  startTimeoutMs?: number;
 }
 
 /** Starts the worker and returns a producer that talks to it; `disconnect()` ends the worker. */

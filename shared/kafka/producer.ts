@@ -21,6 +21,7 @@ import { Buffer } from "node:buffer";
 import { compatibilityPartitioner, ProduceAcks, Producer } from "@platformatic/kafka";
 import type { Logger } from "../logger.ts";
 import { clientOptions, type ClientTuning } from "./client_options.ts";
+import { awaitFirstAnswer, START_TIMEOUT_MS } from "./first_answer.ts";
 import { diagnoseKafkaError, explainKafkaError, KafkaSetupError } from "./kafka_error.ts";
 import type { KafkaConnection } from "./settings.ts";
 
@@ -35,8 +36,10 @@ export interface ProducerMessage {
 /** What the programs need of a producer. */
 export interface KafkaProducer {
   /**
-   * Connects and checks that each topic exists.
-   * @throws {KafkaSetupError} naming the setting to fix (password, CA, TLS) or the topic.
+   * Connects and checks that each topic exists, waiting at most `startTimeoutMs` for the
+   * first answer.
+   * @throws {KafkaSetupError} naming the setting to fix (password, CA, TLS, brokers that do
+   *   not answer) or the topic.
    */
   connect(topics: readonly string[]): Promise<void>;
   /** Resolves when Kafka acknowledged every message (acks=all); rejects otherwise. */
@@ -53,6 +56,8 @@ export interface KafkaProducerOptions extends ClientTuning {
   logger: Logger;
   /** Appended to the connection's client id (e.g. `-dlq`). */
   clientIdSuffix?: string;
+  /** How long `connect` waits for Kafka's first answer, in ms (default 10 s). */
+  startTimeoutMs?: number;
 }
 
 /** Creates a producer for `connection`; nothing connects before `connect` or `send`. */
@@ -85,14 +90,28 @@ export function createKafkaProducer(
     return map;
   };
   let problem: string | undefined;
+  // The metadata request of the last `connect`. When `connect` stopped waiting for it, the
+  // client ends it only at its next retry after `close()` (a timer of up to 5 s), and `close()`
+  // waits for that, so that nothing of the client outlives it.
+  let firstAttempt: Promise<unknown> = Promise.resolve();
   const quick = (err: unknown) =>
     explainKafkaError(err, connection) ?? (err as Error).message ?? String(err);
   return {
     async connect(topics) {
+      const attempt = producer.metadata({ topics: [...topics], forceUpdate: true });
+      firstAttempt = attempt.catch(() => {});
       let metadata;
       try {
-        metadata = await producer.metadata({ topics: [...topics], forceUpdate: true });
+        metadata = await awaitFirstAnswer(
+          attempt,
+          connection,
+          opts.startTimeoutMs ?? START_TIMEOUT_MS,
+        );
       } catch (err) {
+        if (err instanceof KafkaSetupError) {
+          problem = err.message;
+          throw err;
+        }
         problem = await diagnoseKafkaError(err, connection);
         throw new KafkaSetupError(problem, { cause: err });
       }
@@ -153,6 +172,9 @@ export function createKafkaProducer(
     lastProblem: () => problem,
     async close() {
       await producer.close();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([firstAttempt, new Promise((r) => (timer = setTimeout(r, 6_000)))]);
+      clearTimeout(timer);
     },
   };
 }
