@@ -53,6 +53,11 @@ export interface FaultParams {
    * that a request in flight on it times out.
    */
   netFaultSeconds: number;
+  /**
+   * How long the workers' path to PostgreSQL stays blackholed: past half the suite's 10 s write
+   * deadline at the half-way /readyz note, and past the deadline itself.
+   */
+  pgBlackholeSeconds: number;
   /** How long a frozen (SIGSTOP) leader stays frozen. */
   freezeSeconds: number;
   /** The slowed warehouse: latency per packet (ms) for `slowSeconds`, then a table lock. */
@@ -77,6 +82,7 @@ export const DEFAULT_PARAMS: FaultParams = {
   pulls: 4,
   sessionTimeoutMs: 6_000,
   netFaultSeconds: 35,
+  pgBlackholeSeconds: 16,
   freezeSeconds: 30,
   slowLatencyMs: 200,
   slowSeconds: 30,

@@ -60,7 +60,7 @@ Deno.test("faults: no acknowledged event is lost or doubled, no offset runs ahea
           assert.match(
             r.notes.join("\n"),
             /blackholed: \/readyz [^\n]*503 [^|\n]*warehouse write in progress/,
-            "/readyz says a write hangs",
+            `/readyz says a write hangs: ${JSON.stringify(r.notes)}`,
           );
         }
       });

@@ -174,13 +174,13 @@ export const SCENARIOS: readonly Scenario[] = [
   {
     name: "worker-postgres-blackhole",
     description:
-      "the workers' path to PostgreSQL blackholed mid-flush (bytes dropped, no reset) for 2 x faultSeconds, then healed",
+      "the workers' path to PostgreSQL blackholed mid-flush (bytes dropped, no reset) for pgBlackholeSeconds, then healed",
     async inject(ctx) {
       const target = { path: "worker", to: "postgres" as const };
       await afterNextCommit(ctx);
       await ctx.net().blackhole(target);
-      ctx.note(`worker -> PostgreSQL blackholed for ${2 * ctx.params.faultSeconds} s`);
-      await holdNotingReadiness(ctx, 2 * ctx.params.faultSeconds, "blackholed");
+      ctx.note(`worker -> PostgreSQL blackholed for ${ctx.params.pgBlackholeSeconds} s`);
+      await holdNotingReadiness(ctx, ctx.params.pgBlackholeSeconds, "blackholed");
       await ctx.net().heal(target);
     },
   },
