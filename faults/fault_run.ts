@@ -20,7 +20,7 @@ import {
   type OffsetViolation,
   startOffsetAuditor,
 } from "./offset_auditor.ts";
-import { partitionLeader } from "./partition_leader.ts";
+import { groupCoordinator, partitionLeader } from "./partition_leader.ts";
 import { rssMiB } from "./rss.ts";
 import { ingestEnv, workerEnv } from "./pipeline_env.ts";
 import { type RandomUserStandin, startRandomUserStandin } from "./randomuser_standin.ts";
@@ -100,6 +100,8 @@ export interface FaultContext {
   topic: string;
   /** The node id of the broker leading `partition` of the topic now. */
   leaderOf(partition: number): Promise<number>;
+  /** The node id of the broker coordinating the workers' group now. */
+  coordinator(): Promise<number>;
   /**
    * The network paths `ingest` and `worker` (every broker and PostgreSQL through Toxiproxy).
    * @throws {Error} on a stack started without them.
@@ -296,6 +298,7 @@ export async function runScenario(
       kafka,
       topic,
       leaderOf: (partition) => partitionLeader(kafka.connection, topic, partition),
+      coordinator: () => groupCoordinator(kafka.connection, groupId),
       net() {
         if (!stack.network) throw new Error("this scenario needs a stack with network paths");
         return stack.network;

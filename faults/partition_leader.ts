@@ -30,3 +30,23 @@ export async function partitionLeader(
     await admin.close();
   }
 }
+
+/**
+ * The node id of the broker coordinating consumer group `groupId` now.
+ * @throws {Error} when no coordinator is found.
+ */
+export async function groupCoordinator(
+  connection: KafkaConnection,
+  groupId: string,
+): Promise<number> {
+  const admin = new Admin(clientOptions(connection, "-coordinator"));
+  try {
+    const [found] = await admin.findCoordinator({ keyType: 0, keys: [groupId] });
+    if (found === undefined || found.nodeId < 0) {
+      throw new Error(`Group ${groupId} has no coordinator`);
+    }
+    return found.nodeId;
+  } finally {
+    await admin.close();
+  }
+}

@@ -219,6 +219,21 @@ export const SCENARIOS: readonly Scenario[] = [
     },
   },
   {
+    name: "coordinator-blackhole",
+    description:
+      "the workers' path to their group's coordinator blackholed for netFaultSeconds; the group must settle after",
+    async inject(ctx) {
+      const coordinator = await ctx.coordinator();
+      const target = { path: "worker", to: coordinator };
+      await ctx.net().blackhole(target);
+      ctx.note(
+        `worker -> broker ${coordinator} (group coordinator) blackholed for ${ctx.params.netFaultSeconds} s`,
+      );
+      await holdNotingReadiness(ctx, ctx.params.netFaultSeconds, "blackholed");
+      await ctx.net().heal(target);
+    },
+  },
+  {
     name: "leader-freeze",
     description: "the broker leading partition 0 frozen (SIGSTOP) for freezeSeconds, then resumed",
     async inject(ctx) {
