@@ -1,7 +1,7 @@
 /**
- * `deno task compile`: builds `dist/ingest` and `dist/worker` with `deno compile`, each with
- * exactly the permission flags of its `deno.json` task, so the binary and `deno task ingest` /
- * `deno task worker` cannot drift apart.
+ * `deno task compile`: builds `dist/ingest`, `dist/worker` and `dist/console` with `deno compile`,
+ * each with exactly the permission flags of its `deno.json` task, so the binary and its task
+ * cannot drift apart.
  *
  * `deno compile` embeds a runtime (`denort`) that it downloads from dl.deno.land for the
  * running Deno version. On a machine without that access, download
@@ -16,7 +16,7 @@ import { ROOT } from "./stack.ts";
 const INCLUDES: Record<ProgramName, string[]> = {
   ingest: ["ingest/produce/producer_thread.ts"],
   worker: [],
-  // Not built by this task yet; the page's files are read at run time.
+  // The page's files, which the console reads (and serves) at start from next to its code.
   console: ["console/static/"],
 };
 
@@ -37,7 +37,7 @@ export function compileArgs(name: ProgramName, outDir = "dist"): string[] {
 
 if (import.meta.main) {
   let failed = false;
-  for (const name of ["ingest", "worker"] as const) {
+  for (const name of ["ingest", "worker", "console"] as const) {
     const args = compileArgs(name);
     console.log(`deno ${args.join(" ")}`);
     const out = await new Deno.Command(Deno.execPath(), { args, cwd: ROOT, stdout: "inherit" })

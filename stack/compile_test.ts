@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { compileArgs } from "./compile.ts";
 import { taskArgs } from "./programs.ts";
 
-for (const name of ["ingest", "worker"] as const) {
+for (const name of ["ingest", "worker", "console"] as const) {
   Deno.test(`compile builds ${name} with exactly the permission flags of its deno.json task`, () => {
     const run = taskArgs(name);
     const compile = compileArgs(name, "out");
@@ -13,3 +13,12 @@ for (const name of ["ingest", "worker"] as const) {
     assert.deepEqual(compile.slice(-3), ["--output", `out/${name}`, run.at(-1)]);
   });
 }
+
+Deno.test("compile embeds the modules and files each program loads at run time", () => {
+  const included = (name: "ingest" | "worker" | "console") => {
+    const args = compileArgs(name, "out");
+    return args.flatMap((a, i) => a === "--include" ? [args[i + 1]] : []);
+  };
+  assert.deepEqual(included("ingest"), ["ingest/produce/producer_thread.ts"]);
+  assert.deepEqual(included("console"), ["console/static/"]);
+});
