@@ -52,6 +52,8 @@ export interface RunningWorker {
 
 /** How often the consumer lag is sampled for `/metrics`. */
 const LAG_SAMPLE_MS = 5_000;
+/** An offset commit unanswered this long makes `/readyz` say so (half the request timeout). */
+export const SLOW_COMMIT_MS = 15_000;
 
 /**
  * Creates the table if missing and checks both topics (at once: the start waits for the slower
@@ -71,6 +73,14 @@ export async function startWorker(
   const writes = watchWrites(deps.sink);
   // Half the deadline: a write that slow is hung, or close to being abandoned as hung.
   const slowWrite = () => writes.slowWrite(config.WAREHOUSE_WRITE_TIMEOUT_MS / 2);
+  // An offset commit waits for the group coordinator; half the 30 s request timeout without an
+  // answer means the coordinator (or the path to it) is stuck.
+  const slowCommit = () => {
+    const ms = committer.commitWaitingMs();
+    return ms >= SLOW_COMMIT_MS
+      ? `offset commit waiting for the group coordinator for ${Math.floor(ms / 1000)} s`
+      : undefined;
+  };
 
   const producer = createKafkaProducer(deps.connection, {
     logger: log,
@@ -195,8 +205,10 @@ export async function startWorker(
 
   return {
     live: () => alive,
-    ready: () => joined && warehouseOk && !stopping && slowWrite() === undefined,
-    problem: () => slowWrite() ?? problem ?? producer.lastProblem(),
+    ready: () =>
+      joined && warehouseOk && !stopping && slowWrite() === undefined &&
+      slowCommit() === undefined,
+    problem: () => slowWrite() ?? slowCommit() ?? problem ?? producer.lastProblem(),
     async stop() {
       stopping = true;
       clearInterval(watchdog);

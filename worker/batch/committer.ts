@@ -90,6 +90,8 @@ export interface Committer {
   reassigned(owned: ReadonlySet<string>): void;
   /** Resolves when the buffer is empty and no flush runs (for tests and shutdown). */
   drained(): Promise<void>;
+  /** How long the offset commit on its way has waited for its answer, in ms (0: none is). */
+  commitWaitingMs(): number;
   /**
    * Stops taking records, finishes the flush in progress (and writes what is buffered when
    * `flushRest`), and resolves when nothing more runs.
@@ -165,6 +167,8 @@ export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committe
   /** The spans of the flushes whose offsets are in `toCommit` (tracing on only). */
   let toCommitSpans: TraceSpan[] = [];
   let committing: Promise<void> | null = null;
+  /** When the commit request on its way was sent. */
+  let commitSentAt: number | null = null;
   const tracing = deps.tracing?.enabled ? deps.tracing : undefined;
 
   const full = () =>
@@ -344,6 +348,7 @@ export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committe
         continue;
       }
       const span = tracing && flushes.length > 0 ? startCommitSpan(flushes, offsets) : undefined;
+      commitSentAt = now();
       try {
         await deps.source.commit(offsets);
         for (const o of offsets) committed.set(key(o.topic, o.partition), o.offset);
@@ -356,6 +361,7 @@ export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committe
           errorFields(err),
         );
       }
+      commitSentAt = null;
       span?.end();
       for (const s of flushes) s.end();
     }
@@ -429,6 +435,7 @@ export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committe
       }
       return new Promise<void>((resolve) => drainWaiters.push(resolve));
     },
+    commitWaitingMs: () => commitSentAt === null ? 0 : Math.max(0, now() - commitSentAt),
     async stop(opts = {}) {
       stopped = true;
       clearTimers();

@@ -288,3 +288,31 @@ Deno.test("createCommitter() writes the next batch while an offset commit is on 
   await draining;
   await c.stop();
 });
+
+Deno.test("createCommitter().commitWaitingMs() counts from the commit's send until its answer, for /readyz", async () => {
+  const source = fakeSource();
+  const gates: (() => void)[] = [];
+  source.commit = function (offsets) {
+    this.commits.push([...offsets]);
+    return new Promise<void>((r) => gates.push(r));
+  };
+  let clock = 1_000;
+  const c = createCommitter({
+    source,
+    handle: () => Promise.resolve(OK),
+    policy: POLICY,
+    retry: { minMs: 1, maxMs: 2, random: () => 0 },
+    metrics: createWorkerMetrics(createRegistry()),
+    logger: silentLogger,
+    now: () => clock,
+  });
+  assert.equal(c.commitWaitingMs(), 0, "no commit yet");
+  c.add(rec(0, 0));
+  await until(() => source.commits.length === 1, "the commit to be sent");
+  clock += 16_000;
+  assert.equal(c.commitWaitingMs(), 16_000);
+  gates.shift()!();
+  await c.drained();
+  assert.equal(c.commitWaitingMs(), 0, "answered");
+  await c.stop();
+});
