@@ -2,6 +2,7 @@
  * The faults, one per scenario. Each `inject` breaks one thing while the load runs and returns
  * once it is mended; how long a fault lasts is a parameter (`FaultParams`).
  */
+import type { NetTarget } from "../stack/harness.ts";
 import type { FaultContext, Scenario } from "./fault_run.ts";
 
 /** Waits until the group committed something new: the workers are then inside a write cycle. */
@@ -28,6 +29,31 @@ async function holdNotingReadiness(ctx: FaultContext, seconds: number, when: str
   await ctx.hold(seconds / 2);
   await noteReadiness(ctx, when);
   await ctx.hold(seconds / 2);
+}
+
+/** Counts the load's answers from now on: the returned function says `202: n, 503: m`. */
+function answersFrom(ctx: FaultContext): () => string {
+  const before = { ...ctx.load.statuses };
+  return () =>
+    Object.entries(ctx.load.statuses).map(([k, n]) => `${k}: ${n - (before[k] ?? 0)}`).join(", ");
+}
+
+/**
+ * Blackholes `target` for `seconds`, noting the workers' `/readyz` half-way and the load's
+ * answers meanwhile, then heals it.
+ */
+async function blackholeFor(
+  ctx: FaultContext,
+  target: NetTarget,
+  seconds: number,
+  what: string,
+): Promise<void> {
+  const answers = answersFrom(ctx);
+  await ctx.net().blackhole(target);
+  ctx.note(`${what} blackholed for ${seconds} s`);
+  await holdNotingReadiness(ctx, seconds, "blackholed");
+  await ctx.net().heal(target);
+  ctx.note(`answers meanwhile: ${answers()}`);
 }
 
 /** Kills `worker` right after the group committed something new, i.e. inside its next batch. */
@@ -176,12 +202,13 @@ export const SCENARIOS: readonly Scenario[] = [
     description:
       "the workers' path to PostgreSQL blackholed mid-flush (bytes dropped, no reset) for pgBlackholeSeconds, then healed",
     async inject(ctx) {
-      const target = { path: "worker", to: "postgres" as const };
       await afterNextCommit(ctx);
-      await ctx.net().blackhole(target);
-      ctx.note(`worker -> PostgreSQL blackholed for ${ctx.params.pgBlackholeSeconds} s`);
-      await holdNotingReadiness(ctx, ctx.params.pgBlackholeSeconds, "blackholed");
-      await ctx.net().heal(target);
+      await blackholeFor(
+        ctx,
+        { path: "worker", to: "postgres" },
+        ctx.params.pgBlackholeSeconds,
+        "worker -> PostgreSQL",
+      );
     },
   },
   {
@@ -190,11 +217,12 @@ export const SCENARIOS: readonly Scenario[] = [
       "the workers' path to the leader of partition 0 blackholed past the request timeout (netFaultSeconds)",
     async inject(ctx) {
       const leader = await ctx.leaderOf(0);
-      const target = { path: "worker", to: leader };
-      await ctx.net().blackhole(target);
-      ctx.note(`worker -> broker ${leader} blackholed for ${ctx.params.netFaultSeconds} s`);
-      await holdNotingReadiness(ctx, ctx.params.netFaultSeconds, "blackholed");
-      await ctx.net().heal(target);
+      await blackholeFor(
+        ctx,
+        { path: "worker", to: leader },
+        ctx.params.netFaultSeconds,
+        `worker -> broker ${leader}`,
+      );
     },
   },
   {
@@ -203,18 +231,11 @@ export const SCENARIOS: readonly Scenario[] = [
       "the ingest's path to the leader of partition 0 blackholed past the request timeout (netFaultSeconds)",
     async inject(ctx) {
       const leader = await ctx.leaderOf(0);
-      const target = { path: "ingest", to: leader };
-      const before = { ...ctx.load.statuses };
-      await ctx.net().blackhole(target);
-      await ctx.hold(ctx.params.netFaultSeconds);
-      await ctx.net().heal(target);
-      const during = Object.entries(ctx.load.statuses).map(([k, n]) =>
-        `${k}: ${n - (before[k] ?? 0)}`
-      );
-      ctx.note(
-        `ingest -> broker ${leader} blackholed for ${ctx.params.netFaultSeconds} s; answers meanwhile ${
-          during.join(", ")
-        }`,
+      await blackholeFor(
+        ctx,
+        { path: "ingest", to: leader },
+        ctx.params.netFaultSeconds,
+        `ingest -> broker ${leader}`,
       );
     },
   },
@@ -224,13 +245,12 @@ export const SCENARIOS: readonly Scenario[] = [
       "the workers' path to their group's coordinator blackholed for netFaultSeconds; the group must settle after",
     async inject(ctx) {
       const coordinator = await ctx.coordinator();
-      const target = { path: "worker", to: coordinator };
-      await ctx.net().blackhole(target);
-      ctx.note(
-        `worker -> broker ${coordinator} (group coordinator) blackholed for ${ctx.params.netFaultSeconds} s`,
+      await blackholeFor(
+        ctx,
+        { path: "worker", to: coordinator },
+        ctx.params.netFaultSeconds,
+        `worker -> broker ${coordinator} (group coordinator)`,
       );
-      await holdNotingReadiness(ctx, ctx.params.netFaultSeconds, "blackholed");
-      await ctx.net().heal(target);
     },
   },
   {
@@ -238,20 +258,15 @@ export const SCENARIOS: readonly Scenario[] = [
     description: "the broker leading partition 0 frozen (SIGSTOP) for freezeSeconds, then resumed",
     async inject(ctx) {
       const leader = await ctx.leaderOf(0);
-      const before = { ...ctx.load.statuses };
+      const answers = answersFrom(ctx);
       ctx.stack.freezeBroker(leader);
       try {
         await holdNotingReadiness(ctx, ctx.params.freezeSeconds, "frozen");
       } finally {
         ctx.stack.thawBroker(leader);
       }
-      const during = Object.entries(ctx.load.statuses).map(([k, n]) =>
-        `${k}: ${n - (before[k] ?? 0)}`
-      );
       ctx.note(
-        `broker ${leader} frozen ${ctx.params.freezeSeconds} s; answers meanwhile ${
-          during.join(", ")
-        }`,
+        `broker ${leader} frozen ${ctx.params.freezeSeconds} s; answers meanwhile: ${answers()}`,
       );
     },
   },

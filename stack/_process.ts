@@ -127,6 +127,16 @@ export async function isListening(port: number): Promise<boolean> {
   }
 }
 
+/** True when `path` exists (a file or a folder). */
+export async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** A loopback port that is free right now. */
 export function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });

@@ -9,6 +9,7 @@
 import { createKafkaAdmin, type KafkaAdmin } from "../shared/kafka/admin.ts";
 import { kafkaConnection } from "../shared/kafka/settings.ts";
 import {
+  exists,
   isAlive,
   isListening,
   run,
@@ -381,13 +382,4 @@ function log4jConfig(file: string): string {
       - { name: state.change.logger, level: WARN }
     Root: { level: INFO, AppenderRef: [{ ref: F }] }
 `;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

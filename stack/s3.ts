@@ -19,6 +19,7 @@
 import { AwsClient } from "aws4fetch";
 import { cacheDir } from "./kafka.ts";
 import {
+  exists,
   freePort,
   isListening,
   run,
@@ -43,7 +44,7 @@ const BOOTSTRAP_CALLS = 7;
 export async function ensureMoto(): Promise<string> {
   const home = `${cacheDir()}/moto-${MOTO_VERSION}`;
   const python = `${home}/venv/bin/python`;
-  if (await _exists(`${home}/complete`)) return python;
+  if (await exists(`${home}/complete`)) return python;
   const work = `${home}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   await Deno.mkdir(work, { recursive: true });
   try {
@@ -77,7 +78,7 @@ export async function ensureMoto(): Promise<string> {
     // A venv's own `python` finds its packages from where it lies, so the folder may move
     // (its console scripts would not: they are never used).
     await Deno.rename(work, home).catch(async (err) => {
-      if (!(await _exists(`${home}/complete`))) throw err; // else another process won the race
+      if (!(await exists(`${home}/complete`))) throw err; // else another process won the race
     });
   } finally {
     await Deno.remove(work, { recursive: true }).catch(() => {});
@@ -238,13 +239,4 @@ export function s3Reader(server: MotoServer, bucket: string, key: S3Key): {
       return [...xml.matchAll(/<Key>([^<]+)<\/Key>/g)].map((m) => m[1]!);
     },
   };
-}
-
-async function _exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

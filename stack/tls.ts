@@ -14,7 +14,7 @@
  * so a failed `keytool` leaves nothing half-made. The store password reaches `keytool` through
  * its environment (`-storepass:env`), never its command line.
  */
-import { run, StackError } from "./_process.ts";
+import { exists, run, StackError } from "./_process.ts";
 
 /** Validity of the broker certificate, in days (the CA's is a little longer, so it outlives it). */
 export const CERT_VALIDITY_DAYS = 3650;
@@ -186,14 +186,5 @@ async function withTemp(finals: string[], make: (temps: string[]) => Promise<voi
     }
   } finally {
     await clean();
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
   }
 }

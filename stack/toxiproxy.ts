@@ -11,7 +11,7 @@
  * await net.removeToxics("worker-postgres");
  * ```
  */
-import { isListening, run, spawnDetached, StackError, waitFor } from "./_process.ts";
+import { exists, isListening, run, spawnDetached, StackError, waitFor } from "./_process.ts";
 import { cacheDir } from "./kafka.ts";
 
 /** The pinned Toxiproxy release (the newest the Go module proxy serves). */
@@ -147,13 +147,4 @@ export function toxiproxyApi(port: number): ToxiproxyApi {
       await call("POST", "/reset");
     },
   };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

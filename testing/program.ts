@@ -226,6 +226,22 @@ export async function exitStatus(
   throw new Error(`${program.name} still ran after ${timeoutMs} ms${lastLines(program.logs)}`);
 }
 
+/**
+ * Waits until `program` ends its start with exit 1, and returns the one error line it logged.
+ * @throws {Error} with its log when it exits otherwise, logs no or several error lines, or still
+ * runs after `timeoutMs`.
+ */
+export async function failedStart(program: RunningProgram, timeoutMs: number): Promise<LogLine> {
+  const status = await exitStatus(program, timeoutMs);
+  const logs = JSON.stringify(program.logs);
+  if (status.code !== 1) throw new Error(`${program.name} exited ${status.code}, not 1: ${logs}`);
+  const errors = program.logs.filter((l) => l.level === "error" || l.msg === "(raw)");
+  if (errors.length !== 1) {
+    throw new Error(`${program.name} logged ${errors.length} error lines, not one: ${logs}`);
+  }
+  return errors[0]!;
+}
+
 /** The warnings, errors and non-JSON lines among `logs` (to report beside a result). */
 export function complaints(logs: readonly LogLine[]): LogLine[] {
   return logs.filter((l) => l.level === "warn" || l.level === "error" || l.msg === "(raw)");
