@@ -34,6 +34,7 @@ export function createKafkaProducer(
       return probe.result;
     },
     problem: () => producer.lastProblem(),
+    leaders: () => producer.leaders(opts.topic),
     disconnect: () => producer.close(),
   };
 }
