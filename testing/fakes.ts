@@ -86,7 +86,7 @@ export function fakeLanes(assign: Record<string, number>): FakeLanes {
   const fake: FakeLanes = {
     lanes,
     stalledReports: [],
-    laneOf: (key) => lanes.get(key) ?? ONE_LANE,
+    laneOf: (message) => lanes.get(message.key) ?? ONE_LANE,
     current: () => current,
     version: () => version,
     stalled: (lane) => void fake.stalledReports.push(lane),

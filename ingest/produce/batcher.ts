@@ -235,7 +235,7 @@ export function createBatcher(
           e.lane = null;
           continue;
         }
-        const to = laneFor(router.laneOf(e.message.key));
+        const to = laneFor(router.laneOf(e.message));
         if (to === lane) {
           keep.push(e);
           continue;
@@ -386,7 +386,7 @@ export function createBatcher(
           headers = m.headers;
           headerBytes = headersBytes(headers);
         }
-        const lane = laneFor(router.laneOf(m.key));
+        const lane = laneFor(router.laneOf(m));
         if (lane !== checked) {
           if (isStalled(lane, t)) {
             router.stalled(lane.id);

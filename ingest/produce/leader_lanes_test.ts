@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { partitionForKey } from "../../shared/kafka/partition_for_key.ts";
 import { createLogger, type LogFields } from "../../shared/logger.ts";
 import { createLeaderLanes } from "./leader_lanes.ts";
-import { ONE_LANE } from "./port.ts";
+import { ONE_LANE, type OutgoingMessage } from "./port.ts";
+
+const msg = (key: string): OutgoingMessage => ({ key, value: new Uint8Array(1) });
 
 const KEYS = Array.from(
   { length: 50 },
@@ -30,7 +32,9 @@ function capturingLogger() {
 
 Deno.test("createLeaderLanes() puts every key in one lane until the leaders are known", () => {
   const lanes = createLeaderLanes(reader([1, 2, 3]).read);
-  assert.equal(lanes.laneOf(KEYS[0]!), ONE_LANE);
+  const message = msg(KEYS[0]!);
+  assert.equal(lanes.laneOf(message), ONE_LANE);
+  assert.equal(message.partition, undefined, "the client hashes the key itself");
   assert.deepEqual(lanes.current(), [ONE_LANE]);
 });
 
@@ -42,7 +46,11 @@ Deno.test("createLeaderLanes() gives each key the leader of the partition the pr
   assert.notEqual(lanes.version(), before);
   for (const key of KEYS) {
     const leader = leaders[partitionForKey(key, 6)]!;
-    assert.equal(lanes.laneOf(key), leader < 0 ? ONE_LANE : leader, key);
+    const message = msg(key);
+    assert.equal(lanes.laneOf(message), leader < 0 ? ONE_LANE : leader, key);
+    // What the client takes modulo the partition count: the partition partitionForKey names.
+    assert.equal(message.partition! % 6, partitionForKey(key, 6), key);
+    assert.equal(message.partition! % 5, partitionForKey(key, 5), key);
   }
   assert.deepEqual(lanes.current(), [ONE_LANE, 1, 2, 3], "a leaderless partition takes ONE_LANE");
 });
@@ -61,7 +69,7 @@ Deno.test("createLeaderLanes() follows a moved leader and keeps the last map whe
   await lanes.refresh();
   assert.equal(lanes.version(), known);
   const key = KEYS.find((k) => partitionForKey(k, 3) === 0)!;
-  assert.equal(lanes.laneOf(key), 1, "still the last known leader");
+  assert.equal(lanes.laneOf(msg(key)), 1, "still the last known leader");
   const warnings = lines.filter((l) => l.level === "warn");
   assert.equal(warnings.length, 1, "one warning per run of failures");
   assert.match(String(warnings[0]!.error), /No metadata/);
@@ -69,7 +77,7 @@ Deno.test("createLeaderLanes() follows a moved leader and keeps the last map whe
   r.next = [2, 2, 3]; // partition 0 moved from broker 1 to broker 2
   await lanes.refresh();
   assert.notEqual(lanes.version(), known);
-  assert.equal(lanes.laneOf(key), 2);
+  assert.equal(lanes.laneOf(msg(key)), 2);
   assert.deepEqual(lanes.current(), [2, 3]);
 });
 

@@ -10,6 +10,12 @@ export interface OutgoingMessage {
   key: string;
   value: Uint8Array;
   headers?: Record<string, string>;
+  /**
+   * The key's partitioner hash, when the send lanes computed it (`leader_lanes.ts`): the client
+   * takes it modulo the partition count, as it does its partitioner's answer, instead of hashing
+   * the key a second time.
+   */
+  partition?: number;
 }
 
 /** The small producer interface the batcher needs: resolves when Kafka acknowledged all. */
@@ -45,11 +51,14 @@ export const ONE_LANE = -1;
  * broker that hangs holds up only its own lane (see `batcher.ts`).
  */
 export interface LaneRouter {
-  /** The lane of a message with `key`: its partition leader's node id, or `ONE_LANE`. */
-  laneOf(key: string): number;
+  /**
+   * The lane of `message`: its partition leader's node id, or `ONE_LANE`. May record the key's
+   * partitioner hash in `message.partition`.
+   */
+  laneOf(message: OutgoingMessage): number;
   /** The lanes messages can take now: each leader's node id, or `[ONE_LANE]` while unknown. */
   current(): readonly number[];
-  /** A number that changes whenever `laneOf` may answer differently for some key. */
+  /** A number that changes whenever `laneOf` may answer differently for some message. */
   version(): number;
   /** Told that `lane`'s send has been stuck for the acknowledgement timeout: look for moved leaders now. */
   stalled(lane: number): void;

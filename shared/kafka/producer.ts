@@ -30,6 +30,12 @@ export interface ProducerMessage {
   value: Uint8Array | null;
   /** Header values as text or bytes; one object may be shared by many messages. */
   headers?: Record<string, string | Uint8Array>;
+  /**
+   * The key's partitioner hash when the caller computed it already
+   * (`partitionForKey(key, 2 ** 31)`): taken modulo the partition count like the partitioner's
+   * answer, so the key is not hashed twice.
+   */
+  partition?: number;
 }
 
 /** What the programs need of a producer. */
@@ -125,6 +131,7 @@ export function createKafkaProducer(
             : asBuffer(m.key),
           value: m.value === null ? undefined : asBuffer(m.value),
           headers: m.headers ? headersOf(m.headers) : undefined,
+          partition: m.partition,
         };
       }
       try {
