@@ -43,6 +43,8 @@ export function createIngestMetrics(
     maxBufferBytes: 1,
     inFlight: false,
     stalled: false,
+    stalledLanes: [],
+    lanes: [],
     lastSendOk: true,
   }),
 ): IngestMetrics {
@@ -102,6 +104,12 @@ export function createIngestMetrics(
     "Messages queued in the producer batcher, waiting for a send",
     [],
     () => queued.set(stats().queuedMessages),
+  );
+  const stalledLanes = registry.gauge(
+    "ingest_produce_stalled_lanes",
+    "Send lanes (partition leaders) whose send is stuck past the acknowledgement timeout",
+    [],
+    () => stalledLanes.set(stats().stalledLanes.length),
   );
   const pullRuns = registry.counter(
     "ingest_pull_runs_total",

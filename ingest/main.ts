@@ -25,6 +25,7 @@ import { type IngestConfig, loadIngestConfig } from "./config.ts";
 import { createConnectionDrain } from "../fixes/connection_drain.ts";
 import { serveGuarded } from "../fixes/guarded_server.ts";
 import { createKafkaProducer } from "./produce/kafka_producer.ts";
+import { createLeaderLanes } from "./produce/leader_lanes.ts";
 import { createThreadProducer } from "./produce/thread_producer.ts";
 
 try {
@@ -62,11 +63,16 @@ const producer = config.INGEST_PRODUCER_WORKER
     startTimeoutMs,
   })
   : createKafkaProducer(connection, { topic: config.KAFKA_TOPIC, logger: log, startTimeoutMs });
+// One send lane per partition leader: a broker that hangs holds up only its own partitions.
+const lanes = createLeaderLanes(() => producer.leaders(), {
+  logger: log.child({ component: "lanes" }),
+});
 // Spans only with OTEL_DENO=true: then Deno exports them, and each request's `Deno.serve` span
 // is the context its records carry.
 const tracing = createTracing("user-pipeline-ingest");
 const app = createIngestApp(config, {
   producer,
+  lanes,
   tracing,
   ready: producer.ready,
   problem: producer.problem,
@@ -100,6 +106,7 @@ try {
   log.error(`Cannot use Kafka: ${(err as Error).message}`, { kafka: connection.summary });
   Deno.exit(1);
 }
+lanes.start();
 
 // Keep-alive connections take their last answer before the server closes them (see
 // connection_drain.ts); a third of the shutdown budget, the rest is for the flush.
@@ -164,6 +171,7 @@ async function shutdown(signal: string): Promise<void> {
     };
     await Promise.all([drainAndClose(), app.stopPull()]);
     await app.close();
+    lanes.close();
     await producer.disconnect();
   } catch (err) {
     log.error("shutdown failed", errorFields(err));

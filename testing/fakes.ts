@@ -1,8 +1,7 @@
 /**
- * The test kit's fakes: stand-ins behind the programs' small interfaces (the ingest's producer,
- * the worker's sink and dead-letter sink, a consumed message, tracing), for socket-free tests.
- * the worker's sink and dead-letter sink, a consumed message, the console's Kafka source), for
- * socket-free tests.
+ * The test kit's fakes: stand-ins behind the programs' small interfaces (the ingest's producer
+ * and send lanes, the worker's sink and dead-letter sink, a consumed message, tracing, the
+ * console's Kafka source), for socket-free tests.
  *
  * @example
  * ```ts
@@ -11,7 +10,12 @@
  * ```
  */
 import type { KafkaSource, ReadRecord } from "../console/sources/kafka_source.ts";
-import type { OutgoingMessage, Producer } from "../ingest/produce/port.ts";
+import {
+  type LaneRouter,
+  ONE_LANE,
+  type OutgoingMessage,
+  type Producer,
+} from "../ingest/produce/port.ts";
 import type { DeadLetter, DeadLetterSink } from "../worker/batch/dead_letter.ts";
 import type { ConsumedMessage } from "../worker/consume/consumed_message.ts";
 import type { Sink } from "../worker/warehouse/port.ts";
@@ -35,11 +39,21 @@ export class FakeProducer implements Producer {
   fail: Error | null = null;
   /** When set, sends wait for this promise before answering. */
   hold: Promise<void> | null = null;
+  /**
+   * When set, a send with a message that `match`es waits for `until` (and fails when it
+   * rejects): a broker that hangs for the partitions it leads, the others answering.
+   */
+  holdWhere: { match(message: OutgoingMessage): boolean; until: Promise<void> } | null = null;
 
-  /** Records `messages`, then waits for `hold` and rejects with `fail` when they are set. */
+  /**
+   * Records `messages`, then waits for `hold` (and `holdWhere`) and rejects with `fail` when
+   * they are set.
+   */
   async send(messages: OutgoingMessage[]): Promise<void> {
     this.sends.push(messages);
     if (this.hold) await this.hold;
+    const where = this.holdWhere;
+    if (where && messages.some((m) => where.match(m))) await where.until;
     if (this.fail) throw this.fail;
   }
 
@@ -47,6 +61,41 @@ export class FakeProducer implements Producer {
   get messages(): OutgoingMessage[] {
     return this.sends.flat();
   }
+}
+
+/** The ingest's send lanes, faked: each key's lane is set by the test. */
+export interface FakeLanes extends LaneRouter {
+  /** Lane by key; a key not here takes `ONE_LANE`. */
+  readonly lanes: Map<string, number>;
+  /** Every lane the batcher reported stalled, in order. */
+  readonly stalledReports: number[];
+  /** Moves `key` to `lane`, as a metadata refresh that saw its partition's leader move. */
+  move(key: string, lane: number): void;
+}
+
+/** Send lanes for keys: `{ a: 1, b: 2 }` puts key `a` in lane 1 and `b` in lane 2. */
+export function fakeLanes(assign: Record<string, number>): FakeLanes {
+  let version = 0;
+  let current: number[] = [];
+  const lanes = new Map(Object.entries(assign));
+  const recompute = () => {
+    current = [...new Set(lanes.values())].sort((a, b) => a - b);
+    version++;
+  };
+  recompute();
+  const fake: FakeLanes = {
+    lanes,
+    stalledReports: [],
+    laneOf: (message) => lanes.get(message.key) ?? ONE_LANE,
+    current: () => current,
+    version: () => version,
+    stalled: (lane) => void fake.stalledReports.push(lane),
+    move(key, lane) {
+      lanes.set(key, lane);
+      recompute();
+    },
+  };
+  return fake;
 }
 
 /** A sink that keeps rows by id and can be told to fail. */

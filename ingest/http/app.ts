@@ -15,7 +15,7 @@ import { noTracing, type Tracing } from "../../shared/tracing.ts";
 import { createRegistry, METRICS_CONTENT_TYPE, type Registry } from "../../shared/metrics.ts";
 import { type Authenticate, createAuthenticate } from "./authenticate.ts";
 import { type Batcher, type BatcherStats, createBatcher } from "../produce/batcher.ts";
-import type { Producer } from "../produce/port.ts";
+import type { LaneRouter, Producer } from "../produce/port.ts";
 import type { IngestConfig } from "../config.ts";
 import { errorResponse, problem } from "./error_response.ts";
 import { fetchRandomUsers } from "../pull/fetch_random_users.ts";
@@ -58,6 +58,11 @@ export type IngestAppConfig = Pick<
 export interface IngestAppDeps {
   /** Sends messages to Kafka; resolves when acknowledged. */
   producer: Producer;
+  /**
+   * Which send lane each message takes: its partition leader's (default: one lane for all). See
+   * `produce/leader_lanes.ts`.
+   */
+  lanes?: LaneRouter;
   /** Kafka reachable and producer connected (default: always true). */
   ready?: () => Promise<boolean>;
   /** Why Kafka is not ready (a setting to fix, an outage), shown by `/readyz`. */
@@ -238,7 +243,11 @@ function getHealth(): Response {
   return new Response(HEALTHY, { headers: JSON_HEADERS });
 }
 
-/** `GET /readyz`: Kafka reachable and the send buffer not full or stalled. */
+/**
+ * `GET /readyz`: Kafka reachable and the send buffer neither full nor stalled. Stalled means
+ * every lane is: one broker that hangs stalls only its own lane, and the ingest stays ready
+ * for the partitions other brokers lead (`stalledLanes` names the stuck ones).
+ */
 async function getReady(ctx: AppContext): Promise<Response> {
   const s = ctx.batcher.stats();
   const kafka = await (ctx.deps.ready ?? (() => Promise.resolve(true)))().catch(() => false);
@@ -250,6 +259,7 @@ async function getReady(ctx: AppContext): Promise<Response> {
       kafka,
       ...(problem ? { problem } : {}),
       stalled: s.stalled,
+      stalledLanes: s.stalledLanes,
       buffer: s,
     },
     { status: ok ? 200 : 503 },
@@ -288,7 +298,7 @@ export function createIngestApp(config: IngestAppConfig, deps: IngestAppDeps): I
     maxBatchBytes: config.INGEST_BATCH_MAX_BYTES,
     maxBufferBytes: config.INGEST_BUFFER_MAX_BYTES,
     ackTimeoutMs: config.INGEST_ACK_TIMEOUT_MS,
-  }, { observer: metrics.batcher });
+  }, { observer: metrics.batcher, lanes: deps.lanes });
   const users = createUserProducer(batcher, now);
   const authenticate = createAuthenticate({
     verifier: config.WEBHOOK_SECRET.length > 0

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { decodeEvent } from "../../shared/event.ts";
 import { createIngestApp, type IngestApp } from "./app.ts";
-import { FakeProducer, FakeTracing } from "../../testing/fakes.ts";
+import { fakeLanes, FakeProducer, FakeTracing } from "../../testing/fakes.ts";
 import { formatTraceparent } from "../../shared/tracing.ts";
 import { testConfig } from "../../testing/test_config.ts";
 import { randomUserResult, sampleUser } from "../../testing/users.ts";
@@ -258,6 +258,44 @@ Deno.test("GET /healthz, /readyz and /metrics report the process, Kafka and coun
   );
   assert.match(metrics, /ingest_produce_batch_messages_count 1/);
   assert.match(metrics, /ingest_buffer_fill_ratio 0/);
+});
+
+Deno.test("GET /readyz stays ready while one send lane is stalled, and POST /v1/users accepts the other lanes' users", async () => {
+  const [onOne, onTwo] = [sampleUser(), sampleUser()];
+  const producer = new FakeProducer();
+  const gate = Promise.withResolvers<void>();
+  const hung = new Set([onOne.id]);
+  producer.holdWhere = { match: (m) => hung.has(m.key), until: gate.promise };
+  const app = createIngestApp(testConfig({ INGEST_ACK_TIMEOUT_MS: "100" }), {
+    producer,
+    lanes: fakeLanes({ [onOne.id]: 1, [onTwo.id]: 2 }),
+  });
+  const readyz = () => app.handler(new Request("http://ingest.test/readyz"));
+  try {
+    await problemOf(await app.handler(await signedRequest(JSON.stringify(onOne))), 503);
+    await waitUntil(() => app.stats().stalledLanes.length === 1, 5_000, "lane 1 to stall");
+    const ready = await readyz();
+    assert.equal(ready.status, 200);
+    const body = await ready.json();
+    assert.equal(body.stalled, false);
+    assert.deepEqual(body.stalledLanes, [1]);
+    assert.equal(
+      (await app.handler(await signedRequest(JSON.stringify(onTwo)))).status,
+      202,
+      "broker 2's user is accepted while broker 1 hangs",
+    );
+
+    hung.add(onTwo.id); // now broker 2 hangs too
+    const again = await signedRequest(JSON.stringify(onTwo));
+    await problemOf(await app.handler(again), 503);
+    await waitUntil(() => app.stats().stalled, 5_000, "every lane to stall");
+    const notReady = await readyz();
+    assert.equal(notReady.status, 503);
+    assert.deepEqual((await notReady.json()).stalledLanes, [1, 2]);
+  } finally {
+    gate.resolve();
+    await app.close();
+  }
 });
 
 Deno.test("GET /openapi.json describes the webhook with the zod schema's fields", async () => {

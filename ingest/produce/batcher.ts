@@ -1,38 +1,53 @@
 /**
- * The producer batcher: many callers' messages go to Kafka in few requests.
+ * The producer batcher: many callers' messages go to Kafka in few requests, in one send lane
+ * per partition leader.
  *
- * The Kafka client sends one produce request per `send()` call, and its idempotent producer serialises
- * requests per broker, so one awaited send per message caps throughput at one round trip per
- * message. The batcher queues messages, and sends whatever has accumulated as one `send()`:
- * after `lingerMs` when idle, at once when `maxBatchMessages`/`maxBatchBytes` is reached, and
- * straight after the previous send when the previous one took a while (so batches grow with
- * load by themselves). One send is in flight at a time, which keeps per-partition order and
- * matches what the idempotent producer does anyway.
+ * The Kafka client sends one produce request per broker per `send()` call, and its idempotent
+ * producer serialises requests per broker, so one awaited send per message caps throughput at
+ * one round trip per message. The batcher queues messages and sends whatever has accumulated
+ * as one `send()`: after `lingerMs` when idle, at once when `maxBatchMessages`/`maxBatchBytes`
+ * is reached, and straight after the previous send when the previous one took a while (so
+ * batches grow with load by themselves).
+ *
+ * Lanes. A send answers only when every broker in it answered, so one send for all partitions
+ * lets a broker that hangs hold up everybody. Each message therefore takes the lane of the
+ * broker leading its partition (`LaneRouter`: the producer's partitioner and metadata; one
+ * lane, `ONE_LANE`, while the leaders are not known), and each lane has one send in flight at a
+ * time: per-partition order is kept, each send carries one produce request (to its lane's
+ * broker), and a hung broker stalls only the lane of the partitions it leads. A request's
+ * messages may span lanes: it is answered when all of them are acknowledged.
+ *
+ * A partition whose leader moves changes lanes: its queued messages move to the new lane, in
+ * order, at the next `enqueue` after the router's map changed. A send of the old lane may still
+ * be in flight; the partition does not wait for it. If that older send is written after a
+ * newer one, the warehouse's newer-wins rule on `accepted_at` keeps the newer event, and a
+ * caller of the old send that was not acknowledged in time was answered 503 (retrying is safe).
  *
  * Each `enqueue(messages)` resolves only when every one of its messages is acknowledged, and
- * rejects with a `ProduceError` otherwise:
- * - `buffer_full` at once when queued + in-flight bytes would exceed `maxBufferBytes`
- *   (backpressure, never unbounded memory);
- * - `kafka_unavailable` when the send fails, or at once while a send has been stuck for longer
- *   than `ackTimeoutMs`;
+ * rejects with a `ProduceError` otherwise (all or nothing):
+ * - `buffer_full` at once when queued + in-flight bytes of all lanes would exceed
+ *   `maxBufferBytes` (backpressure, never unbounded memory);
+ * - `kafka_unavailable` when a send of any of its lanes fails, or at once when one of its
+ *   messages takes a lane whose send has been stuck for longer than `ackTimeoutMs` (the router is
+ *   told, so that it looks for moved leaders); other lanes' messages are still accepted;
  * - `timeout` when the messages are not acknowledged within `ackTimeoutMs`; their messages that
  *   are still queued are dropped (a message already in flight may still be written: the caller
  *   was told "not accepted", so a retry is safe and at worst a duplicate the warehouse absorbs);
  * - `shutting_down` after `close()`.
  */
 import { createDeadlineQueue, type Deadline } from "../deadline_queue.ts";
-import type { OutgoingMessage, Producer } from "./port.ts";
+import { type LaneRouter, ONE_LANE, type OutgoingMessage, type Producer } from "./port.ts";
 import { ProduceError } from "./produce_error.ts";
 
 /** Limits of the batcher. */
 export interface BatcherOptions {
-  /** How long an idle batcher waits for more messages before sending. */
+  /** How long an idle lane waits for more messages before sending. */
   lingerMs: number;
   /** Most messages in one send. */
   maxBatchMessages: number;
   /** Most bytes (keys, values, headers) in one send. */
   maxBatchBytes: number;
-  /** Most bytes queued plus in flight; beyond it `enqueue` fails with `buffer_full`. */
+  /** Most bytes queued plus in flight, all lanes together; beyond it `enqueue` fails with `buffer_full`. */
   maxBufferBytes: number;
   /** How long a caller waits for the acknowledgement. */
   ackTimeoutMs: number;
@@ -43,15 +58,33 @@ export interface BatcherObserver {
   batchSent(messages: number, bytes: number, seconds: number, ok: boolean): void;
 }
 
+/** One lane in `stats()`. */
+export interface LaneStats {
+  /** The node id of the broker the lane sends to; `ONE_LANE` (-1) for leaders not known. */
+  lane: number;
+  queuedMessages: number;
+  inFlight: boolean;
+  /** True while its send has been in flight for longer than `ackTimeoutMs`. */
+  stalled: boolean;
+}
+
 /** What `stats()` returns. */
 export interface BatcherStats {
   queuedMessages: number;
   bufferedBytes: number;
   maxBufferBytes: number;
+  /** True while any lane has a send in flight. */
   inFlight: boolean;
-  /** True while a send has been in flight for longer than `ackTimeoutMs`. */
+  /**
+   * True when every lane messages can take now is stalled: every new message is refused. One
+   * stalled lane among working ones is in `stalledLanes`, not here.
+   */
   stalled: boolean;
-  /** Outcome of the most recent finished send (true before the first). */
+  /** The lanes (broker node ids) whose send is stalled: their partitions' messages are refused. */
+  stalledLanes: number[];
+  /** Each lane that has work or may get some. */
+  lanes: LaneStats[];
+  /** Outcome of the most recent finished send of any lane (true before the first). */
   lastSendOk: boolean;
 }
 
@@ -62,7 +95,7 @@ export interface Batcher {
    * @throws {ProduceError} (as a rejection) when they cannot be, or not in time.
    */
   enqueue(messages: OutgoingMessage[]): Promise<void>;
-  /** Sends everything queued and waits until nothing is queued or in flight. */
+  /** Sends everything queued and waits until nothing is queued or in flight in any lane. */
   flush(): Promise<void>;
   /** Refuses new messages, then flushes. */
   close(): Promise<void>;
@@ -70,9 +103,11 @@ export interface Batcher {
 }
 
 interface Ticket {
+  /** Its messages not acknowledged yet. */
   remaining: number;
+  /** Its messages still queued (not sent): they are dropped when it settles. */
   queued: number;
-  queuedBytes: number;
+  entries: Entry[];
   settled: boolean;
   resolve(): void;
   reject(err: ProduceError): void;
@@ -84,20 +119,45 @@ interface Entry {
   message: OutgoingMessage;
   bytes: number;
   ticket: Ticket;
+  /** The lane whose queue holds it; null once sent or dropped. */
+  lane: Lane | null;
 }
 
-/** Creates a batcher in front of `producer`. */
+interface Lane {
+  id: number;
+  queue: Entry[];
+  /** Entries of `queue` whose ticket settled: skipped when sending. */
+  dead: number;
+  /** Bytes of the live entries of `queue`. */
+  queuedBytes: number;
+  inFlightSince: number | null;
+  linger: ReturnType<typeof setTimeout> | undefined;
+  /** `sendNext` of this lane, bound once (the linger timer's callback). */
+  sendNow: () => void;
+}
+
+const ONE_LANE_ONLY: readonly number[] = [ONE_LANE];
+
+/** The router of a batcher without leaders: every message in one lane, as before lanes. */
+export const oneLane: LaneRouter = {
+  laneOf: () => ONE_LANE,
+  current: () => ONE_LANE_ONLY,
+  version: () => 0,
+  stalled() {},
+};
+
+/** Creates a batcher in front of `producer`; `deps.lanes` says which lane a message takes. */
 export function createBatcher(
   producer: Producer,
   opts: BatcherOptions,
-  deps: { observer?: BatcherObserver; now?: () => number } = {},
+  deps: { observer?: BatcherObserver; now?: () => number; lanes?: LaneRouter } = {},
 ): Batcher {
   const now = deps.now ?? performance.now.bind(performance);
-  let queue: Entry[] = [];
-  let deadEntries = 0;
+  const router = deps.lanes ?? oneLane;
+  const lanes = new Map<number, Lane>();
+  let routedVersion = router.version();
+  let currentLanes = new Set(router.current());
   let bufferedBytes = 0;
-  let inFlightSince: number | null = null;
-  let lingerTimer: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
   let lastSendOk = true;
   let idleWaiters: (() => void)[] = [];
@@ -112,7 +172,25 @@ export function createBatcher(
     onExpire: (ticket) => settle(ticket, timedOut),
   });
 
-  const stalled = () => inFlightSince !== null && now() - inFlightSince >= opts.ackTimeoutMs;
+  const isStalled = (lane: Lane, t: number) =>
+    lane.inFlightSince !== null && t - lane.inFlightSince >= opts.ackTimeoutMs;
+
+  const laneFor = (id: number): Lane => {
+    let lane = lanes.get(id);
+    if (!lane) {
+      const created: Lane = {
+        id,
+        queue: [],
+        dead: 0,
+        queuedBytes: 0,
+        inFlightSince: null,
+        linger: undefined,
+        sendNow: () => sendNext(created),
+      };
+      lanes.set(id, lane = created);
+    }
+    return lane;
+  };
 
   const settle = (ticket: Ticket, err?: ProduceError) => {
     if (ticket.settled) return;
@@ -120,68 +198,115 @@ export function createBatcher(
     if (ticket.deadline) ackDeadlines.done(ticket.deadline);
     if (ticket.queued > 0) {
       // Its queued messages will be skipped: free their room now.
-      bufferedBytes -= ticket.queuedBytes;
-      deadEntries += ticket.queued;
-      if (deadEntries > queue.length / 2) compact();
+      ticket.queued = 0;
+      for (const e of ticket.entries) {
+        if (e.lane === null) continue;
+        e.lane.dead++;
+        e.lane.queuedBytes -= e.bytes;
+        bufferedBytes -= e.bytes;
+      }
+      for (const lane of lanes.values()) {
+        if (lane.dead > lane.queue.length / 2) compact(lane);
+      }
     }
     if (err) ticket.reject(err);
     else ticket.resolve();
   };
 
-  const compact = () => {
-    queue = queue.filter((e) => !e.ticket.settled);
-    deadEntries = 0;
+  const compact = (lane: Lane) => {
+    const live: Entry[] = [];
+    for (const e of lane.queue) {
+      if (e.ticket.settled) e.lane = null;
+      else live.push(e);
+    }
+    lane.queue = live;
+    lane.dead = 0;
   };
 
-  const schedule = () => {
-    if (inFlightSince !== null) return; // the running send schedules the next one
-    if (queue.length - deadEntries <= 0) {
-      if (queue.length > 0) compact();
+  /** Moves queued messages whose partition now has another leader to that leader's lane. */
+  const reroute = () => {
+    routedVersion = router.version();
+    currentLanes = new Set(router.current());
+    for (const lane of [...lanes.values()]) {
+      if (lane.queue.length === 0) continue;
+      const keep: Entry[] = [];
+      for (const e of lane.queue) {
+        if (e.ticket.settled) {
+          e.lane = null;
+          continue;
+        }
+        const to = laneFor(router.laneOf(e.message));
+        if (to === lane) {
+          keep.push(e);
+          continue;
+        }
+        to.queue.push(e);
+        to.queuedBytes += e.bytes;
+        lane.queuedBytes -= e.bytes;
+        e.lane = to;
+      }
+      lane.queue = keep;
+      lane.dead = 0;
+    }
+    for (const lane of [...lanes.values()]) schedule(lane);
+  };
+
+  const schedule = (lane: Lane) => {
+    if (lane.inFlightSince !== null) return; // the running send schedules the next one
+    const live = lane.queue.length - lane.dead;
+    if (live <= 0) {
+      if (lane.queue.length > 0) compact(lane);
+      // A lane of a broker that leads nothing any more goes once it is idle.
+      if (!currentLanes.has(lane.id)) {
+        clearTimeout(lane.linger);
+        lanes.delete(lane.id);
+      }
       return notifyIdle();
     }
-    const full = queue.length - deadEntries >= opts.maxBatchMessages ||
-      bufferedBytes >= opts.maxBatchBytes;
+    const full = live >= opts.maxBatchMessages || lane.queuedBytes >= opts.maxBatchBytes;
     if (full || opts.lingerMs === 0 || closed) {
-      sendNext();
-    } else if (lingerTimer === undefined) {
-      lingerTimer = setTimeout(sendNext, opts.lingerMs);
+      sendNext(lane);
+    } else if (lane.linger === undefined) {
+      lane.linger = setTimeout(lane.sendNow, opts.lingerMs);
     }
   };
 
-  const sendNext = () => {
-    clearTimeout(lingerTimer);
-    lingerTimer = undefined;
+  const sendNext = (lane: Lane) => {
+    clearTimeout(lane.linger);
+    lane.linger = undefined;
+    const queue = lane.queue;
     const batch: Entry[] = [];
     let bytes = 0;
     let taken = 0;
     for (; taken < queue.length; taken++) {
       const entry = queue[taken]!;
       if (entry.ticket.settled) {
-        deadEntries--;
+        lane.dead--;
+        entry.lane = null;
         continue;
       }
       if (batch.length >= opts.maxBatchMessages) break;
       if (batch.length > 0 && bytes + entry.bytes > opts.maxBatchBytes) break;
       batch.push(entry);
       bytes += entry.bytes;
+      entry.lane = null;
       entry.ticket.queued--;
-      entry.ticket.queuedBytes -= entry.bytes;
     }
-    queue = taken === queue.length ? [] : queue.slice(taken);
-    if (batch.length === 0) return schedule();
-    inFlightSince = now();
-    const started = inFlightSince;
+    lane.queue = taken === queue.length ? [] : queue.slice(taken);
+    lane.queuedBytes -= bytes;
+    if (batch.length === 0) return schedule(lane);
+    const started = lane.inFlightSince = now();
     const finish = (err: ProduceError | null) => {
       // Free the room before waking callers, so that their next enqueue fits.
       bufferedBytes -= bytes;
-      inFlightSince = null;
+      lane.inFlightSince = null;
       lastSendOk = err === null;
       deps.observer?.batchSent(batch.length, bytes, (now() - started) / 1000, err === null);
       for (const e of batch) {
         if (err) settle(e.ticket, err);
         else if (--e.ticket.remaining === 0) settle(e.ticket);
       }
-      schedule();
+      schedule(lane);
     };
     producer.send(batch.map((e) => e.message)).then(
       () => finish(null),
@@ -196,20 +321,37 @@ export function createBatcher(
     );
   };
 
+  const idle = () => {
+    for (const lane of lanes.values()) {
+      if (lane.inFlightSince !== null || lane.queue.length > 0) return false;
+    }
+    return true;
+  };
+
   const notifyIdle = () => {
-    if (inFlightSince !== null || queue.length > 0) return;
+    if (idleWaiters.length === 0 || !idle()) return;
     const waiters = idleWaiters;
     idleWaiters = [];
     for (const w of waiters) w();
   };
 
   const flush = (): Promise<void> => {
-    if (inFlightSince === null && queue.length === 0) return Promise.resolve();
+    if (idle()) return Promise.resolve();
     const { promise, resolve } = Promise.withResolvers<void>();
     idleWaiters.push(resolve);
-    if (inFlightSince === null) sendNext();
+    for (const lane of [...lanes.values()]) {
+      if (lane.inFlightSince === null && lane.queue.length > 0) sendNext(lane);
+    }
     return promise;
   };
+
+  const stalledError = (lane: Lane) =>
+    new ProduceError(
+      "kafka_unavailable",
+      lane.id === ONE_LANE
+        ? `Kafka has not acknowledged a send for more than ${opts.ackTimeoutMs} ms`
+        : `Kafka broker ${lane.id} has not acknowledged a send for more than ${opts.ackTimeoutMs} ms`,
+    );
 
   return {
     enqueue(messages) {
@@ -220,28 +362,40 @@ export function createBatcher(
           }),
         );
       }
-      if (stalled()) {
-        return Promise.reject(
-          new ProduceError(
-            "kafka_unavailable",
-            `Kafka has not acknowledged a send for more than ${opts.ackTimeoutMs} ms`,
-          ),
-        );
-      }
       if (messages.length === 0) return Promise.resolve();
+      if (router.version() !== routedVersion) reroute();
+      const t = now();
+      const entries = new Array<Entry>(messages.length);
+      const ticket: Ticket = {
+        remaining: messages.length,
+        queued: messages.length,
+        entries,
+        settled: false,
+        resolve: noop,
+        reject: noop,
+        deadline: undefined,
+      };
       let total = 0;
-      const sizes = new Array<number>(messages.length);
       // A request's messages share one headers object: measure it once.
       let headers: OutgoingMessage["headers"] = undefined;
       let headerBytes = 0;
+      let checked: Lane | undefined;
       for (let i = 0; i < messages.length; i++) {
         const m = messages[i]!;
         if (m.headers !== headers) {
           headers = m.headers;
           headerBytes = headersBytes(headers);
         }
+        const lane = laneFor(router.laneOf(m));
+        if (lane !== checked) {
+          if (isStalled(lane, t)) {
+            router.stalled(lane.id);
+            return Promise.reject(stalledError(lane));
+          }
+          checked = lane;
+        }
         const size = m.key.length + m.value.length + 16 + headerBytes;
-        sizes[i] = size;
+        entries[i] = { message: m, bytes: size, ticket, lane };
         total += size;
       }
       if (bufferedBytes + total > opts.maxBufferBytes) {
@@ -253,21 +407,21 @@ export function createBatcher(
         );
       }
       const { promise, resolve, reject } = Promise.withResolvers<void>();
-      const ticket: Ticket = {
-        remaining: messages.length,
-        queued: messages.length,
-        queuedBytes: total,
-        settled: false,
-        resolve,
-        reject,
-        deadline: undefined,
-      };
+      ticket.resolve = resolve;
+      ticket.reject = reject;
       ticket.deadline = ackDeadlines.add(ticket);
-      for (let i = 0; i < messages.length; i++) {
-        queue.push({ message: messages[i]!, bytes: sizes[i]!, ticket });
+      for (const e of entries) {
+        e.lane!.queue.push(e);
+        e.lane!.queuedBytes += e.bytes;
       }
       bufferedBytes += total;
-      schedule();
+      let scheduled: Lane | null = null;
+      for (const e of entries) {
+        // Already sent (lingerMs 0) or scheduled: settled entries have no lane any more.
+        if (e.lane === null || e.lane === scheduled) continue;
+        scheduled = e.lane;
+        schedule(e.lane);
+      }
       return promise;
     },
     flush,
@@ -275,16 +429,41 @@ export function createBatcher(
       closed = true;
       return flush();
     },
-    stats: () => ({
-      queuedMessages: queue.length - deadEntries,
-      bufferedBytes,
-      maxBufferBytes: opts.maxBufferBytes,
-      inFlight: inFlightSince !== null,
-      stalled: stalled(),
-      lastSendOk,
-    }),
+    stats() {
+      const t = now();
+      let queuedMessages = 0;
+      let inFlight = false;
+      const laneStats: LaneStats[] = [];
+      const stalledLanes: number[] = [];
+      for (const lane of lanes.values()) {
+        const stalled = isStalled(lane, t);
+        const queued = lane.queue.length - lane.dead;
+        queuedMessages += queued;
+        inFlight ||= lane.inFlightSince !== null;
+        if (stalled) stalledLanes.push(lane.id);
+        laneStats.push({
+          lane: lane.id,
+          queuedMessages: queued,
+          inFlight: lane.inFlightSince !== null,
+          stalled,
+        });
+      }
+      const current = router.current();
+      return {
+        queuedMessages,
+        bufferedBytes,
+        maxBufferBytes: opts.maxBufferBytes,
+        inFlight,
+        stalled: current.length > 0 && current.every((id) => stalledLanes.includes(id)),
+        stalledLanes,
+        lanes: laneStats,
+        lastSendOk,
+      };
+    },
   };
 }
+
+function noop(): void {}
 
 /** Approximate bytes a message's headers occupy (with key and value + 16: the message's). */
 function headersBytes(headers: OutgoingMessage["headers"]): number {

@@ -39,6 +39,7 @@ export function createKafkaProducer(
       return probe.result;
     },
     problem: () => producer.lastProblem(),
+    leaders: () => producer.leaders(opts.topic),
     disconnect: () => producer.close(),
   };
 }

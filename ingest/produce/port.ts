@@ -1,7 +1,8 @@
 /**
- * The ports the produce stage offers: `Producer`, what the batcher sends through, and
+ * The ports the produce stage offers: `Producer`, what the batcher sends through,
  * `KafkaProducer`, what the program connects at start (on this thread, `kafka_producer.ts`, or
- * on its own, `thread_producer.ts`); tests use the fake in `testing/fakes.ts`.
+ * on its own, `thread_producer.ts`), and `LaneRouter`, which tells the batcher which send lane a
+ * message takes (`leader_lanes.ts`); tests use the fakes in `testing/fakes.ts`.
  */
 
 /** One Kafka record as the ingest produces it. */
@@ -9,6 +10,12 @@ export interface OutgoingMessage {
   key: string;
   value: Uint8Array;
   headers?: Record<string, string>;
+  /**
+   * The key's partitioner hash, when the send lanes computed it (`leader_lanes.ts`): the client
+   * takes it modulo the partition count, as it does its partitioner's answer, instead of hashing
+   * the key a second time.
+   */
+  partition?: number;
 }
 
 /** The small producer interface the batcher needs: resolves when Kafka acknowledged all. */
@@ -27,5 +34,32 @@ export interface KafkaProducer extends Producer {
   ready(): Promise<boolean>;
   /** Why the last connect, send or probe failed; undefined after a success. */
   problem(): string | undefined;
+  /**
+   * The node id of the broker leading each partition of the topic (-1 where none does now),
+   * from fresh metadata: the map the producer itself sends by.
+   * @throws {Error} when the metadata does not answer in time or lacks the topic.
+   */
+  leaders(): Promise<number[]>;
   disconnect(): Promise<void>;
+}
+
+/** The lane of messages whose partition's leader is not known (and the only lane until it is). */
+export const ONE_LANE = -1;
+
+/**
+ * Which send lane a message takes: the node id of the broker leading its partition, so that a
+ * broker that hangs holds up only its own lane (see `batcher.ts`).
+ */
+export interface LaneRouter {
+  /**
+   * The lane of `message`: its partition leader's node id, or `ONE_LANE`. May record the key's
+   * partitioner hash in `message.partition`.
+   */
+  laneOf(message: OutgoingMessage): number;
+  /** The lanes messages can take now: each leader's node id, or `[ONE_LANE]` while unknown. */
+  current(): readonly number[];
+  /** A number that changes whenever `laneOf` may answer differently for some message. */
+  version(): number;
+  /** Told that `lane`'s send has been stuck for the acknowledgement timeout: look for moved leaders now. */
+  stalled(lane: number): void;
 }

@@ -22,7 +22,7 @@ export interface WorkerInit {
 /** A request to the worker. */
 export type WorkerRequest =
   | { id: number; op: "init"; init: WorkerInit }
-  | { id: number; op: "connect" | "ready" | "problem" | "disconnect" }
+  | { id: number; op: "connect" | "ready" | "problem" | "leaders" | "disconnect" }
   | { id: number; op: "send"; messages: OutgoingMessage[] };
 
 /** The worker's answer to request `id`. */
@@ -57,6 +57,9 @@ scope.onmessage = async ({ data }) => {
         break;
       case "problem":
         value = producer!.problem();
+        break;
+      case "leaders":
+        value = await producer!.leaders();
         break;
       case "disconnect":
         await producer!.disconnect();

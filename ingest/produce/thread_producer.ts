@@ -84,6 +84,9 @@ export function createThreadProducer(opts: ThreadProducerOptions): KafkaProducer
       return ok;
     },
     problem: () => lastProblem,
+    async leaders() {
+      return await call({ op: "leaders" }) as number[];
+    },
     async disconnect() {
       try {
         await call({ op: "disconnect" });

@@ -1,6 +1,7 @@
 /**
  * The worker-thread producer against the shared stack's Kafka: what it acknowledges is on the
- * topic, keyed and with headers, and it reports readiness and errors from the worker.
+ * topic, keyed and with headers, and it reports readiness, partition leaders and errors from the
+ * worker.
  */
 import { plainConnection, testKafka } from "../../testing/kafka.ts";
 import assert from "node:assert/strict";
@@ -32,6 +33,10 @@ Deno.test("createThreadProducer() produces through the Kafka layer on a worker t
       messages.map((_, i) => [`user-${i}`, JSON.stringify({ i })]).sort(),
     );
     assert.ok(records.every((r) => r.headers.traceparent?.startsWith("00-0af76519")));
+    // The partition leaders, read on the worker for the batcher's send lanes.
+    const leaders = await producer.leaders();
+    assert.equal(leaders.length, 6, `one leader per partition: ${leaders}`);
+    assert.ok(leaders.every((l) => l >= 1), `node ids: ${leaders}`);
   } finally {
     await producer.disconnect();
     await kafka.deleteTopics([topic]);
@@ -54,6 +59,7 @@ Deno.test("createThreadProducer() rejects a send that Kafka refuses, with its me
       producer.send([{ key: "k", value: new Uint8Array([1]) }]),
       /no_such_topic_for_ingest_tests/i,
     );
+    await assert.rejects(producer.leaders(), /no_such_topic_for_ingest_tests/i);
   } finally {
     await producer.disconnect();
   }

@@ -31,6 +31,12 @@ export interface ProducerMessage {
   value: Uint8Array | null;
   /** Header values as text or bytes; one object may be shared by many messages. */
   headers?: Record<string, string | Uint8Array>;
+  /**
+   * The key's partitioner hash when the caller computed it already
+   * (`partitionForKey(key, 2 ** 31)`): taken modulo the partition count like the partitioner's
+   * answer, so the key is not hashed twice.
+   */
+  partition?: number;
 }
 
 /** What the programs need of a producer. */
@@ -46,6 +52,13 @@ export interface KafkaProducer {
   send(topic: string, messages: readonly ProducerMessage[]): Promise<void>;
   /** True when the topic's metadata answers within `timeoutMs` (default 1 s). */
   ready(topic: string, timeoutMs?: number): Promise<boolean>;
+  /**
+   * The node id of the broker leading each partition of `topic` (-1 where none does now), from
+   * fresh metadata; the client sends by the same metadata, which this refreshes.
+   * @throws {Error} when the metadata does not answer within `timeoutMs` (default 2 s) or
+   * lacks the topic.
+   */
+  leaders(topic: string, timeoutMs?: number): Promise<number[]>;
   /** Why the last connect, send or readiness check failed; undefined after a success. */
   lastProblem(): string | undefined;
   close(): Promise<void>;
@@ -137,6 +150,7 @@ export function createKafkaProducer(
             : asBuffer(m.key),
           value: m.value === null ? undefined : asBuffer(m.value),
           headers: m.headers ? headersOf(m.headers) : undefined,
+          partition: m.partition,
         };
       }
       try {
@@ -165,6 +179,28 @@ export function createKafkaProducer(
       );
       try {
         return await Promise.race([answer, timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    async leaders(topic, timeoutMs = 2_000) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`No metadata for ${topic} within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+      });
+      try {
+        const metadata = await Promise.race([
+          producer.metadata({ topics: [topic], forceUpdate: true }),
+          timeout,
+        ]);
+        const partitions = metadata.topics.get(topic)?.partitions;
+        if (!partitions || partitions.length === 0) {
+          throw new Error(`Topic ${topic} does not exist`);
+        }
+        return Array.from(partitions, (p) => p?.leader ?? -1);
       } finally {
         clearTimeout(timer);
       }
