@@ -81,7 +81,7 @@ export async function spawnDetached(
 }
 
 /**
- * True when a process with this pid exists and is not a zombie. Asks `ps`, because Deno
+ * True when a process with this pid exists and has threads running. Asks `ps`, because Deno
  * grants reads under /proc only with --allow-all.
  */
 export async function isAlive(pid: number | undefined): Promise<boolean> {
@@ -93,7 +93,10 @@ export async function isAlive(pid: number | undefined): Promise<boolean> {
     stderr: "null",
   }).output();
   const state = new TextDecoder().decode(out.stdout).trim();
-  return out.success && state !== "" && !state.startsWith("Z") && !state.startsWith("X");
+  // `Zl`: the main thread has exited but other threads still run (a JVM in its shutdown hooks,
+  // holding its ports): alive. A plain `Z` has exited and waits to be reaped.
+  const zombie = state.startsWith("Z") && !state.includes("l");
+  return out.success && state !== "" && !zombie && !state.startsWith("X");
 }
 
 /** Sends SIGTERM, waits up to `graceMs`, then SIGKILL. Resolves when the pid is gone. */

@@ -44,7 +44,7 @@ import {
   stopPostgres,
   warehouseUrl,
 } from "./postgres.ts";
-import { freePort, isAlive, isListening, StackError, stopPid } from "./_process.ts";
+import { freePort, isAlive, isListening, StackError, stopPid, waitFor } from "./_process.ts";
 import { startToxiproxy, toxiproxyApi } from "./toxiproxy.ts";
 import { ensureSecrets, secureEnv, type SecureListener, writeSecureEnv } from "./sasl_ssl.ts";
 import { ensureTls, tlsFiles } from "./tls.ts";
@@ -285,10 +285,15 @@ export async function downStack(name = "local", opts: { purge?: boolean } = {}):
       // pg_ctl can fail on a half-initialised folder; the server's own pid is the last word.
       stopPostgres(state.postgres).catch(async () => stopPid(await postgresPid(state.postgres))),
     ]);
-    const open = [];
-    for (const port of [...state.kafka.flatMap(nodePorts), state.postgres.port]) {
-      if (await isListening(port)) open.push(port);
-    }
+    // A JVM whose main thread has exited shows as a zombie (`Zl`) while its other threads still
+    // run its shutdown and hold its ports: give the ports a few seconds to close.
+    const ports = [...state.kafka.flatMap(nodePorts), state.postgres.port];
+    let open: number[] = [];
+    await waitFor(async () => {
+      open = [];
+      for (const port of ports) if (await isListening(port)) open.push(port);
+      return open.length === 0;
+    }, 15_000);
     if (open.length > 0) {
       throw new StackError(`Stack "${name}" stopped, but ports ${open.join(", ")} still listen`);
     }
