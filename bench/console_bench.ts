@@ -23,13 +23,22 @@
  * 4. **Memory.** The same console's RSS every second: before the pages, with the pages open and
  *    during the look-ups and long scans (a find by an event id nobody has, which reads every
  *    partition to `CONSOLE_FIND_MAX_RECORDS` or its time limit), and after the pages closed.
+ * 5. **Memory through rounds.** `--rounds` rounds of the same look-ups and long scans, in
+ *    consoles side by side with `--pages` pages each, in turn: this checkout's console as its
+ *    task runs it, the same without the task's `--v8-flags` (and with each `--also-v8-flags
+ *    FLAGS`, for tuning), and with `--baseline REV` the console of REV (checked out beside this
+ *    one, `bench/revision_tree.ts`). RSS after each round and its peak, V8's heap from this
+ *    checkout's `search` log lines, look-up and scan times, CPU, failed requests, and RSS 15 s
+ *    after the pages closed. Growth per round is a leak; a rise in the first round that then
+ *    stays is a high-water mark.
  *
  * Prints Markdown tables (machine, load average, command first) and one JSON line. Everything
  * it creates (topics, schema, processes) is removed at the end.
  *
  * ```sh
  * deno task bench:console [--seconds 30] [--windows 4] [--rate 200] [--pages 10] [--rows 1000000]
- *   [--history 30000] [--lookups 20] [--scans 3]
+ *   [--history 30000] [--lookups 20] [--scans 3] [--rounds 5] [--baseline REV]
+ *   [--also-v8-flags FLAGS]...
  * ```
  */
 import { parseArgs } from "node:util";
@@ -37,12 +46,19 @@ import postgres from "postgres";
 import { sharedStack, uniqueName } from "../stack/harness.ts";
 import { readState } from "../stack/stack.ts";
 import { testKafka } from "../testing/kafka.ts";
-import { complaints, type RunningProgram, startProgram } from "../testing/program.ts";
+import {
+  complaints,
+  type RunningProgram,
+  type StartOptions,
+  startProgram,
+} from "../testing/program.ts";
+import { taskArgs } from "../stack/programs.ts";
 import { seededEvent } from "../testing/users.ts";
 import { createPostgresDialect } from "../worker/warehouse/postgres_dialect.ts";
 import { cpuOverhead, type CpuWindow } from "./cpu_overhead.ts";
 import { cpuSeconds } from "./ingest_sampler.ts";
-import { headCommit } from "./revision_tree.ts";
+import { type Contender, type ContenderRounds, runRounds, spread } from "./console_rounds.ts";
+import { checkoutRevision, headCommit, type RevisionTree } from "./revision_tree.ts";
 import { socketCounters } from "./socket_counters.ts";
 import { openSseClients, type SseClients } from "./sse_clients.ts";
 import { prefill, quantile, rssKiB } from "./worker_bench_parts.ts";
@@ -60,6 +76,9 @@ const { values } = parseArgs({
     lookups: { type: "string", default: "20" },
     scans: { type: "string", default: "3" },
     partitions: { type: "string", default: "6" },
+    rounds: { type: "string", default: "5" },
+    baseline: { type: "string" },
+    "also-v8-flags": { type: "string", multiple: true },
   },
 });
 const number = (name: string, min: number, max: number): number => {
@@ -79,6 +98,7 @@ const HISTORY = number("history", 1, 2_000_000);
 const LOOKUPS = number("lookups", 1, 1_000);
 const SCANS = number("scans", 0, 20);
 const PARTITIONS = number("partitions", 1, 64);
+const ROUNDS = number("rounds", 0, 50);
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 const SECRET = "whsec_" + btoa(crypto.randomUUID());
@@ -107,6 +127,7 @@ const groupId = uniqueName("bench_console");
 const seed = crypto.randomUUID().slice(0, 8);
 const running = new Set<RunningProgram>();
 let load: Deno.ChildProcess | undefined;
+let tree: RevisionTree | undefined;
 const results: Record<string, unknown> = {};
 // Interrupted (Ctrl-C, a timeout): the programs and the load generator go too.
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -115,12 +136,18 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
     try {
       load?.kill("SIGKILL");
     } catch { /* gone */ }
-    say(`${signal}: stopped; topic ${topic}, schema ${schema} are left`);
+    say(
+      `${signal}: stopped; topic ${topic}, schema ${schema}${tree ? `, ${tree.dir}` : ""} are left`,
+    );
     Deno.exit(130);
   });
 }
 
 try {
+  if (values.baseline) {
+    tree = await checkoutRevision(ROOT, values.baseline);
+    say(`baseline ${tree.commit} "${tree.subject}" checked out in ${tree.dir}`);
+  }
   await kafka.createTopics([topic, dlq], PARTITIONS);
   say(`${ROWS} rows into ${schema}.users (generate_series, the worker's DDL)`);
   for (const ddl of createPostgresDialect({ schema, table: "users" }).createTable()) {
@@ -346,6 +373,48 @@ try {
   results.memory = memorySummary(rss);
   results.consoleComplaints = complaints(watcher.logs).length;
   await stop(watcher);
+
+  // 5. Rounds of the same look-ups and scans in consoles side by side.
+  if (ROUNDS > 0) {
+    const flags = taskArgs("console").find((a) => a.startsWith("--v8-flags="));
+    const kinds: { label: string; opts: StartOptions }[] = [
+      { label: `this checkout (${flags ?? "no --v8-flags"})`, opts: {} },
+      ...(flags ? [{ label: "this checkout, no --v8-flags", opts: { v8Flags: "" } }] : []),
+      ...(values["also-v8-flags"] ?? []).map((f) => ({
+        label: `this checkout, --v8-flags=${f}`,
+        opts: { v8Flags: `--v8-flags=${f}` },
+      })),
+      ...(tree ? [{ label: `${tree.commit} (--baseline)`, opts: { root: tree.dir } }] : []),
+    ];
+    const contenders: Contender[] = [];
+    const pagesOf: SseClients[] = [];
+    for (const k of kinds) {
+      const program = await start("console", { ...consoleEnv, LOG_LEVEL: "debug" }, k.opts);
+      pagesOf.push(await openSseClients(`http://127.0.0.1:${program.port}/api/live`, PAGES));
+      contenders.push({ label: k.label, program });
+    }
+    say(`rounds: ${contenders.length} consoles, ${PAGES} pages each; 10 s to settle`);
+    await sleep(10_000);
+    const rounds = await runRounds(contenders, {
+      rounds: ROUNDS,
+      users,
+      scans: SCANS,
+      requestTimeoutMs: REQUEST_TIMEOUT_MS,
+      say,
+    });
+    await Promise.all(pagesOf.map((p) => p.close()));
+    say("rounds: 15 s after the pages closed");
+    await sleep(15_000);
+    results.rounds = await Promise.all(rounds.map(async (r, i) => ({
+      ...r,
+      idleAfterMiB: mib(await rssKiB(contenders[i]!.program.pid)),
+      lookup: spread(r.lookupMs),
+      scan: spread(r.scanMs),
+      lookupMs: undefined,
+      scanMs: undefined,
+    })));
+    for (const c of contenders) await stop(c.program);
+  }
 } finally {
   if (load) {
     try {
@@ -354,6 +423,7 @@ try {
     await load.status;
   }
   for (const p of running) await p.stop("SIGTERM");
+  await tree?.remove();
   await kafka.admin.deleteTopics([topic, dlq]).catch(() => {});
   await kafka.close();
   await sql.unsafe(`drop schema if exists ${schema} cascade`).catch(() => {});
@@ -365,8 +435,9 @@ await printReport();
 async function start(
   name: "ingest" | "worker" | "console",
   programEnv: Record<string, string>,
+  opts: StartOptions = {},
 ): Promise<RunningProgram> {
-  const p = await startProgram(name, programEnv);
+  const p = await startProgram(name, programEnv, opts);
   running.add(p);
   return p;
 }
@@ -605,6 +676,47 @@ async function printReport(): Promise<void> {
     out.push(
       `| whole run: growth (last after − last before); peak over before | | ${memory.growthMiB} | ${memory.peakOverBeforeMiB} |`,
     );
+  }
+  const rounds = results.rounds as
+    | (ContenderRounds & {
+      idleAfterMiB: number;
+      lookup: ReturnType<typeof spread>;
+      scan: ReturnType<typeof spread>;
+    })[]
+    | undefined;
+  if (rounds?.length) {
+    out.push("");
+    out.push(
+      `Memory through ${ROUNDS} rounds of ${LOOKUPS} look-ups and ${SCANS} long scans, ${PAGES} pages open on each console; RSS after the round (peak during it), MiB; V8 heap: largest size / smallest use after a search, MiB:`,
+    );
+    out.push("");
+    out.push(`| round | ${rounds.map((r) => r.label).join(" | ")} |`);
+    out.push(`| --- | ${rounds.map(() => "---").join(" | ")} |`);
+    out.push(`| pages open, before | ${rounds.map((r) => r.beforeMiB).join(" | ")} |`);
+    for (let i = 0; i < ROUNDS; i++) {
+      const cells = rounds.map((r) => {
+        const heap = r.heapTotalMiB[i] === null || r.heapTotalMiB[i] === undefined
+          ? ""
+          : `; heap ${r.heapTotalMiB[i]} / ${r.heapUsedMiB[i]}`;
+        return `${r.afterRoundMiB[i]} (${r.peakRoundMiB[i]})${heap}`;
+      });
+      out.push(`| ${i + 1} | ${cells.join(" | ")} |`);
+    }
+    out.push(`| 15 s after the pages closed | ${rounds.map((r) => r.idleAfterMiB).join(" | ")} |`);
+    out.push("");
+    out.push(
+      "| console | look-ups p50 / p99 ms | long scans p50 / max ms | CPU s over its rounds | failed requests | RSS: round 1 → last, highest peak MiB |",
+    );
+    out.push("| --- | --- | --- | --- | --- | --- |");
+    for (const r of rounds) {
+      out.push(
+        `| ${r.label} | ${r.lookup.p50} / ${r.lookup.p99} | ${r.scan.p50} / ${r.scan.max} | ${
+          round(r.cpuSeconds, 1)
+        } | ${r.failed} | ${r.afterRoundMiB[0]} → ${r.afterRoundMiB.at(-1)}, ${
+          Math.max(...r.peakRoundMiB)
+        } |`,
+      );
+    }
   }
   out.push("");
   out.push(`Total ${results.totalSeconds} s; ${ROWS} rows generated in ${results.fillSeconds} s.`);

@@ -103,9 +103,11 @@ const warehouse = config.CONSOLE_WAREHOUSE_URL === undefined
     schema: config.WAREHOUSE_SCHEMA,
     table: config.WAREHOUSE_TABLE,
   });
+const mib = (bytes: number) => Math.round(bytes / 1024 / 102.4) / 10;
 const find = findRoutes(
-  (query) =>
-    findEvent(query, {
+  async (query) => {
+    const started = performance.now();
+    const result = await findEvent(query, {
       kafka,
       ...(warehouse ? { warehouse } : {}),
       topic: config.KAFKA_TOPIC,
@@ -114,7 +116,23 @@ const find = findRoutes(
       maxRecords: config.CONSOLE_FIND_MAX_RECORDS,
       maxMs: config.CONSOLE_FIND_MAX_MS,
       now: Date.now,
-    }),
+    });
+    // What a search read and the memory after it (LOG_LEVEL=debug): the heap's size and use
+    // say whether searches leave anything behind (`deno task bench:console` reads these).
+    const memory = Deno.memoryUsage();
+    log.debug("search", {
+      by: query.by,
+      records: result.topicScan.records,
+      stoppedBy: result.topicScan.stoppedBy,
+      found: result.found.length,
+      ms: Math.round(performance.now() - started),
+      rssMiB: mib(memory.rss),
+      heapTotalMiB: mib(memory.heapTotal),
+      heapUsedMiB: mib(memory.heapUsed),
+      externalMiB: mib(memory.external),
+    });
+    return result;
+  },
   config.KAFKA_TOPIC,
   config.CONSOLE_TRACE_URL,
 );

@@ -21,6 +21,33 @@ Deno.test("the console task's --allow-env lists every variable the console reads
   );
 });
 
+Deno.test("the console task bounds V8's heap, and V8 takes the bound", async () => {
+  // Without the bound, searches raised the heap in steps (4 GiB allowed) and RSS with it; see
+  // docs/benchmarks.md, "The console's memory through many searches".
+  const v8Flags = taskArgs("console").find((f) => f.startsWith("--v8-flags="));
+  assert.ok(v8Flags, "the console task has --v8-flags");
+  const mib = (name: string) => Number(new RegExp(`--${name}=(\\d+)`).exec(v8Flags)?.[1]);
+  const oldSpace = mib("max-old-space-size");
+  const semiSpace = mib("max-semi-space-size");
+  assert.ok(oldSpace > 0 && oldSpace <= 256, `old space ${oldSpace} MiB, at most 256`);
+  assert.ok(semiSpace > 0 && semiSpace <= 16, `semi-space ${semiSpace} MiB, at most 16`);
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "eval",
+      v8Flags,
+      'import v8 from "node:v8"; console.log(v8.getHeapStatistics().heap_size_limit)',
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  // V8 counts the young generation as three semi-spaces (two, and as much for large objects).
+  assert.equal(
+    Number(new TextDecoder().decode(out.stdout)) / 1024 / 1024,
+    oldSpace + 3 * semiSpace,
+  );
+});
+
 Deno.test("the console exits 2 naming CONSOLE_TOKEN when asked to listen beyond loopback without one", async () => {
   const console = await startProgram("console", {
     KAFKA_BROKERS: "127.0.0.1:9",
