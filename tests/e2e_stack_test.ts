@@ -109,12 +109,18 @@ async function scenario(kafkaEnv: Record<string, string>, warehouseUrl: string):
 
     const count = async () =>
       Number((await sql.unsafe(`select count(*)::int as n from ${schema}.users`))[0]?.n);
-    const deadLetters = await kafka.readTopic(dlq, { expected: invalid.length, timeoutMs: 60_000 });
-    await waitUntil(
-      async () => (await count().catch(() => 0)) === USERS,
-      60_000,
-      `${USERS} rows`,
-      { intervalMs: 100 },
+    const deadLetters = await explained(
+      kafka.readTopic(dlq, { expected: invalid.length, timeoutMs: 60_000 }),
+      programs,
+    );
+    await explained(
+      waitUntil(
+        async () => (await count().catch(() => 0)) === USERS,
+        60_000,
+        `${USERS} rows`,
+        { intervalMs: 100 },
+      ),
+      programs,
     );
     // The updates were acknowledged after the first versions; wait for them to be applied.
     await waitUntil(
@@ -173,5 +179,20 @@ async function scenario(kafkaEnv: Record<string, string>, warehouseUrl: string):
     await kafka.close();
     await sql.unsafe(`drop schema if exists ${schema} cascade`).catch(() => {});
     await sql.end();
+  }
+}
+
+/**
+ * `waiting`, or its error with each program's last log lines: a wait that times out in CI
+ * then says what the programs were doing (joining, retrying, reconnecting).
+ */
+async function explained<T>(waiting: Promise<T>, programs: readonly RunningProgram[]): Promise<T> {
+  try {
+    return await waiting;
+  } catch (err) {
+    const logs = programs.map((p) =>
+      `${p.name}:\n${p.logs.slice(-15).map((l) => JSON.stringify(l)).join("\n")}`
+    ).join("\n");
+    throw new Error(`${(err as Error).message}\n${logs}`, { cause: err });
   }
 }
