@@ -22,8 +22,17 @@
 import { z } from "zod";
 import { FIELD_PATTERNS, fitsCodePoints } from "./field_patterns.ts";
 
-/** The envelope version this code writes and reads. */
+/**
+ * The newest envelope version this code knows. It reads every version from 1 to this one and
+ * writes the oldest version that holds a user's fields (see `userVersion`); a record of a newer
+ * version is held, not dead-lettered (see `NewerVersion`).
+ */
 export const SCHEMA_VERSION = 1;
+
+/** Every version this code reads, oldest first. */
+export const SCHEMA_VERSIONS = [1] as const;
+/** A version this code reads. */
+export type SchemaVersion = (typeof SCHEMA_VERSIONS)[number];
 
 /** Where an event came from. */
 export const SOURCES = ["webhook", "randomuser"] as const;
@@ -100,8 +109,8 @@ const timestamp = z.string().regex(FIELD_PATTERNS.timestamp, {
 /** A UUID (any version), normalised to lower case so one user has one key. */
 const uuid = z.guid().transform((s) => s.toLowerCase());
 
-/** One user, as the webhook accepts it and the warehouse stores it. */
-export const userSchema = z.object({
+/** The fields of a user in version 1. */
+const userFieldsV1 = {
   id: uuid,
   first_name: requiredText(LIMITS.first_name),
   last_name: requiredText(LIMITS.last_name),
@@ -139,24 +148,70 @@ export const userSchema = z.object({
         "[IPv6] literal, an optional port, then an optional path, query or fragment without " +
         "whitespace or controls; no user name or password",
     }).nullable().default(null),
-}).meta({ id: "User", description: "A user, as produced to the user_created topic" });
+};
 
-/** One user after validation. */
+/** A user in version 1 (what a version-1 event carries). */
+export const userSchemaV1 = z.object(userFieldsV1);
+
+/** One user, as the webhook accepts it and the warehouse stores it: the newest version. */
+export const userSchema = z.object({ ...userFieldsV1 })
+  .meta({ id: "User", description: "A user, as produced to the user_created topic" });
+
+/** The user schema of each version, by version. */
+export const USER_SCHEMAS = { 1: userSchema } as const satisfies Record<
+  SchemaVersion,
+  z.ZodObject
+>;
+
+/**
+ * The version that introduced each user field. New fields go last: the warehouse's columns
+ * follow this order, and a row of version N sets the first columns only.
+ */
+export const FIELD_SINCE: Readonly<Record<keyof User, SchemaVersion>> = Object.fromEntries(
+  SCHEMA_VERSIONS.flatMap((v) =>
+    Object.keys(USER_SCHEMAS[v].shape).filter((k) =>
+      v === 1 || !(k in USER_SCHEMAS[(v - 1) as SchemaVersion].shape)
+    ).map((k) => [k, v])
+  ),
+) as Record<keyof User, SchemaVersion>;
+
+/** One user after validation (the fields of a newer version are absent in an older one). */
 export type User = z.output<typeof userSchema>;
 /** One user as a sender may write it (post_code may be a number, nullable fields omitted). */
 export type UserInput = z.input<typeof userSchema>;
 
-/** The envelope on the topic. */
-export const eventSchema = z.object({
-  schema_version: z.literal(SCHEMA_VERSION),
-  event_id: uuid,
-  source: z.enum(SOURCES),
-  accepted_at: timestamp,
-  user: userSchema,
-});
+/**
+ * The oldest version that holds every field `user` has (a field of a later version counts
+ * when it is present, even null).
+ */
+export function userVersion(user: User): SchemaVersion {
+  let v: SchemaVersion = 1;
+  for (const key in user) {
+    const since = FIELD_SINCE[key as keyof User];
+    if (since > v && user[key as keyof User] !== undefined) v = since;
+  }
+  return v;
+}
 
-/** One event after validation. */
-export type UserEvent = z.output<typeof eventSchema>;
+const envelope = <V extends SchemaVersion>(version: V) =>
+  z.object({
+    schema_version: z.literal(version),
+    event_id: uuid,
+    source: z.enum(SOURCES),
+    accepted_at: timestamp,
+    user: USER_SCHEMAS[version],
+  });
+
+/** The envelope of each version, by version. */
+export const EVENT_SCHEMAS = { 1: envelope(1) } as const;
+
+/** The envelope on the topic, in the newest version. */
+export const eventSchema = EVENT_SCHEMAS[SCHEMA_VERSION];
+
+/** One event after validation, of any version this code reads. */
+export type UserEvent = Omit<z.output<typeof eventSchema>, "schema_version"> & {
+  schema_version: SchemaVersion;
+};
 
 /** One problem with a record: where (dotted path) and what. */
 export interface Issue {
@@ -204,7 +259,7 @@ export function newEvent(
   eventId: string = crypto.randomUUID(),
 ): UserEvent {
   return {
-    schema_version: SCHEMA_VERSION,
+    schema_version: userVersion(user),
     event_id: eventId,
     source,
     accepted_at: acceptedAt.toISOString(),
@@ -215,10 +270,41 @@ export function newEvent(
 /** The stage at which a record was refused, for dead-letter headers. */
 export type DecodeStage = "utf8" | "json" | "schema";
 
+/**
+ * A record of a version newer than this code knows: neither valid nor invalid here. The
+ * worker holds its partition at it until a worker that knows the version reads it.
+ */
+export interface NewerVersion {
+  ok: false;
+  stage: "newer";
+  version: number;
+  reason: string;
+}
+
 /** What `decodeEvent` returns. */
 export type Decoded =
   | { ok: true; event: UserEvent }
-  | { ok: false; stage: DecodeStage; reason: string; issues: Issue[] };
+  | { ok: false; stage: DecodeStage; reason: string; issues: Issue[] }
+  | NewerVersion;
+
+/** What a record of a newer version is told. */
+export function newerVersionReason(version: number): string {
+  return `schema_version ${version} is newer than this worker (it knows 1 to ${SCHEMA_VERSION}); ` +
+    "upgrade the workers";
+}
+
+/** The version field of an envelope, when it is one: a positive integer. */
+function versionOf(data: unknown): number | undefined {
+  if (data === null || typeof data !== "object" || Array.isArray(data)) return undefined;
+  const v = (data as { schema_version?: unknown }).schema_version;
+  return typeof v === "number" && Number.isSafeInteger(v) && v > 0 ? v : undefined;
+}
+
+const NOT_A_VERSION: Issue = {
+  path: "schema_version",
+  message:
+    `Not a schema version: expected a positive integer (this code knows 1 to ${SCHEMA_VERSION})`,
+};
 
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -243,9 +329,18 @@ export function decodeEvent(value: Uint8Array | null | undefined): Decoded {
     const reason = `Message value is not JSON: ${(err as Error).message}`;
     return { ok: false, stage: "json", reason, issues: [] };
   }
-  const result = eventSchema.safeParse(data);
-  if (result.success) return { ok: true, event: result.data };
-  const issues = toIssues(result.error);
+  const version = versionOf(data);
+  if (version !== undefined && version > SCHEMA_VERSION) {
+    return { ok: false, stage: "newer", version, reason: newerVersionReason(version) };
+  }
+  // A version this code knows is read with its own schema; anything else is refused with the
+  // newest schema's reasons, and the version's own.
+  const result = EVENT_SCHEMAS[(version ?? SCHEMA_VERSION) as SchemaVersion].safeParse(data);
+  if (result.success) return { ok: true, event: result.data as UserEvent };
+  const issues = toIssues(result.error).filter((i) =>
+    version !== undefined || i.path !== "schema_version"
+  );
+  if (version === undefined) issues.unshift(NOT_A_VERSION);
   return { ok: false, stage: "schema", reason: describeIssues(issues), issues };
 }
 
@@ -267,7 +362,7 @@ export function encodeNewEvent(
   eventId: string,
 ): Uint8Array {
   return encoder.encode(
-    `{"schema_version":${SCHEMA_VERSION},"event_id":"${eventId}","source":"${source}",` +
+    `{"schema_version":${userVersion(user)},"event_id":"${eventId}","source":"${source}",` +
       `"accepted_at":"${acceptedAtIso}","user":${JSON.stringify(user)}}`,
   );
 }

@@ -5,6 +5,7 @@ import {
   encodeNewEvent,
   newEvent,
   parseUser,
+  SCHEMA_VERSION,
   type UserInput,
   ValidationError,
 } from "./event.ts";
@@ -130,10 +131,35 @@ Deno.test("decodeEvent() tells invalid UTF-8, non-JSON, empty and schema failure
   assert.equal(bad(decodeEvent(new Uint8Array([0xff, 0xfe]))).stage, "utf8");
   assert.equal(bad(decodeEvent(new TextEncoder().encode("{nope"))).stage, "json");
   assert.equal(bad(decodeEvent(null)).stage, "json");
-  const schema = bad(decodeEvent(new TextEncoder().encode(JSON.stringify({ schema_version: 2 }))));
+  const schema = bad(decodeEvent(new TextEncoder().encode(JSON.stringify({ schema_version: 1 }))));
   assert.equal(schema.stage, "schema");
-  assert.ok(schema.issues.some((i) => i.path === "schema_version"), schema.reason);
   assert.ok(schema.issues.some((i) => i.path === "user"), schema.reason);
+});
+
+Deno.test("decodeEvent() dead-letters a value that is not a version and holds a newer one", () => {
+  const event = newEvent(parseUser(user), "webhook", new Date("2026-11-24T10:00:00Z"));
+  const encoded = (v: unknown) =>
+    new TextEncoder().encode(JSON.stringify({ ...event, schema_version: v }));
+  for (const v of [0, -1, 1.5, "2", null, undefined, 2 ** 60]) {
+    const d = decodeEvent(encoded(v));
+    assert.ok(!d.ok && d.stage === "schema", `${v}: ${JSON.stringify(d)}`);
+    assert.equal(d.issues[0]?.path, "schema_version");
+    assert.match(d.reason, /^schema_version: Not a schema version: expected a positive integer/);
+  }
+  const newer = decodeEvent(encoded(SCHEMA_VERSION + 1));
+  assert.deepEqual(newer, {
+    ok: false,
+    stage: "newer",
+    version: SCHEMA_VERSION + 1,
+    reason: `schema_version ${SCHEMA_VERSION + 1} is newer than this worker (it knows 1 to ` +
+      `${SCHEMA_VERSION}); upgrade the workers`,
+  });
+  // Even an otherwise empty envelope: a newer version may have changed anything else.
+  assert.equal(decodeEvent(new TextEncoder().encode('{"schema_version":99}')).ok, false);
+  assert.equal(
+    (decodeEvent(new TextEncoder().encode('{"schema_version":99}')) as { stage: string }).stage,
+    "newer",
+  );
 });
 
 Deno.test("parseUser() refuses text the warehouse cannot store: U+0000 and lone surrogates", () => {

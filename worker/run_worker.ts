@@ -19,6 +19,7 @@ import { warehouseSetupError } from "./warehouse/warehouse_setup_error.ts";
 import type { WorkerMetrics } from "./worker_metrics.ts";
 import { noTracing, type Tracing } from "../shared/tracing.ts";
 import { watchWrites } from "./write_watch.ts";
+import { PartitionHolds } from "./batch/partition_holds.ts";
 
 /** What `startWorker` needs. */
 export interface WorkerDeps {
@@ -41,7 +42,8 @@ export interface RunningWorker {
   live(): boolean;
   /**
    * In the group, the last warehouse contact succeeded, and no write has run for half of
-   * `WAREHOUSE_WRITE_TIMEOUT_MS` or longer.
+   * `WAREHOUSE_WRITE_TIMEOUT_MS` or longer, and no partition it owns is held at a record of a
+   * newer schema_version.
    */
   ready(): boolean;
   /** Why the worker is not ready, when it is not (a Kafka or warehouse problem). */
@@ -118,7 +120,12 @@ export async function startWorker(
   };
 
   const deadLetters = createKafkaDeadLetters(producer, config.KAFKA_DLQ_TOPIC);
+  // Partitions held at a record of a newer schema_version: shared by the batch and the
+  // committer, reported by /readyz while this member owns one.
+  const holds = new PartitionHolds();
+  const held = () => holds.size === 0 ? undefined : holds.problem(group.assignment());
   const committer = createCommitter({
+    holds,
     source: {
       pause: () => group.pause(),
       resume: () => group.resume(),
@@ -134,6 +141,7 @@ export async function startWorker(
         now,
         tracing,
         deadLetterTopic: config.KAFKA_DLQ_TOPIC,
+        holds,
       }, decoded),
     policy: {
       flushRows: config.WORKER_FLUSH_ROWS,
@@ -207,8 +215,8 @@ export async function startWorker(
     live: () => alive,
     ready: () =>
       joined && warehouseOk && !stopping && slowWrite() === undefined &&
-      slowCommit() === undefined,
-    problem: () => slowWrite() ?? slowCommit() ?? problem ?? producer.lastProblem(),
+      slowCommit() === undefined && held() === undefined,
+    problem: () => slowWrite() ?? slowCommit() ?? held() ?? problem ?? producer.lastProblem(),
     async stop() {
       stopping = true;
       clearInterval(watchdog);

@@ -32,6 +32,10 @@ export interface WorkerMetrics {
   errors: Counter;
   /** Partitions paused for a retry delay right now. */
   paused: Gauge;
+  /** Records not written because their partition is held at a record of a newer version. */
+  held: Counter;
+  /** Partitions held at a record of a newer version (see `batch/partition_holds.ts`). */
+  partitionsHeld: Gauge;
 }
 
 /** Registers the worker's metrics in `registry`. */
@@ -64,5 +68,14 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
     ]),
     errors: registry.counter("worker_warehouse_errors_total", "Write errors, by kind", ["kind"]),
     paused: registry.gauge("worker_paused_partitions", "Partitions waiting for a retry"),
+    held: registry.counter(
+      "worker_records_held_total",
+      "Records neither written nor dead-lettered: at or past a record whose schema_version is " +
+        "newer than this worker",
+    ),
+    partitionsHeld: registry.gauge(
+      "worker_partitions_held",
+      "Partitions held at a record whose schema_version is newer than this worker",
+    ),
   };
 }

@@ -37,6 +37,7 @@ import type { WorkerMetrics } from "../worker_metrics.ts";
 import type { ConsumedRecord, PartitionOffset } from "../../shared/kafka/consumer_group.ts";
 import type { TraceSpan, Tracing } from "../../shared/tracing.ts";
 import { kafkaAttributes, recordOutcome, startFlushSpan } from "./flush_trace.ts";
+import type { PartitionHolds } from "./partition_holds.ts";
 
 /** When a buffer is written. */
 export interface FlushPolicy {
@@ -80,6 +81,11 @@ export interface CommitterDeps<P = undefined> {
   tracing?: Tracing;
   /** The consumer group, named on the spans. */
   consumerGroup?: string;
+  /**
+   * Partitions held at a record of a newer version (shared with `handle`): their records at
+   * or past the hold are dropped on arrival, and no commit passes a hold.
+   */
+  holds?: PartitionHolds;
 }
 
 /** The running committer. */
@@ -306,6 +312,17 @@ export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committe
   };
 
   const record = (batch: Buffer, outcome: BatchOutcome, seconds: number) => {
+    if (outcome.held > 0) metrics.held.inc({}, outcome.held);
+    for (const h of outcome.newHolds) {
+      logger.warn("partition held: a record's schema_version is newer than this worker", {
+        topic: h.topic,
+        partition: h.partition,
+        offset: String(h.offset),
+        schemaVersion: h.version,
+        action: "upgrade the workers; the partition goes on from this offset, nothing is lost",
+      });
+    }
+    if (deps.holds) metrics.partitionsHeld.set(deps.holds.size);
     for (const p of batch.partitions.values()) metrics.records.inc({ topic: p.topic }, p.records);
     metrics.rowsUpserted.inc({}, outcome.rows);
     metrics.superseded.inc({}, outcome.superseded);
@@ -321,9 +338,12 @@ export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committe
   const queueCommit = (batch: Buffer, span?: TraceSpan) => {
     if (span) toCommitSpans.push(span);
     for (const [k, p] of batch.partitions) {
+      // A held partition is committed up to its hold, never past it.
+      const hold = deps.holds?.at(p.topic, p.partition);
+      const offset = hold !== undefined && hold < p.offset ? hold : p.offset;
       const seen = toCommit.get(k);
-      if (!seen || p.offset > seen.offset) {
-        toCommit.set(k, { topic: p.topic, partition: p.partition, offset: p.offset });
+      if (!seen || offset > seen.offset) {
+        toCommit.set(k, { topic: p.topic, partition: p.partition, offset });
       }
     }
     committing ??= sendCommits().finally(() => {
@@ -386,6 +406,10 @@ export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committe
   return {
     add(r) {
       if (stopped) return;
+      if (deps.holds && deps.holds.size > 0 && deps.holds.holds(r.topic, r.partition, r.offset)) {
+        metrics.held.inc();
+        return;
+      }
       const bytes = (r.value?.byteLength ?? 0) + (r.key?.byteLength ?? 0);
       if (buffer.messages.length === 0) buffer.since = now();
       buffer.messages.push({

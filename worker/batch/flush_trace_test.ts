@@ -91,7 +91,14 @@ function tracedCommitter(tracing: FakeTracing, failures = 0) {
     handle: async (messages) => {
       await inSpan(tracing, "MERGE s.users", {}, () => Promise.resolve());
       if (failing-- > 0) throw new WriteError("connection refused", true, "ECONNREFUSED");
-      return { rows: messages.length, stale: 0, superseded: 0, deadLetters: [] };
+      return {
+        rows: messages.length,
+        stale: 0,
+        superseded: 0,
+        deadLetters: [],
+        held: 0,
+        newHolds: [],
+      };
     },
     policy: { flushRows: 1000, flushBytes: 1 << 20, flushMs: 60_000, flushWhenIdle: true },
     retry: { minMs: 1, maxMs: 2, random: () => 0 },

@@ -22,6 +22,7 @@ import type { UserRow } from "../warehouse/user_row.ts";
 import { upsertIsolating } from "./upsert_isolating.ts";
 import type { Sink } from "../warehouse/port.ts";
 import { inSpan, noTracing, type Tracing } from "../../shared/tracing.ts";
+import { type Hold, PartitionHolds } from "./partition_holds.ts";
 
 /** What `handleBatch` needs. */
 export interface BatchDeps {
@@ -34,6 +35,11 @@ export interface BatchDeps {
   tracing?: Tracing;
   /** The dead-letter topic, named on the send's span. */
   deadLetterTopic?: string;
+  /**
+   * The partitions held at a record of a newer version (default: a new set for this batch).
+   * The committer shares it, so that it never commits past a hold.
+   */
+  holds?: PartitionHolds;
 }
 
 /** What a batch came to. */
@@ -46,6 +52,10 @@ export interface BatchOutcome {
   superseded: number;
   /** Dead letters written. */
   deadLetters: DeadLetter[];
+  /** Records neither written nor dead-lettered: at or past a hold of their partition. */
+  held: number;
+  /** The partitions this batch held (a record of a newer version, met for the first time). */
+  newHolds: Hold[];
 }
 
 interface Candidate {
@@ -84,10 +94,28 @@ export async function handleBatch(
   const candidates: Candidate[] = [];
   const deadLetters: DeadLetter[] = [];
   decoded ??= await decodeBatch(messages, deps.decoder, deps.tracing);
+  const holds = deps.holds ?? new PartitionHolds();
+  const newHolds: Hold[] = [];
+  let held = 0;
   messages.forEach((message, i) => {
+    // Records arrive in offset order per partition: once one is held, the rest of its
+    // partition in this batch is too. The offset is parsed only while something is held.
+    if (holds.size > 0 && holds.holds(message.topic, message.partition, BigInt(message.offset))) {
+      held++;
+      return;
+    }
     const d = decoded[i]!;
     if (d.ok) {
       candidates.push({ message, row: d.row });
+    } else if (d.stage === "newer") {
+      const hold = {
+        topic: message.topic,
+        partition: message.partition,
+        offset: BigInt(message.offset),
+        version: d.version,
+      };
+      if (holds.hold(hold)) newHolds.push(hold);
+      held++;
     } else {
       deadLetters.push(toDeadLetter(message, d, now));
     }
@@ -118,5 +146,5 @@ export async function handleBatch(
       );
     }
   }
-  return { rows: written, stale, superseded: superseded.length, deadLetters };
+  return { rows: written, stale, superseded: superseded.length, deadLetters, held, newHolds };
 }

@@ -6,13 +6,22 @@
  * `createThreadDecoder` (see `thread_decoder.ts`) on Web Worker threads, so that it uses another
  * core while the main thread runs the Kafka client and postgres.js.
  */
-import { decodeEvent, type DecodeStage, type Issue } from "../../shared/event.ts";
+import {
+  decodeEvent,
+  type DecodeStage,
+  type Issue,
+  type NewerVersion,
+} from "../../shared/event.ts";
 import { toUserRow, type UserRow } from "../warehouse/user_row.ts";
 
-/** One decoded record: its row, or why it has none. */
+/**
+ * One decoded record: its row, why it has none, or that its version is newer than this code
+ * knows (its partition is held there, see `handle_batch.ts`).
+ */
 export type DecodedRecord =
   | { ok: true; row: UserRow }
-  | { ok: false; stage: DecodeStage; reason: string; issues: Issue[] };
+  | { ok: false; stage: DecodeStage; reason: string; issues: Issue[] }
+  | NewerVersion;
 
 /** Decodes record values, in order. */
 export interface RecordDecoder {
