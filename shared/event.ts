@@ -24,13 +24,14 @@ import { FIELD_PATTERNS, fitsCodePoints } from "./field_patterns.ts";
 
 /**
  * The newest envelope version this code knows. It reads every version from 1 to this one and
- * writes the oldest version that holds a user's fields (see `userVersion`); a record of a newer
- * version is held, not dead-lettered (see `NewerVersion`).
+ * writes the oldest version that holds a user's fields (see `userVersion`). A version is
+ * released as `schemas/user_created.v<N>.json`; `tools/schemas.ts` checks that the schema below
+ * matches the newest file and that each version is backward compatible with the one before.
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** Every version this code reads, oldest first. */
-export const SCHEMA_VERSIONS = [1] as const;
+export const SCHEMA_VERSIONS = [1, 2] as const;
 /** A version this code reads. */
 export type SchemaVersion = (typeof SCHEMA_VERSIONS)[number];
 
@@ -55,6 +56,8 @@ export const LIMITS = {
   username: 256,
   phone: 64,
   picture: 1024,
+  nat: 2,
+  cell: 64,
 } as const;
 
 const encoder = new TextEncoder();
@@ -150,15 +153,28 @@ const userFieldsV1 = {
     }).nullable().default(null),
 };
 
+/**
+ * The fields version 2 adds, both optional: absent is not null. An event sets only the
+ * columns its version knows, so a sender that does not know a field never clears it.
+ */
+const userFieldsV2 = {
+  nat: z.string().regex(/^[A-Z]{2}$/, "Invalid nationality: expected two capital letters, e.g. GB")
+    .meta({
+      description: "Nationality: the two-letter code randomuser.me gives (ISO 3166-1 alpha-2 " +
+        "shape, e.g. GB, US, CH)",
+    }).nullable().optional(),
+  cell: text(LIMITS.cell).nullable().optional(),
+};
+
 /** A user in version 1 (what a version-1 event carries). */
 export const userSchemaV1 = z.object(userFieldsV1);
 
 /** One user, as the webhook accepts it and the warehouse stores it: the newest version. */
-export const userSchema = z.object({ ...userFieldsV1 })
+export const userSchema = z.object({ ...userFieldsV1, ...userFieldsV2 })
   .meta({ id: "User", description: "A user, as produced to the user_created topic" });
 
 /** The user schema of each version, by version. */
-export const USER_SCHEMAS = { 1: userSchema } as const satisfies Record<
+export const USER_SCHEMAS = { 1: userSchemaV1, 2: userSchema } as const satisfies Record<
   SchemaVersion,
   z.ZodObject
 >;
@@ -181,8 +197,8 @@ export type User = z.output<typeof userSchema>;
 export type UserInput = z.input<typeof userSchema>;
 
 /**
- * The oldest version that holds every field `user` has (a field of a later version counts
- * when it is present, even null).
+ * The oldest version that holds every field `user` has: 1 for a user without the fields
+ * version 2 added (a sender that does not know them), 2 when it has `nat` or `cell`, even null.
  */
 export function userVersion(user: User): SchemaVersion {
   let v: SchemaVersion = 1;
@@ -203,7 +219,7 @@ const envelope = <V extends SchemaVersion>(version: V) =>
   });
 
 /** The envelope of each version, by version. */
-export const EVENT_SCHEMAS = { 1: envelope(1) } as const;
+export const EVENT_SCHEMAS = { 1: envelope(1), 2: envelope(2) } as const;
 
 /** The envelope on the topic, in the newest version. */
 export const eventSchema = EVENT_SCHEMAS[SCHEMA_VERSION];

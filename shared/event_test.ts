@@ -3,10 +3,12 @@ import {
   decodeEvent,
   encodeEvent,
   encodeNewEvent,
+  FIELD_SINCE,
   newEvent,
   parseUser,
   SCHEMA_VERSION,
   type UserInput,
+  userVersion,
   ValidationError,
 } from "./event.ts";
 
@@ -131,7 +133,7 @@ Deno.test("decodeEvent() tells invalid UTF-8, non-JSON, empty and schema failure
   assert.equal(bad(decodeEvent(new Uint8Array([0xff, 0xfe]))).stage, "utf8");
   assert.equal(bad(decodeEvent(new TextEncoder().encode("{nope"))).stage, "json");
   assert.equal(bad(decodeEvent(null)).stage, "json");
-  const schema = bad(decodeEvent(new TextEncoder().encode(JSON.stringify({ schema_version: 1 }))));
+  const schema = bad(decodeEvent(new TextEncoder().encode(JSON.stringify({ schema_version: 2 }))));
   assert.equal(schema.stage, "schema");
   assert.ok(schema.issues.some((i) => i.path === "user"), schema.reason);
 });
@@ -160,6 +162,29 @@ Deno.test("decodeEvent() dead-letters a value that is not a version and holds a 
     (decodeEvent(new TextEncoder().encode('{"schema_version":99}')) as { stage: string }).stage,
     "newer",
   );
+});
+
+Deno.test("each event says the oldest version that holds its user's fields; each is read by its own schema", () => {
+  const v1 = parseUser(user);
+  assert.equal(userVersion(v1), 1, "no nat, no cell: version 1");
+  assert.equal(userVersion(parseUser({ ...user, nat: "GB" })), 2);
+  assert.equal(userVersion(parseUser({ ...user, cell: null })), 2, "null is not absent");
+  const at = new Date("2026-11-24T10:00:00Z");
+  const e1 = newEvent(v1, "webhook", at);
+  assert.equal(e1.schema_version, 1);
+  assert.ok(!("nat" in e1.user), "absent stays absent");
+  const e2 = newEvent(parseUser({ ...user, nat: "CH", cell: "075 418 52 46" }), "webhook", at);
+  assert.equal(e2.schema_version, 2);
+  assert.deepEqual(decodeEvent(encodeEvent(e2)), { ok: true, event: e2 });
+  // A version-1 event that carries a field of version 2 is read as version 1: the field is
+  // not part of what it says.
+  const d = decodeEvent(encodeEvent({ ...e1, user: { ...e1.user, nat: "GB" } }));
+  assert.ok(d.ok);
+  assert.equal(d.event.schema_version, 1);
+  assert.ok(!("nat" in d.event.user));
+  assert.equal(FIELD_SINCE.nat, 2);
+  assert.equal(FIELD_SINCE.email, 1);
+  assert.throws(() => parseUser({ ...user, nat: "gb" }), /nat: Invalid nationality/);
 });
 
 Deno.test("parseUser() refuses text the warehouse cannot store: U+0000 and lone surrogates", () => {
