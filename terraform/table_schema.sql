@@ -13,6 +13,11 @@
 --   ALTER TABLE users ALTER COLUMN address TYPE VARCHAR(4096);     -- picture: 4096
 --   ALTER TABLE users ALTER COLUMN post_code TYPE VARCHAR(256);    -- phone: 256
 --   ALTER TABLE users ALTER COLUMN email TYPE VARCHAR(1280);
+-- Columns of a later event version come after updated_at, as ALTER TABLE appends them. The
+-- worker adds the columns a table lacks at start (docs/schema.md), one statement per column,
+-- nullable; by hand, on a table created before event version 2:
+--   ALTER TABLE users ADD COLUMN nat VARCHAR(2);
+--   ALTER TABLE users ADD COLUMN cell VARCHAR(256);
 -- Redshift does not enforce PRIMARY KEY (the planner uses it as a hint): one row per id is kept
 -- by the worker's MERGE, which also never lets an older event overwrite a newer row.
 CREATE TABLE IF NOT EXISTS users (
@@ -33,6 +38,8 @@ CREATE TABLE IF NOT EXISTS users (
   event_time TIMESTAMPTZ NOT NULL,
   date_added TIMESTAMPTZ NOT NULL,        -- first write of the row; never changed afterwards
   updated_at TIMESTAMPTZ NOT NULL,
+  nat VARCHAR(2),                         -- event version 2: nationality, two ASCII letters
+  cell VARCHAR(256),                      -- event version 2: mobile phone
   PRIMARY KEY (id)
 )
 -- Distributed and sorted by id: the MERGE joins the staging table to this one on id, so rows

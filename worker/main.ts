@@ -118,6 +118,11 @@ const sink = createWarehouseSink(pool, dialect, {
   tracing,
   writeTimeoutMs: config.WAREHOUSE_WRITE_TIMEOUT_MS,
   ...(staging ? { staging } : {}),
+  onColumnsAdded: (columns) =>
+    logger.info("added the columns of a newer event version to the table", {
+      table: `${table.schema}.${table.table}`,
+      columns,
+    }),
 });
 if (redshift && !bucket) {
   logger.warn("redshift staging by INSERT only: WAREHOUSE_S3_BUCKET is not set", {

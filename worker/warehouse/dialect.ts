@@ -4,6 +4,7 @@
  * machine without Redshift.
  */
 import type { UserRow } from "./user_row.ts";
+import type { Column } from "./table_columns.ts";
 
 /** Rows the sink uploads as gzip CSV objects under `keyPrefix` before the write starts. */
 export interface StagedRows {
@@ -47,7 +48,15 @@ export interface Dialect {
   /** Idempotent DDL that creates the schema and the table if missing, one statement each. */
   createTable(): string[];
   /**
-   * The steps that upsert `rows` (at most one per id): stage, then merge.
+   * The query that lists the table's columns (`column_name`, `data_type`,
+   * `character_maximum_length`, `is_nullable`), to compare with `TABLE_COLUMNS`.
+   */
+  describeColumns(): { text: string; params: string[] };
+  /** `ALTER TABLE … ADD COLUMN` for one missing column (nullable, outside any write). */
+  addColumn(column: Column): string;
+  /**
+   * The steps that upsert `rows` (at most one per id): stage, then merge. A row sets the
+   * columns its width says (`user_row.ts`); the others of a stored row stay as they are.
    * `writtenAt` becomes `updated_at` (and `date_added` for new rows).
    */
   upsert(rows: readonly UserRow[], writtenAt: Date): SqlStep[];

@@ -13,8 +13,16 @@
  * takes the update branch, so concurrent writers of one id cannot fail.
  */
 import type { Dialect, SqlStep, TableName } from "./dialect.ts";
-import { EVENT_COLUMN_LIST, stageBody, tableBody, updateSet } from "./_sql_text.ts";
-import { EVENT_COLUMNS, KEY_COLUMN } from "./table_columns.ts";
+import {
+  addColumn,
+  byColumnSet,
+  columnList,
+  DESCRIBE_COLUMNS,
+  stageBody,
+  tableBody,
+  updateSet,
+} from "./_sql_text.ts";
+import { type Column, EVENT_COLUMNS, KEY_COLUMN } from "./table_columns.ts";
 import { newerThan } from "../which_event_wins.ts";
 import type { UserRow } from "./user_row.ts";
 
@@ -43,12 +51,63 @@ export function createPostgresDialect(
   const stage = `pg_temp.${name.table}_stage`;
   const createStage = `CREATE TEMP TABLE IF NOT EXISTS ${name.table}_stage (\n${stageBody()}\n)` +
     ` ON COMMIT DELETE ROWS`;
-  const upsertFrom = (source: string, writtenAt: string) =>
-    `INSERT INTO ${target} AS t (${EVENT_COLUMN_LIST}, date_added, updated_at)\n` +
-    `SELECT ${EVENT_COLUMN_LIST}, ${writtenAt}, ${writtenAt}\nFROM ${source}\n` +
-    `ON CONFLICT (${KEY_COLUMN}) DO UPDATE SET\n    ${updateSet("excluded", writtenAt)}\n` +
-    `  WHERE ${newerThan("excluded", "t")}`;
-  const rowsPerInsert = Math.floor(MAX_PARAMS / EVENT_COLUMNS.length);
+  /** The upsert of `columns` from `source`: only those columns are set on a stored row. */
+  const upsertFrom = (source: string, writtenAt: string, columns: readonly Column[]) => {
+    const list = columnList(columns);
+    return `INSERT INTO ${target} AS t (${list}, date_added, updated_at)\n` +
+      `SELECT ${list}, ${writtenAt}, ${writtenAt}\nFROM ${source}\n` +
+      `ON CONFLICT (${KEY_COLUMN}) DO UPDATE SET\n    ${
+        updateSet("excluded", writtenAt, columns)
+      }\n` +
+      `  WHERE ${newerThan("excluded", "t")}`;
+  };
+
+  /** The steps of one group of rows that set the same columns. */
+  const upsertGroup = (
+    steps: SqlStep[],
+    rows: readonly UserRow[],
+    columns: readonly Column[],
+    at: string,
+    staged: boolean,
+  ) => {
+    const list = columnList(columns);
+    if (!staged) {
+      steps.push({
+        kind: "query",
+        text: upsertFrom(
+          `(VALUES ${placeholders(rows.length, columns)}) AS s (${list})`,
+          `$${rows.length * columns.length + 1}::timestamptz`,
+          columns,
+        ),
+        params: [...rows.flat(), at],
+        counts: "applied",
+      });
+      return;
+    }
+    if (staging === "copy" || staging === "auto") {
+      steps.push({
+        kind: "copy",
+        text: `COPY ${stage} (${list}) FROM STDIN`,
+        data: copyText(rows),
+      });
+    } else {
+      const rowsPerInsert = Math.floor(MAX_PARAMS / columns.length);
+      for (let i = 0; i < rows.length; i += rowsPerInsert) {
+        const chunk = rows.slice(i, i + rowsPerInsert);
+        steps.push({
+          kind: "query",
+          text: `INSERT INTO ${stage} (${list}) VALUES ${placeholders(chunk.length, columns)}`,
+          params: chunk.flat(),
+        });
+      }
+    }
+    steps.push({
+      kind: "query",
+      text: upsertFrom(`${stage} AS s`, "$1::timestamptz", columns),
+      params: [at],
+      counts: "applied",
+    });
+  };
 
   return {
     name: "postgres",
@@ -56,42 +115,28 @@ export function createPostgresDialect(
       const ddl = `CREATE TABLE IF NOT EXISTS ${target} (\n${tableBody()}\n)`;
       return name.schema === "public" ? [ddl] : [`CREATE SCHEMA IF NOT EXISTS ${name.schema}`, ddl];
     },
+    describeColumns: () => ({
+      text: DESCRIBE_COLUMNS,
+      // Unquoted names are folded to lower case.
+      params: [name.schema.toLowerCase(), name.table.toLowerCase()],
+    }),
+    addColumn: (column) => addColumn(target, column),
     upsert(rows: readonly UserRow[], writtenAt: Date): SqlStep[] {
+      const at = writtenAt.toISOString();
+      // Rows of an older version set fewer columns: one upsert per set, in one transaction.
+      // Ids are unique across the batch, so the groups never touch the same row.
+      const groups = byColumnSet(rows);
+      const steps: SqlStep[] = [];
       if (staging === "auto" && rows.length < COPY_MIN_ROWS) {
-        // One statement is one transaction: the sink sends it without BEGIN and COMMIT.
-        const at = `$${rows.length * EVENT_COLUMNS.length + 1}::timestamptz`;
-        return [{
-          kind: "query",
-          text: upsertFrom(`(VALUES ${placeholders(rows.length)}) AS s (${EVENT_COLUMN_LIST})`, at),
-          params: [...rows.flat(), writtenAt.toISOString()],
-          counts: "applied",
-        }];
+        // One statement per group; one statement alone is one transaction, without BEGIN.
+        for (const g of groups) upsertGroup(steps, g.rows, g.columns, at, false);
+        return steps;
       }
-      const steps: SqlStep[] = [{ kind: "query", text: createStage, params: [] }];
-      const copy = staging === "copy" || staging === "auto";
-      if (copy) {
-        steps.push({
-          kind: "copy",
-          text: `COPY ${stage} (${EVENT_COLUMN_LIST}) FROM STDIN`,
-          data: copyText(rows),
-        });
-      } else {
-        for (let i = 0; i < rows.length; i += rowsPerInsert) {
-          const chunk = rows.slice(i, i + rowsPerInsert);
-          steps.push({
-            kind: "query",
-            text: `INSERT INTO ${stage} (${EVENT_COLUMN_LIST}) VALUES ${
-              placeholders(chunk.length)
-            }`,
-            params: chunk.flat(),
-          });
-        }
-      }
-      steps.push({
-        kind: "query",
-        text: upsertFrom(`${stage} AS s`, "$1::timestamptz"),
-        params: [writtenAt.toISOString()],
-        counts: "applied",
+      steps.push({ kind: "query", text: createStage, params: [] });
+      groups.forEach((g, i) => {
+        // The stage is emptied at commit; between two groups of one write, by hand.
+        if (i > 0) steps.push({ kind: "query", text: `DELETE FROM ${stage}`, params: [] });
+        upsertGroup(steps, g.rows, g.columns, at, true);
       });
       return steps;
     },
@@ -108,9 +153,9 @@ const CASTS = EVENT_COLUMNS.map((c) =>
   c.type.kind === "timestamptz" ? "::VARCHAR::TIMESTAMPTZ" : ""
 );
 
-/** `($1, $2, …), (…)` for `rows` rows of the event columns. */
-export function placeholders(rows: number): string {
-  const width = EVENT_COLUMNS.length;
+/** `($1, $2, …), (…)` for `rows` rows of `columns` (a prefix of the event columns). */
+export function placeholders(rows: number, columns: readonly Column[] = EVENT_COLUMNS): string {
+  const width = columns.length;
   const out: string[] = [];
   for (let r = 0; r < rows; r++) {
     const cells: string[] = [];

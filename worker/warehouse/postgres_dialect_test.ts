@@ -5,6 +5,7 @@ import {
   createPostgresDialect,
   placeholders,
 } from "./postgres_dialect.ts";
+import { EVENT_COLUMNS, eventColumns } from "./table_columns.ts";
 
 Deno.test("copyText() escapes tabs, newlines and backslashes and writes nulls as \\N", () => {
   assert.equal(
@@ -14,14 +15,14 @@ Deno.test("copyText() escapes tabs, newlines and backslashes and writes nulls as
 });
 
 Deno.test("placeholders() numbers parameters row by row", () => {
-  const text = placeholders(2);
+  const text = placeholders(2, eventColumns(1));
   assert.ok(text.startsWith("($1, $2, "));
   assert.ok(text.includes("$15::VARCHAR::TIMESTAMPTZ), ($16, "));
   assert.ok(text.endsWith("$30::VARCHAR::TIMESTAMPTZ)"));
 });
 
 Deno.test("placeholders() binds timestamps as text, so postgres.js does not turn them into Dates", () => {
-  const cells = placeholders(1).slice(1, -1).split(", ");
+  const cells = placeholders(1, eventColumns(1)).slice(1, -1).split(", ");
   assert.deepEqual(
     cells.flatMap((c, i) => c.endsWith("::VARCHAR::TIMESTAMPTZ") ? [i] : []),
     [8, 9, 14],
@@ -94,4 +95,29 @@ Deno.test("postgres dialect: the VALUES upsert binds every cell and the write ti
   assert.ok(!/date_added = /.test(step.text), "an update never touches date_added");
   assert.equal(step.params.length, 31);
   assert.equal(step.params.at(-1), at.toISOString());
+});
+
+Deno.test("postgres dialect: a batch of two versions is one upsert per column set, and an older row leaves the newer columns", () => {
+  const v1 = ["id1", ...Array(eventColumns(1).length - 1).fill("x")];
+  const v2 = ["id2", ...Array(EVENT_COLUMNS.length - 1).fill("y")];
+  const at = new Date("2026-01-01T00:00:00.000Z");
+  for (const staging of ["auto", "copy", "insert"] as const) {
+    const steps = createPostgresDialect({ schema: "s", table: "users" }, { staging }).upsert(
+      [v1, v2, v1.map((v, i) => i === 0 ? "id3" : v)],
+      at,
+    );
+    const upserts = steps.filter((s) => s.text.startsWith("INSERT INTO s.users"));
+    assert.equal(upserts.length, 2, staging);
+    // The newest set first, then the older one.
+    assert.match(upserts[0]!.text, /\(id, .*event_time, nat, cell, date_added, updated_at\)/);
+    assert.match(upserts[0]!.text, /nat = excluded\.nat,\n {4}cell = excluded\.cell/);
+    assert.match(upserts[1]!.text, /\(id, .*event_time, date_added, updated_at\)/);
+    assert.ok(!/\bnat\b|\bcell\b/.test(upserts[1]!.text), `${staging}: v1 never names nat`);
+    if (staging === "auto") {
+      // Small: VALUES, 17 + 1 and 2 × 15 + 1 parameters.
+      assert.deepEqual(steps.map((s) => s.kind === "query" && s.params.length), [18, 31]);
+    } else {
+      assert.ok(steps.some((s) => s.text === "DELETE FROM pg_temp.users_stage"), staging);
+    }
+  }
 });

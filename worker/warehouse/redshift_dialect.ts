@@ -38,8 +38,15 @@
  */
 import type { Dialect, SqlStep, TableName } from "./dialect.ts";
 import { newerThan } from "../which_event_wins.ts";
-import { tableBody, updateSet } from "./_sql_text.ts";
-import { EVENT_COLUMNS, KEY_COLUMN, WRITE_COLUMNS } from "./table_columns.ts";
+import {
+  addColumn,
+  byColumnSet,
+  columnList,
+  DESCRIBE_COLUMNS,
+  tableBody,
+  updateSet,
+} from "./_sql_text.ts";
+import { type Column, EVENT_COLUMNS, KEY_COLUMN, WRITE_COLUMNS } from "./table_columns.ts";
 import type { UserRow } from "./user_row.ts";
 import { CSV_NULL } from "./csv_row.ts";
 
@@ -69,15 +76,13 @@ export interface RedshiftOptions {
   newWriteId?: (writtenAt: Date) => string;
 }
 
-/** The stage's columns: the event's, then the two write times (as in the table). */
-const STAGE_COLUMN_LIST = [...EVENT_COLUMNS, ...WRITE_COLUMNS].map((c) => c.name).join(", ");
+/** The columns a stage of `columns` is filled with: those, then the two write times. */
+const stageColumns = (columns: readonly Column[]) => [...columns, ...WRITE_COLUMNS];
 
 /** Creates the redshift dialect for `schema.table`. */
 export function createRedshiftDialect(name: TableName, opts: RedshiftOptions = {}): Dialect {
   const target = `${name.schema}.${name.table}`;
   const newWriteId = opts.newWriteId ?? _defaultWriteId;
-  // One parameter is the write time, shared by every row of a statement.
-  const rowsPerInsert = Math.floor((MAX_PARAMS - 1) / EVENT_COLUMNS.length);
 
   return {
     name: "redshift",
@@ -86,31 +91,53 @@ export function createRedshiftDialect(name: TableName, opts: RedshiftOptions = {
         `DISTSTYLE KEY\nDISTKEY (${KEY_COLUMN})\nSORTKEY (${KEY_COLUMN})`;
       return name.schema === "public" ? [ddl] : [`CREATE SCHEMA IF NOT EXISTS ${name.schema}`, ddl];
     },
+    describeColumns: () => ({
+      text: DESCRIBE_COLUMNS,
+      // Unquoted names are folded to lower case.
+      params: [name.schema.toLowerCase(), name.table.toLowerCase()],
+    }),
+    addColumn: (column) => addColumn(target, column),
     upsert(rows: readonly UserRow[], writtenAt: Date): SqlStep[] {
       const at = writtenAt.toISOString();
       const id = newWriteId(writtenAt);
-      const stage = `${name.table}_stage_${id.slice(-12).replaceAll("-", "_")}`;
-      const s3 = opts.s3 && rows.length >= opts.s3.minRows && !rows.some(_holdsCsvNull)
-        ? opts.s3
-        : undefined;
-      const steps: SqlStep[] = [
-        { kind: "query", text: `CREATE TEMP TABLE ${stage} (LIKE ${target})`, params: [] },
-        { kind: "undo", text: `DROP TABLE ${stage}` },
-      ];
-      if (s3) {
-        const keyPrefix = `${s3.prefix}${id}/`;
-        steps.push({
-          kind: "load",
-          text: copyFromS3(stage, `s3://${s3.bucket}/${keyPrefix}`, s3.iamRole),
-          objects: { keyPrefix, rows, trailing: [at, at] },
-        });
-      } else {
-        for (const chunk of _chunks(rows, rowsPerInsert, MAX_CHUNK_BYTES)) {
-          const atParam = chunk.length * EVENT_COLUMNS.length + 1;
+      // Rows of an older version set fewer columns: one stage and one MERGE per set (Redshift's
+      // MERGE takes no condition on WHEN MATCHED). The newest set's stage has the plain name.
+      const groups = byColumnSet(rows).map((g, i) => {
+        const version = g.columns.at(-1)!.since;
+        const suffix = i === 0 ? "" : `_v${version}`;
+        return {
+          ...g,
+          stage: `${name.table}_stage_${id.slice(-12).replaceAll("-", "_")}${suffix}`,
+          folder: i === 0 ? id : `${id}-v${version}`,
+        };
+      });
+      const steps: SqlStep[] = [];
+      for (const g of groups) {
+        steps.push(
+          { kind: "query", text: `CREATE TEMP TABLE ${g.stage} (LIKE ${target})`, params: [] },
+          { kind: "undo", text: `DROP TABLE ${g.stage}` },
+        );
+        const columns = stageColumns(g.columns);
+        const s3 = opts.s3 && g.rows.length >= opts.s3.minRows && !g.rows.some(_holdsCsvNull)
+          ? opts.s3
+          : undefined;
+        if (s3) {
+          const keyPrefix = `${s3.prefix}${g.folder}/`;
+          steps.push({
+            kind: "load",
+            text: copyFromS3(g.stage, `s3://${s3.bucket}/${keyPrefix}`, s3.iamRole, g.columns),
+            objects: { keyPrefix, rows: g.rows, trailing: [at, at] },
+          });
+          continue;
+        }
+        // One parameter is the write time, shared by every row of a statement.
+        const rowsPerInsert = Math.floor((MAX_PARAMS - 1) / g.columns.length);
+        for (const chunk of _chunks(g.rows, rowsPerInsert, MAX_CHUNK_BYTES)) {
+          const atParam = chunk.length * g.columns.length + 1;
           steps.push({
             kind: "query",
-            text: `INSERT INTO ${stage} (${STAGE_COLUMN_LIST}) VALUES ${
-              _placeholders(chunk.length, atParam)
+            text: `INSERT INTO ${g.stage} (${columnList(columns)}) VALUES ${
+              _placeholders(chunk.length, atParam, g.columns)
             }`,
             params: [...chunk.flat(), at],
           });
@@ -119,25 +146,30 @@ export function createRedshiftDialect(name: TableName, opts: RedshiftOptions = {
       steps.push(
         { kind: "commit", text: "COMMIT" },
         { kind: "query", text: `LOCK ${target}`, params: [] },
-        {
-          kind: "query",
-          text: `DELETE FROM ${stage}\nUSING ${target}\nWHERE ${stage}.id = ${name.table}.id\n` +
-            `  AND NOT ${newerThan(stage, name.table)}`,
-          params: [],
-          counts: "stale",
-        },
-        {
-          kind: "query",
-          text: `MERGE INTO ${target}\nUSING ${stage}\nON ${name.table}.id = ${stage}.id\n` +
-            `WHEN MATCHED THEN\n  UPDATE SET\n    ${
-              updateSet(stage, `${stage}.updated_at`)
-            }\nWHEN NOT MATCHED THEN\n  INSERT (${STAGE_COLUMN_LIST})\n  VALUES (${
-              [...EVENT_COLUMNS, ...WRITE_COLUMNS].map((c) => `${stage}.${c.name}`).join(", ")
-            })`,
-          params: [],
-        },
-        { kind: "query", text: `DROP TABLE ${stage}`, params: [] },
       );
+      for (const { stage, columns } of groups) {
+        steps.push(
+          {
+            kind: "query",
+            text: `DELETE FROM ${stage}\nUSING ${target}\nWHERE ${stage}.id = ${name.table}.id\n` +
+              `  AND NOT ${newerThan(stage, name.table)}`,
+            params: [],
+            counts: "stale",
+          },
+          {
+            kind: "query",
+            text: `MERGE INTO ${target}\nUSING ${stage}\nON ${name.table}.id = ${stage}.id\n` +
+              `WHEN MATCHED THEN\n  UPDATE SET\n    ${
+                updateSet(stage, `${stage}.updated_at`, columns)
+              }\nWHEN NOT MATCHED THEN\n  INSERT (${columnList(stageColumns(columns))})\n` +
+              `  VALUES (${stageColumns(columns).map((c) => `${stage}.${c.name}`).join(", ")})`,
+            params: [],
+          },
+        );
+      }
+      for (const { stage } of groups) {
+        steps.push({ kind: "query", text: `DROP TABLE ${stage}`, params: [] });
+      }
       return steps;
     },
   };
@@ -147,10 +179,15 @@ export function createRedshiftDialect(name: TableName, opts: RedshiftOptions = {
  * The COPY of a stage from every object under `url` (which ends in `/`, so that no other
  * write's prefix can match). See the module's notes for each option.
  */
-export function copyFromS3(stage: string, url: string, iamRole: string): string {
+export function copyFromS3(
+  stage: string,
+  url: string,
+  iamRole: string,
+  columns: readonly Column[] = EVENT_COLUMNS,
+): string {
   const role = iamRole === "default" ? "default" : `'${iamRole}'`;
   return [
-    `COPY ${stage} (${STAGE_COLUMN_LIST})`,
+    `COPY ${stage} (${columnList(stageColumns(columns))})`,
     `FROM '${url}'`,
     `IAM_ROLE ${role}`,
     "FORMAT AS CSV",
@@ -176,12 +213,12 @@ function _defaultWriteId(writtenAt: Date): string {
  * Timestamps are bound as text and cast by the warehouse (see `postgres_dialect.ts`'s
  * `CASTS`); `$<at>` is the write time, the same parameter in every row.
  */
-function _placeholders(rows: number, at: number): string {
-  const width = EVENT_COLUMNS.length;
+function _placeholders(rows: number, at: number, columns: readonly Column[]): string {
+  const width = columns.length;
   const atCast = `$${at}::VARCHAR::TIMESTAMPTZ`;
   const out: string[] = [];
   for (let r = 0; r < rows; r++) {
-    const cells = EVENT_COLUMNS.map((c, i) =>
+    const cells = columns.map((c, i) =>
       `$${r * width + i + 1}${c.type.kind === "timestamptz" ? "::VARCHAR::TIMESTAMPTZ" : ""}`
     );
     out.push(`(${cells.join(", ")}, ${atCast}, ${atCast})`);

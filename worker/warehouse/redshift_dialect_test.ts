@@ -73,8 +73,8 @@ Deno.test("redshift dialect: every text column holds its limit in characters of 
     TABLE_COLUMNS.flatMap((c) => c.type.kind === "varchar" ? [[c.name, c.type.bytes]] : []),
   );
   for (const [field, limit] of Object.entries(LIMITS)) {
-    // The id is a UUID: 36 ASCII characters, one byte each.
-    const bytes = field === "id" ? limit : limit * 4;
+    // The id is a UUID and nat two capital letters: ASCII characters, one byte each.
+    const bytes = field === "id" || field === "nat" ? limit : limit * 4;
     assert.equal(widths[field], bytes, `${field}: ${limit} characters`);
   }
   const contract = Deno.readTextFileSync(
@@ -217,4 +217,51 @@ Deno.test("redshift dialect: the stale-row DELETE is the step whose row count sa
   assert.equal(counted.length, 1);
   assert.equal(counted[0]![0], "stale");
   assert.match(counted[0]![1]!, /^DELETE FROM users_stage_[0-9a-f]+$/);
+});
+
+Deno.test("redshift dialect: the ALTERs of terraform/table_schema.sql are the worker's, one per later column", async () => {
+  const contract = await Deno.readTextFile(
+    new URL("../../terraform/table_schema.sql", import.meta.url),
+  );
+  const documented = [...contract.matchAll(/^-- {3}(ALTER TABLE users ADD COLUMN [^;]*);/gm)]
+    .map((m) => m[1]);
+  const dialect = createRedshiftDialect({ schema: "public", table: "users" });
+  const later = TABLE_COLUMNS.filter((c) => c.since > 1);
+  assert.ok(later.length > 0);
+  assert.deepEqual(
+    documented,
+    later.map((c) => dialect.addColumn(c).replace("public.users", "users")),
+  );
+});
+
+Deno.test("redshift dialect: evolving the table matches its golden file", async () => {
+  const dialect = createRedshiftDialect({ schema: "user_data_prod", table: "users" });
+  const describe = dialect.describeColumns();
+  await assertGolden(
+    "redshift_evolve_table.sql",
+    `-- params: ${JSON.stringify(describe.params)}\n${describe.text};\n\n` +
+      TABLE_COLUMNS.filter((c) => c.since > 1).map((c) => `${dialect.addColumn(c)};\n`).join(""),
+  );
+});
+
+Deno.test("redshift dialect: a batch of two versions matches its golden file (a stage and a MERGE per column set)", async () => {
+  const dialect = createRedshiftDialect({ schema: "public", table: "users" }, {
+    newWriteId: () => WRITE_ID,
+  });
+  const at = new Date("2026-01-01T00:00:00.000Z");
+  const rows = [
+    toUserRow(testEvent(testUser(1), at, "00000000-0000-4000-8000-00000000000a")),
+    toUserRow(
+      testEvent(
+        testUser(2, "0000", { nat: "FR", cell: "06 12 34 56 78" }),
+        at,
+        "00000000-0000-4000-8000-00000000000b",
+      ),
+    ),
+  ];
+  assert.deepEqual(rows.map((r) => r.length), [15, 17]);
+  await assertGolden(
+    "redshift_upsert_versions.sql",
+    render(dialect.upsert(rows, new Date("2026-01-02T03:04:05.000Z"))),
+  );
 });

@@ -29,6 +29,7 @@ import type { UserRow } from "./user_row.ts";
 import { toWriteError } from "./write_error.ts";
 import { type Attributes, inSpan, noTracing, type Tracing } from "../../shared/tracing.ts";
 import { statementSummary } from "./statement_summary.ts";
+import { evolveTable, TableSchemaError } from "./evolve_table.ts";
 
 /** What the sink needs besides the connection and the dialect. */
 export interface WarehouseSinkDeps {
@@ -42,6 +43,8 @@ export interface WarehouseSinkDeps {
    * deadline). Needs a `ReplaceablePool`.
    */
   writeTimeoutMs?: number;
+  /** Told the columns `ensureTable` (or a write that missed them) added to the table. */
+  onColumnsAdded?: (columns: string[]) => void;
 }
 
 /** Runs one statement (`run`) in a span named after `text`. */
@@ -118,7 +121,16 @@ export function createWarehouseSink(
           }, () => staging.upload(step.objects)),
         );
       }
-      const counted = await runTransactions(sql, steps, trace);
+      let counted: Counted;
+      try {
+        counted = await runTransactions(sql, steps, trace);
+      } catch (err) {
+        // undefined_column: the table lost a column since the start (re-created or altered by
+        // hand). Add what is missing, outside the write, and write again once.
+        if ((err as { code?: string }).code !== "42703") throw err;
+        await evolve(sql);
+        counted = await runTransactions(sql, steps, trace);
+      }
       return {
         stale: counted.stale ??
           (counted.applied === undefined ? 0 : Math.max(0, rows.length - counted.applied)),
@@ -129,8 +141,22 @@ export function createWarehouseSink(
       if (uploaded.length > 0) await deps.staging!.remove(uploaded);
     }
   };
+  /** Adds the columns the table lacks. @throws {TableSchemaError} */
+  const evolve = async (sql: Sql) => {
+    const { added } = await evolveTable(sql, dialect);
+    if (added.length > 0) deps.onColumnsAdded?.(added);
+  };
   return {
-    ensureTable: () => bounded((sql) => ensureTable(sql, dialect)),
+    ensureTable: () =>
+      bounded(async (sql) => {
+        await ensureTable(sql, dialect);
+        try {
+          await evolve(sql);
+        } catch (err) {
+          if (err instanceof TableSchemaError) throw err;
+          throw toWriteError(err);
+        }
+      }),
     async upsert(rows): Promise<Upserted> {
       if (rows.length === 0) return { stale: 0 };
       return await bounded((sql) => upsert(sql, rows));

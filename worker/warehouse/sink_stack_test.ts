@@ -94,7 +94,17 @@ for (const staging of ["copy", "insert", "auto"] as Staging[]) {
 
 /** A dialect that returns `steps` as they are (their SQL runs on PostgreSQL). */
 function scripted(steps: (schema: string) => SqlStep[], schema: string): Dialect {
-  return { name: "redshift", createTable: () => [], upsert: () => steps(schema) };
+  return {
+    name: "redshift",
+    createTable: () => [],
+    describeColumns: () => {
+      throw new Error("not used");
+    },
+    addColumn: () => {
+      throw new Error("not used");
+    },
+    upsert: () => steps(schema),
+  };
 }
 
 /** A staging that records what happens, and what another connection sees at that moment. */

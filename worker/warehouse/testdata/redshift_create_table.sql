@@ -18,6 +18,8 @@ CREATE TABLE IF NOT EXISTS user_data_prod.users (
   event_time TIMESTAMPTZ NOT NULL,
   date_added TIMESTAMPTZ NOT NULL,
   updated_at TIMESTAMPTZ NOT NULL,
+  nat VARCHAR(2),
+  cell VARCHAR(256),
   PRIMARY KEY (id)
 )
 DISTSTYLE KEY
