@@ -8,6 +8,7 @@ import type { BatchOutcome } from "./handle_batch.ts";
 import { createWorkerMetrics } from "../worker_metrics.ts";
 import { WriteError } from "../warehouse/write_error.ts";
 import { type CommitterSource, createCommitter, type FlushPolicy } from "./committer.ts";
+import { PartitionHolds } from "./partition_holds.ts";
 
 const POLICY: FlushPolicy = {
   flushRows: 1000,
@@ -321,5 +322,41 @@ Deno.test("createCommitter().commitWaitingMs() counts from the commit's send unt
   gates.shift()!();
   await c.drained();
   assert.equal(c.commitWaitingMs(), 0, "answered");
+  await c.stop();
+});
+
+Deno.test("createCommitter() never commits a held partition past its hold and drops its later records on arrival", async () => {
+  const source = fakeSource();
+  const holds = new PartitionHolds();
+  const batches: string[][] = [];
+  const c = createCommitter({
+    source,
+    holds,
+    handle: (messages) => {
+      batches.push(messages.map((m) => `${m.partition}@${m.offset}`));
+      // The batch meets a record of a newer version at partition 0, offset 6.
+      if (messages.some((m) => m.partition === 0 && m.offset === "6")) {
+        const hold = { topic: "t", partition: 0, offset: 6n, version: 9 };
+        holds.hold(hold);
+        return Promise.resolve({ ...OK, rows: 2, held: 2, newHolds: [hold] });
+      }
+      return Promise.resolve({ ...OK, rows: messages.length });
+    },
+    policy: POLICY,
+    retry: { minMs: 1, maxMs: 2, random: () => 0 },
+    metrics: createWorkerMetrics(createRegistry()),
+    logger: silentLogger,
+  });
+  for (const r of [rec(0, 5), rec(0, 6), rec(1, 3), rec(0, 7)]) c.add(r);
+  await c.drained();
+  assert.deepEqual(source.commits, [[
+    { topic: "t", partition: 0, offset: 6n },
+    { topic: "t", partition: 1, offset: 4n },
+  ]]);
+  // Later records of partition 0 never reach a batch; partition 1's do.
+  for (const r of [rec(0, 8), rec(1, 4), rec(0, 9)]) c.add(r);
+  await c.drained();
+  assert.deepEqual(batches.at(-1), ["1@4"]);
+  assert.deepEqual(source.commits.at(-1), [{ topic: "t", partition: 1, offset: 5n }]);
   await c.stop();
 });
