@@ -136,7 +136,13 @@ export function fakeSink(): FakeSink {
           stored && Number.isFinite(Date.parse(stored[EVENT_TIME] ?? "")) && !isNewerRow(r, stored)
         ) {
           stale++;
-        } else sink.rows.set(r[0]!, r);
+        } else {
+          // A row of an older version is shorter: the columns it does not know stay.
+          sink.rows.set(
+            r[0]!,
+            stored && r.length < stored.length ? [...r, ...stored.slice(r.length)] : r,
+          );
+        }
       }
       return Promise.resolve({ stale });
     },

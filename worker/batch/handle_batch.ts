@@ -121,8 +121,16 @@ export async function handleBatch(
     }
   });
 
-  const { kept, superseded } = dedupeLatest(candidates);
-  const { written, stale, rejected } = await upsertIsolating(kept, (c) => c.row, deps.sink);
+  const { rounds, superseded } = dedupeLatest(candidates);
+  let written = 0;
+  let stale = 0;
+  const rejected: Awaited<ReturnType<typeof upsertIsolating<Candidate>>>["rejected"] = [];
+  for (const round of rounds) {
+    const r = await upsertIsolating(round, (c) => c.row, deps.sink);
+    written += r.written;
+    stale += r.stale;
+    rejected.push(...r.rejected);
+  }
   for (const { item, error } of rejected) {
     deadLetters.push(toDeadLetter(item.message, { stage: "write", reason: error.message }, now));
   }

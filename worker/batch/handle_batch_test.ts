@@ -190,3 +190,33 @@ Deno.test("handleBatch() holds a partition at a record of a newer schema_version
   assert.deepEqual(again.newHolds, []);
   assert.ok(sink.rows.has(testUser(4).id));
 });
+
+Deno.test("handleBatch(): a newer version-1 event of a user does not swallow an older version-2 event's nat and cell in the same batch", async () => {
+  const sink = fakeSink();
+  const dl = fakeDeadLetters();
+  const id = testUser(8).id;
+  const event = (at: number, o: Record<string, unknown>, offset: number) => {
+    const e = testEvent(testUser(8, "0000", o), new Date(at));
+    return message(offset, encodeEvent(e), id);
+  };
+  const out = await handleBatch([
+    event(t0, { nat: "GB", cell: "07700 900000" }, 1),
+    event(t0 + 1000, { last_name: "Later" }, 2),
+  ], { sink, deadLetters: dl, now });
+  assert.deepEqual(sink.calls, [1, 1], "the older, wider row first, then the newer one");
+  assert.equal(out.rows, 2);
+  assert.equal(out.superseded, 0);
+  const row = sink.rows.get(id)!;
+  assert.equal(row[2], "Later");
+  assert.deepEqual(row.slice(-2), ["GB", "07700 900000"]);
+
+  // The other way round, the newer row sets every column: the older one is superseded.
+  const other = fakeSink();
+  const again = await handleBatch([
+    event(t0, { last_name: "Older" }, 3),
+    event(t0 + 1000, { nat: "IE", cell: null }, 4),
+  ], { sink: other, deadLetters: dl, now });
+  assert.deepEqual(other.calls, [1]);
+  assert.equal(again.superseded, 1);
+  assert.deepEqual(other.rows.get(id)!.slice(-2), ["IE", null]);
+});
