@@ -1,6 +1,6 @@
 /**
  * `deno task bench:worker [--events N] [--rate R] [--seconds S] [--staging-rows M]
- *   [--partitions P] [--e2e-only] [--skip-ceilings] [--baseline REV]`
+ *   [--partitions P] [--e2e-only] [--skip-ceilings] [--baseline REV] [--versions]`
  *
  * On the shared local stack:
  * 1. pre-fills a unique topic (6 partitions) with N events (default 1,000,000);
@@ -18,6 +18,11 @@
  * `WAREHOUSE_STAGING` and `OTEL_*` from the bench's environment reach every worker (tuning;
  * `OTEL_DENO=true` … measures the worker with traces on);
  * `BENCH_V8_FLAGS` replaces their `--v8-flags` ("" for none).
+ * With `--versions`, only this: a second topic is pre-filled with the same N events in event
+ * version 2 (every user with `nat` and `cell`), and the worker drains the version-1 topic and
+ * the version-2 topic in the order 1, 2, 2, 1 (each with a new group and schema), to print each
+ * version's sustained rows/s and their ratio: the version check and the per-version column
+ * sets must not cost the hot path.
  * Prints a Markdown table and one JSON line. Everything it creates is removed at the end.
  */
 import { parseArgs } from "node:util";
@@ -56,6 +61,7 @@ const { values } = parseArgs({
     "e2e-only": { type: "boolean", default: false },
     "skip-ceilings": { type: "boolean", default: false },
     baseline: { type: "string" },
+    versions: { type: "boolean", default: false },
   },
 });
 const N = Number(values.events);
@@ -85,7 +91,8 @@ const sql = postgres(env.WAREHOUSE_URL, pgOptions);
 const seed = crypto.randomUUID().slice(0, 8);
 const topic = uniqueName("bench_worker");
 const dlq = `${topic}.dlq`;
-const topics = [topic, dlq];
+const topicV2 = `${topic}_v2`;
+const topics = [topic, dlq, ...(values.versions ? [topicV2] : [])];
 const schemas: string[] = [];
 const schema = (name: string) => {
   const s = uniqueName(`bench_${name}`);
@@ -122,55 +129,8 @@ try {
     programs.push({ key: "old", label: `old (${tree.commit})`, root: tree.dir });
   }
 
-  if (!values["e2e-only"]) {
-    say(`pre-filling ${N} events into ${topic}`);
-    shared.produce_msgs_per_s = await prefill(kafka.connection, topic, N, seed);
-
-    if (!values["skip-ceilings"]) {
-      say("ceiling: plain consume through our consumer group");
-      const consume = await consumeCeiling(
-        kafka.connection,
-        topic,
-        N,
-        uniqueName("bench_plain"),
-        MAX_BYTES,
-      );
-      shared.plain_consume_msgs_per_s = consume.rate;
-
-      say("ceiling: PostgreSQL COPY of the same rows");
-      shared.copy_rows_per_s = (await copyCeiling(sql, schema("copy"), N, seed)).rate;
-
-      say(`staging: ${STAGING_ROWS} rows through the sink, COPY vs INSERT`);
-      shared.sink_copy_staging_rows_per_s = await sinkRate(
-        sql,
-        schema("stage_copy"),
-        "copy",
-        STAGING_ROWS,
-        5_000,
-        seed,
-      );
-      shared.sink_insert_staging_rows_per_s = await sinkRate(
-        sql,
-        schema("stage_insert"),
-        "insert",
-        STAGING_ROWS,
-        5_000,
-        seed,
-      );
-    }
-
-    for (const program of programs) {
-      say(`${program.label}: draining the topic`);
-      Object.assign(measured[program.key], await attempt(program, "drain", drain));
-    }
-  }
-
-  // The other order than the drain, so that neither program always goes first.
-  for (const program of programs.toReversed()) {
-    say(`${program.label}: end-to-end latency at ${RATE} events/s for ${SECONDS} s`);
-    Object.assign(measured[program.key], await attempt(program, "e2e", latency));
-  }
-  printReport();
+  if (values.versions) await versions();
+  else await everything();
 } finally {
   for (const w of running) await w.stop("SIGKILL");
   await kafka.admin.deleteTopics(topics).catch(() => {});
@@ -219,12 +179,45 @@ async function stopWorker(worker: RunningProgram): Promise<number> {
   return complaintsOf(worker.logs);
 }
 
+/**
+ * `--versions`: the same events in version 1 and in version 2, drained by this checkout's
+ * worker in the order 1, 2, 2, 1; prints the sustained rows/s of each and the ratio.
+ */
+async function versions(): Promise<void> {
+  say(`pre-filling ${N} events into ${topic} (version 1) and ${topicV2} (version 2)`);
+  await prefill(kafka.connection, topic, N, seed, 1);
+  await prefill(kafka.connection, topicV2, N, seed, 2);
+  const program = programs[0]!;
+  const rates: Record<1 | 2, number[]> = { 1: [], 2: [] };
+  for (const version of [1, 2, 2, 1] as const) {
+    say(`draining version ${version}`);
+    const r = await drain(program, version === 1 ? topic : topicV2);
+    if (r.drain_warn_error_lines) throw new Error(`version ${version}: warnings in the log`);
+    if (r.worker_table_rows !== N) {
+      throw new Error(`version ${version}: ${r.worker_table_rows} rows`);
+    }
+    rates[version].push(r.worker_rows_per_s_sustained!);
+  }
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  const [v1, v2] = [mean(rates[1]), mean(rates[2])];
+  const f = (x: number) => Math.round(x).toLocaleString("en");
+  const out = [
+    "| events | version 1 rows/s (runs) | version 2 rows/s (runs) | v2 / v1 |",
+    "|---|---|---|---|",
+    `| ${f(N)} | ${f(v1)} (${rates[1].map(f).join(", ")}) | ${f(v2)} (${
+      rates[2].map(f).join(", ")
+    }) | ${(v2 / v1).toFixed(3)} |`,
+    JSON.stringify({ versions: { events: N, v1: rates[1], v2: rates[2], ratio: v2 / v1 } }),
+  ];
+  Deno.stdout.writeSync(new TextEncoder().encode(`${out.join("\n")}\n`));
+}
+
 /** The worker of `program` drains the pre-filled topic with a new group into a new schema. */
-async function drain(program: Program): Promise<Record<string, number>> {
+async function drain(program: Program, source = topic): Promise<Record<string, number>> {
   const workerSchema = schema(`drain_${program.key}`);
   const spawned = performance.now();
   const worker = await startWorker(program, {
-    KAFKA_TOPIC: topic,
+    KAFKA_TOPIC: source,
     KAFKA_GROUP_ID: uniqueName(`bench_drain_${program.key}`),
     WAREHOUSE_SCHEMA: workerSchema,
   });
@@ -467,4 +460,57 @@ function printReport(): void {
     JSON.stringify({ baseline: tree?.commit, shared, new: n, old: o })
   }\n`;
   Deno.stdout.writeSync(new TextEncoder().encode(out));
+}
+
+/** The whole bench: ceilings, staging, the drain and the end-to-end latency. */
+async function everything(): Promise<void> {
+  if (!values["e2e-only"]) {
+    say(`pre-filling ${N} events into ${topic}`);
+    shared.produce_msgs_per_s = await prefill(kafka.connection, topic, N, seed);
+
+    if (!values["skip-ceilings"]) {
+      say("ceiling: plain consume through our consumer group");
+      const consume = await consumeCeiling(
+        kafka.connection,
+        topic,
+        N,
+        uniqueName("bench_plain"),
+        MAX_BYTES,
+      );
+      shared.plain_consume_msgs_per_s = consume.rate;
+
+      say("ceiling: PostgreSQL COPY of the same rows");
+      shared.copy_rows_per_s = (await copyCeiling(sql, schema("copy"), N, seed)).rate;
+
+      say(`staging: ${STAGING_ROWS} rows through the sink, COPY vs INSERT`);
+      shared.sink_copy_staging_rows_per_s = await sinkRate(
+        sql,
+        schema("stage_copy"),
+        "copy",
+        STAGING_ROWS,
+        5_000,
+        seed,
+      );
+      shared.sink_insert_staging_rows_per_s = await sinkRate(
+        sql,
+        schema("stage_insert"),
+        "insert",
+        STAGING_ROWS,
+        5_000,
+        seed,
+      );
+    }
+
+    for (const program of programs) {
+      say(`${program.label}: draining the topic`);
+      Object.assign(measured[program.key], await attempt(program, "drain", drain));
+    }
+  }
+
+  // The other order than the drain, so that neither program always goes first.
+  for (const program of programs.toReversed()) {
+    say(`${program.label}: end-to-end latency at ${RATE} events/s for ${SECONDS} s`);
+    Object.assign(measured[program.key], await attempt(program, "e2e", latency));
+  }
+  printReport();
 }

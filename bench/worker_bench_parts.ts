@@ -9,7 +9,7 @@ import { createConsumerGroup } from "../shared/kafka/consumer_group.ts";
 import { createKafkaProducer, type ProducerMessage } from "../shared/kafka/producer.ts";
 import type { KafkaConnection } from "../shared/kafka/settings.ts";
 import { silentLogger } from "../shared/logger.ts";
-import { seededEvent } from "../testing/users.ts";
+import { seededEvent, seededEventV2 } from "../testing/users.ts";
 import { cpuSeconds as processCpuSeconds } from "./ingest_sampler.ts";
 import {
   copyText,
@@ -20,13 +20,18 @@ import { EVENT_COLUMNS } from "../worker/warehouse/table_columns.ts";
 import { toUserRow } from "../worker/warehouse/user_row.ts";
 import { createWarehouseSink } from "../worker/warehouse/sink.ts";
 
-/** Produces events `[0, n)` to `topic` (acks=all), several sends in flight; returns msgs/s. */
+/**
+ * Produces events `[0, n)` to `topic` (acks=all), several sends in flight; returns msgs/s.
+ * `version` 2 gives every user `nat` and `cell` (event version 2).
+ */
 export async function prefill(
   connection: KafkaConnection,
   topic: string,
   n: number,
   seed: string,
+  version: 1 | 2 = 1,
 ): Promise<number> {
+  const event = version === 2 ? seededEventV2 : seededEvent;
   const producer = createKafkaProducer(connection, {
     logger: silentLogger,
     clientIdSuffix: "-prefill",
@@ -39,7 +44,7 @@ export async function prefill(
     for (let i = 0; i < n; i += perSend) {
       const messages: ProducerMessage[] = [];
       for (let j = i; j < Math.min(n, i + perSend); j++) {
-        const e = seededEvent(j, seed);
+        const e = event(j, seed);
         messages.push({ key: e.user.id, value: encodeEvent(e) });
       }
       const p = producer.send(topic, messages).finally(() => inFlight.delete(p));

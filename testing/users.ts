@@ -62,6 +62,18 @@ export function seededEvent(i: number, seed: string): UserEvent {
   return testEvent(testUser(i, seed), new Date(T0 + i), `${seed}-0000-4000-9000-${hex}`);
 }
 
+const NATIONALITIES = ["AU", "BR", "CA", "CH", "DE", "DK", "ES", "FI", "FR", "GB", "IE"] as const;
+
+/** Event `i` of a seeded run in event version 2: `seededEvent` with `nat` and `cell`. */
+export function seededEventV2(i: number, seed: string): UserEvent {
+  const hex = i.toString(16).padStart(12, "0");
+  const user = testUser(i, seed, {
+    nat: NATIONALITIES[i % NATIONALITIES.length]!,
+    cell: `+41 79 ${String(i % 1000).padStart(3, "0")} 00 00`,
+  });
+  return testEvent(user, new Date(T0 + i), `${seed}-0000-4000-9000-${hex}`);
+}
+
 /** The Kafka message of `event`: key = user id, value = the JSON envelope. */
 export function toMessage(event: UserEvent): { key: string; value: Uint8Array } {
   return { key: event.user.id, value: encodeEvent(event) };
