@@ -15,7 +15,7 @@
  * rebalance may still arrive, and none of them may move the partition's offset past the hold.
  */
 import { newerVersionReason } from "../../shared/event.ts";
-import { partitionKey } from "../../shared/kafka/consumer_group.ts";
+import { partitionKey } from "../../shared/kafka/partition_key.ts";
 
 /** Where a partition is held, and why. */
 export interface Hold {
