@@ -30,15 +30,18 @@ if (args.length > 1 || (args.length === 1 && args[0] !== "--write")) {
   Deno.exit(2);
 }
 const write = args[0] === "--write";
-const root = new URL("..", import.meta.url).pathname;
-const dir = `${root}${SCHEMAS_DIR}`;
+const root = new URL("../", import.meta.url);
+const dir = new URL(`${SCHEMAS_DIR}/`, root);
 
 /** The entries of `schemas/` (text, or null for what is not a file); none if it is absent. */
 async function readFiles(): Promise<Map<string, string | null>> {
   const files = new Map<string, string | null>();
   try {
     for await (const entry of Deno.readDir(dir)) {
-      files.set(entry.name, entry.isFile ? await Deno.readTextFile(`${dir}/${entry.name}`) : null);
+      files.set(
+        entry.name,
+        entry.isFile ? await Deno.readTextFile(new URL(entry.name, dir)) : null,
+      );
     }
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
@@ -58,7 +61,7 @@ if (write) {
   const { writes, refusals } = schemaWrites(await release(), formatSchema);
   if (writes.size > 0) await Deno.mkdir(dir, { recursive: true });
   for (const [path, text] of writes) {
-    await Deno.writeTextFile(`${root}${path}`, text);
+    await Deno.writeTextFile(new URL(path, root), text);
     console.error(`schemas: wrote ${path}`);
   }
   for (const line of refusals) console.error(`schemas: ${line}`);
