@@ -10,7 +10,8 @@
  * 4. an import climbs out of the project (`../../shared/x.ts` from `ingest/http/` is the
  *    project's own `shared/`; one more `../` would reach past the clone);
  * 5. a service imports another service (`ingest/` ↔ `worker/`), or anything imports a tool
- *    folder (`bench/`, `faults/`, `load/`, `tests/`, `tools/`) except those tools and tests.
+ *    folder (`bench/`, `faults/`, `load/`, `tests/`, `tools/`) except those tools and tests;
+ * 6. a data folder holds code (`schemas/` holds the released JSON contracts only).
  *
  * ```sh
  * deno run --allow-read tools/layering.ts [ROOT]

@@ -60,6 +60,9 @@ const SERVICES = ["ingest", "worker", "console"];
 /** Tool folders: only tools import them. */
 const TOOLS = ["bench", "faults", "load", "tests", "tools"];
 
+/** Data folders: what they hold is read, never run (`schemas/`: the released contracts). */
+const DATA = ["schemas"];
+
 const SKIP_DIRS = new Set([".git", ".stack", ".notes", "node_modules", "terraform", "dist"]);
 
 /** Reads every `.ts` file under `root`, skipping state and vendored folders. */
@@ -149,6 +152,9 @@ export function layeringProblems(sources: Sources): string[] {
     if (local && TOOLS.includes(top(i.to)) && !tool) {
       problems.push(`${i.from} imports ${i.to}: only tools import ${top(i.to)}/`);
     }
+  }
+  for (const path of sources.keys()) {
+    if (DATA.includes(top(path))) problems.push(`${path}: ${top(path)}/ holds data, not code`);
   }
   // Pure stages: no client library on any runtime path.
   for (const path of sources.keys()) {

@@ -109,3 +109,14 @@ Deno.test("layeringProblems() keeps the console apart from the other programs, a
     ],
   );
 });
+
+Deno.test("layeringProblems() keeps code out of schemas/, and lets tools import shared/", () => {
+  assert.deepEqual(
+    layeringProblems(sources({
+      "schemas/user_created.v3.ts": `export const v3 = {};`,
+      "tools/schemas.ts": `import { SCHEMA_VERSION } from "../shared/event.ts";`,
+      "shared/event.ts": `import { z } from "zod";`,
+    })),
+    ["schemas/user_created.v3.ts: schemas/ holds data, not code"],
+  );
+});

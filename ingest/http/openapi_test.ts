@@ -1,10 +1,21 @@
 import assert from "node:assert/strict";
-import { LIMITS } from "../../shared/event.ts";
+import { Ajv2020 } from "ajv/dist/2020.js";
+import {
+  LIMITS,
+  SCHEMA_VERSION,
+  SCHEMA_VERSIONS,
+  type SchemaVersion,
+  USER_SCHEMAS,
+  type UserInput,
+} from "../../shared/event.ts";
 import { FIELD_PATTERNS } from "../../shared/field_patterns.ts";
 import { createIngestApp } from "./app.ts";
 import { buildOpenApi } from "./openapi.ts";
 import { FakeProducer } from "../../testing/fakes.ts";
 import { testConfig } from "../../testing/test_config.ts";
+import { sampleUser } from "../../testing/users.ts";
+import { releasedSchema } from "../../tools/released_schemas.ts";
+import { schemaIncompatibilities } from "../../tools/schema_compat.ts";
 
 // deno-lint-ignore no-explicit-any
 type Json = any;
@@ -44,8 +55,41 @@ Deno.test("buildOpenApi() publishes the server's own regexes as patterns", () =>
 
 Deno.test("buildOpenApi() gives every text field its LIMITS as maxLength", () => {
   for (const [field, limit] of Object.entries(LIMITS)) {
-    if (field === "id") continue; // a UUID: its pattern fixes the length
+    // A UUID and a two-letter nationality code: their patterns fix the length.
+    if (field === "id" || field === "nat") continue;
     assert.equal(stringSchema(field).maxLength, limit, field);
+  }
+});
+
+Deno.test("buildOpenApi() publishes the newest user, which every user of every version fits", () => {
+  const d = doc();
+  const published = d.components.schemas.User;
+  assert.deepEqual(
+    Object.keys(published.properties),
+    Object.keys(USER_SCHEMAS[SCHEMA_VERSION].shape),
+  );
+  const valid = new Ajv2020({ strict: false, validateFormats: false }).compile(published);
+  const { id, first_name, last_name, email } = sampleUser(1);
+  const bodies: [SchemaVersion, UserInput][] = [
+    [1, sampleUser(1)],
+    [1, { id, first_name, last_name, email }],
+    [2, sampleUser(2, { nat: "GB", cell: "+44 20 7946 0958" })],
+    [2, sampleUser(3, { nat: null, cell: null })],
+    [2, sampleUser(4, { cell: "+41 79 123 45 67" })],
+  ];
+  for (const [version, body] of bodies) {
+    const what = `a v${version} body: ${JSON.stringify(body)}`;
+    const shape = USER_SCHEMAS[version].shape;
+    assert.ok(Object.keys(body).every((k) => k in shape), `only v${version} fields in ${what}`);
+    assert.equal(USER_SCHEMAS[version].safeParse(body).success, true, what);
+    assert.equal(valid(body), true, `${what}: ${JSON.stringify(valid.errors)}`);
+  }
+  // Not only these bodies: the published User accepts all that each released user accepts.
+  for (const version of SCHEMA_VERSIONS) {
+    const released = releasedSchema(version);
+    const user = (released.properties as Json).user;
+    const options = { olderRoot: released, newerRoot: d };
+    assert.deepEqual(schemaIncompatibilities(user, published, options), [], `v${version}`);
   }
 });
 

@@ -21,6 +21,7 @@
  * ```
  */
 import { isRoutineGroupError } from "./kafka_error.ts";
+import { partitionKey } from "./partition_key.ts";
 import "../../fixes/env_guard.ts";
 import {
   type CommitOptions,
@@ -105,10 +106,7 @@ export interface ConsumerGroup {
   close(): Promise<void>;
 }
 
-/** The `topic:partition` key of a partition. */
-export function partitionKey(topic: string, partition: number): string {
-  return `${topic}:${partition}`;
-}
+export { partitionKey };
 
 /** Creates a consumer group member; nothing connects before `start`. */
 export function createConsumerGroup(

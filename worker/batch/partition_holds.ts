@@ -15,9 +15,7 @@
  * rebalance may still arrive, and none of them may move the partition's offset past the hold.
  */
 import { newerVersionReason } from "../../shared/event.ts";
-
-/** The `topic:partition` key (as the consumer group's), without loading the Kafka client. */
-const partitionKey = (topic: string, partition: number) => `${topic}:${partition}`;
+import { partitionKey } from "../../shared/kafka/partition_key.ts";
 
 /** Where a partition is held, and why. */
 export interface Hold {
