@@ -45,8 +45,11 @@ Deno.test("buildOpenApi() publishes the server's own regexes as patterns", () =>
 Deno.test("buildOpenApi() gives every text field its LIMITS as maxLength", () => {
   for (const [field, limit] of Object.entries(LIMITS)) {
     if (field === "id") continue; // a UUID: its pattern fixes the length
+    if (field === "nat") continue; // two capital letters: its pattern fixes the length
     assert.equal(stringSchema(field).maxLength, limit, field);
   }
+  assert.equal(stringSchema("nat").pattern, "^[A-Z]{2}$", "nat: at most LIMITS.nat by its pattern");
+  assert.equal(LIMITS.nat, 2);
 });
 
 Deno.test("buildOpenApi() bounds a batch to 1..INGEST_MAX_ITEMS users", () => {
