@@ -325,6 +325,9 @@ Deno.test("POST /v1/pull runs the pull job and GET /v1/pull/runs shows it", asyn
   assert.equal(h.producer.messages[0]?.key, uuid);
   const decoded = decodeEvent(h.producer.messages[0]!.value);
   assert.ok(decoded.ok && decoded.event.source === "randomuser");
+  assert.equal(decoded.event.schema_version, 2, "a pulled user carries nat and cell");
+  assert.equal(decoded.event.user.nat, "TR");
+  assert.equal(decoded.event.user.cell, "(578)-530-7615");
   const runs = await (await h.app.handler(new Request("http://ingest.test/v1/pull/runs"))).json();
   assert.equal(runs.runs.length, 1);
   assert.equal(runs.runs[0].trigger, "manual");
