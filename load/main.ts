@@ -9,11 +9,14 @@
  * Flags: `--url` (default http://127.0.0.1:8080/v1/users), `--rate` events/s (0 = as fast as
  * possible, default 100), `--count` events (default 1000), `--duration` seconds (upper bound,
  * default 60), `--batch` users per request (default 1), `--concurrency` (default 16),
- * `--ndjson`, `--warmup` seconds, `--seed`, `--json` (print the summary as one JSON line).
+ * `--ndjson`, `--warmup` seconds, `--seed`, `--schema-version` of the users (default the newest,
+ * 2: with `nat` and `cell`; 1 sends users without them), `--json` (print the summary as one
+ * JSON line).
  * The secret comes from `WEBHOOK_SECRET` (unsigned requests when it is unset). The task may
  * only reach the loopback interface.
  */
 import { parseArgs } from "node:util";
+import { SCHEMA_VERSION, SCHEMA_VERSIONS } from "../shared/event.ts";
 import { runLoad } from "./run_load.ts";
 
 const { values } = parseArgs({
@@ -27,6 +30,7 @@ const { values } = parseArgs({
     concurrency: { type: "string", default: "16" },
     warmup: { type: "string", default: "0" },
     seed: { type: "string", default: "1" },
+    "schema-version": { type: "string", default: String(SCHEMA_VERSION) },
     ndjson: { type: "boolean", default: false },
     json: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
@@ -38,7 +42,8 @@ const write = (text: string) => Deno.stdout.writeSync(new TextEncoder().encode(t
 if (values.help) {
   write(
     "deno task load [--url URL] [--rate EVENTS_PER_S] [--count N] [--duration S] [--batch N]\n" +
-      "               [--concurrency N] [--ndjson] [--warmup S] [--seed N] [--json]\n" +
+      "               [--concurrency N] [--ndjson] [--warmup S] [--seed N]\n" +
+      `               [--schema-version ${SCHEMA_VERSIONS.join("|")}] [--json]\n` +
       "Signs with WEBHOOK_SECRET when it is set.",
   );
   Deno.exit(0);
@@ -55,6 +60,18 @@ const number = (name: string, text: string, min: number, max: number): number =>
   return n;
 };
 
+const schemaVersion = SCHEMA_VERSIONS.find((v) => String(v) === values["schema-version"]);
+if (schemaVersion === undefined) {
+  Deno.stderr.writeSync(
+    new TextEncoder().encode(
+      `Cannot parse --schema-version: expected ${SCHEMA_VERSIONS.join(" or ")}, got "${
+        values["schema-version"]
+      }"\n`,
+    ),
+  );
+  Deno.exit(2);
+}
+
 const summary = await runLoad({
   url: values.url,
   secret: Deno.env.get("WEBHOOK_SECRET") || undefined,
@@ -66,6 +83,7 @@ const summary = await runLoad({
   warmupSeconds: number("warmup", values.warmup, 0, 3600),
   seed: number("seed", values.seed, 0, 2 ** 32),
   ndjson: values.ndjson,
+  schemaVersion,
 });
 
 if (values.json) {

@@ -3,6 +3,7 @@
  * workers, at a target event rate or as fast as the server answers, for at most `count`
  * events and `durationSeconds`, and measures each request's latency.
  */
+import { SCHEMA_VERSION, type SchemaVersion } from "../shared/event.ts";
 import { signWebhook } from "../ingest/http/webhook_signature.ts";
 import { HttpConnection } from "./http_connection.ts";
 import { createRng } from "../testing/rng.ts";
@@ -30,6 +31,8 @@ export interface LoadOptions {
   warmupSeconds?: number;
   /** Seed for the synthetic users. */
   seed?: number;
+  /** The schema version of the users sent (default the newest, `SCHEMA_VERSION`). */
+  schemaVersion?: SchemaVersion;
 }
 
 /** What a run measured (after warm-up). */
@@ -78,9 +81,10 @@ export async function runLoad(
   let lastFinish = started;
   const secondsPerRequest = opts.rate > 0 ? opts.batch / opts.rate : 0;
 
+  const version = opts.schemaVersion ?? SCHEMA_VERSION;
   const body = (): string => {
-    if (opts.batch === 1) return JSON.stringify(syntheticUser(random));
-    const users = Array.from({ length: opts.batch }, () => syntheticUser(random));
+    if (opts.batch === 1) return JSON.stringify(syntheticUser(random, version));
+    const users = Array.from({ length: opts.batch }, () => syntheticUser(random, version));
     return opts.ndjson ? users.map((u) => JSON.stringify(u)).join("\n") : JSON.stringify(users);
   };
 

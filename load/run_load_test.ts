@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { createIngestApp } from "../ingest/http/app.ts";
+import { decodeEvent } from "../shared/event.ts";
 import { FakeProducer } from "../testing/fakes.ts";
 import { testConfig } from "../testing/test_config.ts";
 import { TEST_SECRET } from "../testing/webhook.ts";
@@ -68,6 +69,34 @@ Deno.test("runLoad() counts refused requests by status", async () => {
     });
     assert.deepEqual(summary.statuses, { "401": 3 }, "unsigned requests are refused");
     assert.equal(summary.accepted, 0);
+  } finally {
+    await server.shutdown();
+    await app.close();
+  }
+});
+
+Deno.test("runLoad() sends users of the newest schema version unless told another", async () => {
+  const producer = new FakeProducer();
+  const app = createIngestApp(testConfig(), { producer });
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.handler);
+  let seen = 0;
+  /** The versions of the messages produced since the last call. */
+  const versions = () => {
+    const fresh = producer.messages.slice(seen);
+    seen += fresh.length;
+    return new Set(fresh.map((m) => {
+      const d = decodeEvent(m.value);
+      assert.ok(d.ok);
+      return d.event.schema_version;
+    }));
+  };
+  try {
+    const url = `http://127.0.0.1:${server.addr.port}/v1/users`;
+    const base = { url, secret: TEST_SECRET, rate: 0, durationSeconds: 30, concurrency: 2 };
+    assert.equal((await runLoad({ ...base, count: 40, batch: 4 })).accepted, 40);
+    assert.deepEqual(versions(), new Set([2]));
+    assert.equal((await runLoad({ ...base, count: 40, batch: 1, schemaVersion: 1 })).accepted, 40);
+    assert.deepEqual(versions(), new Set([1]));
   } finally {
     await server.shutdown();
     await app.close();

@@ -3,6 +3,7 @@ import { DLQ_HEADERS } from "../../shared/dead_letter_headers.ts";
 import { encodeEvent } from "../../shared/event.ts";
 import { fakeKafkaSource } from "../../testing/fakes.ts";
 import { testEvent, testUser } from "../../testing/users.ts";
+import { recordView } from "../records/record_view.ts";
 import type { WarehouseRow, WarehouseSource } from "../sources/warehouse_source.ts";
 import { findEvent } from "./find_event.ts";
 import { scanBackwards } from "./scan_backwards.ts";
@@ -83,6 +84,21 @@ Deno.test("findEvent() by user id reads only the key's partition and tells each 
     recordsAhead: 0,
   });
   assert.deepEqual(w.asked, [user.id], "the row is read once per user");
+});
+
+Deno.test("findEvent() shows each event as it is on the topic: a version-2 user's nat and cell, a version-1 user without them", async () => {
+  const w = world();
+  const user = testUser(5, "f5000000", { nat: "CH", cell: "075 418 52 46" });
+  w.accept(testUser(5, "f5000000"), 1);
+  w.accept(user, 2);
+  const result = await findEvent({ by: "user", id: user.id }, w.deps);
+  // The page shows the record's value verbatim (the server cuts it at VIEW_LIMITS.value), so
+  // every field the event carries is there and the version is the envelope's first field.
+  const [v2, v1] = result.found.map((f) => recordView(f.record).value.text);
+  assert.match(v2!, /^\{"schema_version":2,/);
+  assert.ok(v2!.includes('"nat":"CH"') && v2!.includes('"cell":"075 418 52 46"'), v2);
+  assert.match(v1!, /^\{"schema_version":1,/);
+  assert.ok(!v1!.includes('"nat"') && !v1!.includes('"cell"'), v1);
 });
 
 Deno.test("findEvent() by event id finds a dead-lettered event in any partition", async () => {

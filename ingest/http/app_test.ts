@@ -147,6 +147,61 @@ Deno.test("POST /v1/users answers 400 with per-item errors and produces none of 
   assert.equal(h.producer.messages.length, 0);
 });
 
+Deno.test("POST /v1/users writes a user without nat and cell as version 1, with them as version 2", async () => {
+  await using h = harness();
+  const valueOf = (i: number) =>
+    JSON.parse(new TextDecoder().decode(h.producer.messages[i]!.value));
+  const v1 = sampleUser();
+  assert.equal((await h.app.handler(await signedRequest(JSON.stringify(v1)))).status, 202);
+  const first = valueOf(0);
+  assert.equal(first.schema_version, 1);
+  assert.ok(!("nat" in first.user) && !("cell" in first.user), "absent stays absent");
+  assert.match(new TextDecoder().decode(h.producer.messages[0]!.value), /^\{"schema_version":1,/);
+
+  const v2 = sampleUser(undefined, { nat: "CH", cell: "075 418 52 46" });
+  assert.equal((await h.app.handler(await signedRequest(JSON.stringify(v2)))).status, 202);
+  const second = valueOf(1);
+  assert.equal(second.schema_version, 2);
+  assert.equal(second.user.nat, "CH");
+  assert.equal(second.user.cell, "075 418 52 46");
+  assert.ok(decodeEvent(h.producer.messages[1]!.value).ok, "the worker reads it");
+
+  // null is not absent: a sender that says "no nationality" knows the field (version 2); one
+  // batch may mix versions, each event saying its own.
+  const batch = [sampleUser(undefined, { nat: null }), sampleUser()];
+  assert.equal((await h.app.handler(await signedRequest(JSON.stringify(batch)))).status, 202);
+  assert.deepEqual([valueOf(2).schema_version, valueOf(3).schema_version], [2, 1]);
+  assert.equal(valueOf(2).user.nat, null);
+  assert.ok(!("cell" in valueOf(2).user));
+});
+
+Deno.test("POST /v1/users answers 400 naming nat for a nationality that is not two capital letters", async () => {
+  await using h = harness();
+  // Unlike the pull, the webhook refuses a bad nat: its sender can fix and resend.
+  for (const nat of ["ch", "CHE", "", " GB", 41]) {
+    const body = JSON.stringify([sampleUser(), { ...sampleUser(5), nat }]);
+    const problem = await problemOf(await h.app.handler(await signedRequest(body)), 400);
+    assert.equal(problem.errors.length, 1, JSON.stringify(nat));
+    assert.equal(problem.errors[0].index, 1);
+    assert.deepEqual(problem.errors[0].issues.map((i: { path: string }) => i.path), ["nat"]);
+    assert.match(problem.detail, /item 1: nat: /);
+    if (typeof nat === "string") {
+      assert.match(problem.errors[0].issues[0].message, /^Invalid nationality: expected two/);
+    }
+  }
+  const tooLong = await problemOf(
+    await h.app.handler(
+      await signedRequest(JSON.stringify(sampleUser(6, { cell: "0".repeat(65) }))),
+    ),
+    400,
+  );
+  assert.deepEqual(tooLong.errors[0].issues, [{
+    path: "cell",
+    message: "Too long: at most 64 characters",
+  }]);
+  assert.equal(h.producer.messages.length, 0);
+});
+
 Deno.test("POST /v1/users answers 400 naming the field for a timestamp no warehouse can store", async () => {
   await using h = harness();
   const cases: [string, string][] = [
@@ -325,6 +380,9 @@ Deno.test("POST /v1/pull runs the pull job and GET /v1/pull/runs shows it", asyn
   assert.equal(h.producer.messages[0]?.key, uuid);
   const decoded = decodeEvent(h.producer.messages[0]!.value);
   assert.ok(decoded.ok && decoded.event.source === "randomuser");
+  assert.equal(decoded.event.schema_version, 2, "a pulled user carries nat and cell");
+  assert.equal(decoded.event.user.nat, "TR");
+  assert.equal(decoded.event.user.cell, "(578)-530-7615");
   const runs = await (await h.app.handler(new Request("http://ingest.test/v1/pull/runs"))).json();
   assert.equal(runs.runs.length, 1);
   assert.equal(runs.runs[0].trigger, "manual");

@@ -59,6 +59,8 @@ Deno.test("buildOpenApi() gives every text field its LIMITS as maxLength", () =>
     if (field === "id" || field === "nat") continue;
     assert.equal(stringSchema(field).maxLength, limit, field);
   }
+  assert.equal(stringSchema("nat").pattern, "^[A-Z]{2}$", "nat: at most LIMITS.nat by its pattern");
+  assert.equal(LIMITS.nat, 2);
 });
 
 Deno.test("buildOpenApi() publishes the newest user, which every user of every version fits", () => {

@@ -6,6 +6,9 @@
  * for others; names carry non-ASCII letters and apostrophes; some fields come back null or
  * empty for some nationalities (an empty string becomes null, except in required fields).
  *
+ * A pulled user always has `nat` and `cell` (null when the result has none), so it is a
+ * version-2 user: randomuser.me is the source of both fields.
+ *
  * @example
  * ```ts
  * const body = await (await fetch("https://randomuser.me/api/?results=10")).json();
@@ -19,6 +22,7 @@ import {
   parseUser,
   toIssues,
   type User,
+  userSchema,
   ValidationError,
 } from "../../shared/event.ts";
 
@@ -40,7 +44,11 @@ export const randomUserResultSchema = z.object({
   dob: z.object({ date: z.string().nullish() }).nullish(),
   registered: z.object({ date: z.string().nullish() }).nullish(),
   phone: z.string().nullish(),
+  cell: z.string().nullish(),
   picture: z.object({ medium: z.string().nullish() }).nullish(),
+  // Anything: a nationality that breaks the rule becomes null (see `nationality`), so its
+  // type must not refuse the result either.
+  nat: z.unknown().optional(),
 });
 
 /** The whole response body. */
@@ -77,6 +85,8 @@ export function fromRandomUser(result: unknown): User {
     registered_date: str(r.registered?.date),
     phone: str(r.phone),
     picture: str(r.picture?.medium),
+    nat: nationality(r.nat),
+    cell: str(r.cell),
   });
 }
 
@@ -108,6 +118,18 @@ export function usersFromResponse(body: unknown): { users: User[]; rejected: Rej
     }
   });
   return { users, rejected };
+}
+
+/**
+ * The result's nationality, or null when it has none or one that breaks the shared schema's
+ * rule (two capital letters, e.g. "CH"). Unlike every other field, a bad `nat` does not cost
+ * the user: it is an optional detail next to fields that are all good, and a code randomuser.me
+ * might add or spell differently ("ch", "CHE") should not drop whole users from a pull. The
+ * rule is the schema's own, so the pull cannot pass what the webhook refuses.
+ */
+function nationality(v: unknown): string | null {
+  const s = typeof v === "string" ? str(v) : null;
+  return s !== null && userSchema.shape.nat.safeParse(s).success ? s : null;
 }
 
 /** A trimmed string, or null for null, undefined and empty values. Numbers become text. */

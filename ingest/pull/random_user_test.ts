@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { fromRandomUser, usersFromResponse } from "./random_user.ts";
-import { ValidationError } from "../../shared/event.ts";
+import { userVersion, ValidationError } from "../../shared/event.ts";
 
 const fixture = JSON.parse(
   await Deno.readTextFile(new URL("../../shared/testdata/randomuser_1.4.json", import.meta.url)),
@@ -21,6 +21,50 @@ Deno.test("fromRandomUser() maps a 1.4 result with non-ASCII names, apostrophes 
     registered_date: "2008-05-18T05:05:49.536Z",
     phone: "078 715 93 41",
     picture: "https://randomuser.me/api/portraits/med/women/44.jpg",
+    nat: "CH",
+    cell: "075 418 52 46",
+  });
+});
+
+Deno.test("fromRandomUser() maps every valid result of the testdata with its nat and cell, as a version-2 user", () => {
+  const valid = fixture.results.filter((_: unknown, i: number) => i !== 2); // 2 is broken on purpose
+  assert.equal(valid.length, 2);
+  for (const result of valid) {
+    const user = fromRandomUser(result);
+    assert.equal(user.nat, result.nat, result.login.uuid);
+    assert.equal(user.cell, result.cell ?? null, `${result.login.uuid}: a missing cell is null`);
+    assert.equal(userVersion(user), 2, result.login.uuid);
+  }
+  assert.equal(fromRandomUser(fixture.results[1]).cell, null, "result 1 has no cell");
+});
+
+Deno.test("fromRandomUser() maps a result without nat and cell, both null (still version 2)", () => {
+  const { nat: _nat, cell: _cell, ...bare } = fixture.results[0];
+  const user = fromRandomUser(bare);
+  assert.equal(user.nat, null);
+  assert.equal(user.cell, null);
+  assert.equal(user.email, "zoe.dangelo@example.com");
+  assert.equal(userVersion(user), 2, "the pull knows both fields: null, not absent");
+  const blank = fromRandomUser({ ...fixture.results[0], nat: null, cell: "  " });
+  assert.equal(blank.nat, null);
+  assert.equal(blank.cell, null, "a blank cell is null, as a blank phone is");
+});
+
+Deno.test("fromRandomUser() keeps a user whose nat breaks the two-capitals rule, with nat null", () => {
+  for (const nat of ["ch", "CHE", "C", "", " ", 41, {}, "C\u0000"]) {
+    const user = fromRandomUser({ ...fixture.results[0], nat });
+    assert.equal(user.nat, null, JSON.stringify(nat));
+    assert.equal(user.cell, "075 418 52 46", JSON.stringify(nat));
+  }
+  assert.equal(fromRandomUser({ ...fixture.results[0], nat: " GB " }).nat, "GB", "trimmed");
+});
+
+Deno.test("fromRandomUser() refuses a cell the warehouse cannot store, as it refuses such a phone", () => {
+  assert.throws(() => fromRandomUser({ ...fixture.results[0], cell: "0".repeat(65) }), (err) => {
+    assert.ok(err instanceof ValidationError);
+    assert.deepEqual(err.issues.map((i) => i.path), ["cell"]);
+    assert.match(err.message, /cell: Too long: at most 64 characters/);
+    return true;
   });
 });
 
@@ -34,7 +78,11 @@ Deno.test("fromRandomUser() names every bad field of a broken result", () => {
   assert.throws(() => fromRandomUser(fixture.results[2]), (err: unknown) => {
     assert.ok(err instanceof ValidationError);
     const paths = err.issues.map((i) => i.path).sort();
-    assert.deepEqual(paths, ["dob", "email", "first_name", "id"]);
+    assert.deepEqual(
+      paths,
+      ["dob", "email", "first_name", "id"],
+      "nat and cell are not among them",
+    );
     return true;
   });
 });
