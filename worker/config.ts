@@ -10,7 +10,7 @@ import { z } from "zod";
 import { ConfigError, env, loadConfig, type ReadEnv } from "../shared/config.ts";
 import { START_TIMEOUT_MS } from "../shared/kafka/first_answer.ts";
 import { kafkaConnectionSchema, withKafkaChecks } from "../shared/kafka/settings.ts";
-import { credentialSource } from "./warehouse/aws_credentials.ts";
+import { credentialSource } from "../shared/aws/credentials.ts";
 
 const topicName = () => z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, "expected a Kafka topic name");
 const sqlName = () =>

@@ -23,7 +23,7 @@ import { inlineDecoder } from "./decode/record_decoder.ts";
 import { createThreadDecoder } from "./decode/thread_decoder.ts";
 import { createRedshiftDialect } from "./warehouse/redshift_dialect.ts";
 import { type RunningWorker, startWorker } from "./run_worker.ts";
-import { createCredentialChain, type CredentialSource } from "./warehouse/aws_credentials.ts";
+import { createCredentialChain, type CredentialSource } from "../shared/aws/credentials.ts";
 import { createS3Client } from "./warehouse/s3_client.ts";
 import { createS3Staging, type ObjectStaging } from "./warehouse/s3_staging.ts";
 import { createReplaceablePool } from "./warehouse/replaceable_pool.ts";

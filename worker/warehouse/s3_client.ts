@@ -13,7 +13,7 @@
  * - An answer saying the credentials expired drops the cached ones, so the next try fetches new.
  */
 import { AwsClient } from "aws4fetch";
-import type { CredentialProvider } from "./aws_credentials.ts";
+import type { CredentialProvider } from "../../shared/aws/credentials.ts";
 
 /** Where the objects go. */
 export interface S3Settings {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { s3Server } from "../../stack/harness.ts";
-import { createCredentialChain, type CredentialProvider } from "./aws_credentials.ts";
+import { createCredentialChain, type CredentialProvider } from "../../shared/aws/credentials.ts";
 import { createS3Client, S3Error } from "./s3_client.ts";
 
 const keys = (accessKeyId: string, secretAccessKey: string): CredentialProvider =>

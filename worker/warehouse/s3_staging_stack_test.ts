@@ -11,7 +11,7 @@ import { s3Server, sharedStack, uniqueName } from "../../stack/harness.ts";
 import { createPostgresDialect } from "./postgres_dialect.ts";
 import { EVENT_COLUMNS, WRITE_COLUMNS } from "./table_columns.ts";
 import type { UserRow } from "./user_row.ts";
-import { createCredentialChain } from "./aws_credentials.ts";
+import { createCredentialChain } from "../../shared/aws/credentials.ts";
 import { CSV_NULL, csvRow } from "./csv_row.ts";
 import { gzipCsvParts } from "./gzip_csv_parts.ts";
 import { createS3Client, S3Error } from "./s3_client.ts";

@@ -1,5 +1,6 @@
 /**
- * AWS credentials for the S3 staging, from the standard chain, smallest first:
+ * AWS credentials for any program that signs AWS requests (the worker's S3 staging; the MSK
+ * IAM token of every Kafka client, `msk_iam_token.ts`), from the standard chain, smallest first:
  *
  * 1. `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` (+ `AWS_SESSION_TOKEN`): static.
  * 2. The container credentials endpoint (ECS task role, EKS Pod Identity):
@@ -12,7 +13,7 @@
  * The source is chosen by which variables are set, as the AWS SDKs do: a configured container
  * endpoint that fails is an error, not a reason to ask the instance instead. Temporary
  * credentials are cached and fetched again five minutes before they expire (or at once after
- * `invalidate()`, when S3 said the token expired); concurrent callers share one fetch.
+ * `invalidate()`, when AWS said the token expired); concurrent callers share one fetch.
  *
  * Nothing here logs: errors name the source and the HTTP status, never a key, a token or an
  * answer's body.
@@ -30,7 +31,7 @@ export interface AwsCredentials {
 /** Where credentials come from. */
 export type CredentialSource = "environment" | "container" | "instance";
 
-/** The variables the chain reads (already parsed by the worker's config). */
+/** The variables the chain reads (already parsed by the program's config). */
 export interface CredentialSettings {
   AWS_ACCESS_KEY_ID?: string;
   AWS_SECRET_ACCESS_KEY?: string;
@@ -58,10 +59,11 @@ export interface CredentialProvider {
   readonly source: CredentialSource;
   /**
    * Current credentials, fetched when none are cached or they expire within five minutes.
+   * Callers ask again for every signature rather than keeping the answer: the chain caches.
    * @throws {CredentialsError} when the source does not answer with credentials.
    */
   get(): Promise<AwsCredentials>;
-  /** Forgets cached credentials (S3 answered `ExpiredToken`): the next `get()` fetches. */
+  /** Forgets cached credentials (AWS answered `ExpiredToken`): the next `get()` fetches. */
   invalidate(): void;
 }
 

@@ -4,7 +4,7 @@ import {
   CredentialsError,
   type CredentialSettings,
   credentialSource,
-} from "./aws_credentials.ts";
+} from "./credentials.ts";
 
 /** A fake endpoint: answers by "METHOD url", records each request. */
 function fakeFetch(routes: Record<string, () => Response>) {
