@@ -4,9 +4,10 @@
  * one `ALTER TABLE … ADD COLUMN` each (Redshift adds one column per statement), nullable, each
  * its own transaction, never inside a write.
  *
- * - Several workers may do it at once: the slower one's `ADD COLUMN` fails with
- *   `duplicate_column` (42701), which means the column is there; the columns are read again
- *   and compared once more.
+ * - Several workers may do it at once: the slower one's `ADD COLUMN` fails (PostgreSQL:
+ *   `duplicate_column`, 42701; Redshift may also refuse it as a conflict with a concurrent
+ *   transaction). After any failed `ADD COLUMN` the columns are read again: when the column is
+ *   there, another worker added it and this one goes on; otherwise the error stands.
  * - It never drops, renames or retypes a column. A table that disagrees with the schema in a
  *   way it will not fix (a column of another type or narrower, NOT NULL where an older event
  *   leaves it empty, a column of the first version missing) is a `TableSchemaError` naming
@@ -104,8 +105,9 @@ export async function evolveTable(sql: Sql, dialect: Dialect): Promise<Evolved> 
         await sql.unsafe(dialect.addColumn(column));
         added.push(column.name);
       } catch (err) {
-        // Another worker added it first.
-        if ((err as { code?: string }).code !== "42701") throw err;
+        // Another worker added it first (42701), or its transaction conflicted with ours.
+        const again = await read();
+        if (again.missing.some((c) => c.name === column.name)) throw err;
       }
     }
     ({ missing, problems } = await read());
