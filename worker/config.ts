@@ -15,7 +15,6 @@ import { credentialSource } from "../shared/aws/credentials.ts";
 const topicName = () => z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, "expected a Kafka topic name");
 const sqlName = () =>
   z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "expected a lower-case SQL identifier");
-const awsRegion = () => z.string().regex(/^[a-z]{2,}(?:-[a-z0-9]+)+$/, "expected a region name");
 
 /** Every variable the worker reads, with its default. */
 export const workerConfigSchema = z.object({
@@ -64,26 +63,6 @@ export const workerConfigSchema = z.object({
   WAREHOUSE_S3_MIN_ROWS: env.int(1, 1_000_000).default(1_000),
   /** An S3-compatible endpoint (tests), addressed path-style; unset: AWS S3 of the region. */
   WAREHOUSE_S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
-  /** The region of the bucket (AWS SDK convention; AWS_DEFAULT_REGION when unset). */
-  AWS_REGION: awsRegion().optional(),
-  /** The region, when AWS_REGION is unset. */
-  AWS_DEFAULT_REGION: awsRegion().optional(),
-  /** Static credentials (first in the chain), with AWS_SECRET_ACCESS_KEY. */
-  AWS_ACCESS_KEY_ID: z.string().regex(/^[A-Z0-9]{16,128}$/, "expected an access key id").optional(),
-  /** The secret of AWS_ACCESS_KEY_ID; never logged. */
-  AWS_SECRET_ACCESS_KEY: z.string().min(1).optional(),
-  /** The session token of temporary static credentials; never logged. */
-  AWS_SESSION_TOKEN: z.string().min(1).optional(),
-  /** ECS: the task role's credentials path on 169.254.170.2 (set by ECS). */
-  AWS_CONTAINER_CREDENTIALS_RELATIVE_URI: z.string().startsWith("/").optional(),
-  /** A full credentials URL (EKS Pod Identity, set by the agent). */
-  AWS_CONTAINER_CREDENTIALS_FULL_URI: z.url({ protocol: /^https?$/ }).optional(),
-  /** The Authorization header for the container endpoint; never logged. */
-  AWS_CONTAINER_AUTHORIZATION_TOKEN: z.string().min(1).optional(),
-  /** A file holding that header, read at every refresh (EKS Pod Identity). */
-  AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: z.string().min(1).optional(),
-  /** Never ask EC2 instance metadata for credentials. */
-  AWS_EC2_METADATA_DISABLED: env.bool().default(false),
   /** The ops HTTP port (`/healthz`, `/readyz`, `/metrics`); 0 picks a free one. */
   WORKER_PORT: env.int(0, 65535).default(9090),
   /** The ops HTTP listen address. */
@@ -161,12 +140,6 @@ function withS3Checks<S extends z.ZodObject>(schema: S): S {
     const c = raw as unknown as Parsed;
     const problem = (variable: keyof Parsed, message: string) =>
       ctx.addIssue({ code: "custom", path: [variable], message });
-    if (c.AWS_ACCESS_KEY_ID !== undefined && c.AWS_SECRET_ACCESS_KEY === undefined) {
-      problem("AWS_SECRET_ACCESS_KEY", "required with AWS_ACCESS_KEY_ID");
-    }
-    if (c.AWS_SECRET_ACCESS_KEY !== undefined && c.AWS_ACCESS_KEY_ID === undefined) {
-      problem("AWS_ACCESS_KEY_ID", "required with AWS_SECRET_ACCESS_KEY");
-    }
     if (c.WAREHOUSE_S3_BUCKET === undefined) return;
     if (c.WAREHOUSE_DIALECT !== "redshift") {
       problem("WAREHOUSE_S3_BUCKET", "only the redshift dialect stages through S3");

@@ -4,6 +4,8 @@
  */
 import type { BaseOptions } from "@platformatic/kafka";
 import type { KafkaConnection } from "./settings.ts";
+import { createCredentialChain } from "../aws/credentials.ts";
+import { createMskIamTokenProvider } from "../aws/msk_iam_token.ts";
 
 /** Timeouts and retries a client may set for itself. */
 export interface ClientTuning {
@@ -15,6 +17,30 @@ export interface ClientTuning {
   retries?: number;
   /** Base of the exponential retry delay in ms (default 250; at most 5 s per wait). */
   retryBaseMs?: number;
+  /**
+   * The OAUTHBEARER token source of `aws-msk-iam` instead of MSK's IAM token (tests, against a
+   * broker that validates another kind of token).
+   */
+  oauthBearerToken?: () => Promise<string>;
+}
+
+/**
+ * One MSK IAM token source per connection (per thread: a connection posted to a Web Worker is a
+ * copy, with its own), shared by the clients made from it: one credential chain, one cached
+ * token, renewed before it expires.
+ */
+const mskTokens = new WeakMap<KafkaConnection, () => Promise<string>>();
+
+function mskIamToken(connection: KafkaConnection): () => Promise<string> {
+  const sasl = connection.sasl;
+  if (sasl?.mechanism !== "aws-msk-iam") throw new TypeError("not an aws-msk-iam connection");
+  let token = mskTokens.get(connection);
+  if (!token) {
+    const chain = createCredentialChain(sasl.credentials);
+    token = createMskIamTokenProvider({ region: sasl.region, credentials: () => chain.get() });
+    mskTokens.set(connection, token);
+  }
+  return token;
 }
 
 const MECHANISM = {
@@ -53,7 +79,14 @@ export function clientOptions(
     // SNI for an IP address and warns when asked to).
     if (servername) options.tlsServerName = servername;
   }
-  if (connection.sasl) {
+  if (connection.sasl?.mechanism === "aws-msk-iam") {
+    // The client asks for the token at every (re-)authentication; it authenticates again at
+    // 80 % of the session lifetime the broker gives (MSK: the token's remaining validity).
+    options.sasl = {
+      mechanism: "OAUTHBEARER",
+      token: tuning.oauthBearerToken ?? mskIamToken(connection),
+    };
+  } else if (connection.sasl) {
     options.sasl = {
       mechanism: MECHANISM[connection.sasl.mechanism],
       username: connection.sasl.username,

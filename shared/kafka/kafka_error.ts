@@ -45,7 +45,20 @@ export function explainKafkaError(err: unknown, connection: KafkaConnection): st
   const where = connection.brokers.join(",");
   const unknownTopic = /Unknown topic ([^\s|]+?)\.?(\s|$)/.exec(text);
   if (unknownTopic) return `Topic ${unknownTopic[1]} does not exist (auto-creation is off)`;
-  if (/SASL authentication failed|SASL_AUTHENTICATION_FAILED/.test(text)) {
+  const iam = connection.sasl?.mechanism === "aws-msk-iam" ? connection.sasl : undefined;
+  if (iam) {
+    // The token could not be made: the credential chain's or the signer's own words.
+    const unsigned = errorChain(err).find((e) =>
+      e.name === "CredentialsError" || e.name === "MskIamTokenError"
+    );
+    if (unsigned) return `KAFKA_SASL_MECHANISM=aws-msk-iam: ${unsigned.message}`;
+  }
+  if (/SASL authentication failed|SASL_AUTHENTICATION_FAILED|SASL\/OAUTHBEARER/.test(text)) {
+    if (iam) {
+      return "Kafka refused the MSK IAM token (KAFKA_SASL_MECHANISM=aws-msk-iam): check that " +
+        `AWS_REGION=${iam.region} is the cluster's region and that the AWS credentials ` +
+        "(the role) are allowed kafka-cluster:Connect on the cluster";
+    }
     return "Kafka refused the SASL login: check KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD " +
       `(KAFKA_SASL_MECHANISM=${connection.sasl?.mechanism})`;
   }

@@ -8,7 +8,12 @@
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import { ConfigError, loadConfig } from "../../shared/config.ts";
-import { kafkaConnection, withKafkaChecks } from "../../shared/kafka/settings.ts";
+import {
+  KAFKA_CONNECTION_VARIABLES,
+  kafkaConnection,
+  kafkaConnectionSchema,
+  withKafkaChecks,
+} from "../../shared/kafka/settings.ts";
 import { createLogger, errorFields } from "../../shared/logger.ts";
 import { workerConfigSchema } from "../config.ts";
 import { redriveGroupId } from "../../shared/redrive/redrive_filter.ts";
@@ -17,15 +22,10 @@ import { runRedrive } from "../../shared/redrive/run_redrive.ts";
 const STAGES = ["utf8", "json", "schema", "write"];
 
 const redriveConfigSchema = withKafkaChecks(workerConfigSchema.pick({
-  KAFKA_BROKERS: true,
-  KAFKA_SSL: true,
-  KAFKA_SSL_CA_FILE: true,
-  KAFKA_SSL_CERT_FILE: true,
-  KAFKA_SSL_KEY_FILE: true,
-  KAFKA_SSL_SERVERNAME: true,
-  KAFKA_SASL_MECHANISM: true,
-  KAFKA_SASL_USERNAME: true,
-  KAFKA_SASL_PASSWORD: true,
+  ...Object.fromEntries(KAFKA_CONNECTION_VARIABLES.map((k) => [k, true])) as Record<
+    keyof typeof kafkaConnectionSchema,
+    true
+  >,
   KAFKA_TOPIC: true,
   KAFKA_DLQ_TOPIC: true,
   KAFKA_GROUP_ID: true,
