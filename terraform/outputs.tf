@@ -5,6 +5,15 @@
 locals {
   warehouse_host     = local.provisioned ? one(aws_redshift_cluster.this[*].dns_name) : try(aws_redshiftserverless_workgroup.this[0].endpoint[0].address, null)
   warehouse_endpoint = "${local.warehouse_host}:${local.warehouse_port}/${local.database_name}"
+
+  # The bootstrap servers of the one listener clients may use (msk_client_port); null without MSK.
+  kafka_brokers = (
+    var.msk_mode == "serverless" ? one(aws_msk_serverless_cluster.this[*].bootstrap_brokers_sasl_iam) :
+    local.msk_iam ? one(aws_msk_cluster.this[*].bootstrap_brokers_sasl_iam) :
+    local.msk_scram ? one(aws_msk_cluster.this[*].bootstrap_brokers_sasl_scram) :
+    var.msk_mode == "provisioned" ? one(aws_msk_cluster.this[*].bootstrap_brokers_tls) :
+    null
+  )
 }
 
 output "warehouse_mode" {
@@ -78,25 +87,25 @@ output "warehouse_security_group_id" {
 }
 
 output "kafka_brokers" {
-  description = "MSK bootstrap servers, comma-separated host:port, for KAFKA_BROKERS: SASL/SCRAM (port 9096) or TLS (9094) for provisioned, as msk_client_authentication says; SASL/IAM (9098) for serverless, which the programs cannot use yet. Null when msk_mode = \"none\"."
-  value = (
-    local.msk_scram ? one(aws_msk_cluster.this[*].bootstrap_brokers_sasl_scram) :
-    var.msk_mode == "provisioned" ? one(aws_msk_cluster.this[*].bootstrap_brokers_tls) :
-    var.msk_mode == "serverless" ? one(aws_msk_serverless_cluster.this[*].bootstrap_brokers_sasl_iam) :
-    null
-  )
+  description = "MSK bootstrap servers, comma-separated host:port, for KAFKA_BROKERS: SASL/IAM (port 9098) for serverless; for provisioned, as msk_client_authentication says, SASL/SCRAM (9096), SASL/IAM (9098) or TLS (9094). Null when msk_mode = \"none\"."
+  value       = local.kafka_brokers
 }
 
 output "kafka_client_settings" {
-  description = "The KAFKA_* environment of ingest, worker and redrive for the provisioned MSK cluster, except KAFKA_SASL_PASSWORD (in the secret named by kafka_scram_secret_arn). Null when msk_mode is \"none\" or \"serverless\" (IAM only: the programs cannot connect to it yet)."
-  value = var.msk_mode != "provisioned" ? null : merge(
+  description = "The KAFKA_* environment of ingest, worker, redrive and console for the MSK cluster. SCRAM: KAFKA_BROKERS, KAFKA_SSL, KAFKA_SASL_MECHANISM=scram-sha-512, KAFKA_SASL_USERNAME, all but KAFKA_SASL_PASSWORD (in the secret named by kafka_scram_secret_arn). IAM (serverless, or msk_client_authentication = \"iam\"): KAFKA_BROKERS, KAFKA_SSL, KAFKA_SASL_MECHANISM=aws-msk-iam and AWS_REGION, complete (credentials come from each program's role); it needs programs that support aws-msk-iam. TLS: KAFKA_BROKERS and KAFKA_SSL. Null when msk_mode = \"none\"."
+  value = !local.msk_enabled ? null : merge(
     {
-      KAFKA_BROKERS = one(local.msk_scram ? aws_msk_cluster.this[*].bootstrap_brokers_sasl_scram : aws_msk_cluster.this[*].bootstrap_brokers_tls)
+      KAFKA_BROKERS = local.kafka_brokers
       KAFKA_SSL     = "true"
     },
     local.msk_scram ? {
       KAFKA_SASL_MECHANISM = "scram-sha-512"
       KAFKA_SASL_USERNAME  = local.msk_scram_username
+    } : {},
+    # The token is signed for the cluster's region, which the programs take from AWS_REGION.
+    local.msk_iam ? {
+      KAFKA_SASL_MECHANISM = "aws-msk-iam"
+      AWS_REGION           = data.aws_region.current.name
     } : {},
   )
 }

@@ -200,7 +200,8 @@ variable "msk_mode" {
   description = <<-EOT
     "none" (bring your own Kafka; the default), "provisioned" (an MSK cluster; how clients
     authenticate is msk_client_authentication) or "serverless" (MSK Serverless, which accepts only
-    IAM authentication: the programs cannot connect to it yet, see docs/deploy.md).
+    IAM authentication: SASL/IAM on port 9098, the programs with KAFKA_SASL_MECHANISM=aws-msk-iam,
+    see docs/deploy.md).
   EOT
   type        = string
   default     = "none"
@@ -213,18 +214,20 @@ variable "msk_mode" {
 
 variable "msk_client_authentication" {
   description = <<-EOT
-    How clients of the provisioned MSK cluster authenticate: "scram" (the default: SASL/SCRAM-SHA-512
-    over TLS, port 9096, with a user whose password is in a Secrets Manager secret; the programs
-    use KAFKA_SASL_MECHANISM=scram-sha-512) or "tls" (TLS on port 9094 without client
-    authentication: the security group is the only access control). Ignored unless msk_mode is
-    "provisioned".
+    How clients of the provisioned MSK cluster authenticate, over TLS in every case:
+    - "scram" (the default): SASL/SCRAM-SHA-512 on port 9096, as one user whose password is in a
+      Secrets Manager secret; the programs use KAFKA_SASL_MECHANISM=scram-sha-512.
+    - "iam": SASL/IAM on port 9098, each program signing in with its own IAM role; the programs
+      use KAFKA_SASL_MECHANISM=aws-msk-iam.
+    - "tls": no client authentication, port 9094: the security group is the only access control.
+    Ignored unless msk_mode is "provisioned" (MSK Serverless is always IAM).
   EOT
   type        = string
   default     = "scram"
 
   validation {
-    condition     = contains(["scram", "tls"], var.msk_client_authentication)
-    error_message = "msk_client_authentication must be \"scram\" or \"tls\"."
+    condition     = contains(["scram", "iam", "tls"], var.msk_client_authentication)
+    error_message = "msk_client_authentication must be \"scram\", \"iam\" or \"tls\"."
   }
 }
 
