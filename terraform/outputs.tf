@@ -122,9 +122,30 @@ output "kafka_client_policy_json" {
 
 output "kafka_cluster_arn" {
   description = "ARN of the MSK cluster; null when msk_mode = \"none\"."
-  value = (
-    var.msk_mode == "provisioned" ? one(aws_msk_cluster.this[*].arn) :
-    var.msk_mode == "serverless" ? one(aws_msk_serverless_cluster.this[*].arn) :
-    null
-  )
+  value       = local.msk_cluster_arn
+}
+
+output "ingest_kafka_policy_json" {
+  description = "IAM policy (JSON) for the ingest's role with IAM authentication to MSK: connect, idempotent writes, describe and write kafka_topic. Null without IAM (msk_mode = \"serverless\" or msk_client_authentication = \"iam\")."
+  value       = local.kafka_ingest_policy
+}
+
+output "worker_kafka_policy_json" {
+  description = "IAM policy (JSON) for the worker's role with IAM authentication to MSK: connect, idempotent writes, read kafka_topic, write kafka_dlq_topic, use the kafka_group_id group. Attach it beside worker_staging_policy_json. Null without IAM."
+  value       = local.kafka_worker_policy
+}
+
+output "redrive_kafka_policy_json" {
+  description = "IAM policy (JSON) for re-drive's role with IAM authentication to MSK: connect, idempotent writes, read kafka_dlq_topic, write kafka_topic, use the \"<kafka_group_id>-redrive-*\" groups. Also for the console's role when its re-drive is used. Null without IAM."
+  value       = local.kafka_redrive_policy
+}
+
+output "console_kafka_policy_json" {
+  description = "IAM policy (JSON) for the console's role with IAM authentication to MSK, read-only: connect, describe and read kafka_topic and kafka_dlq_topic, describe the kafka_group_id group. Null without IAM."
+  value       = local.kafka_console_policy
+}
+
+output "kafka_topic_admin_policy_json" {
+  description = "IAM policy (JSON) for the operator who creates kafka_topic and kafka_dlq_topic and adds partitions, with IAM authentication to MSK: nothing else on the cluster. Null without IAM."
+  value       = local.kafka_topic_admin_policy
 }
