@@ -11,6 +11,7 @@
 #   redshift_serverless.tf namespace + workgroup (warehouse_mode = "serverless")
 #   msk.tf                 optional Amazon MSK (msk_mode = "provisioned" | "serverless")
 #   msk_scram.tf           the SASL/SCRAM user's secret (msk_client_authentication = "scram")
+#   msk_iam.tf             each program's IAM policy for MSK with IAM authentication
 #   table_schema.sql       the warehouse table; the worker's redshift dialect must emit the same
 
 locals {

@@ -2,24 +2,28 @@
 # teams already run Kafka, and a cluster costs money from the first hour).
 #
 # - "provisioned": brokers in the private subnets, TLS between clients and brokers, and the
-#   security group admits only the workers' and the listed client security groups. With
-#   msk_client_authentication = "scram" (the default) clients also log in with SASL/SCRAM-SHA-512
-#   (port 9096) as the pipeline's user, whose password is in Secrets Manager (msk_scram.tf); with
-#   "tls" there is no client authentication (port 9094) and the network is the access control.
-# - "serverless": MSK Serverless accepts only IAM authentication (SASL on port 9098). The
-#   programs' Kafka layer (shared/kafka/) does not support IAM authentication yet, so they cannot
-#   connect to it: a check below warns on every plan. It is here for when they can.
+#   security group admits only the workers' and the listed client security groups. Clients
+#   authenticate as msk_client_authentication says: "scram" (the default) is SASL/SCRAM-SHA-512
+#   (port 9096) as the pipeline's user, whose password is in Secrets Manager (msk_scram.tf); "iam"
+#   is SASL/IAM (port 9098), each program signing in with its own role and policy (msk_iam.tf);
+#   with "tls" there is no client authentication (port 9094) and the network is the access control.
+# - "serverless": MSK Serverless, which accepts only IAM authentication (SASL/IAM on port 9098):
+#   the programs connect with KAFKA_SASL_MECHANISM=aws-msk-iam and the policies of msk_iam.tf.
 #
-# Topics are not created here (no Kafka provider is used): create `user_created` and
-# `user_created.dlq` with the partition count you want to scale the workers to (docs/deploy.md).
+# Topics are not created here (no Kafka provider is used): create kafka_topic and kafka_dlq_topic
+# (`user_created`, `user_created.dlq`) with the partition count you want to scale the workers to
+# (docs/deploy.md).
 
 locals {
   msk_enabled = var.msk_mode != "none"
   # SASL/SCRAM on the provisioned cluster: the pipeline's user and its secret exist only then.
   msk_scram = var.msk_mode == "provisioned" && var.msk_client_authentication == "scram"
-  # The one port clients use: SASL/IAM for serverless; SASL/SCRAM or plain TLS for provisioned.
+  # SASL/IAM: always on MSK Serverless, by choice on the provisioned cluster. The programs'
+  # policies (msk_iam.tf) exist only then.
+  msk_iam = var.msk_mode == "serverless" || (var.msk_mode == "provisioned" && var.msk_client_authentication == "iam")
+  # The one port clients use: SASL/IAM, SASL/SCRAM, or plain TLS.
   msk_client_port = (
-    var.msk_mode == "serverless" ? 9098 :
+    local.msk_iam ? 9098 :
     local.msk_scram ? 9096 :
     9094
   )
@@ -107,13 +111,16 @@ resource "aws_msk_cluster" "this" {
   }
 
   # SCRAM: every client logs in (msk_scram.tf associates the pipeline's user), and nothing
-  # unauthenticated is accepted. TLS: no client certificates, no SASL; the security group is the
-  # access control. Either way the programs speak TLS (KAFKA_SSL=true).
+  # unauthenticated is accepted. IAM: every client signs in with its role's credentials, and its
+  # IAM policy (msk_iam.tf) decides what it may do; nothing unauthenticated is accepted either.
+  # TLS: no client certificates, no SASL; the security group is the access control. In every case
+  # the programs speak TLS (KAFKA_SSL=true).
   client_authentication {
-    unauthenticated = !local.msk_scram
+    unauthenticated = var.msk_client_authentication == "tls"
 
     sasl {
       scram = local.msk_scram
+      iam   = local.msk_iam
     }
   }
 
@@ -150,14 +157,5 @@ resource "aws_msk_serverless_cluster" "this" {
         enabled = true
       }
     }
-  }
-}
-
-# The programs cannot authenticate with IAM yet: say so on every plan, without stopping anyone who
-# deploys the cluster ahead of that.
-check "serverless_msk_is_iam_only" {
-  assert {
-    condition     = var.msk_mode != "serverless"
-    error_message = "msk_mode = \"serverless\": MSK Serverless accepts only IAM authentication, which ingest, worker and redrive do not support yet; they cannot connect to this cluster. Use msk_mode = \"provisioned\" (SASL/SCRAM) for the pipeline."
   }
 }

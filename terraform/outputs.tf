@@ -5,6 +5,15 @@
 locals {
   warehouse_host     = local.provisioned ? one(aws_redshift_cluster.this[*].dns_name) : try(aws_redshiftserverless_workgroup.this[0].endpoint[0].address, null)
   warehouse_endpoint = "${local.warehouse_host}:${local.warehouse_port}/${local.database_name}"
+
+  # The bootstrap servers of the one listener clients may use (msk_client_port); null without MSK.
+  kafka_brokers = (
+    var.msk_mode == "serverless" ? one(aws_msk_serverless_cluster.this[*].bootstrap_brokers_sasl_iam) :
+    local.msk_iam ? one(aws_msk_cluster.this[*].bootstrap_brokers_sasl_iam) :
+    local.msk_scram ? one(aws_msk_cluster.this[*].bootstrap_brokers_sasl_scram) :
+    var.msk_mode == "provisioned" ? one(aws_msk_cluster.this[*].bootstrap_brokers_tls) :
+    null
+  )
 }
 
 output "warehouse_mode" {
@@ -78,25 +87,25 @@ output "warehouse_security_group_id" {
 }
 
 output "kafka_brokers" {
-  description = "MSK bootstrap servers, comma-separated host:port, for KAFKA_BROKERS: SASL/SCRAM (port 9096) or TLS (9094) for provisioned, as msk_client_authentication says; SASL/IAM (9098) for serverless, which the programs cannot use yet. Null when msk_mode = \"none\"."
-  value = (
-    local.msk_scram ? one(aws_msk_cluster.this[*].bootstrap_brokers_sasl_scram) :
-    var.msk_mode == "provisioned" ? one(aws_msk_cluster.this[*].bootstrap_brokers_tls) :
-    var.msk_mode == "serverless" ? one(aws_msk_serverless_cluster.this[*].bootstrap_brokers_sasl_iam) :
-    null
-  )
+  description = "MSK bootstrap servers, comma-separated host:port, for KAFKA_BROKERS: SASL/IAM (port 9098) for serverless; for provisioned, as msk_client_authentication says, SASL/SCRAM (9096), SASL/IAM (9098) or TLS (9094). Null when msk_mode = \"none\"."
+  value       = local.kafka_brokers
 }
 
 output "kafka_client_settings" {
-  description = "The KAFKA_* environment of ingest, worker and redrive for the provisioned MSK cluster, except KAFKA_SASL_PASSWORD (in the secret named by kafka_scram_secret_arn). Null when msk_mode is \"none\" or \"serverless\" (IAM only: the programs cannot connect to it yet)."
-  value = var.msk_mode != "provisioned" ? null : merge(
+  description = "The KAFKA_* environment of ingest, worker, redrive and console for the MSK cluster. SCRAM: KAFKA_BROKERS, KAFKA_SSL, KAFKA_SASL_MECHANISM=scram-sha-512, KAFKA_SASL_USERNAME, all but KAFKA_SASL_PASSWORD (in the secret named by kafka_scram_secret_arn). IAM (serverless, or msk_client_authentication = \"iam\"): KAFKA_BROKERS, KAFKA_SSL, KAFKA_SASL_MECHANISM=aws-msk-iam and AWS_REGION, complete (credentials come from each program's role); it needs programs that support aws-msk-iam. TLS: KAFKA_BROKERS and KAFKA_SSL. Null when msk_mode = \"none\"."
+  value = !local.msk_enabled ? null : merge(
     {
-      KAFKA_BROKERS = one(local.msk_scram ? aws_msk_cluster.this[*].bootstrap_brokers_sasl_scram : aws_msk_cluster.this[*].bootstrap_brokers_tls)
+      KAFKA_BROKERS = local.kafka_brokers
       KAFKA_SSL     = "true"
     },
     local.msk_scram ? {
       KAFKA_SASL_MECHANISM = "scram-sha-512"
       KAFKA_SASL_USERNAME  = local.msk_scram_username
+    } : {},
+    # The token is signed for the cluster's region, which the programs take from AWS_REGION.
+    local.msk_iam ? {
+      KAFKA_SASL_MECHANISM = "aws-msk-iam"
+      AWS_REGION           = data.aws_region.current.name
     } : {},
   )
 }
@@ -113,9 +122,30 @@ output "kafka_client_policy_json" {
 
 output "kafka_cluster_arn" {
   description = "ARN of the MSK cluster; null when msk_mode = \"none\"."
-  value = (
-    var.msk_mode == "provisioned" ? one(aws_msk_cluster.this[*].arn) :
-    var.msk_mode == "serverless" ? one(aws_msk_serverless_cluster.this[*].arn) :
-    null
-  )
+  value       = local.msk_cluster_arn
+}
+
+output "ingest_kafka_policy_json" {
+  description = "IAM policy (JSON) for the ingest's role with IAM authentication to MSK: connect, idempotent writes, describe and write kafka_topic. Null without IAM (msk_mode = \"serverless\" or msk_client_authentication = \"iam\")."
+  value       = local.kafka_ingest_policy
+}
+
+output "worker_kafka_policy_json" {
+  description = "IAM policy (JSON) for the worker's role with IAM authentication to MSK: connect, idempotent writes, read kafka_topic, write kafka_dlq_topic, use the kafka_group_id group. Attach it beside worker_staging_policy_json. Null without IAM."
+  value       = local.kafka_worker_policy
+}
+
+output "redrive_kafka_policy_json" {
+  description = "IAM policy (JSON) for re-drive's role with IAM authentication to MSK: connect, idempotent writes, read kafka_dlq_topic, write kafka_topic, use the \"<kafka_group_id>-redrive-*\" groups. Also for the console's role when its re-drive is used. Null without IAM."
+  value       = local.kafka_redrive_policy
+}
+
+output "console_kafka_policy_json" {
+  description = "IAM policy (JSON) for the console's role with IAM authentication to MSK, read-only: connect, describe and read kafka_topic and kafka_dlq_topic, describe the kafka_group_id group. Null without IAM."
+  value       = local.kafka_console_policy
+}
+
+output "kafka_topic_admin_policy_json" {
+  description = "IAM policy (JSON) for the operator who creates kafka_topic and kafka_dlq_topic and adds partitions, with IAM authentication to MSK: nothing else on the cluster. Null without IAM."
+  value       = local.kafka_topic_admin_policy
 }

@@ -200,7 +200,8 @@ variable "msk_mode" {
   description = <<-EOT
     "none" (bring your own Kafka; the default), "provisioned" (an MSK cluster; how clients
     authenticate is msk_client_authentication) or "serverless" (MSK Serverless, which accepts only
-    IAM authentication: the programs cannot connect to it yet, see docs/deploy.md).
+    IAM authentication: SASL/IAM on port 9098, the programs with KAFKA_SASL_MECHANISM=aws-msk-iam,
+    see docs/deploy.md).
   EOT
   type        = string
   default     = "none"
@@ -213,18 +214,62 @@ variable "msk_mode" {
 
 variable "msk_client_authentication" {
   description = <<-EOT
-    How clients of the provisioned MSK cluster authenticate: "scram" (the default: SASL/SCRAM-SHA-512
-    over TLS, port 9096, with a user whose password is in a Secrets Manager secret; the programs
-    use KAFKA_SASL_MECHANISM=scram-sha-512) or "tls" (TLS on port 9094 without client
-    authentication: the security group is the only access control). Ignored unless msk_mode is
-    "provisioned".
+    How clients of the provisioned MSK cluster authenticate, over TLS in every case:
+    - "scram" (the default): SASL/SCRAM-SHA-512 on port 9096, as one user whose password is in a
+      Secrets Manager secret; the programs use KAFKA_SASL_MECHANISM=scram-sha-512.
+    - "iam": SASL/IAM on port 9098, each program signing in with its own IAM role, whose
+      least-privilege policy is an output (<program>_kafka_policy_json); the programs use
+      KAFKA_SASL_MECHANISM=aws-msk-iam.
+    - "tls": no client authentication, port 9094: the security group is the only access control.
+    Ignored unless msk_mode is "provisioned" (MSK Serverless is always IAM).
   EOT
   type        = string
   default     = "scram"
 
   validation {
-    condition     = contains(["scram", "tls"], var.msk_client_authentication)
-    error_message = "msk_client_authentication must be \"scram\" or \"tls\"."
+    condition     = contains(["scram", "iam", "tls"], var.msk_client_authentication)
+    error_message = "msk_client_authentication must be \"scram\", \"iam\" or \"tls\"."
+  }
+}
+
+# The programs' topic and group names (their KAFKA_TOPIC, KAFKA_DLQ_TOPIC and KAFKA_GROUP_ID, with
+# the same defaults): with IAM authentication the policies grant access to these names only.
+
+variable "kafka_topic" {
+  description = "The topic of user events: the programs' KAFKA_TOPIC. With IAM authentication the ingest may write to it, the worker read it, re-drive write to it."
+  type        = string
+  default     = "user_created"
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9._-]{1,249}$", var.kafka_topic))
+    error_message = "kafka_topic must be a Kafka topic name: 1-249 letters, digits, '.', '_' or '-'."
+  }
+}
+
+variable "kafka_dlq_topic" {
+  description = "The dead-letter topic: the programs' KAFKA_DLQ_TOPIC. With IAM authentication the worker may write to it, re-drive read it."
+  type        = string
+  default     = "user_created.dlq"
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9._-]{1,249}$", var.kafka_dlq_topic)) && var.kafka_dlq_topic != var.kafka_topic
+    error_message = "kafka_dlq_topic must be a Kafka topic name (1-249 letters, digits, '.', '_' or '-') other than kafka_topic."
+  }
+}
+
+variable "kafka_group_id" {
+  description = <<-EOT
+    The workers' consumer group: the programs' KAFKA_GROUP_ID. With IAM authentication the
+    worker may use this group, the console describe it, and re-drive use the groups named after it
+    ("<kafka_group_id>-redrive-<filter>", as `deno task redrive` names them).
+  EOT
+  type        = string
+  default     = "user-pipeline-worker"
+
+  validation {
+    # Narrower than Kafka allows: '*' and '?' would be wildcards in the policies' group ARNs.
+    condition     = can(regex("^[a-zA-Z0-9._-]{1,255}$", var.kafka_group_id))
+    error_message = "kafka_group_id must be 1-255 letters, digits, '.', '_' or '-' (no '*' or '?', which IAM policies read as wildcards)."
   }
 }
 

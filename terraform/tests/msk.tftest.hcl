@@ -1,6 +1,6 @@
-# Optional Amazon MSK: off by default, provisioned (SASL/SCRAM by default, or TLS only) or
-# serverless (IAM only, which the programs cannot use yet) by msk_mode. Runs offline with
-# mock_provider.
+# Optional Amazon MSK: off by default, or provisioned with SASL/SCRAM (the default) or TLS only.
+# IAM authentication (MSK Serverless, or msk_client_authentication = "iam") is in
+# msk_iam.tftest.hcl. Runs offline with mock_provider.
 
 mock_provider "aws" {
   source = "./tests/mocks"
@@ -75,8 +75,8 @@ run "provisioned_msk_with_tls_is_private_encrypted_and_unauthenticated" {
     error_message = "kafka_brokers must be the TLS bootstrap servers"
   }
   assert {
-    condition     = one(aws_msk_cluster.this[0].client_authentication).unauthenticated == true && one(one(aws_msk_cluster.this[0].client_authentication).sasl).scram == false
-    error_message = "msk_client_authentication = tls keeps TLS without client authentication, SCRAM off"
+    condition     = one(aws_msk_cluster.this[0].client_authentication).unauthenticated == true && one(one(aws_msk_cluster.this[0].client_authentication).sasl).scram == false && one(one(aws_msk_cluster.this[0].client_authentication).sasl).iam == false
+    error_message = "msk_client_authentication = tls keeps TLS without client authentication, SCRAM and IAM off"
   }
   assert {
     condition     = length(aws_secretsmanager_secret.kafka_scram) == 0 && length(aws_secretsmanager_secret_policy.kafka_scram) == 0 && length(aws_msk_single_scram_secret_association.kafka_scram) == 0
@@ -213,40 +213,6 @@ run "scram_user_name_follows_name" {
   }
 }
 
-run "serverless_msk_uses_iam_and_warns_that_the_programs_cannot" {
-  variables {
-    msk_mode = "serverless"
-  }
-
-  # A warning on plan and apply, not an error: the cluster is still created.
-  expect_failures = [check.serverless_msk_is_iam_only]
-
-  assert {
-    condition     = length(aws_msk_serverless_cluster.this) == 1 && length(aws_msk_cluster.this) == 0 && length(aws_msk_configuration.this) == 0
-    error_message = "msk_mode = serverless must create one serverless cluster and no provisioned one"
-  }
-  assert {
-    condition     = one(one(one(aws_msk_serverless_cluster.this[0].client_authentication).sasl).iam).enabled == true
-    error_message = "MSK Serverless must use IAM authentication"
-  }
-  assert {
-    condition     = one(aws_msk_serverless_cluster.this[0].vpc_config).subnet_ids == toset(var.private_subnet_ids)
-    error_message = "MSK Serverless must sit in the private subnets"
-  }
-  assert {
-    condition     = alltrue([for r in aws_vpc_security_group_ingress_rule.kafka_from_clients : r.from_port == 9098 && r.referenced_security_group_id == var.worker_security_group_id])
-    error_message = "MSK Serverless must admit the workers on the IAM port only"
-  }
-  assert {
-    condition     = output.kafka_brokers == aws_msk_serverless_cluster.this[0].bootstrap_brokers_sasl_iam
-    error_message = "kafka_brokers must be the SASL/IAM bootstrap servers"
-  }
-  assert {
-    condition     = length(aws_secretsmanager_secret.kafka_scram) == 0 && output.kafka_client_settings == null && output.kafka_scram_secret_arn == null
-    error_message = "MSK Serverless has no SCRAM user, and no KAFKA_* settings the programs could use"
-  }
-}
-
 run "broker_count_must_fit_the_subnets" {
   command = plan
 
@@ -284,7 +250,7 @@ run "unknown_client_authentication_is_rejected" {
 
   variables {
     msk_mode                  = "provisioned"
-    msk_client_authentication = "iam"
+    msk_client_authentication = "mtls"
   }
 
   expect_failures = [var.msk_client_authentication]

@@ -63,18 +63,23 @@ mock_resource "aws_redshiftserverless_workgroup" {
   }
 }
 
+# MSK cluster ARNs end in the cluster's name and UUID (with a suffix MSK adds); topic and group
+# ARNs repeat both.
 mock_resource "aws_msk_cluster" {
   defaults = {
-    arn                          = "arn:aws:kafka:eu-west-1:111122223333:cluster/user-pipeline-kafka/0a1b2c3d-1"
+    arn                          = "arn:aws:kafka:eu-west-1:111122223333:cluster/user-pipeline-kafka/3c5a7b1e-2f4d-4e6a-9b8c-0d1e2f3a4b5c-2"
+    cluster_uuid                 = "3c5a7b1e-2f4d-4e6a-9b8c-0d1e2f3a4b5c-2"
     bootstrap_brokers_tls        = "b-1.userpipelinekafka.abc.c2.kafka.eu-west-1.amazonaws.com:9094,b-2.userpipelinekafka.abc.c2.kafka.eu-west-1.amazonaws.com:9094"
     bootstrap_brokers_sasl_scram = "b-1.userpipelinekafka.abc.c2.kafka.eu-west-1.amazonaws.com:9096,b-2.userpipelinekafka.abc.c2.kafka.eu-west-1.amazonaws.com:9096"
+    bootstrap_brokers_sasl_iam   = "b-1.userpipelinekafka.abc.c2.kafka.eu-west-1.amazonaws.com:9098,b-2.userpipelinekafka.abc.c2.kafka.eu-west-1.amazonaws.com:9098"
   }
 }
 
 mock_resource "aws_msk_serverless_cluster" {
   defaults = {
-    arn                        = "arn:aws:kafka:eu-west-1:111122223333:cluster/user-pipeline-kafka/0a1b2c3d-s"
-    bootstrap_brokers_sasl_iam = "boot-abc.c2.kafka-serverless.eu-west-1.amazonaws.com:9098"
+    arn                        = "arn:aws:kafka:eu-west-1:111122223333:cluster/user-pipeline-kafka/7e9d1c3b-5a4f-4b2e-8d6c-1a2b3c4d5e6f-s1"
+    cluster_uuid               = "7e9d1c3b-5a4f-4b2e-8d6c-1a2b3c4d5e6f-s1"
+    bootstrap_brokers_sasl_iam = "boot-abc123de.c2.kafka-serverless.eu-west-1.amazonaws.com:9098"
   }
 }
 
