@@ -20,6 +20,14 @@ export const SASL_USERNAME = "pipeline";
 export const SCRAM_MECHANISM = "SCRAM-SHA-512";
 /** The listener's name in `server.properties`. */
 export const SECURE_LISTENER = "SASL_SSL";
+/**
+ * The secured listener also takes SASL OAUTHBEARER, validated by Kafka's own unsecured validator
+ * (an unsigned JWT with `sub` and `exp`): the plumbing of `KAFKA_SASL_MECHANISM=aws-msk-iam`
+ * (handshake, re-authentication, a refused token) is tested against it.
+ */
+export const OAUTHBEARER_MECHANISM = "OAUTHBEARER";
+/** An OAUTHBEARER session lasts this long before the client must authenticate again. */
+export const OAUTHBEARER_REAUTH_MS = 5_000;
 
 /** Generated once per stack and kept in its `secrets.json`. */
 export interface StackSecrets {
@@ -68,11 +76,16 @@ export async function ensureSecrets(dir: string, opts: { create: boolean }): Pro
 export function saslSslProperties(secure: SecureListener): Record<string, string> {
   const l = `listener.name.${SECURE_LISTENER.toLowerCase()}`;
   return {
-    [`${l}.sasl.enabled.mechanisms`]: SCRAM_MECHANISM,
+    [`${l}.sasl.enabled.mechanisms`]: `${SCRAM_MECHANISM},${OAUTHBEARER_MECHANISM}`,
     // The server side of SCRAM needs a login module entry; it holds no user, as inter-broker
     // traffic stays on the plaintext listener.
     [`${l}.${SCRAM_MECHANISM.toLowerCase()}.sasl.jaas.config`]:
       "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+    // OAUTHBEARER with no server callback handler: Kafka's unsecured validator. Sessions are
+    // short, so that a test sees the client authenticate again.
+    [`${l}.oauthbearer.sasl.jaas.config`]:
+      'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub="broker";',
+    [`${l}.oauthbearer.connections.max.reauth.ms`]: String(OAUTHBEARER_REAUTH_MS),
     [`${l}.ssl.keystore.type`]: "PKCS12",
     [`${l}.ssl.keystore.location`]: secure.tls.keystore,
     [`${l}.ssl.keystore.password`]: secure.secrets.storePassword,

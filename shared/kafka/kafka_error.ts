@@ -53,7 +53,14 @@ export function explainKafkaError(err: unknown, connection: KafkaConnection): st
     );
     if (unsigned) return `KAFKA_SASL_MECHANISM=aws-msk-iam: ${unsigned.message}`;
   }
-  if (/SASL authentication failed|SASL_AUTHENTICATION_FAILED|SASL\/OAUTHBEARER/.test(text)) {
+  // A refused OAUTHBEARER token: the broker answers `{"status":"invalid_token"}` as a challenge;
+  // @platformatic/kafka 2.12 reports it and then goes on as if authenticated, so what reaches
+  // us is often the broker's answer to the next request: "not valid given the current SASL state".
+  const refusedToken = iam && /current SASL state|ILLEGAL_SASL_STATE|invalid_token/.test(text);
+  if (
+    refusedToken ||
+    /SASL authentication failed|SASL_AUTHENTICATION_FAILED|SASL\/OAUTHBEARER/.test(text)
+  ) {
     if (iam) {
       return "Kafka refused the MSK IAM token (KAFKA_SASL_MECHANISM=aws-msk-iam): check that " +
         `AWS_REGION=${iam.region} is the cluster's region and that the AWS credentials ` +
