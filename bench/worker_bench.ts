@@ -189,6 +189,8 @@ async function versions(): Promise<void> {
   await prefill(kafka.connection, topicV2, N, seed, 2);
   const program = programs[0]!;
   const rates: Record<1 | 2, number[]> = { 1: [], 2: [] };
+  const cpu: Record<1 | 2, number[]> = { 1: [], 2: [] };
+  const pg: Record<1 | 2, number[]> = { 1: [], 2: [] };
   for (const version of [1, 2, 2, 1] as const) {
     say(`draining version ${version}`);
     const r = await drain(program, version === 1 ? topic : topicV2);
@@ -197,17 +199,23 @@ async function versions(): Promise<void> {
       throw new Error(`version ${version}: ${r.worker_table_rows} rows`);
     }
     rates[version].push(r.worker_rows_per_s_sustained!);
+    cpu[version].push(r.worker_cpu_us_per_row!);
+    pg[version].push(r.postgres_cpu_cores!);
   }
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const [v1, v2] = [mean(rates[1]), mean(rates[2])];
   const f = (x: number) => Math.round(x).toLocaleString("en");
   const out = [
-    "| events | version 1 rows/s (runs) | version 2 rows/s (runs) | v2 / v1 |",
-    "|---|---|---|---|",
+    "| events | version 1 rows/s (runs) | version 2 rows/s (runs) | v2 / v1 | worker CPU per row v1 / v2 | PostgreSQL cores v1 / v2 |",
+    "|---|---|---|---|---|---|",
     `| ${f(N)} | ${f(v1)} (${rates[1].map(f).join(", ")}) | ${f(v2)} (${
       rates[2].map(f).join(", ")
-    }) | ${(v2 / v1).toFixed(3)} |`,
-    JSON.stringify({ versions: { events: N, v1: rates[1], v2: rates[2], ratio: v2 / v1 } }),
+    }) | ${(v2 / v1).toFixed(3)} | ${mean(cpu[1]).toFixed(1)} / ${mean(cpu[2]).toFixed(1)} µs | ${
+      mean(pg[1]).toFixed(2)
+    } / ${mean(pg[2]).toFixed(2)} |`,
+    JSON.stringify({
+      versions: { events: N, v1: rates[1], v2: rates[2], ratio: v2 / v1, cpu, pg },
+    }),
   ];
   Deno.stdout.writeSync(new TextEncoder().encode(`${out.join("\n")}\n`));
 }
