@@ -26,6 +26,25 @@ Deno.test("FIELD_PATTERNS.text refuses U+0000; loneSurrogate finds lone surrogat
   }
 });
 
+Deno.test("FIELD_PATTERNS.loneSurrogatePortable matches exactly what loneSurrogate matches", () => {
+  const { loneSurrogate, loneSurrogatePortable } = FIELD_PATTERNS;
+  // Every code point alone (String.fromCodePoint of a surrogate is a lone surrogate) ...
+  for (let c = 0; c <= 0x10ffff; c++) {
+    const s = String.fromCodePoint(c);
+    if (loneSurrogatePortable.test(s) !== loneSurrogate.test(s)) {
+      assert.fail(`they differ on U+${c.toString(16).padStart(4, "0")}`);
+    }
+  }
+  // ... and surrogates beside each other, paired or not.
+  for (
+    const s of ["\ud83d\ude00", "a\udfffb", "😀\ud83d", "\ude00😀", "\ude00\ud83d", "\udbff\udfff"]
+  ) {
+    assert.equal(loneSurrogatePortable.test(s), loneSurrogate.test(s), JSON.stringify(s));
+  }
+  assert.ok(!/\\p\{/.test(loneSurrogatePortable.source), "no \\p{…}: Python's re has none");
+  assert.ok(!/\\ud[89a-f]/i.test(loneSurrogatePortable.source), "no surrogate: Rust has none");
+});
+
 Deno.test("codePointLength() counts code points: a surrogate pair is one, a lone surrogate one", () => {
   assert.equal(codePointLength(""), 0);
   assert.equal(codePointLength("abc"), 3);

@@ -3,10 +3,8 @@
  * parts only), installed from PyPI into a virtual environment in the stack's cache, run on a
  * free loopback port.
  *
- * - `ensureMoto()` installs it once: `python3 -m venv`, then `pip install` of the pinned set in
- *   `moto_requirements.txt` (about 25 s, 140 MB), into a temporary folder renamed into place,
- *   so a concurrent or interrupted install never leaves a half-made one behind. Later calls
- *   only check a marker file.
+ * - `ensureMoto()` installs it once (`python_venv.ts`: a venv in the cache) from the pinned set
+ *   in `moto_requirements.txt` (about 25 s, 140 MB).
  * - `startS3Server()` starts it with request authentication on after the bootstrap calls
  *   (`INITIAL_NO_AUTH_ACTION_COUNT`), so every later request must carry a valid SigV4
  *   signature of a key moto knows and be allowed by that key's IAM policy: a wrong signature
@@ -17,12 +15,10 @@
  *   tests' own reads (get and list).
  */
 import { AwsClient } from "aws4fetch";
-import { cacheDir } from "./kafka.ts";
+import { ensurePythonTool } from "./python_venv.ts";
 import {
-  exists,
   freePort,
   isListening,
-  run,
   spawnDetached,
   StackError,
   stopPid,
@@ -41,49 +37,13 @@ const BOOTSTRAP_CALLS = 7;
  * Makes sure moto is installed in the cache; returns the venv's `python`.
  * @throws {StackError} when python3, its venv module or pip is missing, or pip fails.
  */
-export async function ensureMoto(): Promise<string> {
-  const home = `${cacheDir()}/moto-${MOTO_VERSION}`;
-  const python = `${home}/venv/bin/python`;
-  if (await exists(`${home}/complete`)) return python;
-  const work = `${home}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
-  await Deno.mkdir(work, { recursive: true });
-  try {
-    const interpreter = Deno.env.get("PYTHON") ?? "python3";
-    try {
-      await run(interpreter, ["-m", "venv", `${work}/venv`], { what: `${interpreter} -m venv` });
-    } catch (err) {
-      const missing = err instanceof StackError && err.message.startsWith("Cannot run");
-      throw new StackError(
-        missing
-          ? `Cannot install moto (the tests' S3 server): ${interpreter} is not installed. ` +
-            "Install Python 3 with venv and pip (Debian: apt-get install python3 python3-venv), " +
-            "or set PYTHON to an interpreter."
-          : `Cannot install moto: ${interpreter} -m venv failed; its venv module or ensurepip ` +
-            `is missing (Debian: apt-get install python3-venv).\n${(err as Error).message}`,
-        { cause: err },
-      );
-    }
-    const requirements = new URL("./moto_requirements.txt", import.meta.url).pathname;
-    await run(`${work}/venv/bin/python`, [
-      "-m",
-      "pip",
-      "install",
-      "--quiet",
-      "--disable-pip-version-check",
-      "--no-input",
-      "--requirement",
-      requirements,
-    ], { what: `pip install moto ${MOTO_VERSION} (from PyPI)` });
-    await Deno.writeTextFile(`${work}/complete`, new Date().toISOString());
-    // A venv's own `python` finds its packages from where it lies, so the folder may move
-    // (its console scripts would not: they are never used).
-    await Deno.rename(work, home).catch(async (err) => {
-      if (!(await exists(`${home}/complete`))) throw err; // else another process won the race
-    });
-  } finally {
-    await Deno.remove(work, { recursive: true }).catch(() => {});
-  }
-  return python;
+export function ensureMoto(): Promise<string> {
+  return ensurePythonTool({
+    package: "moto",
+    version: MOTO_VERSION,
+    purpose: "the tests' S3 server",
+    requirements: new URL("./moto_requirements.txt", import.meta.url),
+  });
 }
 
 /** A running moto server. */

@@ -8,9 +8,17 @@
  * `shared/field_patterns.ts`, the very regexes the server validates with, and lengths are code
  * points on both sides. `tests/openapi_contract_test.ts` generates requests from this document
  * and holds the app to it.
+ *
+ * The document is OpenAPI 3.1 that tools other than ours read: every `pattern` compiles in
+ * ECMAScript, Python's `re` and Rust's regex, so the event schema's "no lone surrogate"
+ * (`\p{Cs}`, which the released event schemas keep) is published in its portable form, and
+ * nothing stands where the OpenAPI schema allows no extra field (a media type has no
+ * `description`). `tests/openapi_validator_stack_test.ts` holds the served document to
+ * openapi-spec-validator and both engines.
  */
 import { z } from "zod";
 import { userSchema } from "../../shared/event.ts";
+import { FIELD_PATTERNS } from "../../shared/field_patterns.ts";
 import { MAX_WEBHOOK_ID_LENGTH } from "./authenticate.ts";
 import { ACCEPTED_TYPES } from "./parse_users.ts";
 import { DEFAULT_BODY_TIMEOUT_MS } from "./read_body.ts";
@@ -152,8 +160,8 @@ export function buildOpenApi(opts: OpenApiOptions): unknown {
     $defs?: Record<string, unknown>;
   };
   const schemas: Record<string, unknown> = {
-    ...fixRefs($defs ?? {}),
-    ...("$ref" in rest ? {} : { User: fixRefs(rest) }),
+    ...portable(fixRefs($defs ?? {})),
+    ...("$ref" in rest ? {} : { User: portable(fixRefs(rest)) }),
     ...STATIC_SCHEMAS,
   };
   const signed = { webhookId: [], webhookTimestamp: [], webhookSignature: [] };
@@ -187,6 +195,8 @@ export function buildOpenApi(opts: OpenApiOptions): unknown {
           }],
           requestBody: {
             required: true,
+            description: `As application/x-ndjson: one User object per line, 1 to ` +
+              `${opts.maxItems} lines; blank lines are skipped.`,
             content: {
               "application/json": {
                 schema: {
@@ -198,11 +208,8 @@ export function buildOpenApi(opts: OpenApiOptions): unknown {
                   }],
                 },
               },
-              "application/x-ndjson": {
-                schema: ref("User"),
-                description: `One user object per line, 1 to ${opts.maxItems} lines; blank ` +
-                  "lines are skipped",
-              },
+              // The schema of one line: OpenAPI has no way to say "a stream of these".
+              "application/x-ndjson": { schema: ref("User") },
             },
           },
           responses: {
@@ -295,5 +302,18 @@ export function buildOpenApi(opts: OpenApiOptions): unknown {
 function fixRefs<T>(value: T): T {
   return JSON.parse(
     JSON.stringify(value).replaceAll('"#/$defs/', '"#/components/schemas/'),
+  ) as T;
+}
+
+/**
+ * The event's schema refuses lone surrogates with `not: { pattern: "\\p{Cs}" }`, which
+ * ECMAScript reads but Python's `re` cannot compile; the document says the same with
+ * `loneSurrogatePortable`, which matches the same strings in every engine.
+ */
+function portable<T>(value: T): T {
+  const { loneSurrogate, loneSurrogatePortable } = FIELD_PATTERNS;
+  return JSON.parse(
+    JSON.stringify(value),
+    (key, v) => key === "pattern" && v === loneSurrogate.source ? loneSurrogatePortable.source : v,
   ) as T;
 }
