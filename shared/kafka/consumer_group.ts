@@ -21,7 +21,7 @@
  * ```
  */
 import { isRoutineGroupError } from "./kafka_error.ts";
-import { partitionKey } from "./partition_key.ts";
+import { parsePartitionKey, partitionKey } from "./partition_key.ts";
 import "../../fixes/env_guard.ts";
 import {
   type CommitOptions,
@@ -198,12 +198,7 @@ export function createConsumerGroup(
             a.partitions.map((p) => partitionKey(a.topic, p))
           ),
         );
-        handlers.assigned?.(
-          [...owned].map((k) => {
-            const i = k.lastIndexOf(":");
-            return { topic: k.slice(0, i), partition: Number(k.slice(i + 1)) };
-          }),
-        );
+        handlers.assigned?.([...owned].map(parsePartitionKey));
         handlers.alive?.();
       };
       consumer.on("consumer:group:join", assigned);

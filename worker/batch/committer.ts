@@ -38,6 +38,7 @@ import type { ConsumedRecord, PartitionOffset } from "../../shared/kafka/consume
 import type { TraceSpan, Tracing } from "../../shared/tracing.ts";
 import { kafkaAttributes, recordOutcome, startFlushSpan } from "./flush_trace.ts";
 import type { PartitionHolds } from "./partition_holds.ts";
+import { partitionKey } from "../../shared/kafka/partition_key.ts";
 
 /** When a buffer is written. */
 export interface FlushPolicy {
@@ -122,7 +123,7 @@ const emptyBuffer = (): Buffer => ({ messages: [], bytes: 0, since: 0, partition
 
 /** Adds one record's partition and offset to `partitions`. */
 function track(partitions: Map<string, PartitionRecords>, r: PartitionOffset): void {
-  const k = key(r.topic, r.partition);
+  const k = partitionKey(r.topic, r.partition);
   const p = partitions.get(k);
   if (p === undefined) {
     partitions.set(k, {
@@ -144,8 +145,6 @@ interface Sealed<P> {
   /** The flush's span (tracing on only). */
   span?: TraceSpan;
 }
-
-const key = (topic: string, partition: number) => `${topic}:${partition}`;
 
 /** The global `setImmediate` of Deno's Node compatibility (`main.ts` makes it fast). */
 const immediate = globalThis as unknown as {
@@ -371,7 +370,7 @@ export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committe
       commitSentAt = now();
       try {
         await deps.source.commit(offsets);
-        for (const o of offsets) committed.set(key(o.topic, o.partition), o.offset);
+        for (const o of offsets) committed.set(partitionKey(o.topic, o.partition), o.offset);
       } catch (err) {
         span?.recordError(err, true);
         // The rows are in the warehouse; the records will be read again and merged as no-ops.
@@ -437,7 +436,7 @@ export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committe
       committed.clear();
       const before = buffer.messages.length;
       if (before === 0) return;
-      const kept = buffer.messages.filter((m) => owned.has(key(m.topic, m.partition)));
+      const kept = buffer.messages.filter((m) => owned.has(partitionKey(m.topic, m.partition)));
       if (kept.length === before) return;
       buffer.messages = kept;
       buffer.bytes = kept.reduce(
