@@ -14,7 +14,7 @@ import { createCommitter } from "./batch/committer.ts";
 import type { WorkerConfig } from "./config.ts";
 import { decodeBatch, handleBatch } from "./batch/handle_batch.ts";
 import type { RecordDecoder } from "./decode/record_decoder.ts";
-import { createKafkaDeadLetters } from "./consume/kafka_dead_letters.ts";
+import { createKafkaDeadLetters } from "./batch/kafka_dead_letters.ts";
 import type { WarehouseSink } from "./warehouse/port.ts";
 import { warehouseSetupError } from "./warehouse/warehouse_setup_error.ts";
 import type { WorkerMetrics } from "./worker_metrics.ts";

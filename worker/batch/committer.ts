@@ -31,7 +31,6 @@ import type { Logger } from "../../shared/logger.ts";
 import { errorFields } from "../../shared/logger.ts";
 import { backoffDelay } from "./backoff_delay.ts";
 import { decide } from "../failure.ts";
-import type { ConsumedMessage } from "../consume/consumed_message.ts";
 import type { BatchOutcome } from "./handle_batch.ts";
 import type { WorkerMetrics } from "../worker_metrics.ts";
 import type { ConsumedRecord, PartitionOffset } from "../../shared/kafka/consumer_group.ts";
@@ -66,9 +65,9 @@ export interface CommitterDeps<P = undefined> {
    * Work on a sealed batch that may run while the batch before it is written (decoding);
    * throws to have it done again.
    */
-  prepare?(messages: readonly ConsumedMessage[]): Promise<P>;
+  prepare?(messages: readonly ConsumedRecord[]): Promise<P>;
   /** Writes a batch (any partitions, offset order within each); throws to retry it. */
-  handle(messages: readonly ConsumedMessage[], prepared: P): Promise<BatchOutcome>;
+  handle(messages: readonly ConsumedRecord[], prepared: P): Promise<BatchOutcome>;
   policy: FlushPolicy;
   retry: { minMs: number; maxMs: number; random?: () => number };
   metrics: WorkerMetrics;
@@ -107,7 +106,7 @@ export interface Committer {
 }
 
 interface Buffer {
-  messages: ConsumedMessage[];
+  messages: ConsumedRecord[];
   bytes: number;
   /** When its first record arrived. */
   since: number;
@@ -411,14 +410,7 @@ export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committe
       }
       const bytes = (r.value?.byteLength ?? 0) + (r.key?.byteLength ?? 0);
       if (buffer.messages.length === 0) buffer.since = now();
-      buffer.messages.push({
-        topic: r.topic,
-        partition: r.partition,
-        offset: String(r.offset),
-        key: r.key,
-        value: r.value,
-        headers: r.headers,
-      });
+      buffer.messages.push(r);
       buffer.bytes += bytes;
       track(buffer.partitions, r);
       consider();
