@@ -25,6 +25,7 @@ import {
 } from "../shared/kafka/consumer_group.ts";
 import type { KafkaConnection } from "../shared/kafka/settings.ts";
 import { DLQ_HEADERS } from "../shared/dead_letter_headers.ts";
+import { headerText } from "../shared/record_headers.ts";
 import { uniqueName } from "../stack/harness.ts";
 import { versionOf } from "./ledger.ts";
 
@@ -127,7 +128,7 @@ export async function startOffsetAuditor(opts: {
       deadIds.add(id);
       const at = `${m.partition}:${m.offset}`;
       deadAt.add(at);
-      const h = (name: string) => m.headers[name] ? decoder.decode(m.headers[name]) : "?";
+      const h = (name: string) => headerText(m.headers, name) ?? "?";
       const source = `${h(DLQ_HEADERS.topic)}:${h(DLQ_HEADERS.partition)}:${h(DLQ_HEADERS.offset)}`;
       const positions = deadSources.get(source) ?? new Set<string>();
       positions.add(at);

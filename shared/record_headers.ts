@@ -1,20 +1,41 @@
 /**
- * Kafka record headers as the programs pass them around, and their flattening for a produce.
+ * Kafka record headers as the programs pass them around: name and value pairs in the record's
+ * order. A name may repeat (Kafka allows it), and every value is kept: a dead letter carries the
+ * record's headers as they were, and a re-driven record carries them back the same way. Where one
+ * value of a name is wanted, the last one is read, as Kafka's own clients do (`lastHeader`).
+ *
+ * @example
+ * ```ts
+ * const headers: RecordHeaders = [textHeader("tenant", "a"), textHeader("tenant", "b")];
+ * headerText(headers, "tenant"); // "b"
+ * ```
  */
 
-/** Kafka record headers (the client gives Buffers, which are Uint8Arrays). */
-export type RecordHeaders = Record<
-  string,
-  Uint8Array | string | (Uint8Array | string)[] | undefined
->;
+/** One header: its name as text, its value as bytes (an absent value reads as empty bytes). */
+export type RecordHeader = [name: string, value: Uint8Array];
 
-/** Our headers as single values (a repeated header keeps its last value). */
-export function flatHeaders(headers: RecordHeaders): Record<string, string | Uint8Array> {
-  const out: Record<string, string | Uint8Array> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined) continue;
-    const last = Array.isArray(value) ? value.at(-1) : value;
-    if (last !== undefined) out[name] = last;
+/** A record's headers, in record order; names may repeat. */
+export type RecordHeaders = RecordHeader[];
+
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+/** The last value of header `name`, or undefined when the record has none. */
+export function lastHeader(headers: readonly RecordHeader[], name: string): Uint8Array | undefined {
+  for (let i = headers.length - 1; i >= 0; i--) {
+    const [n, v] = headers[i]!;
+    if (n === name) return v;
   }
-  return out;
+  return undefined;
+}
+
+/** The last value of header `name` as UTF-8 text, or undefined when the record has none. */
+export function headerText(headers: readonly RecordHeader[], name: string): string | undefined {
+  const value = lastHeader(headers, name);
+  return value === undefined ? undefined : decoder.decode(value);
+}
+
+/** A header whose value is `text` in UTF-8. */
+export function textHeader(name: string, text: string): RecordHeader {
+  return [name, encoder.encode(text)];
 }

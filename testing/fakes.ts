@@ -17,7 +17,7 @@ import {
   type Producer,
 } from "../ingest/produce/port.ts";
 import type { DeadLetter, DeadLetterSink } from "../worker/batch/dead_letter.ts";
-import type { ConsumedMessage } from "../worker/consume/consumed_message.ts";
+import type { ConsumedRecord } from "../shared/kafka/consumer_group.ts";
 import type { Sink } from "../worker/warehouse/port.ts";
 import { EVENT_TIME, type UserRow } from "../worker/warehouse/user_row.ts";
 import { isNewerRow } from "../worker/which_event_wins.ts";
@@ -177,14 +177,15 @@ export function message(
   offset: number,
   value: string | Uint8Array | null,
   key: string | null = null,
-): ConsumedMessage {
+): ConsumedRecord {
   return {
     topic: "user_created",
     partition: 2,
-    offset: String(offset),
+    offset: BigInt(offset),
     key: key === null ? null : encoder.encode(key),
     value: typeof value === "string" ? encoder.encode(value) : value,
-    headers: { traceparent: "00-abc-def-01" },
+    headers: [["traceparent", encoder.encode("00-abc-def-01")]],
+    timestamp: 0,
   };
 }
 

@@ -27,8 +27,10 @@ export interface TopicRecord {
   key: string;
   keyBytes: Uint8Array | null;
   value: Uint8Array | null;
-  /** Header values as text. */
+  /** Header values as text by name (a repeated name: its last value). */
   headers: Record<string, string>;
+  /** Every header as text, in record order (repeated names with each value). */
+  headerList: [string, string][];
 }
 
 /** A Kafka client for tests. */
@@ -135,8 +137,7 @@ export function testKafka(brokers: string | KafkaConnection): TestKafka {
           record(r) {
             const end = ends[r.partition] ?? 0n;
             if (opts.expected === undefined && r.offset >= end) return;
-            const headers: Record<string, string> = {};
-            for (const [k, v] of Object.entries(r.headers)) headers[k] = decoder.decode(v);
+            const headerList = r.headers.map(([k, v]): [string, string] => [k, decoder.decode(v)]);
             out.push({
               partition: r.partition,
               offset: r.offset,
@@ -144,7 +145,8 @@ export function testKafka(brokers: string | KafkaConnection): TestKafka {
               // Plain Uint8Arrays (the client gives Buffers), so deepEqual with test data works.
               keyBytes: r.key && new Uint8Array(r.key),
               value: r.value && new Uint8Array(r.value),
-              headers,
+              headers: Object.fromEntries(headerList),
+              headerList,
             });
             if (r.offset + 1n >= end) remaining.delete(r.partition);
             if (enough()) done.resolve();

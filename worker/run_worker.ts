@@ -6,6 +6,7 @@
 import type { Logger } from "../shared/logger.ts";
 import { errorFields } from "../shared/logger.ts";
 import { createConsumerGroup } from "../shared/kafka/consumer_group.ts";
+import { parsePartitionKey } from "../shared/kafka/partition_key.ts";
 import { diagnoseKafkaError, KafkaSetupError } from "../shared/kafka/kafka_error.ts";
 import { createKafkaProducer } from "../shared/kafka/producer.ts";
 import type { KafkaConnection } from "../shared/kafka/settings.ts";
@@ -13,7 +14,7 @@ import { createCommitter } from "./batch/committer.ts";
 import type { WorkerConfig } from "./config.ts";
 import { decodeBatch, handleBatch } from "./batch/handle_batch.ts";
 import type { RecordDecoder } from "./decode/record_decoder.ts";
-import { createKafkaDeadLetters } from "./consume/kafka_dead_letters.ts";
+import { createKafkaDeadLetters } from "./batch/kafka_dead_letters.ts";
 import type { WarehouseSink } from "./warehouse/port.ts";
 import { warehouseSetupError } from "./warehouse/warehouse_setup_error.ts";
 import type { WorkerMetrics } from "./worker_metrics.ts";
@@ -176,8 +177,8 @@ export async function startWorker(
   const lagSampler = setInterval(async () => {
     try {
       for (const [key, lag] of await group.lag()) {
-        const i = key.lastIndexOf(":");
-        deps.metrics.lag.set(Number(lag), { topic: key.slice(0, i), partition: key.slice(i + 1) });
+        const { topic, partition } = parsePartitionKey(key);
+        deps.metrics.lag.set(Number(lag), { topic, partition: String(partition) });
       }
     } catch { /* sampled again later */ }
   }, LAG_SAMPLE_MS);

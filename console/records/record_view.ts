@@ -5,6 +5,7 @@
  */
 import type { ReadRecord } from "../sources/kafka_source.ts";
 import { type SafeText, safeText } from "./safe_text.ts";
+import { headerText as lastHeaderText } from "../../shared/record_headers.ts";
 
 /** Limits of what one record shows, in code points. */
 export const VIEW_LIMITS = { key: 256, headerName: 128, headerValue: 2_048, value: 16_384 };
@@ -40,11 +41,7 @@ export function recordView(record: ReadRecord): RecordView {
 
 /** A header's value as text (the last one of a repeated name), or undefined. */
 export function headerText(record: ReadRecord, name: string): string | undefined {
-  for (let i = record.headers.length - 1; i >= 0; i--) {
-    const [n, v] = record.headers[i]!;
-    if (n === name) return new TextDecoder().decode(v);
-  }
-  return undefined;
+  return lastHeaderText(record.headers, name);
 }
 
 function isoTime(ms: number): string {

@@ -21,7 +21,7 @@
  * ```
  */
 import { isRoutineGroupError } from "./kafka_error.ts";
-import { partitionKey } from "./partition_key.ts";
+import { parsePartitionKey, partitionKey } from "./partition_key.ts";
 import "../../fixes/env_guard.ts";
 import {
   type CommitOptions,
@@ -31,11 +31,11 @@ import {
   MessagesStreamModes,
 } from "@platformatic/kafka";
 import type { Logger } from "../logger.ts";
+import type { RecordHeaders } from "../record_headers.ts";
 import { clientOptions, type ClientTuning } from "./client_options.ts";
 import type { KafkaConnection } from "./settings.ts";
 
-/** Record headers by name (a repeated header keeps its last value). */
-export type RecordHeaders = Record<string, Uint8Array>;
+export type { RecordHeaders };
 
 /** One consumed record and where it came from. */
 export interface ConsumedRecord {
@@ -44,6 +44,7 @@ export interface ConsumedRecord {
   offset: bigint;
   key: Uint8Array | null;
   value: Uint8Array | null;
+  /** Every header in record order, a repeated name with each of its values. */
   headers: RecordHeaders;
   /** The record's timestamp in ms since the epoch. */
   timestamp: number;
@@ -108,6 +109,8 @@ export interface ConsumerGroup {
 
 export { partitionKey };
 
+const EMPTY = new Uint8Array();
+
 /** Creates a consumer group member; nothing connects before `start`. */
 export function createConsumerGroup(
   connection: KafkaConnection,
@@ -166,11 +169,15 @@ export function createConsumerGroup(
   let closing = false;
   const decoder = new TextDecoder();
 
-  const toRecord = (m: Message<Uint8Array, Uint8Array, Uint8Array, Uint8Array>) => {
-    const headers: RecordHeaders = {};
-    if (m.headers) {
-      for (const [k, v] of m.headers) headers[decoder.decode(k)] = v;
-    }
+  const toRecord = (
+    m: Message<Uint8Array, Uint8Array, Uint8Array | undefined, Uint8Array | undefined>,
+  ): ConsumedRecord => {
+    // `headerEntries`, not the `headers` Map: the entries are the record's headers in order,
+    // repeated names included, which is what a dead letter and a re-drive must carry on.
+    const headers: RecordHeaders = m.headerEntries.map(([k, v]) => [
+      k === undefined ? "" : decoder.decode(k),
+      v ?? EMPTY,
+    ]);
     return {
       topic: m.topic,
       partition: m.partition,
@@ -198,12 +205,7 @@ export function createConsumerGroup(
             a.partitions.map((p) => partitionKey(a.topic, p))
           ),
         );
-        handlers.assigned?.(
-          [...owned].map((k) => {
-            const i = k.lastIndexOf(":");
-            return { topic: k.slice(0, i), partition: Number(k.slice(i + 1)) };
-          }),
-        );
+        handlers.assigned?.([...owned].map(parsePartitionKey));
         handlers.alive?.();
       };
       consumer.on("consumer:group:join", assigned);

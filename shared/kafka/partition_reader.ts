@@ -17,6 +17,7 @@
  */
 import "../../fixes/env_guard.ts";
 import { Consumer } from "@platformatic/kafka";
+import type { RecordHeaders } from "../record_headers.ts";
 import { clientOptions, type ClientTuning } from "./client_options.ts";
 import type { KafkaConnection } from "./settings.ts";
 
@@ -29,7 +30,7 @@ export interface ReadRecord {
   key: Uint8Array | null;
   value: Uint8Array | null;
   /** Header names (as text) and values (as bytes), in record order; names may repeat. */
-  headers: [string, Uint8Array][];
+  headers: RecordHeaders;
 }
 
 /** Bounds of one read. */

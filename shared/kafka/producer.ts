@@ -20,6 +20,7 @@ import "../../fixes/env_guard.ts";
 import { Buffer } from "node:buffer";
 import { compatibilityPartitioner, ProduceAcks, Producer } from "@platformatic/kafka";
 import type { Logger } from "../logger.ts";
+import type { RecordHeaders } from "../record_headers.ts";
 import { clientOptions, type ClientTuning } from "./client_options.ts";
 import { awaitFirstAnswer, START_TIMEOUT_MS } from "./first_answer.ts";
 import { diagnoseKafkaError, explainKafkaError, KafkaSetupError } from "./kafka_error.ts";
@@ -29,8 +30,11 @@ import type { KafkaConnection } from "./settings.ts";
 export interface ProducerMessage {
   key: string | Uint8Array | null;
   value: Uint8Array | null;
-  /** Header values as text or bytes; one object may be shared by many messages. */
-  headers?: Record<string, string | Uint8Array>;
+  /**
+   * Header values as text or bytes by name, or a record's headers in order (names may repeat:
+   * each is written, in that order). One headers object may be shared by many messages.
+   */
+  headers?: Record<string, string | Uint8Array> | RecordHeaders;
   /**
    * The key's partitioner hash when the caller computed it already
    * (`partitionForKey(key, 2 ** 31)`): taken modulo the partition count like the partitioner's
@@ -91,11 +95,14 @@ export function createKafkaProducer(
   });
   // Requests share one headers object among their messages: encode it once.
   const encodedHeaders = new WeakMap<object, Map<Buffer, Buffer>>();
-  const headersOf = (headers: Record<string, string | Uint8Array>): Map<Buffer, Buffer> => {
+  // The client writes a Map's entries in order; each name gets its own Buffer, so a repeated
+  // name is as many keys of the Map (a Map keys Buffers by identity) and every value is written.
+  const headersOf = (headers: NonNullable<ProducerMessage["headers"]>): Map<Buffer, Buffer> => {
     let map = encodedHeaders.get(headers);
     if (!map) {
       map = new Map();
-      for (const [k, v] of Object.entries(headers)) {
+      const entries = Array.isArray(headers) ? headers : Object.entries(headers);
+      for (const [k, v] of entries) {
         map.set(Buffer.from(k), typeof v === "string" ? Buffer.from(v) : asBuffer(v));
       }
       encodedHeaders.set(headers, map);

@@ -2,7 +2,7 @@
  * Which dead letters a re-drive moves, and how a dead letter becomes a topic record again.
  */
 import { DLQ_HEADERS, isErrorHeader } from "../dead_letter_headers.ts";
-import type { RecordHeaders } from "../record_headers.ts";
+import { headerText, type RecordHeaders, textHeader } from "../record_headers.ts";
 
 /** The header a re-driven record carries: `<dlq topic>/<partition>/<offset>`. */
 export const REDRIVEN_FROM_HEADER = "user_pipeline.redriven_from";
@@ -31,14 +31,14 @@ export function matchesFilter(
   filter: RedriveFilter,
   at?: string,
 ): boolean {
-  const stage = headerText(headers[DLQ_HEADERS.stage]);
+  const stage = headerText(headers, DLQ_HEADERS.stage) ?? "";
   if (filter.stages.length > 0 && !filter.stages.includes(stage)) return false;
   if (filter.reasonContains) {
-    const reason = headerText(headers[DLQ_HEADERS.message]).toLowerCase();
+    const reason = (headerText(headers, DLQ_HEADERS.message) ?? "").toLowerCase();
     if (!reason.includes(filter.reasonContains.toLowerCase())) return false;
   }
   if (filter.reasonIs !== undefined) {
-    if (headerText(headers[DLQ_HEADERS.message]) !== filter.reasonIs) return false;
+    if ((headerText(headers, DLQ_HEADERS.message) ?? "") !== filter.reasonIs) return false;
   }
   if (filter.records !== undefined && (at === undefined || !filter.records.includes(at))) {
     return false;
@@ -46,13 +46,13 @@ export function matchesFilter(
   return true;
 }
 
-/** The record's own headers without the error headers, plus where it was re-driven from. */
+/**
+ * The record's own headers as they were (in order, repeated names with every value), without
+ * the error headers and an earlier `REDRIVEN_FROM_HEADER`, then where it was re-driven from.
+ */
 export function redrivenHeaders(headers: RecordHeaders, from: string): RecordHeaders {
-  const out: RecordHeaders = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (!isErrorHeader(name) && name !== REDRIVEN_FROM_HEADER) out[name] = value;
-  }
-  out[REDRIVEN_FROM_HEADER] = from;
+  const out = headers.filter(([name]) => !isErrorHeader(name) && name !== REDRIVEN_FROM_HEADER);
+  out.push(textHeader(REDRIVEN_FROM_HEADER, from));
   return out;
 }
 
@@ -78,12 +78,4 @@ function fnv1a(text: string): string {
   let h = 0x811c9dc5;
   for (const b of new TextEncoder().encode(text)) h = Math.imul(h ^ b, 0x01000193) >>> 0;
   return h.toString(16).padStart(8, "0");
-}
-
-const decoder = new TextDecoder();
-
-function headerText(v: RecordHeaders[string]): string {
-  const first = Array.isArray(v) ? v[0] : v;
-  if (first === undefined) return "";
-  return typeof first === "string" ? first : decoder.decode(first);
 }

@@ -4,17 +4,17 @@
  *
  * It reads the dead-letter topic up to the end offsets seen at start (records dead-lettered
  * meanwhile wait for the next run), produces the matching records with their original key,
- * value and headers (error headers removed, `user_pipeline.redriven_from` added) with
- * acks=all, and only then commits its own consumer group's offsets: a crash re-sends at most
- * the last batch, which the warehouse merge makes harmless. Each filter has its own group, so
- * a filtered run does not consume what a later run with another filter should move.
+ * value and headers (in order, a repeated name with every value; error headers removed,
+ * `user_pipeline.redriven_from` added) with acks=all, and only then commits its own consumer
+ * group's offsets: a crash re-sends at most the last batch, which the warehouse merge makes
+ * harmless. Each filter has its own group, so a filtered run does not consume what a later run
+ * with another filter should move.
  */
 import type { Logger } from "../logger.ts";
 import { createKafkaAdmin } from "../kafka/admin.ts";
 import { type ConsumedRecord, createConsumerGroup } from "../kafka/consumer_group.ts";
 import { createKafkaProducer } from "../kafka/producer.ts";
 import type { KafkaConnection } from "../kafka/settings.ts";
-import { flatHeaders } from "../record_headers.ts";
 import { matchesFilter, type RedriveFilter, redrivenHeaders } from "./redrive_filter.ts";
 
 /** What to re-drive, from where, to where. */
@@ -114,9 +114,7 @@ export async function runRedrive(
           moving.map((r) => ({
             key: r.key,
             value: r.value,
-            headers: flatHeaders(
-              redrivenHeaders(r.headers, `${opts.dlqTopic}/${r.partition}/${r.offset}`),
-            ),
+            headers: redrivenHeaders(r.headers, `${opts.dlqTopic}/${r.partition}/${r.offset}`),
           })),
         );
       }

@@ -31,13 +31,13 @@ import type { Logger } from "../../shared/logger.ts";
 import { errorFields } from "../../shared/logger.ts";
 import { backoffDelay } from "./backoff_delay.ts";
 import { decide } from "../failure.ts";
-import type { ConsumedMessage } from "../consume/consumed_message.ts";
 import type { BatchOutcome } from "./handle_batch.ts";
 import type { WorkerMetrics } from "../worker_metrics.ts";
 import type { ConsumedRecord, PartitionOffset } from "../../shared/kafka/consumer_group.ts";
 import type { TraceSpan, Tracing } from "../../shared/tracing.ts";
 import { kafkaAttributes, recordOutcome, startFlushSpan } from "./flush_trace.ts";
 import type { PartitionHolds } from "./partition_holds.ts";
+import { partitionKey } from "../../shared/kafka/partition_key.ts";
 
 /** When a buffer is written. */
 export interface FlushPolicy {
@@ -65,9 +65,9 @@ export interface CommitterDeps<P = undefined> {
    * Work on a sealed batch that may run while the batch before it is written (decoding);
    * throws to have it done again.
    */
-  prepare?(messages: readonly ConsumedMessage[]): Promise<P>;
+  prepare?(messages: readonly ConsumedRecord[]): Promise<P>;
   /** Writes a batch (any partitions, offset order within each); throws to retry it. */
-  handle(messages: readonly ConsumedMessage[], prepared: P): Promise<BatchOutcome>;
+  handle(messages: readonly ConsumedRecord[], prepared: P): Promise<BatchOutcome>;
   policy: FlushPolicy;
   retry: { minMs: number; maxMs: number; random?: () => number };
   metrics: WorkerMetrics;
@@ -106,7 +106,7 @@ export interface Committer {
 }
 
 interface Buffer {
-  messages: ConsumedMessage[];
+  messages: ConsumedRecord[];
   bytes: number;
   /** When its first record arrived. */
   since: number;
@@ -122,7 +122,7 @@ const emptyBuffer = (): Buffer => ({ messages: [], bytes: 0, since: 0, partition
 
 /** Adds one record's partition and offset to `partitions`. */
 function track(partitions: Map<string, PartitionRecords>, r: PartitionOffset): void {
-  const k = key(r.topic, r.partition);
+  const k = partitionKey(r.topic, r.partition);
   const p = partitions.get(k);
   if (p === undefined) {
     partitions.set(k, {
@@ -144,8 +144,6 @@ interface Sealed<P> {
   /** The flush's span (tracing on only). */
   span?: TraceSpan;
 }
-
-const key = (topic: string, partition: number) => `${topic}:${partition}`;
 
 /** The global `setImmediate` of Deno's Node compatibility (`main.ts` makes it fast). */
 const immediate = globalThis as unknown as {
@@ -371,7 +369,7 @@ export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committe
       commitSentAt = now();
       try {
         await deps.source.commit(offsets);
-        for (const o of offsets) committed.set(key(o.topic, o.partition), o.offset);
+        for (const o of offsets) committed.set(partitionKey(o.topic, o.partition), o.offset);
       } catch (err) {
         span?.recordError(err, true);
         // The rows are in the warehouse; the records will be read again and merged as no-ops.
@@ -412,14 +410,7 @@ export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committe
       }
       const bytes = (r.value?.byteLength ?? 0) + (r.key?.byteLength ?? 0);
       if (buffer.messages.length === 0) buffer.since = now();
-      buffer.messages.push({
-        topic: r.topic,
-        partition: r.partition,
-        offset: String(r.offset),
-        key: r.key,
-        value: r.value,
-        headers: r.headers,
-      });
+      buffer.messages.push(r);
       buffer.bytes += bytes;
       track(buffer.partitions, r);
       consider();
@@ -437,7 +428,7 @@ export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committe
       committed.clear();
       const before = buffer.messages.length;
       if (before === 0) return;
-      const kept = buffer.messages.filter((m) => owned.has(key(m.topic, m.partition)));
+      const kept = buffer.messages.filter((m) => owned.has(partitionKey(m.topic, m.partition)));
       if (kept.length === before) return;
       buffer.messages = kept;
       buffer.bytes = kept.reduce(

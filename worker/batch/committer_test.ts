@@ -3,7 +3,6 @@ import { silentLogger } from "../../shared/logger.ts";
 import { createRegistry } from "../../shared/metrics.ts";
 import { waitUntil } from "../../testing/wait.ts";
 import type { ConsumedRecord, PartitionOffset } from "../../shared/kafka/consumer_group.ts";
-import type { ConsumedMessage } from "../consume/consumed_message.ts";
 import type { BatchOutcome } from "./handle_batch.ts";
 import { createWorkerMetrics } from "../worker_metrics.ts";
 import { WriteError } from "../warehouse/write_error.ts";
@@ -54,7 +53,7 @@ function rec(partition: number, offset: number): ConsumedRecord {
     offset: BigInt(offset),
     key: new TextEncoder().encode(`k${partition}`),
     value: new TextEncoder().encode(`v${offset}`),
-    headers: {},
+    headers: [],
     timestamp: 0,
   };
 }
@@ -70,7 +69,7 @@ const OK: BatchOutcome = {
 
 /** A handler whose calls wait until released, to see what the next buffer collects. */
 function gatedHandler() {
-  const batches: ConsumedMessage[][] = [];
+  const batches: ConsumedRecord[][] = [];
   let release: (() => void) | undefined;
   let fail: Error | null = null;
   return {
@@ -79,7 +78,7 @@ function gatedHandler() {
       fail = e;
     },
     release: () => release?.(),
-    handle: async (messages: readonly ConsumedMessage[]) => {
+    handle: async (messages: readonly ConsumedRecord[]) => {
       batches.push([...messages]);
       await new Promise<void>((r) => release = r);
       if (fail) throw fail;
@@ -90,7 +89,7 @@ function gatedHandler() {
 
 function committer(
   source: CommitterSource,
-  handle: (m: readonly ConsumedMessage[]) => Promise<BatchOutcome>,
+  handle: (m: readonly ConsumedRecord[]) => Promise<BatchOutcome>,
   policy: Partial<FlushPolicy> = {},
 ) {
   return createCommitter({
@@ -157,7 +156,7 @@ Deno.test("createCommitter() prepares the next batch while one is written, fills
   h.release();
   await until(() => h.batches.length === 2, "the second flush");
   assert.equal(source.resumes, 1);
-  assert.deepEqual(h.batches[1]!.map((m) => m.offset), ["1", "2", "3"]);
+  assert.deepEqual(h.batches[1]!.map((m) => m.offset), [1n, 2n, 3n]);
   assert.deepEqual(prepared, ["0", "1,2,3", "4,5,6"]);
   assert.deepEqual(source.commits, [[{ topic: "t", partition: 0, offset: 1n }]]);
   h.release();
@@ -335,7 +334,7 @@ Deno.test("createCommitter() never commits a held partition past its hold and dr
     handle: (messages) => {
       batches.push(messages.map((m) => `${m.partition}@${m.offset}`));
       // The batch meets a record of a newer version at partition 0, offset 6.
-      if (messages.some((m) => m.partition === 0 && m.offset === "6")) {
+      if (messages.some((m) => m.partition === 0 && m.offset === 6n)) {
         const hold = { topic: "t", partition: 0, offset: 6n, version: 9 };
         holds.hold(hold);
         return Promise.resolve({ ...OK, rows: 2, held: 2, newHolds: [hold] });

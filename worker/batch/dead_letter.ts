@@ -1,13 +1,16 @@
 /**
  * Dead letters: records that will never succeed as they are, with the reason in headers.
  *
- * The original key, value and headers are kept untouched; the error headers use Kafka
- * Connect's names where one fits (`__connect.errors.*`), so existing tooling reads them, plus
- * our own for what Connect has no name for (the zod issues).
+ * The original key, value and headers are kept untouched (every header in its order, a
+ * repeated name with each of its values); the error headers follow them, with Kafka Connect's
+ * names where one fits (`__connect.errors.*`), so existing tooling reads them, plus our own for
+ * what Connect has no name for (the zod issues). Error headers the record already carried are
+ * left out: they would describe another failure, and readers take a name's last value.
  */
 import type { Issue } from "../../shared/event.ts";
-import type { ConsumedMessage, RecordHeaders } from "../consume/consumed_message.ts";
-import { DLQ_HEADERS } from "../../shared/dead_letter_headers.ts";
+import type { ConsumedRecord } from "../../shared/kafka/consumer_group.ts";
+import { DLQ_HEADERS, isErrorHeader } from "../../shared/dead_letter_headers.ts";
+import { type RecordHeaders, textHeader } from "../../shared/record_headers.ts";
 
 export { DLQ_HEADERS, isErrorHeader } from "../../shared/dead_letter_headers.ts";
 
@@ -34,6 +37,7 @@ export const STAGE_CLASS: Record<DeadLetterStage, string> = {
 export interface DeadLetter {
   key: Uint8Array | null;
   value: Uint8Array | null;
+  /** The record's headers in order, then the error headers. */
   headers: RecordHeaders;
   stage: DeadLetterStage;
 }
@@ -48,23 +52,24 @@ export interface DeadLetterSink {
 
 /** Makes the dead letter of `message`: its original bytes and the reason in headers. */
 export function toDeadLetter(
-  message: ConsumedMessage,
+  message: ConsumedRecord,
   failure: { stage: DeadLetterStage; reason: string; issues?: readonly Issue[] },
   now: Date,
 ): DeadLetter {
-  const headers: RecordHeaders = { ...message.headers };
-  headers[DLQ_HEADERS.topic] = message.topic;
-  headers[DLQ_HEADERS.partition] = String(message.partition);
-  headers[DLQ_HEADERS.offset] = message.offset;
-  headers[DLQ_HEADERS.stage] = failure.stage;
-  headers[DLQ_HEADERS.className] = STAGE_CLASS[failure.stage];
-  headers[DLQ_HEADERS.message] = truncate(failure.reason, 4_000);
+  const headers = message.headers.filter(([name]) => !isErrorHeader(name));
+  const add = (name: string, text: string) => headers.push(textHeader(name, text));
+  add(DLQ_HEADERS.topic, message.topic);
+  add(DLQ_HEADERS.partition, String(message.partition));
+  add(DLQ_HEADERS.offset, String(message.offset));
+  add(DLQ_HEADERS.stage, failure.stage);
+  add(DLQ_HEADERS.className, STAGE_CLASS[failure.stage]);
+  add(DLQ_HEADERS.message, truncate(failure.reason, 4_000));
   const issues = failure.issues ?? [];
   if (issues.length > 0) {
-    headers[DLQ_HEADERS.issuePaths] = issues.map((i) => i.path).join(",");
-    headers[DLQ_HEADERS.issues] = truncate(JSON.stringify(issues), 8_000);
+    add(DLQ_HEADERS.issuePaths, issues.map((i) => i.path).join(","));
+    add(DLQ_HEADERS.issues, truncate(JSON.stringify(issues), 8_000));
   }
-  headers[DLQ_HEADERS.time] = now.toISOString();
+  add(DLQ_HEADERS.time, now.toISOString());
   return { key: message.key, value: message.value, headers, stage: failure.stage };
 }
 

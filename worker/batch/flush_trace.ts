@@ -8,20 +8,20 @@
  */
 import type { Attributes, SpanContext, TraceSpan, Tracing } from "../../shared/tracing.ts";
 import { parseTraceparent } from "../../shared/tracing.ts";
-import type { ConsumedMessage } from "../consume/consumed_message.ts";
+import { headerText } from "../../shared/record_headers.ts";
+import type { ConsumedRecord } from "../../shared/kafka/consumer_group.ts";
 import type { BatchOutcome } from "./handle_batch.ts";
 
-const decoder = new TextDecoder();
-
-/** The contexts of the records' `traceparent` headers, each once, in first-seen order. */
-export function recordContexts(messages: readonly ConsumedMessage[]): SpanContext[] {
+/**
+ * The contexts of the records' `traceparent` headers (a repeated one's last value), each once,
+ * in first-seen order.
+ */
+export function recordContexts(messages: readonly ConsumedRecord[]): SpanContext[] {
   const seen = new Set<string>();
   const out: SpanContext[] = [];
   for (const m of messages) {
-    let header = m.headers.traceparent;
-    if (Array.isArray(header)) header = header.at(-1);
-    if (header === undefined) continue;
-    const text = typeof header === "string" ? header : decoder.decode(header);
+    const text = headerText(m.headers, "traceparent");
+    if (text === undefined) continue;
     if (seen.has(text)) continue;
     seen.add(text);
     const context = parseTraceparent(text);
@@ -42,7 +42,7 @@ export function kafkaAttributes(topic: string, consumerGroup?: string): Attribut
 /** Starts the span of a flush of `messages` (all from one topic, as the worker consumes one). */
 export function startFlushSpan(
   tracing: Tracing,
-  messages: readonly ConsumedMessage[],
+  messages: readonly ConsumedRecord[],
   consumerGroup?: string,
 ): TraceSpan {
   const topic = messages[0]?.topic ?? "";

@@ -15,17 +15,17 @@ const B = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00";
 const encode = (s: string) => new TextEncoder().encode(s);
 
 Deno.test("recordContexts() reads each record's traceparent once, skipping missing and invalid ones", () => {
-  const withHeader = (offset: number, traceparent: unknown) => ({
+  const withHeader = (offset: number, ...traceparents: string[]): ConsumedRecord => ({
     ...message(offset, "{}"),
-    headers: traceparent === undefined ? {} : { traceparent } as never,
+    headers: traceparents.map((t) => ["traceparent", encode(t)]),
   });
   const contexts = recordContexts([
-    withHeader(0, encode(A)),
+    withHeader(0, A),
     withHeader(1, A),
-    withHeader(2, [encode("garbage"), encode(B)]),
-    withHeader(3, undefined),
+    withHeader(2, "garbage", B), // a repeated header: its last value
+    withHeader(3),
     withHeader(4, "00-abc-def-01"),
-    withHeader(5, encode(B)),
+    withHeader(5, B),
   ]);
   assert.deepEqual(contexts, [
     { traceId: "4bf92f3577b34da6a3ce929d0e0e4736", spanId: "00f067aa0ba902b7", traceFlags: 1 },
@@ -35,7 +35,10 @@ Deno.test("recordContexts() reads each record's traceparent once, skipping missi
 
 Deno.test("startFlushSpan() starts a new trace linked to the records, with the messaging attributes", () => {
   const tracing = new FakeTracing();
-  const messages = [0, 1, 2].map((i) => ({ ...message(i, "{}"), headers: { traceparent: A } }));
+  const messages = [0, 1, 2].map((i) => ({
+    ...message(i, "{}"),
+    headers: [["traceparent", encode(A)]] as ConsumedRecord["headers"],
+  }));
   const span = tracing.withSpan(
     tracing.startSpan("unrelated"),
     () => startFlushSpan(tracing, messages, "group-1"),
@@ -77,7 +80,7 @@ function rec(partition: number, offset: number, traceparent = A): ConsumedRecord
     offset: BigInt(offset),
     key: encode("k"),
     value: encode("v"),
-    headers: { traceparent: encode(traceparent) },
+    headers: [["traceparent", encode(traceparent)]],
     timestamp: 0,
   };
 }

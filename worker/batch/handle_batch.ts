@@ -9,7 +9,7 @@
  * With tracing on, decoding and the dead-letter send are spans (children of the flush's span,
  * which the committer makes active); the sink makes the statements' spans.
  */
-import type { ConsumedMessage } from "../consume/consumed_message.ts";
+import type { ConsumedRecord } from "../../shared/kafka/consumer_group.ts";
 import {
   type DeadLetter,
   DeadLetterError,
@@ -59,7 +59,7 @@ export interface BatchOutcome {
 }
 
 interface Candidate {
-  message: ConsumedMessage;
+  message: ConsumedRecord;
   row: UserRow;
 }
 
@@ -68,7 +68,7 @@ interface Candidate {
  * batch before it is written).
  */
 export function decodeBatch(
-  messages: readonly ConsumedMessage[],
+  messages: readonly ConsumedRecord[],
   decoder: RecordDecoder = inlineDecoder,
   tracing: Tracing = noTracing,
 ): Promise<DecodedRecord[]> {
@@ -86,7 +86,7 @@ export function decodeBatch(
  * @throws {DeadLetterError} when the dead letters could not be written.
  */
 export async function handleBatch(
-  messages: readonly ConsumedMessage[],
+  messages: readonly ConsumedRecord[],
   deps: BatchDeps,
   decoded?: readonly DecodedRecord[],
 ): Promise<BatchOutcome> {
@@ -99,8 +99,8 @@ export async function handleBatch(
   let held = 0;
   messages.forEach((message, i) => {
     // Records arrive in offset order per partition: once one is held, the rest of its
-    // partition in this batch is too. The offset is parsed only while something is held.
-    if (holds.size > 0 && holds.holds(message.topic, message.partition, BigInt(message.offset))) {
+    // partition in this batch is too.
+    if (holds.size > 0 && holds.holds(message.topic, message.partition, message.offset)) {
       held++;
       return;
     }
@@ -111,7 +111,7 @@ export async function handleBatch(
       const hold = {
         topic: message.topic,
         partition: message.partition,
-        offset: BigInt(message.offset),
+        offset: message.offset,
         version: d.version,
       };
       if (holds.hold(hold)) newHolds.push(hold);

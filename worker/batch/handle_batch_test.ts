@@ -6,6 +6,7 @@ import { handleBatch } from "./handle_batch.ts";
 import { DeadLetterError, DLQ_HEADERS } from "./dead_letter.ts";
 import { WriteError } from "../warehouse/write_error.ts";
 import { PartitionHolds } from "./partition_holds.ts";
+import { headerText, textHeader } from "../../shared/record_headers.ts";
 
 const t0 = Date.parse("2026-03-01T12:00:00.000Z");
 const decoder = new TextDecoder();
@@ -34,8 +35,12 @@ Deno.test("handleBatch() writes valid records and dead-letters each invalid one 
   assert.equal(out.rows, 2);
   assert.deepEqual([...sink.rows.keys()].sort(), [a.event.user.id, b.event.user.id].sort());
   assert.deepEqual(dl.sent.map((d) => d.stage), ["utf8", "json", "schema"]);
-  assert.deepEqual(dl.sent.map((d) => d.headers[DLQ_HEADERS.offset]), ["12", "13", "14"]);
-  assert.equal(dl.sent[2]!.headers[DLQ_HEADERS.issuePaths], "user.email");
+  assert.deepEqual(dl.sent.map((d) => headerText(d.headers, DLQ_HEADERS.offset)), [
+    "12",
+    "13",
+    "14",
+  ]);
+  assert.equal(headerText(dl.sent[2]!.headers, DLQ_HEADERS.issuePaths), "user.email");
   assert.equal(decoder.decode(dl.sent[2]!.value!), badEmail, "original bytes untouched");
   assert.equal(sink.calls.length, 1, "one transaction for the batch");
 });
@@ -87,8 +92,11 @@ Deno.test("handleBatch() isolates a row the warehouse rejects and writes the res
   assert.equal(sink.rows.size, 8);
   assert.equal(dl.sent.length, 1);
   assert.equal(dl.sent[0]!.stage, "write");
-  assert.equal(dl.sent[0]!.headers[DLQ_HEADERS.offset], "105");
-  assert.match(String(dl.sent[0]!.headers[DLQ_HEADERS.message]), /violates check constraint/);
+  assert.equal(headerText(dl.sent[0]!.headers, DLQ_HEADERS.offset), "105");
+  assert.match(
+    String(headerText(dl.sent[0]!.headers, DLQ_HEADERS.message)),
+    /violates check constraint/,
+  );
 });
 
 Deno.test("handleBatch() throws a retriable WriteError on an outage and dead-letters nothing", async () => {
@@ -118,7 +126,7 @@ Deno.test("handleBatch() keeps a dead letter's traceparent header and, with trac
   const tracing = new FakeTracing();
   const dl = fakeDeadLetters();
   const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-  const bad = { ...message(20, "{"), headers: { traceparent } };
+  const bad = { ...message(20, "{"), headers: [textHeader("traceparent", traceparent)] };
   const flush = tracing.startSpan("process user_created");
   await tracing.withSpan(
     flush,
@@ -131,7 +139,11 @@ Deno.test("handleBatch() keeps a dead letter's traceparent header and, with trac
         deadLetterTopic: "user_created.dlq",
       }),
   );
-  assert.equal(dl.sent[0]!.headers.traceparent, traceparent, "the record's trace goes along");
+  assert.equal(
+    headerText(dl.sent[0]!.headers, "traceparent"),
+    traceparent,
+    "the record's trace goes along",
+  );
   const [decode] = tracing.named("decode");
   const [send] = tracing.named("send user_created.dlq");
   assert.equal(decode?.parent, flush);
@@ -166,7 +178,11 @@ Deno.test("handleBatch() holds a partition at a record of a newer schema_version
     offset: 11n,
     version: SCHEMA_VERSION + 1,
   }]);
-  assert.deepEqual(dl.sent.map((d) => d.headers[DLQ_HEADERS.offset]), ["21"], "partition 1's");
+  assert.deepEqual(
+    dl.sent.map((d) => headerText(d.headers, DLQ_HEADERS.offset)),
+    ["21"],
+    "partition 1's",
+  );
   assert.equal(holds.at("user_created", 0), 11n);
   assert.match(
     holds.problem(new Set(["user_created:0"]))!,

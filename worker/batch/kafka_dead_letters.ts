@@ -3,10 +3,7 @@
  * since the caller commits offsets past these records next.
  */
 import type { KafkaProducer } from "../../shared/kafka/producer.ts";
-import { flatHeaders } from "../../shared/record_headers.ts";
-import type { DeadLetterSink } from "../batch/dead_letter.ts";
-
-export { flatHeaders };
+import type { DeadLetterSink } from "./dead_letter.ts";
 
 /** Creates a dead-letter sink writing to `topic`. */
 export function createKafkaDeadLetters(producer: KafkaProducer, topic: string): DeadLetterSink {
@@ -15,7 +12,7 @@ export function createKafkaDeadLetters(producer: KafkaProducer, topic: string): 
       if (records.length === 0) return;
       await producer.send(
         topic,
-        records.map((r) => ({ key: r.key, value: r.value, headers: flatHeaders(r.headers) })),
+        records.map((r) => ({ key: r.key, value: r.value, headers: r.headers })),
       );
     },
   };
