@@ -21,6 +21,7 @@ import { createRegistry } from "../shared/metrics.ts";
 import { createTracing } from "../shared/otel_tracing.ts";
 import { assertNarrowPermissions } from "../shared/permissions.ts";
 import { createIngestApp } from "./http/app.ts";
+import { shuttingDownResponse } from "./http/shutting_down_response.ts";
 import { type IngestConfig, loadIngestConfig } from "./config.ts";
 import { createConnectionDrain } from "../fixes/connection_drain.ts";
 import { serveGuarded } from "../fixes/guarded_server.ts";
@@ -112,6 +113,7 @@ lanes.start();
 // connection_drain.ts); a third of the shutdown budget, the rest is for the flush.
 const connections = createConnectionDrain(app.handler, {
   maxWaitMs: Math.floor(config.INGEST_SHUTDOWN_TIMEOUT_MS / 3),
+  refuse: shuttingDownResponse,
 });
 // Connections are counted and timed out (see fixes/guarded_server.ts): idle and half-sent
 // ones cannot pile up until the file table is full.
