@@ -25,7 +25,7 @@ import { shuttingDownResponse } from "./http/shutting_down_response.ts";
 import { type IngestConfig, loadIngestConfig } from "./config.ts";
 import { createConnectionDrain } from "../fixes/connection_drain.ts";
 import { serveGuarded } from "../fixes/guarded_server.ts";
-import { createKafkaProducer } from "./produce/kafka_producer.ts";
+import { createTopicProducer } from "./produce/topic_producer.ts";
 import { createLeaderLanes } from "./produce/leader_lanes.ts";
 import { createThreadProducer } from "./produce/thread_producer.ts";
 
@@ -63,7 +63,7 @@ const producer = config.INGEST_PRODUCER_WORKER
     logLevel: config.LOG_LEVEL,
     startTimeoutMs,
   })
-  : createKafkaProducer(connection, { topic: config.KAFKA_TOPIC, logger: log, startTimeoutMs });
+  : createTopicProducer(connection, { topic: config.KAFKA_TOPIC, logger: log, startTimeoutMs });
 // One send lane per partition leader: a broker that hangs holds up only its own partitions.
 const lanes = createLeaderLanes(() => producer.leaders(), {
   logger: log.child({ component: "lanes" }),
