@@ -53,6 +53,11 @@ const HASH_RANGE = 2 ** 31;
  * The lanes of `readLeaders()`'s map: node id of the leader of each partition, -1 for none.
  * @example
  * ```ts
+ * import type { Logger } from "../../shared/logger.ts";
+ * import { type BatcherOptions, createBatcher } from "./batcher.ts";
+ * import type { TopicProducer } from "./port.ts";
+ * declare const producer: TopicProducer, limits: BatcherOptions, logger: Logger;
+ *
  * const lanes = createLeaderLanes(() => producer.leaders(), { logger });
  * lanes.start();
  * const batcher = createBatcher(producer, limits, { lanes });
