@@ -11,6 +11,7 @@ import { parseArgs } from "node:util";
 import { createIngestApp } from "../ingest/http/app.ts";
 import { loadIngestConfig } from "../ingest/config.ts";
 import { createConnectionDrain } from "../fixes/connection_drain.ts";
+import { shuttingDownResponse } from "../ingest/http/shutting_down_response.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -26,7 +27,10 @@ const app = createIngestApp(config, {
   producer: { send: () => Promise.resolve() },
   framedBodies: true,
 });
-const connections = createConnectionDrain(app.handler, { maxWaitMs: 1000 });
+const connections = createConnectionDrain(app.handler, {
+  maxWaitMs: 1000,
+  refuse: shuttingDownResponse,
+});
 const encoder = new TextEncoder();
 const server = Deno.serve({
   hostname: "127.0.0.1",

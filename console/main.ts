@@ -6,7 +6,8 @@
  *
  * It reads Kafka, the programs' `/metrics` and `/readyz`, and (read-only) the warehouse; it
  * never sits on the write path. Logs JSON lines to standard error; the first line to look for
- * is `{"msg":"listening","port":N}`. SIGTERM or SIGINT stops it (exit 0).
+ * is `{"msg":"listening","port":N}`. SIGTERM or SIGINT stops it (exit 0); a second SIGINT
+ * exits at once (130).
  *
  * Exit codes: 0 after a clean stop, 1 after a fatal error, 2 for bad configuration or
  * permissions.
@@ -15,6 +16,7 @@ import { ConfigError } from "../shared/config.ts";
 import { type KafkaConnection, kafkaConnection } from "../shared/kafka/settings.ts";
 import { createLogger, errorFields } from "../shared/logger.ts";
 import { assertNarrowPermissions } from "../shared/permissions.ts";
+import { onStopSignals } from "../shared/stop_signals.ts";
 import { runRedrive } from "../shared/redrive/run_redrive.ts";
 import { type ConsoleConfig, loadConsoleConfig } from "./config.ts";
 import { groupDeadLetters } from "./deadletters/group_dead_letters.ts";
@@ -160,6 +162,10 @@ const handler = createConsoleApp({
   },
 });
 
+// Before the server listens, so that a signal sent after the "listening" line finds its listener
+// (not Deno's default, which ends the process at once). A second Ctrl-C exits at once (see
+// shared/stop_signals.ts).
+onStopSignals((signal) => void stop(signal), { logger: log });
 const server = Deno.serve({
   hostname: config.CONSOLE_HOST,
   port: config.CONSOLE_PORT,
@@ -187,7 +193,4 @@ async function stop(signal: string): Promise<void> {
   clearTimeout(deadline);
   log.info("stopped", { exitCode: 0 });
   Deno.exit(0);
-}
-for (const sig of ["SIGTERM", "SIGINT"] as const) {
-  Deno.addSignalListener(sig, () => void stop(sig));
 }

@@ -1,9 +1,10 @@
 /**
- * `console/main.ts` with the `console` task's flags: the permissions it declares and the exit it
- * promises for bad configuration (the process ends before it listens).
+ * `console/main.ts` with the `console` task's flags: the permissions it declares, the exit it
+ * promises for bad configuration (the process ends before it listens), and a second Ctrl-C.
  */
 import assert from "node:assert/strict";
 import { startProgram } from "../testing/program.ts";
+import { silentListener } from "../testing/silent_listener.ts";
 import { taskArgs } from "../stack/programs.ts";
 import { consoleConfigSchema } from "./config.ts";
 
@@ -65,4 +66,24 @@ Deno.test("the console exits 2 naming CONSOLE_TOKEN when asked to listen beyond 
     "CONSOLE_TOKEN",
   ]);
   assert.ok(!JSON.stringify(console.logs).includes("do-not-log-me"), "no secret in the logs");
+});
+
+Deno.test("a second SIGINT ends the console at once, exit 130, with a line saying so", async () => {
+  // Against a broker that accepts and never answers, the graceful stop waits for Kafka until its
+  // 10 s deadline (exit 1): only the second SIGINT can end it with 130.
+  await using silent = silentListener();
+  const console = await startProgram("console", { KAFKA_BROKERS: silent.address });
+  console.kill("SIGINT");
+  await console.waitForLog((l) => l.msg === "stopping", 10_000, "the graceful stop");
+  console.kill("SIGINT");
+  const status = await console.exited;
+  assert.deepEqual(
+    { code: status.code, signal: status.signal },
+    { code: 130, signal: null },
+    `exited by itself, not killed by the signal: ${JSON.stringify(console.logs.slice(-3))}`,
+  );
+  const line = console.logs.find((l) => l.level === "warn" && l.msg?.startsWith("second SIGINT"));
+  assert.ok(line, JSON.stringify(console.logs));
+  assert.equal(line.msg, "second SIGINT: exiting at once, without finishing the stop");
+  assert.equal(line.exitCode, 130);
 });

@@ -10,7 +10,8 @@
  *
  * The drain closes connections the HTTP way instead. From `drain()` on, every answer carries
  * `Connection: close` (requests in flight finish as usual), and a request that starts then is
- * answered 503 `shutting_down` with `Retry-After`: nothing of it is accepted. `drain()`
+ * answered with `refuse` (the ingest's says 503 `shutting_down` with `Retry-After`): nothing of
+ * it is handled. `drain()`
  * resolves once every connection used in the last `maxWaitMs` has had its last answer, or
  * after `maxWaitMs`. Only then may `server.shutdown()` close what is left: connections idle for
  * longer, whose clients must expect an idle connection to close (RFC 9112, section 9.6).
@@ -18,10 +19,6 @@
  * Connections are told apart by the client's address and port; what became of one is not
  * observable through `Deno.serve`, so one unused for `maxWaitMs` is forgotten.
  */
-import { silentLogger } from "../shared/logger.ts";
-import { errorResponse } from "../ingest/http/error_response.ts";
-import { ProduceError } from "../ingest/produce/produce_error.ts";
-
 /** What the drain needs to know about a request's connection (`Deno.serve` passes more). */
 export type ConnectionInfo = Pick<Deno.ServeHandlerInfo, "remoteAddr" | "completed">;
 
@@ -29,6 +26,11 @@ export type ConnectionInfo = Pick<Deno.ServeHandlerInfo, "remoteAddr" | "complet
 export interface ConnectionDrainOptions {
   /** Longest wait in `drain()`; also how long an unused connection is remembered. */
   maxWaitMs: number;
+  /**
+   * The answer to a request that starts once draining; it is not handled, so the answer must
+   * tell the client to send it again (the ingest's: `shuttingDownResponse`, a 503).
+   */
+  refuse(request: Request): Response;
   /** Monotonic clock in ms (default `performance.now`). */
   now?: () => number;
 }
@@ -50,10 +52,6 @@ interface Connection {
   /** Its last answer said `Connection: close`. */
   closing: boolean;
 }
-
-const SHUTTING_DOWN = new ProduceError("shutting_down", "The ingest is shutting down", {
-  retryAfterSeconds: 5,
-});
 
 /** Wraps `handler` so that its connections can be drained. */
 export function createConnectionDrain(
@@ -99,9 +97,7 @@ export function createConnectionDrain(
         settleIfDone();
       };
       info.completed.then(() => answered(false), () => answered(true));
-      const response = draining
-        ? errorResponse(SHUTTING_DOWN, new URL(request.url).pathname, silentLogger)
-        : await handler(request);
+      const response = draining ? opts.refuse(request) : await handler(request);
       // Decided when answering: a request in flight when the drain began gets its own answer,
       // and that answer is the connection's last.
       if (!draining) return response;

@@ -19,12 +19,15 @@ function connection(port: number) {
 
 const url = "http://ingest.test/v1/users";
 const accepted = () => Promise.resolve(Response.json({ accepted: 1 }, { status: 202 }));
+/** The program's answer to a request that starts once draining (the ingest's is a 503). */
+const refuse = () =>
+  Response.json({ reason: "shutting_down" }, { status: 503, headers: { "retry-after": "5" } });
 
 /** Lets promise callbacks run. */
 const settled = () => new Promise((r) => setTimeout(r, 0));
 
 Deno.test("createConnectionDrain() passes answers through untouched until the drain", async () => {
-  const drain = createConnectionDrain(accepted, { maxWaitMs: 1000 });
+  const drain = createConnectionDrain(accepted, { maxWaitMs: 1000, refuse });
   const info = connection(1).request();
   const response = await drain.handler(new Request(url, { method: "POST" }), info);
   assert.equal(response.status, 202);
@@ -40,7 +43,7 @@ Deno.test("createConnectionDrain() closes a request in flight with its own answe
   const drain = createConnectionDrain(async () => {
     await release.promise;
     return Response.json({ accepted: 1 }, { status: 202 });
-  }, { maxWaitMs: 60_000 });
+  }, { maxWaitMs: 60_000, refuse });
   const info = connection(1).request();
   const answering = drain.handler(new Request(url, { method: "POST" }), info);
   let drained = false;
@@ -64,7 +67,7 @@ Deno.test("createConnectionDrain() waits for an idle connection's next request a
   const drain = createConnectionDrain(() => {
     calls++;
     return accepted();
-  }, { maxWaitMs: 60_000 });
+  }, { maxWaitMs: 60_000, refuse });
   const conn = connection(1);
   const first = conn.request();
   await (await drain.handler(new Request(url, { method: "POST" }), first)).body?.cancel();
@@ -87,7 +90,7 @@ Deno.test("createConnectionDrain() waits for an idle connection's next request a
 });
 
 Deno.test("createConnectionDrain() drains a connection whose client left without its answer", async () => {
-  const drain = createConnectionDrain(accepted, { maxWaitMs: 60_000 });
+  const drain = createConnectionDrain(accepted, { maxWaitMs: 60_000, refuse });
   const info = connection(1).request();
   await (await drain.handler(new Request(url, { method: "POST" }), info)).body?.cancel();
   info.fail();
@@ -98,7 +101,7 @@ Deno.test("createConnectionDrain() drains a connection whose client left without
 
 Deno.test("createConnectionDrain() forgets a connection unused for maxWaitMs and gives up after it", async () => {
   let t = 0;
-  const drain = createConnectionDrain(accepted, { maxWaitMs: 50, now: () => t });
+  const drain = createConnectionDrain(accepted, { maxWaitMs: 50, refuse, now: () => t });
   const old = connection(1).request();
   await (await drain.handler(new Request(url, { method: "POST" }), old)).body?.cancel();
   old.answer();

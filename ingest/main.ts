@@ -5,7 +5,8 @@
  * registers the pull job on `Deno.cron`, and on SIGTERM/SIGINT stops accepting (every answer
  * from then on closes its keep-alive connection, new requests get 503), lets requests in flight
  * finish, closes the server once each connection had its last answer, flushes the batcher,
- * disconnects and exits 0 (1 when it had to give up after `INGEST_SHUTDOWN_TIMEOUT_MS`). Logs
+ * disconnects and exits 0 (1 when it had to give up after `INGEST_SHUTDOWN_TIMEOUT_MS`; 130 at
+ * once on a second SIGINT). Logs
  * JSON lines to standard error and prints nothing else; the first line to look for is
  * `{"msg":"listening","port":N}`.
  *
@@ -20,11 +21,13 @@ import { createLogger, errorFields } from "../shared/logger.ts";
 import { createRegistry } from "../shared/metrics.ts";
 import { createTracing } from "../shared/otel_tracing.ts";
 import { assertNarrowPermissions } from "../shared/permissions.ts";
+import { onStopSignals } from "../shared/stop_signals.ts";
 import { createIngestApp } from "./http/app.ts";
+import { shuttingDownResponse } from "./http/shutting_down_response.ts";
 import { type IngestConfig, loadIngestConfig } from "./config.ts";
 import { createConnectionDrain } from "../fixes/connection_drain.ts";
 import { serveGuarded } from "../fixes/guarded_server.ts";
-import { createKafkaProducer } from "./produce/kafka_producer.ts";
+import { createTopicProducer } from "./produce/topic_producer.ts";
 import { createLeaderLanes } from "./produce/leader_lanes.ts";
 import { createThreadProducer } from "./produce/thread_producer.ts";
 
@@ -62,7 +65,7 @@ const producer = config.INGEST_PRODUCER_WORKER
     logLevel: config.LOG_LEVEL,
     startTimeoutMs,
   })
-  : createKafkaProducer(connection, { topic: config.KAFKA_TOPIC, logger: log, startTimeoutMs });
+  : createTopicProducer(connection, { topic: config.KAFKA_TOPIC, logger: log, startTimeoutMs });
 // One send lane per partition leader: a broker that hangs holds up only its own partitions.
 const lanes = createLeaderLanes(() => producer.leaders(), {
   logger: log.child({ component: "lanes" }),
@@ -112,7 +115,12 @@ lanes.start();
 // connection_drain.ts); a third of the shutdown budget, the rest is for the flush.
 const connections = createConnectionDrain(app.handler, {
   maxWaitMs: Math.floor(config.INGEST_SHUTDOWN_TIMEOUT_MS / 3),
+  refuse: shuttingDownResponse,
 });
+// Before the server listens, so that a signal sent after the "listening" line finds its listener
+// (not Deno's default, which ends the process at once). A second Ctrl-C exits at once (see
+// shared/stop_signals.ts).
+onStopSignals((signal) => void shutdown(signal), { logger: log });
 // Connections are counted and timed out (see fixes/guarded_server.ts): idle and half-sent
 // ones cannot pile up until the file table is full.
 const server = serveGuarded({
@@ -181,5 +189,3 @@ async function shutdown(signal: string): Promise<void> {
   log.info("stopped");
   Deno.exit(0);
 }
-Deno.addSignalListener("SIGTERM", () => void shutdown("SIGTERM"));
-Deno.addSignalListener("SIGINT", () => void shutdown("SIGINT"));

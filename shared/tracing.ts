@@ -10,6 +10,8 @@
  *
  * @example
  * ```ts
+ * declare const tracing: Tracing, rows: unknown[], write: (rows: unknown[]) => Promise<void>;
+ *
  * const span = tracing.startSpan("process user_created", { kind: "consumer", root: true });
  * await tracing.withSpan(span, () => write(rows)); // spans started inside are its children
  * span.end();

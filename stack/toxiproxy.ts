@@ -5,6 +5,8 @@
  * scenario can blackhole, slow or reset that path alone, on loopback, without root.
  *
  * ```ts
+ * declare const port: number;
+ *
  * const net = toxiproxyApi(port);
  * await net.createProxy("worker-postgres", 41001, 5432);
  * await net.addToxic("worker-postgres", { type: "timeout", attributes: { timeout: 0 } });

@@ -6,6 +6,9 @@
  *
  * @example
  * ```ts
+ * import { sharedStack } from "../stack/harness.ts";
+ * const stack = await sharedStack();
+ *
  * const kafka = testKafka(stack.KAFKA_BROKERS);
  * const topic = await kafka.createTopic("ingest_it");
  * const records = await kafka.readTopic(topic); // everything up to the end as of now

@@ -6,6 +6,10 @@
  *
  * @example
  * ```ts
+ * import { startProgram } from "./program.ts";
+ * import { waitUntil } from "./wait.ts";
+ * declare const env: Record<string, string>;
+ *
  * await using otlp = await startOtlpReceiver();
  * const program = await startProgram("worker", { ...env, ...otlp.env("user-pipeline-worker") });
  * await waitUntil(() => otlp.spans.some((s) => s.name === "process user_created"), 30_000, "…");

@@ -5,6 +5,13 @@
  *
  * @example
  * ```ts
+ * import { sharedStack } from "../stack/harness.ts";
+ * import type { UserEvent } from "../shared/event.ts";
+ * import { startProgram } from "./program.ts";
+ * import { toMessage } from "./users.ts";
+ * import { waitUntil } from "./wait.ts";
+ * declare const events: UserEvent[];
+ *
  * const p = await setupPipeline(await sharedStack(), "w_order", 2);
  * try {
  *   await p.kafka.produce(p.topic, events.map(toMessage));

@@ -10,6 +10,9 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * declare const env: { KAFKA_BROKERS: string };
+ *
  * const ingest = await startProgram("ingest", { KAFKA_BROKERS: env.KAFKA_BROKERS });
  * await fetch(`http://127.0.0.1:${ingest.port}/healthz`);
  * assert.equal((await ingest.stop()).code, 0);

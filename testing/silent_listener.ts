@@ -5,6 +5,8 @@
  *
  * @example
  * ```ts
+ * import { startProgram } from "./program.ts";
+ *
  * await using silent = silentListener();
  * const ingest = await startProgram("ingest", { KAFKA_BROKERS: silent.address }, {
  *   listening: false,

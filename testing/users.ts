@@ -6,6 +6,9 @@
  *
  * @example
  * ```ts
+ * import type { TestKafka } from "./kafka.ts";
+ * declare const kafka: TestKafka, topic: string;
+ *
  * const event = testEvent(testUser(1, "0001"), new Date());
  * await kafka.produce(topic, [toMessage(event)]);
  * const body = JSON.stringify([sampleUser(), sampleUser()]); // two new users

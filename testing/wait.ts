@@ -4,6 +4,8 @@
  *
  * @example
  * ```ts
+ * declare const count: () => Promise<number>;
+ *
  * await waitUntil(async () => (await count()) === 2_000, 60_000, "2,000 rows");
  * ```
  */

@@ -4,6 +4,10 @@
  *
  * @example
  * ```ts
+ * import type { IngestApp } from "../ingest/http/app.ts";
+ * import { sampleUser } from "./users.ts";
+ * declare const app: IngestApp;
+ *
  * const response = await app.handler(await signedRequest(JSON.stringify(sampleUser())));
  * ```
  */

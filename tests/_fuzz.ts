@@ -5,6 +5,8 @@
  *
  * @example
  * ```ts
+ * import { createRng } from "../testing/rng.ts";
+ *
  * const rng = createRng(42);
  * const body = mutateBytes(rng, new TextEncoder().encode('{"a":1}'));
  * ```

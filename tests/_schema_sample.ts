@@ -11,6 +11,9 @@
  *
  * @example
  * ```ts
+ * import { createRng } from "../testing/rng.ts";
+ * declare const doc: object; // the OpenAPI document, whose schemas `$ref` points into
+ *
  * const rng = createRng(1);
  * const value = sampleSchema(rng, { $ref: "#/components/schemas/User" }, doc, "max");
  * ```

@@ -11,7 +11,11 @@
  *    project's own `shared/`; one more `../` would reach past the clone);
  * 5. a service imports another service (`ingest/` ↔ `worker/`), or anything imports a tool
  *    folder (`bench/`, `faults/`, `load/`, `tests/`, `tools/`) except those tools and tests;
- * 6. a data folder holds code (`schemas/` holds the released JSON contracts only).
+ * 6. a data folder holds code (`schemas/` holds the released JSON contracts only);
+ * 7. a floor imports a program (`shared/` and `fixes/` sit below `ingest/`, `worker/` and
+ *    `console/`, tests included);
+ * 8. product code (the programs and the floors) imports the test kit (`testing/`) or the local
+ *    stack (`stack/`); their tests may.
  *
  * ```sh
  * deno run --allow-read tools/layering.ts [ROOT]

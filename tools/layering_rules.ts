@@ -60,6 +60,17 @@ const SERVICES = ["ingest", "worker", "console"];
 /** Tool folders: only tools import them. */
 const TOOLS = ["bench", "faults", "load", "tests", "tools"];
 
+/**
+ * The floors: folders every program builds on (`shared/`: the common pieces; `fixes/`: the
+ * workarounds for dependencies' bugs). They import no program, so a program is free to change
+ * without a floor moving under the others.
+ */
+const FLOORS = ["shared", "fixes"];
+/** Product code: what a user runs. It never loads the test kit or the local stack. */
+const PRODUCT = [...SERVICES, ...FLOORS];
+/** What only tests and tools load (`testing/`: the test kit; `stack/`: the local stack). */
+const TEST_ONLY = ["testing", "stack"];
+
 /** Data folders: what they hold is read, never run (`schemas/`: the released contracts). */
 const DATA = ["schemas"];
 
@@ -148,7 +159,13 @@ export function layeringProblems(sources: Sources): string[] {
         problems.push(`${i.from} imports ${i.to}: one program imports another`);
       }
     }
+    if (local && FLOORS.includes(top(i.from)) && SERVICES.includes(top(i.to))) {
+      problems.push(`${i.from} imports ${i.to}: ${top(i.from)}/ imports no program`);
+    }
     const tool = TOOLS.includes(top(i.from)) || i.from.endsWith("_test.ts");
+    if (local && PRODUCT.includes(top(i.from)) && TEST_ONLY.includes(top(i.to)) && !tool) {
+      problems.push(`${i.from} imports ${i.to}: product code imports no ${top(i.to)}/`);
+    }
     if (local && TOOLS.includes(top(i.to)) && !tool) {
       problems.push(`${i.from} imports ${i.to}: only tools import ${top(i.to)}/`);
     }

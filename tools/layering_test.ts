@@ -120,3 +120,49 @@ Deno.test("layeringProblems() keeps code out of schemas/, and lets tools import 
     ["schemas/user_created.v3.ts: schemas/ holds data, not code"],
   );
 });
+
+Deno.test("layeringProblems() keeps the floors below the programs: shared/ and fixes/ import none", () => {
+  assert.deepEqual(
+    layeringProblems(sources({
+      "shared/kafka/settings.ts": `import { x } from "../../worker/config.ts";`,
+      "shared/event_test.ts": `import "../console/main.ts";`,
+      "fixes/connection_drain.ts":
+        `import { errorResponse } from "../ingest/http/error_response.ts";`,
+      "fixes/env_guard.ts": `import "../shared/logger.ts";`,
+      "worker/config.ts": `import "../shared/logger.ts"; import "../fixes/env_guard.ts";`,
+      "ingest/http/error_response.ts": ``,
+      "console/main.ts": ``,
+      "shared/logger.ts": ``,
+    })).toSorted(),
+    [
+      "fixes/connection_drain.ts imports ingest/http/error_response.ts: fixes/ imports no program",
+      "shared/event_test.ts imports console/main.ts: shared/ imports no program",
+      "shared/kafka/settings.ts imports worker/config.ts: shared/ imports no program",
+    ],
+  );
+});
+
+Deno.test("layeringProblems() keeps testing/ and stack/ out of product code, and lets its tests use them", () => {
+  assert.deepEqual(
+    layeringProblems(sources({
+      "shared/config.ts": `import { fakeEnv } from "../testing/fakes.ts";`,
+      "worker/main.ts": `import type { Stack } from "../stack/stack.ts";`,
+      "fixes/guarded_server.ts": `const k = await import("../testing/kafka.ts");`,
+      "ingest/http/app.ts": `import "../../stack/paths.ts";`,
+      "console/main.ts": `import "../shared/config.ts";`,
+      "worker/main_test.ts": `import "../testing/program.ts"; import "../stack/stack.ts";`,
+      "bench/worker_bench.ts": `import "../stack/stack.ts"; import "../testing/kafka.ts";`,
+      "testing/fakes.ts": ``,
+      "testing/kafka.ts": ``,
+      "testing/program.ts": ``,
+      "stack/stack.ts": ``,
+      "stack/paths.ts": ``,
+    })).toSorted(),
+    [
+      "fixes/guarded_server.ts imports testing/kafka.ts: product code imports no testing/",
+      "ingest/http/app.ts imports stack/paths.ts: product code imports no stack/",
+      "shared/config.ts imports testing/fakes.ts: product code imports no testing/",
+      "worker/main.ts imports stack/stack.ts: product code imports no stack/",
+    ],
+  );
+});

@@ -13,7 +13,9 @@
  *
  * @example
  * ```ts
- * const closed = (properties: Record<string, unknown>) =>
+ * import type { JsonObject, JsonSchema } from "./_json.ts";
+ *
+ * const closed = (properties: JsonObject): JsonSchema =>
  *   ({ type: "object", properties, additionalProperties: false });
  * schemaIncompatibilities(closed({ a: { type: "string" } }), closed({ a: {}, b: { type: "number" } }));
  * // []: an optional field added to a closed object, and a's type widened

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "../shared/config.ts";
-import { loadWorkerConfig } from "./config.ts";
+import { loadWorkerConfig, workerConfigSchema } from "./config.ts";
 
 const redshift: Record<string, string> = {
   KAFKA_BROKERS: "127.0.0.1:9092",
@@ -116,4 +116,47 @@ Deno.test("loadWorkerConfig() bounds the wait for Kafka's first answer at 10 s u
   assert.deepEqual(problems({ ...env, KAFKA_START_TIMEOUT_MS: "500" }), {
     KAFKA_START_TIMEOUT_MS: "Too small: expected number to be >=1000",
   });
+});
+
+const minimal: Record<string, string> = {
+  KAFKA_BROKERS: "127.0.0.1:9092",
+  WAREHOUSE_URL: "postgres://u@127.0.0.1:5432/user_data",
+};
+
+Deno.test("loadWorkerConfig() applies the documented defaults", () => {
+  const c = loadWorkerConfig((k) => minimal[k]);
+  assert.equal(c.KAFKA_TOPIC, "user_created");
+  assert.equal(c.KAFKA_DLQ_TOPIC, "user_created.dlq");
+  assert.equal(c.KAFKA_GROUP_ID, "user-pipeline-worker");
+  assert.equal(c.WAREHOUSE_DIALECT, "postgres");
+  assert.equal(c.WAREHOUSE_SCHEMA, "public");
+  assert.equal(c.WORKER_PORT, 9090);
+  assert.equal(c.LOG_LEVEL, "info");
+  assert.deepEqual(c.KAFKA_BROKERS, ["127.0.0.1:9092"]);
+});
+
+Deno.test("loadWorkerConfig() names every bad variable at once", () => {
+  const env: Record<string, string> = {
+    WAREHOUSE_URL: "mysql://x",
+    WAREHOUSE_DIALECT: "oracle",
+    WAREHOUSE_SCHEMA: "Robert'); drop",
+    WORKER_PORT: "99999",
+  };
+  let err: unknown;
+  try {
+    loadWorkerConfig((k) => env[k]);
+  } catch (e) {
+    err = e;
+  }
+  assert.ok(err instanceof ConfigError, "throws a ConfigError");
+  assert.deepEqual(
+    err.problems.map((p) => p.variable).sort(),
+    ["KAFKA_BROKERS", "WAREHOUSE_DIALECT", "WAREHOUSE_SCHEMA", "WAREHOUSE_URL", "WORKER_PORT"],
+  );
+});
+
+Deno.test("workerConfigSchema's keys are the variables the worker reads", () => {
+  const read: string[] = [];
+  loadWorkerConfig((k) => (read.push(k), minimal[k]));
+  assert.deepEqual(read.sort(), Object.keys(workerConfigSchema.shape).sort());
 });

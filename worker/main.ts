@@ -1,9 +1,9 @@
 /**
  * The worker process: configuration from the environment, JSON logs on stderr, the ops HTTP
  * port, and signals. SIGTERM (or SIGINT) finishes or abandons the current batch, leaves the
- * group and exits 0 within `WORKER_SHUTDOWN_MS`.
+ * group and exits 0 within `WORKER_SHUTDOWN_MS`; a second SIGINT exits at once (130).
  *
- * Exit codes: 0 after a clean stop, 1 after a fatal error (watchdog, consumer crash, start-up
+ * Exit codes: 0 after a clean stop, 130 after a second SIGINT, 1 after a fatal error (watchdog, consumer crash, start-up
  * failure: a warehouse or Kafka that cannot be used, or gives no first answer within
  * `WAREHOUSE_CONNECT_TIMEOUT_S` or `KAFKA_START_TIMEOUT_MS`), 2 for bad configuration.
  */
@@ -14,6 +14,7 @@ import { createLogger, errorFields } from "../shared/logger.ts";
 import { createRegistry } from "../shared/metrics.ts";
 import { createTracing } from "../shared/otel_tracing.ts";
 import { assertNarrowPermissions } from "../shared/permissions.ts";
+import { onStopSignals } from "../shared/stop_signals.ts";
 import { loadWorkerConfig, type WorkerConfig } from "./config.ts";
 import { createOpsHandler } from "./ops_handler.ts";
 import { installFastImmediate } from "../fixes/fast_immediate.ts";
@@ -145,6 +146,10 @@ const decoder = config.WORKER_DECODE_THREADS > 0
 let worker: RunningWorker | undefined;
 let exiting = false;
 
+// Before the server listens, so that a signal sent after the "listening" line finds its listener
+// (not Deno's default, which ends the process at once). A second Ctrl-C exits at once (see
+// shared/stop_signals.ts).
+onStopSignals((signal) => void exit(0, signal), { logger });
 const server = Deno.serve(
   {
     port: config.WORKER_PORT,
@@ -185,10 +190,6 @@ async function exit(code: number, reason: string): Promise<never> {
   clearTimeout(deadline);
   logger.info("stopped", { exitCode: code });
   Deno.exit(code);
-}
-
-for (const sig of ["SIGTERM", "SIGINT"] as const) {
-  Deno.addSignalListener(sig, () => void exit(0, sig));
 }
 
 try {

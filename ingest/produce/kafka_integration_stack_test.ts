@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { decodeEvent } from "../../shared/event.ts";
 import { sharedStack } from "../../stack/harness.ts";
 import { createIngestApp } from "../http/app.ts";
-import { createKafkaProducer } from "./kafka_producer.ts";
+import { createTopicProducer } from "./topic_producer.ts";
 import { testKafka } from "../../testing/kafka.ts";
 import { testConfig } from "../../testing/test_config.ts";
 import { randomUserResult, sampleUser } from "../../testing/users.ts";
@@ -17,7 +17,7 @@ Deno.test("signed webhook requests reach Kafka keyed by user id; refused ones do
   const env = await sharedStack();
   const kafka = testKafka(env.KAFKA_BROKERS);
   const topic = await kafka.createTopic("ingest_webhook");
-  const producer = createKafkaProducer(kafka.connection, {
+  const producer = createTopicProducer(kafka.connection, {
     topic,
     logger: silentLogger,
   });
@@ -83,7 +83,7 @@ Deno.test("the pull job survives 500s, slow answers and malformed bodies of a st
   const env = await sharedStack();
   const kafka = testKafka(env.KAFKA_BROKERS);
   const topic = await kafka.createTopic("ingest_pull");
-  const producer = createKafkaProducer(kafka.connection, {
+  const producer = createTopicProducer(kafka.connection, {
     topic,
     logger: silentLogger,
   });

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { decodeEvent } from "../../shared/event.ts";
 import { privateStack } from "../../stack/harness.ts";
 import { createIngestApp } from "../http/app.ts";
-import { createKafkaProducer } from "./kafka_producer.ts";
+import { createTopicProducer } from "./topic_producer.ts";
 import { testKafka } from "../../testing/kafka.ts";
 import { testConfig } from "../../testing/test_config.ts";
 import { sampleUser } from "../../testing/users.ts";
@@ -21,7 +21,7 @@ Deno.test("Kafka stopped: 503 with Retry-After and nothing claimed accepted, the
   let cleanup = async () => {};
   try {
     const topic = await kafka.createTopic("ingest_outage");
-    const producer = createKafkaProducer(kafka.connection, {
+    const producer = createTopicProducer(kafka.connection, {
       topic,
       logger: silentLogger,
       readyCacheMs: 0,

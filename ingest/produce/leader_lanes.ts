@@ -5,7 +5,7 @@
  * The partition is computed here, on the main thread, with the producer's own partitioner
  * (`partitionForKey`: the Java client's murmur2, which `shared/kafka/producer.ts` configures the
  * client with, modulo the partition count as the client does), and the leaders are the
- * producer's own metadata (`KafkaProducer.leaders()`, which also refreshes what the client sends
+ * producer's own metadata (`TopicProducer.leaders()`, which also refreshes what the client sends
  * by). So a lane's messages are the ones the client sends to that broker. The key's hash travels
  * with the message (`OutgoingMessage.partition`), so that the client does not compute the same
  * murmur2 again (about 1.6 µs per key, the client's being BigInt arithmetic).
@@ -53,6 +53,11 @@ const HASH_RANGE = 2 ** 31;
  * The lanes of `readLeaders()`'s map: node id of the leader of each partition, -1 for none.
  * @example
  * ```ts
+ * import type { Logger } from "../../shared/logger.ts";
+ * import { type BatcherOptions, createBatcher } from "./batcher.ts";
+ * import type { TopicProducer } from "./port.ts";
+ * declare const producer: TopicProducer, limits: BatcherOptions, logger: Logger;
+ *
  * const lanes = createLeaderLanes(() => producer.leaders(), { logger });
  * lanes.start();
  * const batcher = createBatcher(producer, limits, { lanes });

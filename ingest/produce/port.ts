@@ -1,6 +1,6 @@
 /**
  * The ports the produce stage offers: `Producer`, what the batcher sends through,
- * `KafkaProducer`, what the program connects at start (on this thread, `kafka_producer.ts`, or
+ * `TopicProducer`, what the program connects at start (on this thread, `topic_producer.ts`, or
  * on its own, `thread_producer.ts`), and `LaneRouter`, which tells the batcher which send lane a
  * message takes (`leader_lanes.ts`); tests use the fakes in `testing/fakes.ts`.
  */
@@ -24,7 +24,7 @@ export interface Producer {
 }
 
 /** A producer that can connect, send, report readiness and disconnect. */
-export interface KafkaProducer extends Producer {
+export interface TopicProducer extends Producer {
   /**
    * Connects and checks the topic.
    * @throws {KafkaSetupError} naming the setting to fix, or the missing topic.

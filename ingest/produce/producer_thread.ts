@@ -1,17 +1,17 @@
 /**
- * The Web Worker side of `createThreadProducer`: runs the Kafka producer on its own thread,
- * so that record encoding does not compete with HTTP handling for the main thread.
+ * The thread side of `createThreadProducer`: runs the Kafka producer on its own thread (a Web
+ * Worker), so that record encoding does not compete with HTTP handling for the main thread.
  *
- * This file is a worker entry point: importing it installs the message handler. It answers
+ * This file is the thread's entry point: importing it installs the message handler. It answers
  * each request `{ id, op, ... }` with `{ id, ok, value }` or `{ id, ok: false, error }`.
  */
 import { createLogger, type LogLevel } from "../../shared/logger.ts";
 import type { KafkaConnection } from "../../shared/kafka/settings.ts";
-import { createKafkaProducer } from "./kafka_producer.ts";
-import type { KafkaProducer, OutgoingMessage } from "./port.ts";
+import { createTopicProducer } from "./topic_producer.ts";
+import type { OutgoingMessage, TopicProducer } from "./port.ts";
 
 /** The first message: how to build the producer. */
-export interface WorkerInit {
+export interface ThreadInit {
   connection: KafkaConnection;
   topic: string;
   logLevel: LogLevel;
@@ -19,23 +19,23 @@ export interface WorkerInit {
   startTimeoutMs?: number;
 }
 
-/** A request to the worker. */
-export type WorkerRequest =
-  | { id: number; op: "init"; init: WorkerInit }
+/** A request to the producer thread. */
+export type ThreadRequest =
+  | { id: number; op: "init"; init: ThreadInit }
   | { id: number; op: "connect" | "ready" | "problem" | "leaders" | "disconnect" }
   | { id: number; op: "send"; messages: OutgoingMessage[] };
 
-/** The worker's answer to request `id`. */
-export type WorkerResponse =
+/** The producer thread's answer to request `id`. */
+export type ThreadResponse =
   | { id: number; ok: true; value?: unknown }
   | { id: number; ok: false; error: { name: string; message: string } };
 
 const scope = globalThis as unknown as {
-  onmessage: ((e: MessageEvent<WorkerRequest>) => void) | null;
-  postMessage(message: WorkerResponse): void;
+  onmessage: ((e: MessageEvent<ThreadRequest>) => void) | null;
+  postMessage(message: ThreadResponse): void;
 };
 
-let producer: KafkaProducer | undefined;
+let producer: TopicProducer | undefined;
 scope.onmessage = async ({ data }) => {
   try {
     let value: unknown;
@@ -43,7 +43,7 @@ scope.onmessage = async ({ data }) => {
       case "init": {
         const logger = createLogger({ level: data.init.logLevel }).child({ service: "ingest" });
         const { connection, topic, startTimeoutMs } = data.init;
-        producer = createKafkaProducer(connection, { topic, logger, startTimeoutMs });
+        producer = createTopicProducer(connection, { topic, logger, startTimeoutMs });
         break;
       }
       case "connect":

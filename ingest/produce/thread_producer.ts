@@ -1,16 +1,17 @@
 /**
- * A `KafkaProducer` whose Kafka producer runs in a Web Worker (`producer_thread.ts`). The main
- * thread keeps HTTP, validation and batching; the worker encodes and sends produce requests on
+ * A `TopicProducer` whose Kafka producer runs on its own thread, a Web Worker
+ * (`producer_thread.ts`). The main thread keeps HTTP, validation and batching; the producer
+ * thread encodes and sends produce requests on
  * another core. Message values are transferred, not copied.
  */
 import type { LogLevel } from "../../shared/logger.ts";
 import type { KafkaConnection } from "../../shared/kafka/settings.ts";
-import type { KafkaProducer, OutgoingMessage } from "./port.ts";
-import type { WorkerRequest, WorkerResponse } from "./producer_thread.ts";
+import type { OutgoingMessage, TopicProducer } from "./port.ts";
+import type { ThreadRequest, ThreadResponse } from "./producer_thread.ts";
 
 type WithoutId<T> = T extends unknown ? Omit<T, "id"> : never;
 
-/** What the worker needs to build its producer. */
+/** What the producer thread needs to build its producer. */
 export interface ThreadProducerOptions {
   connection: KafkaConnection;
   topic: string;
@@ -19,34 +20,37 @@ export interface ThreadProducerOptions {
   startTimeoutMs?: number;
 }
 
-/** Starts the worker and returns a producer that talks to it; `disconnect()` ends the worker. */
-export function createThreadProducer(opts: ThreadProducerOptions): KafkaProducer {
-  const worker = new Worker(new URL("./producer_thread.ts", import.meta.url).href, {
+/**
+ * Starts the producer thread and returns a producer that talks to it; `disconnect()` ends the
+ * thread.
+ */
+export function createThreadProducer(opts: ThreadProducerOptions): TopicProducer {
+  const thread = new Worker(new URL("./producer_thread.ts", import.meta.url).href, {
     type: "module",
   });
   let nextId = 0;
   const pending = new Map<number, PromiseWithResolvers<unknown>>();
-  worker.onmessage = ({ data }: MessageEvent<WorkerResponse>) => {
+  thread.onmessage = ({ data }: MessageEvent<ThreadResponse>) => {
     const p = pending.get(data.id);
     if (!p) return;
     pending.delete(data.id);
     if (data.ok) p.resolve(data.value);
     else p.reject(Object.assign(new Error(data.error.message), { name: data.error.name }));
   };
-  // A worker that crashed answers nothing: fail every call at once instead of hanging.
+  // A thread that crashed answers nothing: fail every call at once instead of hanging.
   let failure: Error | null = null;
-  worker.onerror = (e) => {
+  thread.onerror = (e) => {
     e.preventDefault();
-    failure = new Error(`Kafka worker failed: ${e.message}`);
+    failure = new Error(`Kafka producer thread failed: ${e.message}`);
     for (const p of pending.values()) p.reject(failure);
     pending.clear();
   };
-  const call = (request: WithoutId<WorkerRequest>, transfer: Transferable[] = []) => {
+  const call = (request: WithoutId<ThreadRequest>, transfer: Transferable[] = []) => {
     if (failure) return Promise.reject(failure);
     const id = nextId++;
     const p = Promise.withResolvers<unknown>();
     pending.set(id, p);
-    worker.postMessage({ ...request, id }, transfer);
+    thread.postMessage({ ...request, id }, transfer);
     return p.promise;
   };
   const initialised = call({ op: "init", init: opts });
@@ -91,8 +95,8 @@ export function createThreadProducer(opts: ThreadProducerOptions): KafkaProducer
       try {
         await call({ op: "disconnect" });
       } finally {
-        worker.terminate();
-        for (const p of pending.values()) p.reject(new Error("Kafka worker terminated"));
+        thread.terminate();
+        for (const p of pending.values()) p.reject(new Error("Kafka producer thread terminated"));
         pending.clear();
       }
     },

@@ -28,6 +28,10 @@
  *
  * @example
  * ```ts
+ * import type { Logger } from "../logger.ts";
+ * import { createCredentialChain, type CredentialSettings } from "./credentials.ts";
+ * declare const config: CredentialSettings & { AWS_REGION: string }, logger: Logger;
+ *
  * const chain = createCredentialChain(config);
  * const token = createMskIamTokenProvider({
  *   region: config.AWS_REGION,
@@ -159,6 +163,9 @@ export interface MskIamTokenProviderOptions {
  * function when credentials cannot be had (the message names their source).
  * @example
  * ```ts
+ * import type { CredentialProvider } from "./credentials.ts";
+ * declare const chain: CredentialProvider;
+ *
  * const token = createMskIamTokenProvider({ region: "eu-west-1", credentials: () => chain.get() });
  * const bearer = await token(); // on every SASL (re-)authentication
  * ```

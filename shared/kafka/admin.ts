@@ -4,6 +4,9 @@
  *
  * @example
  * ```ts
+ * import type { KafkaConnection } from "./settings.ts";
+ * declare const connection: KafkaConnection;
+ *
  * const admin = createKafkaAdmin(connection);
  * await admin.createTopics([{ topic: "user_created", partitions: 6 }]);
  * const ends = await admin.endOffsets("user_created"); // [offset after the last record, …]

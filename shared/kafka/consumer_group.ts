@@ -15,6 +15,10 @@
  *
  * @example
  * ```ts
+ * import type { KafkaConnection } from "./settings.ts";
+ * declare const connection: KafkaConnection, fatal: (err: Error) => void;
+ *
+ * const buffer: ConsumedRecord[] = [];
  * const group = createConsumerGroup(connection, { groupId: "g", topics: ["user_created"] });
  * await group.start({ record: (r) => buffer.push(r), error: (e) => fatal(e) });
  * await group.commit([{ topic: "user_created", partition: 0, offset: 42n }]);

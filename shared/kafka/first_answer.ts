@@ -10,6 +10,10 @@
  *
  * @example
  * ```ts
+ * import type { Admin } from "@platformatic/kafka";
+ * import type { KafkaConnection } from "./settings.ts";
+ * declare const client: Admin, connection: KafkaConnection, topics: string[];
+ *
  * const metadata = await awaitFirstAnswer(client.metadata({ topics }), connection, 10_000);
  * ```
  */

@@ -10,6 +10,9 @@
  *
  * @example
  * ```ts
+ * import type { KafkaConnection } from "./settings.ts";
+ * declare const connection: KafkaConnection;
+ *
  * const reader = createPartitionReader(connection);
  * const [first] = await reader.read("user_created", 2, 41n, { maxRecords: 1 });
  * await reader.close();

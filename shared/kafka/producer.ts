@@ -11,6 +11,10 @@
  *
  * @example
  * ```ts
+ * import type { Logger } from "../logger.ts";
+ * import type { KafkaConnection } from "./settings.ts";
+ * declare const connection: KafkaConnection, logger: Logger, bytes: Uint8Array;
+ *
  * const producer = createKafkaProducer(connection, { logger });
  * await producer.connect(["user_created"]);
  * await producer.send("user_created", [{ key: "id", value: bytes }]);

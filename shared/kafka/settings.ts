@@ -15,6 +15,9 @@
  *
  * @example
  * ```ts
+ * import { z } from "zod";
+ * import { loadConfig } from "../config.ts";
+ *
  * const schema = z.object({ ...kafkaConnectionSchema, KAFKA_TOPIC: z.string() });
  * const config = loadConfig(withKafkaChecks(schema), (k) => Deno.env.get(k));
  * const connection = await kafkaConnection(config, "ingest");

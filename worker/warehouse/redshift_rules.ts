@@ -110,6 +110,10 @@ interface _Statement {
  * Every rule broken by `statements`, in rule order, then statement order.
  * @example
  * ```ts
+ * import { createRedshiftDialect } from "./redshift_dialect.ts";
+ * import type { UserRow } from "./user_row.ts";
+ * declare const rows: UserRow[];
+ *
  * const dialect = createRedshiftDialect({ schema: "public", table: "users" });
  * redshiftViolations({ target: "public.users", write: dialect.upsert(rows, new Date()) }); // []
  * ```

@@ -1,16 +1,16 @@
 /**
- * The ingest's producer: the shared acknowledged Kafka producer bound to one topic, with a
- * cached readiness probe. `send` resolves only when Kafka acknowledged every message
+ * The ingest's producer: the shared acknowledged Kafka producer (`createKafkaProducer`) bound
+ * to one topic, with a cached readiness probe. `send` resolves only when Kafka acknowledged every message
  * (acks=all, idempotent); after a failed send the client starts over with a new producer id
  * by itself, so no batch the broker may have written is ever taken for a later duplicate.
  */
 import type { Logger } from "../../shared/logger.ts";
-import { createKafkaProducer as createSharedProducer } from "../../shared/kafka/producer.ts";
+import { createKafkaProducer } from "../../shared/kafka/producer.ts";
 import type { KafkaConnection } from "../../shared/kafka/settings.ts";
-import type { KafkaProducer, OutgoingMessage } from "./port.ts";
+import type { OutgoingMessage, TopicProducer } from "./port.ts";
 
-/** Options for `createKafkaProducer`. */
-export interface KafkaProducerOptions {
+/** Options for `createTopicProducer`. */
+export interface TopicProducerOptions {
   topic: string;
   logger: Logger;
   /** How long a readiness answer is reused, in ms (default 1000). */
@@ -20,11 +20,11 @@ export interface KafkaProducerOptions {
 }
 
 /** The producer for `opts.topic` on `connection`. */
-export function createKafkaProducer(
+export function createTopicProducer(
   connection: KafkaConnection,
-  opts: KafkaProducerOptions,
-): KafkaProducer {
-  const producer = createSharedProducer(connection, {
+  opts: TopicProducerOptions,
+): TopicProducer {
+  const producer = createKafkaProducer(connection, {
     logger: opts.logger,
     startTimeoutMs: opts.startTimeoutMs,
   });
