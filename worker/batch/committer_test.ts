@@ -198,7 +198,7 @@ Deno.test("createCommitter() retries a failed batch with nothing committed, then
   const c = committer(source, () => {
     calls++;
     if (calls <= 2) {
-      return Promise.reject(new WriteError("warehouse down", true, "08006"));
+      return Promise.reject(new WriteError("warehouse down", "retry", "08006"));
     }
     return Promise.resolve(OK);
   });
