@@ -10,9 +10,15 @@
  *   validated, off the main thread) while it is written: one sealed batch waits ahead, the
  *   next buffer fills behind it, and when that one is full too, fetching pauses until the
  *   write is done. So the warehouse does not wait for decoding, nor decoding for it.
- * - A transient failure (warehouse or dead-letter topic down) keeps the batch and retries it
- *   after a backoff delay; nothing is committed meanwhile and fetching stays paused once the
- *   next buffer is full.
+ * - A failed write does what `decide()` (`failure.ts`) says: `retry` (warehouse or dead-letter
+ *   topic down) keeps the batch and writes it again after a backoff delay, nothing committed
+ *   meanwhile and fetching paused once the next buffer is full; `stop` calls `onFatal`; an
+ *   unexpected error is retried `UNEXPECTED_FAILURE_LIMIT` times in a row, then `onFatal` too;
+ *   `isolate` should never get here (`handle` dead-letters refused rows) and is logged as the
+ *   bug it is, and counted like an unexpected error.
+ * - Once a batch is given up (a fatal failure, or one abandoned at shutdown), nothing after it
+ *   is written or committed: a later batch's offsets would pass the records of the one given
+ *   up, which are not in the warehouse.
  * - Offsets are committed to Kafka after the warehouse transaction, off the write path: the
  *   next flush starts while they are on their way (an offset commit costs about as much as a
  *   small warehouse transaction). At most one commit is in flight; offsets of flushes that
@@ -30,7 +36,7 @@ import { isRoutineGroupError } from "../../shared/kafka/kafka_error.ts";
 import type { Logger } from "../../shared/logger.ts";
 import { errorFields } from "../../shared/logger.ts";
 import { backoffDelay } from "./backoff_delay.ts";
-import { decide } from "../failure.ts";
+import { decide, UNEXPECTED_FAILURE_LIMIT } from "../failure.ts";
 import type { ConsumedMessage } from "../consume/consumed_message.ts";
 import type { BatchOutcome } from "./handle_batch.ts";
 import type { WorkerMetrics } from "../worker_metrics.ts";
@@ -74,6 +80,12 @@ export interface CommitterDeps<P = undefined> {
   logger: Logger;
   /** After every flush and retry decision (feeds the watchdog). */
   onProgress?: () => void;
+  /**
+   * The committer cannot go on (a `stop` failure, or too many unexpected ones in a row): it has
+   * given up the batch, writes and commits nothing more, and the process should exit with
+   * `exitCode` (the supervisor restarts it from the committed offsets).
+   */
+  onFatal?: (reason: string, exitCode: 1 | 2) => void;
   /** Warehouse health for `/readyz`. */
   onWarehouse?: (ok: boolean) => void;
   now?: () => number;
@@ -163,6 +175,10 @@ export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committe
   let ahead: Sealed<P> | null = null;
   let paused = false;
   let stopped = false;
+  /** A batch was given up: nothing after it may be written or committed. */
+  let halted = false;
+  /** Unexpected failures since the last successful write (bounded by the failure table). */
+  let unexpectedInARow = 0;
   let ageTimer: ReturnType<typeof setTimeout> | undefined;
   let idleTimer: unknown;
   let retryTimer: { timer: ReturnType<typeof setTimeout>; resolve: () => void } | undefined;
@@ -267,14 +283,21 @@ export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committe
       try {
         outcome = await (span && tracing ? tracing.withSpan(span, handle) : handle());
       } catch (err) {
-        // Whatever it was, the batch is kept and written again (see failure.ts): rows the
-        // warehouse refuses were isolated below, and a process that cannot run as
-        // configured does not get this far.
-        const { kind } = decide(err);
-        metrics.errors.inc({ kind: kind === "dead_letter_topic" ? "dead_letter" : "retry" });
+        const decision = decide(err);
+        if (decision.action === "stop") {
+          giveUp(sealed, err, decision.kind, decision.exitCode);
+          return;
+        }
+        // `isolate` here is a bug: refused rows are isolated and dead-lettered by `handle`.
+        const unexpected = decision.kind === "unexpected" || decision.action === "isolate";
+        if (unexpected) unexpectedInARow++;
+        metrics.errors.inc({
+          kind: decision.kind === "dead_letter_topic" ? "dead_letter" : "retry",
+        });
         deps.onWarehouse?.(false);
         deps.onProgress?.();
         if (stopped) {
+          halted = true;
           logger.warn("batch abandoned at shutdown; it will be read again", {
             records: batch.messages.length,
             ...errorFields(err),
@@ -283,18 +306,38 @@ export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committe
           span?.end();
           return;
         }
+        if (unexpectedInARow >= UNEXPECTED_FAILURE_LIMIT) {
+          giveUp(sealed, err, "unexpected", 1);
+          return;
+        }
         span?.recordError(err);
         const delayMs = backoffDelay(attempt, deps.retry);
-        const expected = kind !== "unexpected";
-        (expected ? logger.warn : logger.error)(
-          expected ? "write failed, retrying later" : "unexpected batch error, retrying later",
-          { records: batch.messages.length, attempt: attempt + 1, delayMs, ...errorFields(err) },
-        );
+        const fields = {
+          records: batch.messages.length,
+          attempt: attempt + 1,
+          delayMs,
+          ...errorFields(err),
+        };
+        if (decision.action === "isolate") {
+          logger.error("bug: rows refused by the warehouse reached the committer, retrying later", {
+            ...fields,
+            expected: "handle() isolates refused rows and dead-letters them",
+          });
+        } else if (unexpected) {
+          logger.error("unexpected batch error, retrying later", {
+            ...fields,
+            inARow: unexpectedInARow,
+            limit: UNEXPECTED_FAILURE_LIMIT,
+          });
+        } else {
+          logger.warn("write failed, retrying later", fields);
+        }
         await new Promise<void>((resolve) => {
           retryTimer = { timer: setTimeout(resolve, delayMs), resolve };
         });
         retryTimer = undefined;
         if (stopped) {
+          halted = true;
           span?.end();
           return;
         }
@@ -302,6 +345,7 @@ export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committe
         sealed.prepared = sealed.prepared.then((p) => p, () => prepare(batch, span));
         continue;
       }
+      unexpectedInARow = 0;
       deps.onWarehouse?.(true);
       deps.onProgress?.();
       record(batch, outcome, (now() - started) / 1000);
@@ -309,6 +353,30 @@ export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committe
       queueCommit(batch, span);
       return;
     }
+  };
+
+  /**
+   * Gives up `sealed` for good: nothing after it is written or committed, and the process is
+   * told to exit (`onFatal`).
+   */
+  const giveUp = (sealed: Sealed<P>, err: unknown, kind: string, exitCode: 1 | 2) => {
+    halted = stopped = true;
+    clearTimers();
+    const reason = kind === "unexpected"
+      ? `unexpected batch error ${unexpectedInARow} times in a row`
+      : `batch failed: ${kind}`;
+    logger.error("cannot go on; the batch will be read again after a restart", {
+      records: sealed.batch.messages.length,
+      reason,
+      exitCode,
+      ...errorFields(err),
+    });
+    sealed.span?.recordError(err, true);
+    sealed.span?.end();
+    ahead?.span?.end();
+    ahead = null;
+    buffer = emptyBuffer();
+    deps.onFatal?.(reason, exitCode);
   };
 
   const record = (batch: Buffer, outcome: BatchOutcome, seconds: number) => {
@@ -468,14 +536,18 @@ export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committe
         retryTimer.resolve();
       }
       await flushing;
-      // The last flushes; stopped, so a failure abandons them instead of retrying.
-      const rest = [ahead, buffer.messages.length > 0 ? { batch: buffer } : null];
+      // The last flushes; stopped, so a failure abandons them instead of retrying. None after
+      // a batch given up: their offsets would pass its records.
+      const rest = halted ? [] : [ahead, buffer.messages.length > 0 ? { batch: buffer } : null];
+      if (halted) ahead?.span?.end();
+      ahead = null;
       ahead = null;
       buffer = emptyBuffer();
       for (const sealed of rest) {
         if (!sealed) continue;
-        if (opts.flushRest) await run("prepared" in sealed ? sealed : toSealed(sealed.batch));
-        else if ("span" in sealed) sealed.span?.end();
+        if (opts.flushRest && !halted) {
+          await run("prepared" in sealed ? sealed : toSealed(sealed.batch));
+        } else if ("span" in sealed) sealed.span?.end();
       }
       await committing;
       metrics.paused.set(0);
