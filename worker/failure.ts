@@ -11,6 +11,7 @@
  * | `DeadLetterError` | the dead-letter topic did not acknowledge | `retry` | |
  * | `ConfigError` | a setting that does not parse: restarting cannot help | `stop` | 2 |
  * | `KafkaSetupError` | Kafka cannot be used as configured, or is not answering yet | `stop` | 1 |
+ * | `TableSchemaError` | the table disagrees with the events in a way the worker will not fix | `stop` | 1 |
  * | anything else | a bug or an unknown client error | `retry`, bounded | 1 |
  *
  * `retry` keeps the batch, commits nothing and writes it again after a backoff delay;
@@ -28,6 +29,7 @@
 import { ConfigError } from "../shared/config.ts";
 import { KafkaSetupError } from "../shared/kafka/kafka_error.ts";
 import { DeadLetterError } from "./batch/dead_letter.ts";
+import { TableSchemaError } from "./warehouse/evolve_table.ts";
 import { type WriteAction, WriteError } from "./warehouse/write_error.ts";
 
 /** What follows a failure. */
@@ -39,6 +41,7 @@ export type FailureKind =
   | "rows_rejected"
   | "dead_letter_topic"
   | "configuration"
+  | "table_schema"
   | "unexpected";
 
 /** A failure's decision. */
@@ -68,5 +71,6 @@ export function decide(err: unknown): Decision {
   if (err instanceof KafkaSetupError) {
     return { action: "stop", kind: "configuration", exitCode: 1 };
   }
+  if (err instanceof TableSchemaError) return { action: "stop", kind: "table_schema", exitCode: 1 };
   return { action: "retry", kind: "unexpected" };
 }

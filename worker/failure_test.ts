@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { ConfigError } from "../shared/config.ts";
 import { KafkaSetupError } from "../shared/kafka/kafka_error.ts";
 import { DeadLetterError } from "./batch/dead_letter.ts";
+import { TableSchemaError } from "./warehouse/evolve_table.ts";
 import { decide } from "./failure.ts";
 import { classifyWriteError, toWriteError, WriteError } from "./warehouse/write_error.ts";
 import type { Sink } from "./warehouse/port.ts";
@@ -21,6 +22,7 @@ Deno.test("decide() retries outages, isolates refused rows, stops on configurati
       "stop configuration",
     ],
     [new KafkaSetupError("KAFKA_SASL_PASSWORD is wrong"), "stop configuration"],
+    [new TableSchemaError("column email is integer"), "stop table_schema"],
     [new TypeError("a bug"), "retry unexpected"],
     ["a string", "retry unexpected"],
   ];

@@ -13,6 +13,7 @@ import { createLogger } from "../../shared/logger.ts";
 import { ConfigError } from "../../shared/config.ts";
 import { KafkaSetupError } from "../../shared/kafka/kafka_error.ts";
 import { UNEXPECTED_FAILURE_LIMIT } from "../failure.ts";
+import { TableSchemaError } from "../warehouse/evolve_table.ts";
 
 const POLICY: FlushPolicy = {
   flushRows: 1000,
@@ -448,6 +449,7 @@ Deno.test("createCommitter() takes the fatal path at once on a stop decision, wi
     const [err, exitCode] of [
       [new ConfigError([{ variable: "X", message: "bad" }]), 2],
       [new KafkaSetupError("Topic t-dlq does not exist"), 1],
+      [new TableSchemaError("column email is integer"), 1],
     ] as const
   ) {
     const source = fakeSource();
@@ -456,7 +458,8 @@ Deno.test("createCommitter() takes the fatal path at once on a stop decision, wi
     c.add(rec(0, 0));
     await until(() => fatal.length > 0, "the fatal path");
     assert.equal(calls, 1, `${err.name}: not retried`);
-    assert.deepEqual(fatal, [["batch failed: configuration", exitCode]], err.name);
+    const kind = err instanceof TableSchemaError ? "table_schema" : "configuration";
+    assert.deepEqual(fatal, [[`batch failed: ${kind}`, exitCode]], err.name);
     await c.stop({ flushRest: true });
     assert.deepEqual(source.commits, []);
   }

@@ -133,6 +133,8 @@ export function createWarehouseSink(
           (counted.applied === undefined ? 0 : Math.max(0, rows.length - counted.applied)),
       };
     } catch (err) {
+      // A table the worker will not fix is no outage: the failure table stops the process.
+      if (err instanceof TableSchemaError) throw err;
       throw toWriteError(err);
     } finally {
       if (uploaded.length > 0) await deps.staging!.remove(uploaded);
