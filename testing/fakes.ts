@@ -120,12 +120,12 @@ export function fakeSink(): FakeSink {
       sink.calls.push(rows.length);
       if (sink.failTransiently > 0) {
         sink.failTransiently--;
-        return Promise.reject(new WriteError("connection refused", true, "ECONNREFUSED"));
+        return Promise.reject(new WriteError("connection refused", "retry", "ECONNREFUSED"));
       }
       const bad = rows.find((r) => sink.rejectIds.has(r[0]!));
       if (bad) {
         return Promise.reject(
-          new WriteError(`row ${bad[0]} violates check constraint`, false, "23514"),
+          new WriteError(`row ${bad[0]} violates check constraint`, "isolate", "23514"),
         );
       }
       let stale = 0;

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { ConfigError } from "../shared/config.ts";
 import { KafkaSetupError } from "../shared/kafka/kafka_error.ts";
 import { DeadLetterError } from "./batch/dead_letter.ts";
+import { TableSchemaError } from "./warehouse/evolve_table.ts";
 import { decide } from "./failure.ts";
 import { classifyWriteError, toWriteError, WriteError } from "./warehouse/write_error.ts";
 import type { Sink } from "./warehouse/port.ts";
@@ -14,13 +15,14 @@ Deno.test("decide() retries outages, isolates refused rows, stops on configurati
     [toWriteError(pgError("40001")), "retry warehouse"], // serialization failure
     [toWriteError(pgError("23505")), "retry warehouse"], // two owners during a rebalance
     [toWriteError(pgError("22001")), "isolate rows_rejected"], // value too long
-    [new WriteError("refused", false, "23502"), "isolate rows_rejected"],
+    [new WriteError("refused", "isolate", "23502"), "isolate rows_rejected"],
     [new DeadLetterError("dlq down"), "retry dead_letter_topic"],
     [
       new ConfigError([{ variable: "WORKER_FLUSH_ROWS", message: "not a number" }]),
       "stop configuration",
     ],
     [new KafkaSetupError("KAFKA_SASL_PASSWORD is wrong"), "stop configuration"],
+    [new TableSchemaError("column email is integer"), "stop table_schema"],
     [new TypeError("a bug"), "retry unexpected"],
     ["a string", "retry unexpected"],
   ];
@@ -76,7 +78,7 @@ Deno.test("decide() retries Redshift's transient errors with backoff and never d
   for (const [what, err] of REDSHIFT_TRANSIENT) {
     assert.equal(classifyWriteError(err), "retry", what);
     const error = toWriteError(err);
-    assert.equal(error.retriable, true, what);
+    assert.equal(error.action, "retry", what);
     assert.deepEqual(decide(error), { action: "retry", kind: "warehouse" }, what);
     // What the batch stage does with it: nothing isolated or rejected, the error goes up to the
     // committer, which keeps the batch and writes it again after a backoff delay.
@@ -91,14 +93,14 @@ Deno.test("decide() retries Redshift's transient errors with backoff and never d
       () => undefined,
       (e: unknown) => e,
     );
-    assert.ok(thrown instanceof WriteError && thrown.retriable, what);
+    assert.ok(thrown instanceof WriteError && thrown.action === "retry", what);
     assert.deepEqual(calls, [2], `${what}: not split to look for a bad row`);
   }
 });
 
 Deno.test("decide() still isolates a value too long (22001) and dead-letters the row alone", async () => {
   const err = clientError("22001", "value too long for type character varying(1024)");
-  assert.equal(classifyWriteError(err), "reject");
+  assert.equal(classifyWriteError(err), "isolate");
   assert.deepEqual(decide(toWriteError(err)), { action: "isolate", kind: "rows_rejected" });
   const sink: Sink = {
     upsert: (rows) =>

@@ -3,9 +3,11 @@
  * port, and signals. SIGTERM (or SIGINT) finishes or abandons the current batch, leaves the
  * group and exits 0 within `WORKER_SHUTDOWN_MS`; a second SIGINT exits at once (130).
  *
- * Exit codes: 0 after a clean stop, 130 after a second SIGINT, 1 after a fatal error (watchdog, consumer crash, start-up
- * failure: a warehouse or Kafka that cannot be used, or gives no first answer within
- * `WAREHOUSE_CONNECT_TIMEOUT_S` or `KAFKA_START_TIMEOUT_MS`), 2 for bad configuration.
+ * Exit codes (`failure.ts` decides them, `docs/failure.md` lists them): 0 after a clean stop, 130
+ * after a second SIGINT, 2 for bad configuration or permissions, 1 after any other fatal error
+ * (watchdog, consumer crash, a batch given up, start-up failure: a warehouse or Kafka that cannot
+ * be used, or gives no first answer within `WAREHOUSE_CONNECT_TIMEOUT_S` or
+ * `KAFKA_START_TIMEOUT_MS`).
  */
 import postgres from "postgres";
 import { ConfigError } from "../shared/config.ts";
@@ -31,6 +33,7 @@ import { createReplaceablePool } from "./warehouse/replaceable_pool.ts";
 import { createWarehouseSink } from "./warehouse/sink.ts";
 import { WAREHOUSE_CONNECT_TIMEOUT_S } from "./warehouse/warehouse_setup_error.ts";
 import { createWorkerMetrics } from "./worker_metrics.ts";
+import { decide } from "./failure.ts";
 
 try {
   await assertNarrowPermissions();
@@ -200,7 +203,7 @@ try {
     metrics,
     decoder,
     tracing,
-    onFatal: (reason) => void exit(1, reason),
+    onFatal: (reason, exitCode = 1) => void exit(exitCode, reason),
   });
   logger.info("started", {
     topic: config.KAFKA_TOPIC,
@@ -228,5 +231,7 @@ try {
   });
 } catch (err) {
   logger.error("cannot start", errorFields(err));
-  await exit(1, "start-up failed");
+  // A KafkaSetupError exits 1 like the other start-up failures (see failure.ts for why).
+  const decision = decide(err);
+  await exit(decision.action === "stop" ? decision.exitCode : 1, "start-up failed");
 }

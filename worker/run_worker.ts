@@ -30,8 +30,11 @@ export interface WorkerDeps {
   metrics: WorkerMetrics;
   /** Decodes record values (default: on the main thread). */
   decoder?: RecordDecoder;
-  /** Called once when the worker cannot go on (watchdog, consumer failure): exit non-zero. */
-  onFatal: (reason: string) => void;
+  /**
+   * Called once when the worker cannot go on (watchdog, consumer failure, a batch the
+   * committer gave up: see `failure.ts`): exit with `exitCode` (1 when not given).
+   */
+  onFatal: (reason: string, exitCode?: 1 | 2) => void;
   now?: () => Date;
   /** Spans (default: none): one per flush, with its decoding, statements and commit. */
   tracing?: Tracing;
@@ -156,6 +159,11 @@ export async function startWorker(
     consumerGroup: config.KAFKA_GROUP_ID,
     logger: log.child({ component: "committer" }),
     onProgress: sign,
+    onFatal: (reason, exitCode) => {
+      if (stopping) return;
+      alive = false;
+      deps.onFatal(reason, exitCode);
+    },
     onWarehouse: (ok) => {
       warehouseOk = ok;
       if (ok) problem = undefined;

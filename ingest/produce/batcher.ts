@@ -34,10 +34,19 @@
  *   are still queued are dropped (a message already in flight may still be written: the caller
  *   was told "not accepted", so a retry is safe and at worst a duplicate the warehouse absorbs);
  * - `shutting_down` after `close()`.
+ *
+ * Its parts: `send_lane.ts` (one lane's queue and its send policy: size, bytes, linger),
+ * `lane_table.ts` (the lanes kept in step with the router) and this file, which answers the
+ * callers (tickets), bounds the buffer and runs each lane's send.
  */
-import { createDeadlineQueue, type Deadline } from "../deadline_queue.ts";
-import { type LaneRouter, ONE_LANE, type OutgoingMessage, type Producer } from "./port.ts";
+import { createDeadlineQueue } from "../deadline_queue.ts";
+import { LaneTable, oneLane } from "./lane_table.ts";
+import { ONE_LANE, type OutgoingMessage, type Producer } from "./port.ts";
+import type { LaneRouter } from "./port.ts";
 import { ProduceError } from "./produce_error.ts";
+import type { Entry, SendLane, Ticket } from "./send_lane.ts";
+
+export { oneLane } from "./lane_table.ts";
 
 /** Limits of the batcher. */
 export interface BatcherOptions {
@@ -102,50 +111,6 @@ export interface Batcher {
   stats(): BatcherStats;
 }
 
-interface Ticket {
-  /** Its messages not acknowledged yet. */
-  remaining: number;
-  /** Its messages still queued (not sent): they are dropped when it settles. */
-  queued: number;
-  entries: Entry[];
-  settled: boolean;
-  resolve(): void;
-  reject(err: ProduceError): void;
-  /** Its acknowledgement timeout, on the batcher's one timer. */
-  deadline: Deadline<Ticket> | undefined;
-}
-
-interface Entry {
-  message: OutgoingMessage;
-  bytes: number;
-  ticket: Ticket;
-  /** The lane whose queue holds it; null once sent or dropped. */
-  lane: Lane | null;
-}
-
-interface Lane {
-  id: number;
-  queue: Entry[];
-  /** Entries of `queue` whose ticket settled: skipped when sending. */
-  dead: number;
-  /** Bytes of the live entries of `queue`. */
-  queuedBytes: number;
-  inFlightSince: number | null;
-  linger: ReturnType<typeof setTimeout> | undefined;
-  /** `sendNext` of this lane, bound once (the linger timer's callback). */
-  sendNow: () => void;
-}
-
-const ONE_LANE_ONLY: readonly number[] = [ONE_LANE];
-
-/** The router of a batcher without leaders: every message in one lane, as before lanes. */
-export const oneLane: LaneRouter = {
-  laneOf: () => ONE_LANE,
-  current: () => ONE_LANE_ONLY,
-  version: () => 0,
-  stalled() {},
-};
-
 /** Creates a batcher in front of `producer`; `deps.lanes` says which lane a message takes. */
 export function createBatcher(
   producer: Producer,
@@ -153,13 +118,15 @@ export function createBatcher(
   deps: { observer?: BatcherObserver; now?: () => number; lanes?: LaneRouter } = {},
 ): Batcher {
   const now = deps.now ?? performance.now.bind(performance);
-  const router = deps.lanes ?? oneLane;
-  const lanes = new Map<number, Lane>();
-  let routedVersion = router.version();
-  let currentLanes = new Set(router.current());
+  /** The send lanes, one per partition leader. */
+  const lanes = new LaneTable(deps.lanes ?? oneLane, (lane) => sendNext(lane));
+  /** Bytes queued plus in flight, all lanes together (bounded by `maxBufferBytes`). */
   let bufferedBytes = 0;
+  /** Set by `close()`: new messages are refused, queued ones sent without lingering. */
   let closed = false;
+  /** Outcome of the most recent finished send of any lane. */
   let lastSendOk = true;
+  /** `flush()` callers, resolved when nothing is queued or in flight. */
   let idleWaiters: (() => void)[] = [];
 
   // Every caller waits `ackTimeoutMs`: one timer for all of them, not one per enqueue.
@@ -172,26 +139,7 @@ export function createBatcher(
     onExpire: (ticket) => settle(ticket, timedOut),
   });
 
-  const isStalled = (lane: Lane, t: number) =>
-    lane.inFlightSince !== null && t - lane.inFlightSince >= opts.ackTimeoutMs;
-
-  const laneFor = (id: number): Lane => {
-    let lane = lanes.get(id);
-    if (!lane) {
-      const created: Lane = {
-        id,
-        queue: [],
-        dead: 0,
-        queuedBytes: 0,
-        inFlightSince: null,
-        linger: undefined,
-        sendNow: () => sendNext(created),
-      };
-      lanes.set(id, lane = created);
-    }
-    return lane;
-  };
-
+  /** Answers a caller (once); its messages still queued are dropped. */
   const settle = (ticket: Ticket, err?: ProduceError) => {
     if (ticket.settled) return;
     ticket.settled = true;
@@ -201,99 +149,33 @@ export function createBatcher(
       ticket.queued = 0;
       for (const e of ticket.entries) {
         if (e.lane === null) continue;
-        e.lane.dead++;
-        e.lane.queuedBytes -= e.bytes;
+        e.lane.drop(e);
         bufferedBytes -= e.bytes;
       }
       for (const lane of lanes.values()) {
-        if (lane.dead > lane.queue.length / 2) compact(lane);
+        if (lane.dead > lane.queue.length / 2) lane.compact();
       }
     }
     if (err) ticket.reject(err);
     else ticket.resolve();
   };
 
-  const compact = (lane: Lane) => {
-    const live: Entry[] = [];
-    for (const e of lane.queue) {
-      if (e.ticket.settled) e.lane = null;
-      else live.push(e);
-    }
-    lane.queue = live;
-    lane.dead = 0;
-  };
-
-  /** Moves queued messages whose partition now has another leader to that leader's lane. */
-  const reroute = () => {
-    routedVersion = router.version();
-    currentLanes = new Set(router.current());
-    for (const lane of [...lanes.values()]) {
-      if (lane.queue.length === 0) continue;
-      const keep: Entry[] = [];
-      for (const e of lane.queue) {
-        if (e.ticket.settled) {
-          e.lane = null;
-          continue;
-        }
-        const to = laneFor(router.laneOf(e.message));
-        if (to === lane) {
-          keep.push(e);
-          continue;
-        }
-        to.queue.push(e);
-        to.queuedBytes += e.bytes;
-        lane.queuedBytes -= e.bytes;
-        e.lane = to;
-      }
-      lane.queue = keep;
-      lane.dead = 0;
-    }
-    for (const lane of [...lanes.values()]) schedule(lane);
-  };
-
-  const schedule = (lane: Lane) => {
+  /** Sends `lane`'s queue now, later, or retires the lane, as its send policy says. */
+  const schedule = (lane: SendLane): void => {
     if (lane.inFlightSince !== null) return; // the running send schedules the next one
-    const live = lane.queue.length - lane.dead;
-    if (live <= 0) {
-      if (lane.queue.length > 0) compact(lane);
+    const step = lane.nextStep(opts, closed);
+    if (step === "send") return sendNext(lane);
+    if (step === "empty") {
       // A lane of a broker that leads nothing any more goes once it is idle.
-      if (!currentLanes.has(lane.id)) {
-        clearTimeout(lane.linger);
-        lanes.delete(lane.id);
-      }
-      return notifyIdle();
-    }
-    const full = live >= opts.maxBatchMessages || lane.queuedBytes >= opts.maxBatchBytes;
-    if (full || opts.lingerMs === 0 || closed) {
-      sendNext(lane);
-    } else if (lane.linger === undefined) {
-      lane.linger = setTimeout(lane.sendNow, opts.lingerMs);
+      lanes.retireIfGone(lane);
+      notifyIdle();
     }
   };
 
-  const sendNext = (lane: Lane) => {
-    clearTimeout(lane.linger);
-    lane.linger = undefined;
-    const queue = lane.queue;
-    const batch: Entry[] = [];
-    let bytes = 0;
-    let taken = 0;
-    for (; taken < queue.length; taken++) {
-      const entry = queue[taken]!;
-      if (entry.ticket.settled) {
-        lane.dead--;
-        entry.lane = null;
-        continue;
-      }
-      if (batch.length >= opts.maxBatchMessages) break;
-      if (batch.length > 0 && bytes + entry.bytes > opts.maxBatchBytes) break;
-      batch.push(entry);
-      bytes += entry.bytes;
-      entry.lane = null;
-      entry.ticket.queued--;
-    }
-    lane.queue = taken === queue.length ? [] : queue.slice(taken);
-    lane.queuedBytes -= bytes;
+  /** Sends the next batch of `lane`, and schedules the one after when it is answered. */
+  const sendNext = (lane: SendLane): void => {
+    lane.clearLinger();
+    const { batch, bytes } = lane.take(opts);
     if (batch.length === 0) return schedule(lane);
     const started = lane.inFlightSince = now();
     const finish = (err: ProduceError | null) => {
@@ -322,9 +204,7 @@ export function createBatcher(
   };
 
   const idle = () => {
-    for (const lane of lanes.values()) {
-      if (lane.inFlightSince !== null || lane.queue.length > 0) return false;
-    }
+    for (const lane of lanes.values()) if (lane.busy) return false;
     return true;
   };
 
@@ -345,7 +225,7 @@ export function createBatcher(
     return promise;
   };
 
-  const stalledError = (lane: Lane) =>
+  const stalledError = (lane: SendLane) =>
     new ProduceError(
       "kafka_unavailable",
       lane.id === ONE_LANE
@@ -363,7 +243,7 @@ export function createBatcher(
         );
       }
       if (messages.length === 0) return Promise.resolve();
-      if (router.version() !== routedVersion) reroute();
+      if (lanes.stale) { for (const lane of lanes.reroute()) schedule(lane); }
       const t = now();
       const entries = new Array<Entry>(messages.length);
       const ticket: Ticket = {
@@ -379,17 +259,17 @@ export function createBatcher(
       // A request's messages share one headers object: measure it once.
       let headers: OutgoingMessage["headers"] = undefined;
       let headerBytes = 0;
-      let checked: Lane | undefined;
+      let checked: SendLane | undefined;
       for (let i = 0; i < messages.length; i++) {
         const m = messages[i]!;
         if (m.headers !== headers) {
           headers = m.headers;
           headerBytes = headersBytes(headers);
         }
-        const lane = laneFor(router.laneOf(m));
+        const lane = lanes.laneOf(m);
         if (lane !== checked) {
-          if (isStalled(lane, t)) {
-            router.stalled(lane.id);
+          if (lane.isStalled(t, opts.ackTimeoutMs)) {
+            lanes.stalled(lane);
             return Promise.reject(stalledError(lane));
           }
           checked = lane;
@@ -410,12 +290,9 @@ export function createBatcher(
       ticket.resolve = resolve;
       ticket.reject = reject;
       ticket.deadline = ackDeadlines.add(ticket);
-      for (const e of entries) {
-        e.lane!.queue.push(e);
-        e.lane!.queuedBytes += e.bytes;
-      }
+      for (const e of entries) e.lane!.push(e);
       bufferedBytes += total;
-      let scheduled: Lane | null = null;
+      let scheduled: SendLane | null = null;
       for (const e of entries) {
         // Already sent (lingerMs 0) or scheduled: settled entries have no lane any more.
         if (e.lane === null || e.lane === scheduled) continue;
@@ -436,8 +313,8 @@ export function createBatcher(
       const laneStats: LaneStats[] = [];
       const stalledLanes: number[] = [];
       for (const lane of lanes.values()) {
-        const stalled = isStalled(lane, t);
-        const queued = lane.queue.length - lane.dead;
+        const stalled = lane.isStalled(t, opts.ackTimeoutMs);
+        const queued = lane.live;
         queuedMessages += queued;
         inFlight ||= lane.inFlightSince !== null;
         if (stalled) stalledLanes.push(lane.id);
@@ -448,7 +325,7 @@ export function createBatcher(
           stalled,
         });
       }
-      const current = router.current();
+      const current = lanes.current();
       return {
         queuedMessages,
         bufferedBytes,

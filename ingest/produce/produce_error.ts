@@ -1,6 +1,9 @@
 /**
- * Why messages could not be produced. Every produce failure is retriable by the sender (the
- * ingest answers 503 with `Retry-After`); `reason` says which limit or failure it was.
+ * Why messages could not be produced. Every produce failure is one the sender retries (the
+ * ingest answers 503 with `Retry-After: retryAfterSeconds`), so the error carries no flag to
+ * say so: `reason` says which limit or failure it was, `retryAfterSeconds` when to come back.
+ * (The worker's failures, which can also be refused rows or a stop, are decided in one table:
+ * `worker/failure.ts`.)
  */
 
 /** What went wrong while producing. */
@@ -15,8 +18,6 @@ export class ProduceError extends Error {
   override name = "ProduceError";
   /** Which failure this is. */
   readonly reason: ProduceFailure;
-  /** Whether the same request may succeed later (always true today; kept explicit). */
-  readonly retriable = true;
   /** Seconds after which a retry makes sense. */
   readonly retryAfterSeconds: number;
 

@@ -3,6 +3,11 @@
  * one buffer; the committer writes it as one warehouse transaction, then commits the offsets
  * of every partition that had records in it, while the next buffer fills.
  *
+ * It is made of named parts, and this file only joins them: `record_buffer.ts` (the buffer),
+ * `seal_policy.ts` (when a buffer is sealed: size, age, idle), `batch_writer.ts` (the write
+ * and what a failure leads to) and `offset_queue.ts` (commits in order, one in flight, only for
+ * owned partitions, never past a hold). What the whole promises:
+ *
  * - A buffer is sealed when it reaches `flushRows` or `flushBytes`, `flushMs` after its first
  *   record, and, with `flushWhenIdle`, at once when nothing more is waiting (the consumer's
  *   own buffer is empty), so a quiet stream is written immediately.
@@ -10,9 +15,15 @@
  *   validated, off the main thread) while it is written: one sealed batch waits ahead, the
  *   next buffer fills behind it, and when that one is full too, fetching pauses until the
  *   write is done. So the warehouse does not wait for decoding, nor decoding for it.
- * - A transient failure (warehouse or dead-letter topic down) keeps the batch and retries it
- *   after a backoff delay; nothing is committed meanwhile and fetching stays paused once the
- *   next buffer is full.
+ * - A failed write does what `decide()` (`failure.ts`) says: `retry` (warehouse or dead-letter
+ *   topic down) keeps the batch and writes it again after a backoff delay, nothing committed
+ *   meanwhile and fetching paused once the next buffer is full; `stop` calls `onFatal`; an
+ *   unexpected error is retried `UNEXPECTED_FAILURE_LIMIT` times in a row, then `onFatal` too;
+ *   `isolate` should never get here (`handle` dead-letters refused rows) and is logged as the
+ *   bug it is, and counted like an unexpected error.
+ * - Once a batch is given up (a fatal failure, or one abandoned at shutdown), nothing after it
+ *   is written or committed: a later batch's offsets would pass the records of the one given
+ *   up, which are not in the warehouse.
  * - Offsets are committed to Kafka after the warehouse transaction, off the write path: the
  *   next flush starts while they are on their way (an offset commit costs about as much as a
  *   small warehouse transaction). At most one commit is in flight; offsets of flushes that
@@ -26,27 +37,18 @@
  *   active, so their spans are its children, and the commit is a child span of the newest
  *   flush it carries (linked to the others). With tracing off, no span object is made.
  */
-import { isRoutineGroupError } from "../../shared/kafka/kafka_error.ts";
 import type { Logger } from "../../shared/logger.ts";
-import { errorFields } from "../../shared/logger.ts";
-import { backoffDelay } from "./backoff_delay.ts";
-import { decide } from "../failure.ts";
 import type { BatchOutcome } from "./handle_batch.ts";
 import type { WorkerMetrics } from "../worker_metrics.ts";
 import type { ConsumedRecord, PartitionOffset } from "../../shared/kafka/consumer_group.ts";
-import type { TraceSpan, Tracing } from "../../shared/tracing.ts";
-import { kafkaAttributes, recordOutcome, startFlushSpan } from "./flush_trace.ts";
+import type { Tracing } from "../../shared/tracing.ts";
 import type { PartitionHolds } from "./partition_holds.ts";
-import { partitionKey } from "../../shared/kafka/partition_key.ts";
+import { BatchWriter, type Sealed } from "./batch_writer.ts";
+import { OffsetQueue } from "./offset_queue.ts";
+import { RecordBuffer } from "./record_buffer.ts";
+import { type FlushPolicy, SealPolicy } from "./seal_policy.ts";
 
-/** When a buffer is written. */
-export interface FlushPolicy {
-  flushRows: number;
-  flushBytes: number;
-  flushMs: number;
-  /** Write at once when nothing more is waiting. */
-  flushWhenIdle: boolean;
-}
+export type { FlushPolicy } from "./seal_policy.ts";
 
 /** What the committer needs of the consumer group. */
 export interface CommitterSource {
@@ -74,6 +76,12 @@ export interface CommitterDeps<P = undefined> {
   logger: Logger;
   /** After every flush and retry decision (feeds the watchdog). */
   onProgress?: () => void;
+  /**
+   * The committer cannot go on (a `stop` failure, or too many unexpected ones in a row): it has
+   * given up the batch, writes and commits nothing more, and the process should exit with
+   * `exitCode` (the supervisor restarts it from the committed offsets).
+   */
+  onFatal?: (reason: string, exitCode: 1 | 2) => void;
   /** Warehouse health for `/readyz`. */
   onWarehouse?: (ok: boolean) => void;
   now?: () => number;
@@ -105,135 +113,76 @@ export interface Committer {
   stop(opts?: { flushRest?: boolean }): Promise<void>;
 }
 
-interface Buffer {
-  messages: ConsumedRecord[];
-  bytes: number;
-  /** When its first record arrived. */
-  since: number;
-  /** Per partition: the next offset to commit and the records, kept as records arrive. */
-  partitions: Map<string, PartitionRecords>;
-}
-
-interface PartitionRecords extends PartitionOffset {
-  records: number;
-}
-
-const emptyBuffer = (): Buffer => ({ messages: [], bytes: 0, since: 0, partitions: new Map() });
-
-/** Adds one record's partition and offset to `partitions`. */
-function track(partitions: Map<string, PartitionRecords>, r: PartitionOffset): void {
-  const k = partitionKey(r.topic, r.partition);
-  const p = partitions.get(k);
-  if (p === undefined) {
-    partitions.set(k, {
-      topic: r.topic,
-      partition: r.partition,
-      offset: r.offset + 1n,
-      records: 1,
-    });
-    return;
-  }
-  p.records++;
-  if (r.offset + 1n > p.offset) p.offset = r.offset + 1n;
-}
-
-/** A sealed batch and its preparation, started when it was sealed. */
-interface Sealed<P> {
-  batch: Buffer;
-  prepared: Promise<P>;
-  /** The flush's span (tracing on only). */
-  span?: TraceSpan;
-}
-
-/** The global `setImmediate` of Deno's Node compatibility (`main.ts` makes it fast). */
-const immediate = globalThis as unknown as {
-  setImmediate(fn: () => void): unknown;
-  clearImmediate(handle: unknown): void;
-};
-
 /** Starts a committer; it writes only after `add` gives it records. */
 export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committer {
   const now = deps.now ?? Date.now;
-  const { policy, metrics, logger } = deps;
-  let buffer = emptyBuffer();
-  let flushing: Promise<void> | null = null;
-  /** Sealed, being prepared, written when the write in progress ends. */
-  let ahead: Sealed<P> | null = null;
-  let paused = false;
-  let stopped = false;
-  let ageTimer: ReturnType<typeof setTimeout> | undefined;
-  let idleTimer: unknown;
-  let retryTimer: { timer: ReturnType<typeof setTimeout>; resolve: () => void } | undefined;
-  let drainWaiters: (() => void)[] = [];
-  const committed = new Map<string, bigint>();
-  /** Offsets written to the warehouse and not yet sent to Kafka, by partition. */
-  let toCommit = new Map<string, PartitionOffset>();
-  /** The spans of the flushes whose offsets are in `toCommit` (tracing on only). */
-  let toCommitSpans: TraceSpan[] = [];
-  let committing: Promise<void> | null = null;
-  /** When the commit request on its way was sent. */
-  let commitSentAt: number | null = null;
+  const { metrics, logger } = deps;
   const tracing = deps.tracing?.enabled ? deps.tracing : undefined;
 
-  const full = () =>
-    buffer.messages.length >= policy.flushRows || buffer.bytes >= policy.flushBytes;
+  /** Records collected since the last seal. */
+  let buffer = new RecordBuffer();
+  /** Sealed, being prepared, written when the write in progress ends. */
+  let ahead: Sealed<P> | null = null;
+  /** The write in progress, if any (one at a time). */
+  let flushing: Promise<void> | null = null;
+  /** Fetching paused: a full buffer waits behind a sealed batch. */
+  let paused = false;
+  /** No more records taken nor batches written (`stop()`, or a batch given up). */
+  let stopped = false;
+  /** `drained()` callers, resolved when nothing is buffered, written or committed. */
+  let drainWaiters: (() => void)[] = [];
+
+  const writer = new BatchWriter<P>({
+    ...(deps.prepare ? { prepare: (m: readonly ConsumedRecord[]) => deps.prepare!(m) } : {}),
+    handle: deps.handle,
+    retry: deps.retry,
+    metrics,
+    logger,
+    now,
+    ...(tracing ? { tracing } : {}),
+    ...(deps.consumerGroup ? { consumerGroup: deps.consumerGroup } : {}),
+    ...(deps.holds ? { holds: deps.holds } : {}),
+    ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
+    ...(deps.onWarehouse ? { onWarehouse: deps.onWarehouse } : {}),
+    ...(deps.onFatal ? { onFatal: deps.onFatal } : {}),
+  });
+  const offsets = new OffsetQueue({
+    commit: (o) => deps.source.commit(o),
+    assignment: () => deps.source.assignment(),
+    logger,
+    now,
+    ...(deps.holds ? { holds: deps.holds } : {}),
+    ...(tracing ? { tracing } : {}),
+    ...(deps.consumerGroup ? { consumerGroup: deps.consumerGroup } : {}),
+    onIdle: () => settleDrain(),
+  });
+  const seals = new SealPolicy(deps.policy, {
+    now,
+    waiting: () => deps.source.waiting(),
+    seal: () => seal(),
+    recheck: () => consider(),
+  });
+
+  const idle = () => !flushing && !ahead && !offsets.busy && buffer.records === 0;
 
   const settleDrain = () => {
-    if (flushing || ahead || committing || buffer.messages.length > 0) return;
+    if (!idle()) return;
     for (const w of drainWaiters) w();
     drainWaiters = [];
   };
 
-  const clearTimers = () => {
-    clearTimeout(ageTimer);
-    if (idleTimer !== undefined) immediate.clearImmediate(idleTimer);
-    ageTimer = idleTimer = undefined;
-  };
-
   /** Decides whether the buffer is sealed now; called after each change. */
   const consider = () => {
-    if (stopped || ahead || buffer.messages.length === 0) return;
-    if (full() || now() - buffer.since >= policy.flushMs) {
-      seal();
-      return;
-    }
-    ageTimer ??= setTimeout(() => {
-      ageTimer = undefined;
-      consider();
-    }, Math.max(0, policy.flushMs - (now() - buffer.since)));
-    if (policy.flushWhenIdle && idleTimer === undefined) {
-      // After the records that arrived together: the next macrotask, when the consumer has
-      // handed over what it had. `setImmediate`, not `setTimeout(…, 0)`, which waits 1 ms in
-      // Deno: the worker's `main.ts` installs a `setImmediate` without that delay.
-      idleTimer = immediate.setImmediate(() => {
-        idleTimer = undefined;
-        if (deps.source.waiting() === 0) seal();
-        else consider();
-      });
-    }
-  };
-
-  const prepare = (batch: Buffer, span?: TraceSpan): Promise<P> => {
-    const start = () =>
-      deps.prepare ? deps.prepare(batch.messages) : Promise.resolve(undefined as P);
-    const prepared = span && tracing ? tracing.withSpan(span, start) : start();
-    prepared.catch(() => {}); // awaited by the write; a failure is handled there
-    return prepared;
-  };
-
-  /** A sealed batch: its span (tracing on) and its preparation start now. */
-  const toSealed = (batch: Buffer): Sealed<P> => {
-    if (!tracing) return { batch, prepared: prepare(batch) };
-    const span = startFlushSpan(tracing, batch.messages, deps.consumerGroup);
-    return { batch, prepared: prepare(batch, span), span };
+    if (stopped || ahead) return;
+    seals.consider(buffer);
   };
 
   /** Seals the buffer: its preparation starts now, its write when the one in progress ends. */
   const seal = () => {
-    if (stopped || ahead || buffer.messages.length === 0) return;
-    clearTimers();
-    ahead = toSealed(buffer);
-    buffer = emptyBuffer();
+    if (stopped || ahead || buffer.records === 0) return;
+    seals.clear();
+    ahead = writer.seal(buffer);
+    buffer = new RecordBuffer();
     if (paused) {
       paused = false;
       metrics.paused.set(0);
@@ -256,149 +205,23 @@ export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committe
     consider(); // the buffer behind may be sealed now
   };
 
+  /** Writes one sealed batch and queues its offsets; a batch given up halts the committer. */
   const run = async (sealed: Sealed<P>): Promise<void> => {
-    const { batch, span } = sealed;
-    const handle = async () => deps.handle(batch.messages, await sealed.prepared);
-    for (let attempt = 0;; attempt++) {
-      const started = now();
-      let outcome: BatchOutcome;
-      try {
-        outcome = await (span && tracing ? tracing.withSpan(span, handle) : handle());
-      } catch (err) {
-        // Whatever it was, the batch is kept and written again (see failure.ts): rows the
-        // warehouse refuses were isolated below, and a process that cannot run as
-        // configured does not get this far.
-        const { kind } = decide(err);
-        metrics.errors.inc({ kind: kind === "dead_letter_topic" ? "dead_letter" : "retry" });
-        deps.onWarehouse?.(false);
-        deps.onProgress?.();
-        if (stopped) {
-          logger.warn("batch abandoned at shutdown; it will be read again", {
-            records: batch.messages.length,
-            ...errorFields(err),
-          });
-          span?.recordError(err, true);
-          span?.end();
-          return;
-        }
-        span?.recordError(err);
-        const delayMs = backoffDelay(attempt, deps.retry);
-        const expected = kind !== "unexpected";
-        (expected ? logger.warn : logger.error)(
-          expected ? "write failed, retrying later" : "unexpected batch error, retrying later",
-          { records: batch.messages.length, attempt: attempt + 1, delayMs, ...errorFields(err) },
-        );
-        await new Promise<void>((resolve) => {
-          retryTimer = { timer: setTimeout(resolve, delayMs), resolve };
-        });
-        retryTimer = undefined;
-        if (stopped) {
-          span?.end();
-          return;
-        }
-        // A failed preparation is done again; a finished one is kept.
-        sealed.prepared = sealed.prepared.then((p) => p, () => prepare(batch, span));
-        continue;
-      }
-      deps.onWarehouse?.(true);
-      deps.onProgress?.();
-      record(batch, outcome, (now() - started) / 1000);
-      if (span) recordOutcome(span, outcome);
-      queueCommit(batch, span);
+    const outcome = await writer.write(sealed);
+    if (outcome) {
+      offsets.push(sealed.batch.partitions.values(), sealed.span);
       return;
     }
+    if (writer.halted && !stopped) halt();
   };
 
-  const record = (batch: Buffer, outcome: BatchOutcome, seconds: number) => {
-    if (outcome.held > 0) metrics.held.inc({}, outcome.held);
-    for (const h of outcome.newHolds) {
-      logger.warn("partition held: a record's schema_version is newer than this worker", {
-        topic: h.topic,
-        partition: h.partition,
-        offset: String(h.offset),
-        schemaVersion: h.version,
-        action: "upgrade the workers; the partition goes on from this offset, nothing is lost",
-      });
-    }
-    if (deps.holds) metrics.partitionsHeld.set(deps.holds.size);
-    for (const p of batch.partitions.values()) metrics.records.inc({ topic: p.topic }, p.records);
-    metrics.rowsUpserted.inc({}, outcome.rows);
-    metrics.superseded.inc({}, outcome.superseded);
-    metrics.stale.inc({}, outcome.stale);
-    for (const d of outcome.deadLetters) metrics.deadLetters.inc({ stage: d.stage });
-    const rejected = outcome.deadLetters.filter((d) => d.stage === "write").length;
-    if (rejected > 0) metrics.errors.inc({ kind: "reject" }, rejected);
-    metrics.batchSize.observe(batch.messages.length);
-    metrics.batchSeconds.observe(seconds);
-  };
-
-  /** Takes the offsets of a written batch; sends them unless a commit is on its way. */
-  const queueCommit = (batch: Buffer, span?: TraceSpan) => {
-    if (span) toCommitSpans.push(span);
-    for (const [k, p] of batch.partitions) {
-      // A held partition is committed up to its hold, never past it.
-      const hold = deps.holds?.at(p.topic, p.partition);
-      const offset = hold !== undefined && hold < p.offset ? hold : p.offset;
-      const seen = toCommit.get(k);
-      if (!seen || offset > seen.offset) {
-        toCommit.set(k, { topic: p.topic, partition: p.partition, offset });
-      }
-    }
-    committing ??= sendCommits().finally(() => {
-      committing = null;
-      settleDrain();
-    });
-  };
-
-  /** Commits what is queued, again and again until nothing is. */
-  const sendCommits = async () => {
-    while (toCommit.size > 0) {
-      const next = toCommit;
-      toCommit = new Map();
-      const flushes = toCommitSpans;
-      toCommitSpans = [];
-      const owned = deps.source.assignment();
-      const offsets = [...next].filter(([k, o]) =>
-        owned.has(k) && o.offset > (committed.get(k) ?? -1n)
-      ).map(([, o]) => o);
-      if (offsets.length === 0) {
-        for (const s of flushes) s.end();
-        continue;
-      }
-      const span = tracing && flushes.length > 0 ? startCommitSpan(flushes, offsets) : undefined;
-      commitSentAt = now();
-      try {
-        await deps.source.commit(offsets);
-        for (const o of offsets) committed.set(partitionKey(o.topic, o.partition), o.offset);
-      } catch (err) {
-        span?.recordError(err, true);
-        // The rows are in the warehouse; the records will be read again and merged as no-ops.
-        // A commit refused by a rebalance is routine: the new owner reads those records again.
-        (isRoutineGroupError(err) ? logger.info : logger.warn)(
-          "offset commit failed; records will be read again",
-          errorFields(err),
-        );
-      }
-      commitSentAt = null;
-      span?.end();
-      for (const s of flushes) s.end();
-    }
-  };
-
-  /** The commit's span: a child of the newest flush it carries, linked to the others. */
-  const startCommitSpan = (flushes: TraceSpan[], offsets: PartitionOffset[]) => {
-    const newest = flushes.at(-1)!;
-    return tracing!.startSpan("commit offsets", {
-      kind: "client",
-      parent: newest,
-      links: flushes.slice(0, -1).map((s) => s.context()),
-      attributes: {
-        ...kafkaAttributes(offsets[0]!.topic, deps.consumerGroup),
-        "messaging.operation.type": "settle",
-        "messaging.operation.name": "commit",
-        "user_pipeline.partitions": offsets.length,
-      },
-    });
+  /** After a batch given up: nothing behind it is written (its offsets would pass it). */
+  const halt = () => {
+    stopped = true;
+    seals.clear();
+    ahead?.span?.end();
+    ahead = null;
+    buffer = new RecordBuffer();
   };
 
   return {
@@ -408,13 +231,9 @@ export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committe
         metrics.held.inc();
         return;
       }
-      const bytes = (r.value?.byteLength ?? 0) + (r.key?.byteLength ?? 0);
-      if (buffer.messages.length === 0) buffer.since = now();
-      buffer.messages.push(r);
-      buffer.bytes += bytes;
-      track(buffer.partitions, r);
+      buffer.push(r, now());
       consider();
-      if (full() && !paused) {
+      if (seals.full(buffer) && !paused) {
         // Sealed and written batches ahead: stop fetching until the write ends.
         paused = true;
         metrics.paused.set(deps.source.assignment().size);
@@ -422,53 +241,38 @@ export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committe
       }
     },
     reassigned(owned) {
-      // What this member committed before says nothing of a partition it owns again: another
-      // member may have committed it further meanwhile (the group's commit keeps it from going
-      // back). Forget it, so that commits of re-read records are sent and judged there.
-      committed.clear();
-      const before = buffer.messages.length;
-      if (before === 0) return;
-      const kept = buffer.messages.filter((m) => owned.has(partitionKey(m.topic, m.partition)));
-      if (kept.length === before) return;
-      buffer.messages = kept;
-      buffer.bytes = kept.reduce(
-        (n, m) => n + (m.value?.byteLength ?? 0) + (m.key?.byteLength ?? 0),
-        0,
-      );
-      for (const k of [...buffer.partitions.keys()]) {
-        if (!owned.has(k)) buffer.partitions.delete(k);
-      }
-      logger.info("dropped buffered records of revoked partitions", {
-        records: before - kept.length,
-      });
-      if (kept.length === 0) clearTimers();
+      offsets.reassigned();
+      const dropped = buffer.keepOwned(owned);
+      if (dropped === 0) return;
+      logger.info("dropped buffered records of revoked partitions", { records: dropped });
+      if (buffer.records === 0) seals.clear();
       settleDrain();
     },
     drained() {
-      if (!flushing && !ahead && !committing && buffer.messages.length === 0) {
-        return Promise.resolve();
-      }
+      if (idle()) return Promise.resolve();
       return new Promise<void>((resolve) => drainWaiters.push(resolve));
     },
-    commitWaitingMs: () => commitSentAt === null ? 0 : Math.max(0, now() - commitSentAt),
+    commitWaitingMs: () => offsets.waitingMs(),
     async stop(opts = {}) {
       stopped = true;
-      clearTimers();
-      if (retryTimer) {
-        clearTimeout(retryTimer.timer);
-        retryTimer.resolve();
-      }
+      seals.clear();
+      writer.stop();
       await flushing;
-      // The last flushes; stopped, so a failure abandons them instead of retrying.
-      const rest = [ahead, buffer.messages.length > 0 ? { batch: buffer } : null];
+      // The last flushes; stopped, so a failure abandons them instead of retrying. None after
+      // a batch given up or abandoned: their offsets would pass its records.
+      const rest: (Sealed<P> | RecordBuffer | null)[] = [ahead, buffer.records > 0 ? buffer : null];
       ahead = null;
-      buffer = emptyBuffer();
-      for (const sealed of rest) {
-        if (!sealed) continue;
-        if (opts.flushRest) await run("prepared" in sealed ? sealed : toSealed(sealed.batch));
-        else if ("span" in sealed) sealed.span?.end();
+      buffer = new RecordBuffer();
+      for (const next of rest) {
+        if (!next) continue;
+        const sealed = next instanceof RecordBuffer ? undefined : next;
+        if (opts.flushRest && !writer.halted) {
+          await run(sealed ?? writer.seal(next as RecordBuffer));
+        } else {
+          sealed?.span?.end();
+        }
       }
-      await committing;
+      await offsets.settled();
       metrics.paused.set(0);
       settleDrain();
     },

@@ -8,6 +8,11 @@ import { createWorkerMetrics } from "../worker_metrics.ts";
 import { WriteError } from "../warehouse/write_error.ts";
 import { type CommitterSource, createCommitter, type FlushPolicy } from "./committer.ts";
 import { PartitionHolds } from "./partition_holds.ts";
+import { createLogger } from "../../shared/logger.ts";
+import { ConfigError } from "../../shared/config.ts";
+import { KafkaSetupError } from "../../shared/kafka/kafka_error.ts";
+import { UNEXPECTED_FAILURE_LIMIT } from "../failure.ts";
+import { TableSchemaError } from "../warehouse/evolve_table.ts";
 
 const POLICY: FlushPolicy = {
   flushRows: 1000,
@@ -197,7 +202,7 @@ Deno.test("createCommitter() retries a failed batch with nothing committed, then
   const c = committer(source, () => {
     calls++;
     if (calls <= 2) {
-      return Promise.reject(new WriteError("warehouse down", true, "08006"));
+      return Promise.reject(new WriteError("warehouse down", "retry", "08006"));
     }
     return Promise.resolve(OK);
   });
@@ -358,4 +363,140 @@ Deno.test("createCommitter() never commits a held partition past its hold and dr
   assert.deepEqual(batches.at(-1), ["1@4"]);
   assert.deepEqual(source.commits.at(-1), [{ topic: "t", partition: 1, offset: 5n }]);
   await c.stop();
+});
+
+/** A committer whose `onFatal` calls are kept, and whose log lines are too. */
+function fatalCommitter(source: CommitterSource, handle: () => Promise<BatchOutcome>) {
+  const fatal: [string, number][] = [];
+  const lines: { msg: string; level: string }[] = [];
+  const c = createCommitter({
+    source,
+    handle,
+    policy: POLICY,
+    retry: { minMs: 1, maxMs: 2, random: () => 0 },
+    metrics: createWorkerMetrics(createRegistry()),
+    logger: createLogger({ level: "debug", write: (l) => lines.push(JSON.parse(l)) }),
+    onFatal: (reason, exitCode) => fatal.push([reason, exitCode]),
+  });
+  return { c, fatal, lines };
+}
+
+Deno.test("createCommitter() gives up after UNEXPECTED_FAILURE_LIMIT unexpected errors in a row: onFatal with exit 1, nothing committed or written after", async () => {
+  const source = fakeSource();
+  let calls = 0;
+  const { c, fatal } = fatalCommitter(source, () => {
+    calls++;
+    return Promise.reject(new TypeError("a bug"));
+  });
+  c.add(rec(0, 0));
+  await until(() => fatal.length > 0, "the fatal path");
+  assert.equal(calls, UNEXPECTED_FAILURE_LIMIT, "retried, but not for ever");
+  assert.deepEqual(fatal, [[
+    `unexpected batch error ${UNEXPECTED_FAILURE_LIMIT} times in a row`,
+    1,
+  ]]);
+  c.add(rec(0, 1));
+  await c.drained();
+  await c.stop({ flushRest: true });
+  assert.equal(calls, UNEXPECTED_FAILURE_LIMIT, "nothing after the batch given up is written");
+  assert.deepEqual(source.commits, []);
+});
+
+Deno.test("createCommitter() counts unexpected errors only in a row: a successful write starts the count again", async () => {
+  const source = fakeSource();
+  const results = [
+    ...Array(UNEXPECTED_FAILURE_LIMIT - 1).fill("bug"),
+    "ok",
+    ...Array(UNEXPECTED_FAILURE_LIMIT - 1).fill("bug"),
+    "ok",
+  ];
+  const { c, fatal } = fatalCommitter(
+    source,
+    () => results.shift() === "ok" ? Promise.resolve(OK) : Promise.reject(new TypeError("a bug")),
+  );
+  c.add(rec(0, 0));
+  await c.drained();
+  c.add(rec(0, 1));
+  await c.drained();
+  assert.deepEqual(fatal, []);
+  assert.deepEqual(source.commits, [
+    [{ topic: "t", partition: 0, offset: 1n }],
+    [{ topic: "t", partition: 0, offset: 2n }],
+  ]);
+  await c.stop();
+});
+
+Deno.test("createCommitter() retries an outage without a bound: only unexpected errors count", async () => {
+  const source = fakeSource();
+  let calls = 0;
+  const { c, fatal } = fatalCommitter(
+    source,
+    () =>
+      ++calls <= UNEXPECTED_FAILURE_LIMIT * 2
+        ? Promise.reject(new WriteError("warehouse down", "retry", "08006"))
+        : Promise.resolve(OK),
+  );
+  c.add(rec(0, 0));
+  await c.drained();
+  assert.deepEqual(fatal, []);
+  assert.deepEqual(source.commits, [[{ topic: "t", partition: 0, offset: 1n }]]);
+  await c.stop();
+});
+
+Deno.test("createCommitter() takes the fatal path at once on a stop decision, with its exit code", async () => {
+  for (
+    const [err, exitCode] of [
+      [new ConfigError([{ variable: "X", message: "bad" }]), 2],
+      [new KafkaSetupError("Topic t-dlq does not exist"), 1],
+      [new TableSchemaError("column email is integer"), 1],
+    ] as const
+  ) {
+    const source = fakeSource();
+    let calls = 0;
+    const { c, fatal } = fatalCommitter(source, () => (calls++, Promise.reject(err)));
+    c.add(rec(0, 0));
+    await until(() => fatal.length > 0, "the fatal path");
+    assert.equal(calls, 1, `${err.name}: not retried`);
+    const kind = err instanceof TableSchemaError ? "table_schema" : "configuration";
+    assert.deepEqual(fatal, [[`batch failed: ${kind}`, exitCode]], err.name);
+    await c.stop({ flushRest: true });
+    assert.deepEqual(source.commits, []);
+  }
+});
+
+Deno.test("createCommitter() logs refused rows that reach it (isolate) as a bug, and retries them", async () => {
+  const source = fakeSource();
+  let calls = 0;
+  const { c, fatal, lines } = fatalCommitter(
+    source,
+    () =>
+      ++calls === 1
+        ? Promise.reject(new WriteError("violates check constraint", "isolate", "23514"))
+        : Promise.resolve(OK),
+  );
+  c.add(rec(0, 0));
+  await c.drained();
+  const bug = lines.find((l) => l.msg.startsWith("bug:"));
+  assert.equal(bug?.level, "error", JSON.stringify(lines));
+  assert.deepEqual(fatal, []);
+  assert.deepEqual(source.commits, [[{ topic: "t", partition: 0, offset: 1n }]]);
+  await c.stop();
+});
+
+Deno.test("createCommitter() at shutdown commits nothing past a batch it abandoned, even when the batch behind it could be written", async () => {
+  const source = fakeSource();
+  let down = true;
+  const written: string[] = [];
+  const c = committer(source, (messages) => {
+    if (down) return Promise.reject(new WriteError("warehouse down", "retry", "08006"));
+    written.push(messages.map((m) => `${m.partition}@${m.offset}`).join(","));
+    return Promise.resolve(OK);
+  });
+  c.add(rec(0, 0)); // written, fails, waits for its retry
+  await new Promise((r) => setTimeout(r, 0));
+  c.add(rec(0, 1)); // sealed behind it
+  down = false; // the warehouse is back just as the worker stops
+  await c.stop({ flushRest: true });
+  assert.deepEqual(written, [], "0@1 must not be written and committed while 0@0 is not");
+  assert.deepEqual(source.commits, []);
 });

@@ -93,7 +93,7 @@ function tracedCommitter(tracing: FakeTracing, failures = 0) {
       inSpan(tracing, "decode", {}, () => Promise.resolve(`${messages.length}`)),
     handle: async (messages) => {
       await inSpan(tracing, "MERGE s.users", {}, () => Promise.resolve());
-      if (failing-- > 0) throw new WriteError("connection refused", true, "ECONNREFUSED");
+      if (failing-- > 0) throw new WriteError("connection refused", "retry", "ECONNREFUSED");
       return {
         rows: messages.length,
         stale: 0,

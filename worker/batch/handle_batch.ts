@@ -82,7 +82,7 @@ export function decodeBatch(
 /**
  * Handles `messages` (in offset order, any partitions), decoding them unless `decoded` (from
  * `decodeBatch`) is given.
- * @throws {WriteError} when the warehouse is unavailable (retriable).
+ * @throws {WriteError} (action `retry`) when the warehouse is unavailable.
  * @throws {DeadLetterError} when the dead letters could not be written.
  */
 export async function handleBatch(

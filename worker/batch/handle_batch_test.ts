@@ -109,7 +109,7 @@ Deno.test("handleBatch() throws a retriable WriteError on an outage and dead-let
     now,
   }).catch((e) => e);
   assert.ok(err instanceof WriteError);
-  assert.equal(err.retriable, true);
+  assert.equal(err.action, "retry");
   assert.equal(dl.sent.length, 0);
 });
 

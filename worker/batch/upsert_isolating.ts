@@ -23,7 +23,7 @@ export interface IsolatedWrite<T> {
 
 /**
  * Writes the rows of `items`; returns the rejected ones.
- * @throws {WriteError} with `retriable` set when the warehouse is unavailable: nothing more
+ * @throws {WriteError} with action `retry` when the warehouse is unavailable: nothing more
  * is written then, and the caller must not commit offsets.
  */
 export async function upsertIsolating<T>(

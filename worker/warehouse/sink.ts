@@ -13,7 +13,7 @@
  * upload; with it off, the statements run exactly as before.
  *
  * With `writeTimeoutMs`, a write (an upsert, or the table's creation) that has not ended by
- * then fails as a retriable `WriteError` (`write_deadline.ts`), and the pool it used is
+ * then fails as a `WriteError` with action `retry` (`write_deadline.ts`), and the pool it used is
  * replaced (`replaceable_pool.ts`): the write is abandoned with its connection, and the retry
  * opens a new one instead of queueing behind the hung one. Each write takes the pool in use
  * when it starts and uses only that one, so an abandoned write never runs a statement on the
@@ -26,7 +26,7 @@ import type { Dialect, SqlStep } from "./dialect.ts";
 import type { ObjectStaging } from "./s3_staging.ts";
 import type { Upserted, WarehouseSink } from "./port.ts";
 import type { UserRow } from "./user_row.ts";
-import { toWriteError } from "./write_error.ts";
+import { isCreateRace, toWriteError } from "./write_error.ts";
 import { type Attributes, inSpan, noTracing, type Tracing } from "../../shared/tracing.ts";
 import { statementSummary } from "./statement_summary.ts";
 import { evolveTable, TableSchemaError } from "./evolve_table.ts";
@@ -75,9 +75,6 @@ function statementTracer(
     }, run);
   };
 }
-
-/** What a `CREATE … IF NOT EXISTS` raced by another session fails with. */
-const CREATE_RACE = new Set(["23505", "42P07", "42710", "42P06"]);
 
 /**
  * Creates a sink on a postgres.js pool, or on a pool it can replace (needed for a deadline).
@@ -136,6 +133,8 @@ export function createWarehouseSink(
           (counted.applied === undefined ? 0 : Math.max(0, rows.length - counted.applied)),
       };
     } catch (err) {
+      // A table the worker will not fix is no outage: the failure table stops the process.
+      if (err instanceof TableSchemaError) throw err;
       throw toWriteError(err);
     } finally {
       if (uploaded.length > 0) await deps.staging!.remove(uploaded);
@@ -181,11 +180,9 @@ async function ensureTable(sql: Sql, dialect: Dialect): Promise<void> {
           await sql.unsafe(statement);
           break;
         } catch (err) {
-          // Workers starting together: PostgreSQL's `IF NOT EXISTS` is not atomic between
-          // sessions, and the slower one fails on a catalog's unique index (23505) or
-          // finds the table, its row type or the schema made meanwhile (42P07, 42710,
-          // 42P06). By then the other session has committed: run it again.
-          if (attempt >= 3 || !CREATE_RACE.has((err as { code?: string }).code ?? "")) {
+          // Workers starting together: the slower one loses the creation race
+          // (`isCreateRace`), and by then the other session has committed: run it again.
+          if (attempt >= 3 || !isCreateRace(err)) {
             throw err;
           }
         }

@@ -195,7 +195,7 @@ Deno.test("createWarehouseSink() runs committed undo steps when a later transact
     const err = await sink.upsert([ROW]).catch((e) => e);
     assert.ok(err instanceof WriteError, String(err));
     assert.equal(err.code, "22012", "division by zero");
-    assert.equal(err.retriable, false);
+    assert.equal(err.action, "isolate");
     assert.deepEqual(events, [
       "upload staging/w2/ 1 rows; sees no stage",
       "remove staging/w2/part-00000.csv.gz; sees no stage",
@@ -226,7 +226,7 @@ Deno.test("createWarehouseSink() turns a failed upload into a retriable WriteErr
     );
     const err = await sink.upsert([ROW]).catch((e) => e);
     assert.ok(err instanceof WriteError, String(err));
-    assert.equal(err.retriable, true, "S3 being down is never about the rows");
+    assert.equal(err.action, "retry", "S3 being down is never about the rows");
     assert.equal(err.message, "Cannot upload s3://b/k: HTTP 503 SlowDown");
     assert.deepEqual(events, ["upload staging/w3/ 1 rows; sees -"], "nothing uploaded to remove");
     const found = await sql`SELECT 1 FROM pg_namespace WHERE nspname = ${schema}`;

@@ -8,7 +8,7 @@ const unreachable = () => Promise.resolve({ accepted: false as const, reason: "n
 // What postgres.js throws through the no-delay socket, wrapped by the sink.
 const timeout = new WriteError(
   "write CONNECT_TIMEOUT undefined:undefined",
-  true,
+  "retry",
   "CONNECT_TIMEOUT",
 );
 
@@ -30,7 +30,7 @@ Deno.test("warehouseSetupError() names WAREHOUSE_URL for a warehouse no connecti
     "The warehouse at 10.0.0.7:5432 did not accept a connection within 10 s: check " +
       "WAREHOUSE_URL (a wrong host, or a firewall that drops the packets?)",
   );
-  const refused = new WriteError("connect ECONNREFUSED 10.0.0.7:5432", true, "ECONNREFUSED");
+  const refused = new WriteError("connect ECONNREFUSED 10.0.0.7:5432", "retry", "ECONNREFUSED");
   assert.equal(
     ((await warehouseSetupError(refused, URL, accepted)) as Error).message,
     "Cannot connect to the warehouse at db.example.com:5439: connect ECONNREFUSED " +
@@ -39,7 +39,7 @@ Deno.test("warehouseSetupError() names WAREHOUSE_URL for a warehouse no connecti
 });
 
 Deno.test("warehouseSetupError() passes on what is not a connection failure, and never the password", async () => {
-  const denied = new WriteError("permission denied for schema public", false, "42501");
+  const denied = new WriteError("permission denied for schema public", "isolate", "42501");
   assert.equal(await warehouseSetupError(denied, URL, accepted), denied);
   const plain = new Error("no code");
   assert.equal(await warehouseSetupError(plain, URL, accepted), plain);

@@ -4,10 +4,11 @@
  * answer that never comes, and TCP keepalive does not help while a request is unanswered. The
  * client has to give up by itself; this is where it does.
  *
- * What must stay true: an expired write is reported as a retriable `WriteError`, so nothing is
- * committed and the batch is written again. That is safe even when the expired write had
- * already sent its COMMIT and the warehouse applied it: the upsert is idempotent (the newest
- * event wins), so the second write finds those rows as new and leaves them (counted as stale).
+ * What must stay true: an expired write is reported as a `WriteError` with action `retry`, so
+ * nothing is committed and the batch is written again. That is safe even when the expired
+ * write had already sent its COMMIT and the warehouse applied it: the upsert is idempotent
+ * (the newest event wins), so the second write finds those rows as new and leaves them
+ * (counted as stale).
  */
 import { WriteError } from "./write_error.ts";
 
@@ -18,7 +19,7 @@ export const WRITE_TIMEOUT = "WRITE_TIMEOUT";
  * Runs `write`; when it has not settled after `ms`, calls `abandon` (which must end whatever
  * the write waits on, e.g. close its connections) and rejects at once, without waiting for
  * `write` to notice. A failure of the abandoned write later is ignored.
- * @throws {WriteError} retriable, code `WRITE_TIMEOUT`, when the deadline passes first; else
+ * @throws {WriteError} action `retry`, code `WRITE_TIMEOUT`, when the deadline passes first; else
  * whatever `write` throws.
  */
 export async function withWriteDeadline<T>(
@@ -40,7 +41,7 @@ export async function withWriteDeadline<T>(
       reject(
         new WriteError(
           `Warehouse write did not finish within ${ms} ms; its connection was closed`,
-          true,
+          "retry",
           WRITE_TIMEOUT,
           cause === undefined ? undefined : { cause },
         ),

@@ -13,7 +13,7 @@ Deno.test("withWriteDeadline() abandons a write that never ends and fails it as 
     queueMicrotask(() => failHung(new Error("write CONNECTION_DESTROYED")));
   }).then(() => undefined, (e: unknown) => e);
   assert.ok(err instanceof WriteError, String(err));
-  assert.equal(err.retriable, true);
+  assert.equal(err.action, "retry");
   assert.equal(err.code, WRITE_TIMEOUT);
   assert.match(err.message, /did not finish within 1 ms/);
   assert.deepEqual(decide(err), { action: "retry", kind: "warehouse" }, "retried like an outage");
@@ -25,7 +25,7 @@ Deno.test("withWriteDeadline() passes a write's result or error through, abandon
   assert.deepEqual(await withWriteDeadline(60_000, () => Promise.resolve({ stale: 2 }), abandon), {
     stale: 2,
   });
-  const refused = new WriteError("violates check constraint", false, "23514");
+  const refused = new WriteError("violates check constraint", "isolate", "23514");
   await assert.rejects(withWriteDeadline(60_000, () => Promise.reject(refused), abandon), refused);
   // Resource sanitizers: the 60 s timers must be gone, or this test fails as leaking them.
 });
@@ -34,6 +34,6 @@ Deno.test("withWriteDeadline() still fails retriably when dropping the connectio
   const err = await withWriteDeadline(1, () => new Promise<never>(() => {}), () => {
     throw new Error("already closed");
   }).then(() => undefined, (e: unknown) => e);
-  assert.ok(err instanceof WriteError && err.retriable, String(err));
+  assert.ok(err instanceof WriteError && err.action === "retry", String(err));
   assert.equal((err.cause as Error).message, "already closed");
 });

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { classifyWriteError } from "./write_error.ts";
 
-Deno.test("classifyWriteError() rejects data and constraint errors, retries the rest", () => {
-  assert.equal(classifyWriteError({ code: "22001" }), "reject");
-  assert.equal(classifyWriteError({ code: "23514" }), "reject");
-  assert.equal(classifyWriteError({ code: "23502" }), "reject");
+Deno.test("classifyWriteError() isolates data and constraint errors, retries the rest", () => {
+  assert.equal(classifyWriteError({ code: "22001" }), "isolate");
+  assert.equal(classifyWriteError({ code: "23514" }), "isolate");
+  assert.equal(classifyWriteError({ code: "23502" }), "isolate");
   assert.equal(classifyWriteError({ code: "23505" }), "retry", "a concurrent insert");
   assert.equal(classifyWriteError({ code: "40001" }), "retry");
   assert.equal(classifyWriteError({ code: "57P01" }), "retry");
@@ -17,10 +17,10 @@ Deno.test("classifyWriteError() rejects data and constraint errors, retries the 
   assert.equal(classifyWriteError(new Error("unknown")), "retry");
 });
 
-Deno.test("classifyWriteError() rejects Redshift's COPY load errors, retries its S3 errors", () => {
+Deno.test("classifyWriteError() isolates Redshift's COPY load errors, retries its S3 errors", () => {
   const load = "Load into table 'users_stage_0123456789ab' failed. " +
     "Check 'sys_load_error_detail' system table for details.";
-  assert.equal(classifyWriteError({ code: "XX000", message: load }), "reject");
+  assert.equal(classifyWriteError({ code: "XX000", message: load }), "isolate");
   assert.equal(
     classifyWriteError({
       code: "XX000",

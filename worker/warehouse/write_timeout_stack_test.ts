@@ -61,7 +61,7 @@ async function timedOut(write: Promise<unknown>): Promise<WriteError> {
   const err = await write.then(() => undefined, (e: unknown) => e);
   assert.ok(err instanceof WriteError, `a WriteError, not ${String(err)}`);
   assert.equal(err.code, WRITE_TIMEOUT, err.message);
-  assert.equal(err.retriable, true);
+  assert.equal(err.action, "retry");
   return err;
 }
 
