@@ -59,7 +59,14 @@ Deno.test("two workers share the partitions, and a stopped one hands its partiti
       async () => (await p.count()) === 12_000 && (await p.caughtUp()),
       90_000,
       "12,000 rows and every offset committed",
-    );
+    ).catch(async (err) => {
+      // Say where it stood, and what B was doing.
+      const tail = b.logs.slice(-15).map((l) => JSON.stringify(l)).join("\n");
+      throw new Error(
+        `${err.message}: ${await p.count()} rows, caught up: ${await p.caughtUp()}; B:\n${tail}`,
+        { cause: err },
+      );
+    });
     const [row] = await p.sql.unsafe(
       `select count(distinct id)::int as n from ${p.schema}.users`,
     );
