@@ -66,3 +66,19 @@ Deno.test("the console exits 2 naming CONSOLE_TOKEN when asked to listen beyond 
   ]);
   assert.ok(!JSON.stringify(console.logs).includes("do-not-log-me"), "no secret in the logs");
 });
+
+Deno.test("a taken CONSOLE_PORT ends the console with exit 1 and one line naming CONSOLE_PORT, no stack trace", async () => {
+  using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = taken.addr.port;
+  const console = await startProgram("console", {
+    KAFKA_BROKERS: "127.0.0.1:9",
+    CONSOLE_PORT: String(port),
+  }, { listening: false });
+  const status = await console.exited;
+  assert.equal(status.code, 1, JSON.stringify(console.logs));
+  assert.deepEqual(console.logs.map((l) => [l.level, l.msg]), [[
+    "error",
+    `Cannot listen on 127.0.0.1:${port}: the port is taken by another process; set CONSOLE_PORT ` +
+    "to a free port (0 picks one)",
+  ]]);
+});

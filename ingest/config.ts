@@ -44,10 +44,10 @@ export const ingestConfigSchema = z.object({
   ...kafkaConnectionSchema,
   KAFKA_TOPIC: z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, "expected a Kafka topic name")
     .default("user_created"),
-  KAFKA_CLIENT_ID: z.string().min(1).default("ingest"),
+  KAFKA_CLIENT_ID: env.name(255).default("ingest"),
   // A broker that accepts connections and never answers ends the start after this long.
   KAFKA_START_TIMEOUT_MS: env.int(1_000, 300_000).default(START_TIMEOUT_MS),
-  INGEST_HOST: z.string().min(1).default("0.0.0.0"),
+  INGEST_HOST: env.listenHost().default("0.0.0.0"),
   INGEST_PORT: env.int(0, 65535).default(8080),
   // Several ingest processes on one port (SO_REUSEPORT, Linux): the kernel spreads
   // connections among them. Off by default, so a second copy on a taken port fails loudly.

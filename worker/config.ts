@@ -24,9 +24,9 @@ export const workerConfigSchema = z.object({
   /** Where records that can never be written go. */
   KAFKA_DLQ_TOPIC: topicName().default("user_created.dlq"),
   /** The consumer group; workers with the same group share the partitions. */
-  KAFKA_GROUP_ID: z.string().min(1).max(255).default("user-pipeline-worker"),
+  KAFKA_GROUP_ID: env.name(255).default("user-pipeline-worker"),
   /** The Kafka client id (shows in broker logs and quotas). */
-  KAFKA_CLIENT_ID: z.string().min(1).max(255).default("user-pipeline-worker"),
+  KAFKA_CLIENT_ID: env.name(255).default("user-pipeline-worker"),
   /** How long the start waits for Kafka's first answer, in ms; then exit 1 naming KAFKA_BROKERS. */
   KAFKA_START_TIMEOUT_MS: env.int(1_000, 300_000).default(START_TIMEOUT_MS),
   /** Warehouse connection URL (`postgres://user:password@host:port/db`). */
@@ -66,7 +66,7 @@ export const workerConfigSchema = z.object({
   /** The ops HTTP port (`/healthz`, `/readyz`, `/metrics`); 0 picks a free one. */
   WORKER_PORT: env.int(0, 65535).default(9090),
   /** The ops HTTP listen address. */
-  WORKER_HOSTNAME: z.string().min(1).default("0.0.0.0"),
+  WORKER_HOSTNAME: env.listenHost().default("0.0.0.0"),
   /** A flush starts when the buffer holds this many records (default by dialect). */
   WORKER_FLUSH_ROWS: env.int(1, 1_000_000).optional(),
   /** … or this many bytes of record keys and values (default by dialect). */

@@ -117,3 +117,27 @@ Deno.test("loadWorkerConfig() bounds the wait for Kafka's first answer at 10 s u
     KAFKA_START_TIMEOUT_MS: "Too small: expected number to be >=1000",
   });
 });
+
+Deno.test("loadWorkerConfig() refuses hostile values by name: a bad address, a blank group, a port out of range, numbers that are not decimal", () => {
+  const base = { KAFKA_BROKERS: "127.0.0.1:9092", WAREHOUSE_URL: "postgres://u@127.0.0.1/db" };
+  assert.deepEqual(
+    Object.keys(problems({
+      ...base,
+      KAFKA_BROKERS: "127.0.0.1:99999",
+      WORKER_HOSTNAME: "256.1.1.1",
+      KAFKA_GROUP_ID: "  ",
+      WORKER_PORT: " ",
+      WORKER_FLUSH_ROWS: "1e3",
+      WORKER_MAX_WAIT_MS: "0x10",
+    })).sort(),
+    [
+      "KAFKA_BROKERS",
+      "KAFKA_GROUP_ID",
+      "WORKER_FLUSH_ROWS",
+      "WORKER_HOSTNAME",
+      "WORKER_MAX_WAIT_MS",
+      "WORKER_PORT",
+    ],
+  );
+  assert.deepEqual(Object.keys(problems({ ...base, WORKER_HOSTNAME: " " })), ["WORKER_HOSTNAME"]);
+});
