@@ -11,6 +11,7 @@ import { ConfigError, env, loadConfig, type ReadEnv } from "../shared/config.ts"
 import { START_TIMEOUT_MS } from "../shared/kafka/first_answer.ts";
 import { kafkaConnectionSchema, withKafkaChecks } from "../shared/kafka/settings.ts";
 import { credentialSource } from "../shared/aws/credentials.ts";
+import { postgresEnvProblems } from "../shared/postgres_env.ts";
 
 const topicName = () => z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, "expected a Kafka topic name");
 const sqlName = () =>
@@ -158,17 +159,28 @@ function withS3Checks<S extends z.ZodObject>(schema: S): S {
 }
 
 /**
- * Reads and validates the worker's variables.
+ * Reads and validates the worker's variables, and the numeric `PG*` variables postgres.js reads
+ * (`shared/postgres_env.ts`).
  * @throws {ConfigError} naming every variable that is missing or malformed.
  */
 export function loadWorkerConfig(readEnv: ReadEnv): Readonly<WorkerConfig> {
-  const parsed = loadConfig(withS3Checks(withKafkaChecks(workerConfigSchema)), readEnv);
+  let parsed;
+  // The PG* variables postgres.js reads itself are named beside the worker's own.
+  const postgresProblems = postgresEnvProblems(readEnv);
+  try {
+    parsed = loadConfig(withS3Checks(withKafkaChecks(workerConfigSchema)), readEnv);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ConfigError([...err.problems, ...postgresProblems]);
+    throw err;
+  }
+  const problems = [...postgresProblems];
   if (parsed.WORKER_RETRY_MAX_MS < parsed.WORKER_RETRY_MIN_MS) {
-    throw new ConfigError([{
+    problems.push({
       variable: "WORKER_RETRY_MAX_MS",
       message: "must not be smaller than WORKER_RETRY_MIN_MS",
-    }]);
+    });
   }
+  if (problems.length > 0) throw new ConfigError(problems);
   const defaults = FLUSH_DEFAULTS[parsed.WAREHOUSE_DIALECT];
   return Object.freeze({
     ...parsed,

@@ -141,3 +141,13 @@ Deno.test("loadWorkerConfig() refuses hostile values by name: a bad address, a b
   );
   assert.deepEqual(Object.keys(problems({ ...base, WORKER_HOSTNAME: " " })), ["WORKER_HOSTNAME"]);
 });
+
+Deno.test("loadWorkerConfig() names a numeric PG variable postgres.js would misread, beside the worker's own", () => {
+  const base = { KAFKA_BROKERS: "127.0.0.1:9092", WAREHOUSE_URL: "postgres://u@127.0.0.1/db" };
+  assert.deepEqual(Object.keys(problems({ ...base, PGMAX_PIPELINE: "-1" })), ["PGMAX_PIPELINE"]);
+  assert.deepEqual(
+    Object.keys(problems({ ...base, PGKEEP_ALIVE: "abc", WORKER_PORT: "x" })).sort(),
+    ["PGKEEP_ALIVE", "WORKER_PORT"],
+  );
+  assert.deepEqual(problems({ ...base, PGMAX_PIPELINE: "50", PGPORT: "5433" }), {});
+});

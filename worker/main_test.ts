@@ -96,3 +96,18 @@ Deno.test("a taken WORKER_PORT ends the worker with exit 1 and one line naming W
     "to a free port (0 picks one)",
   ]]);
 });
+
+Deno.test("a PG variable postgres.js would misread ends the worker's start with exit 2 naming it", async () => {
+  const worker = await startProgram("worker", {
+    KAFKA_BROKERS: "127.0.0.1:9",
+    WAREHOUSE_URL: "postgres://u@127.0.0.1:9/user_data",
+    PGMAX_PIPELINE: "-1",
+  }, { listening: false });
+  const status = await worker.exited;
+  assert.equal(status.code, 2, JSON.stringify(worker.logs));
+  const line = worker.logs.find((l) => l.msg === "bad configuration");
+  assert.ok(line, JSON.stringify(worker.logs));
+  assert.deepEqual((line.problems as { variable: string }[]).map((p) => p.variable), [
+    "PGMAX_PIPELINE",
+  ]);
+});

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { ConfigError } from "../shared/config.ts";
 import { createRegistry } from "../shared/metrics.ts";
+import { POSTGRES_NUMERIC_ENV } from "../shared/postgres_env.ts";
 import { backoffDelay } from "./batch/backoff_delay.ts";
 import { loadWorkerConfig, workerConfigSchema } from "./config.ts";
 import { DLQ_HEADERS, isErrorHeader, toDeadLetter } from "./batch/dead_letter.ts";
@@ -45,10 +46,13 @@ Deno.test("loadWorkerConfig() names every bad variable at once", () => {
   );
 });
 
-Deno.test("workerConfigSchema's keys are the variables the worker reads", () => {
+Deno.test("workerConfigSchema's keys and the numeric PG variables are the variables the worker reads", () => {
   const read: string[] = [];
   loadWorkerConfig((k) => (read.push(k), minimal[k]));
-  assert.deepEqual(read.sort(), Object.keys(workerConfigSchema.shape).sort());
+  assert.deepEqual(
+    read.sort(),
+    [...Object.keys(workerConfigSchema.shape), ...Object.keys(POSTGRES_NUMERIC_ENV)].sort(),
+  );
 });
 
 Deno.test("classifyWriteError() rejects data and constraint errors, retries the rest", () => {
