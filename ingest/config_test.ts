@@ -124,3 +124,16 @@ Deno.test("loadIngestConfig() refuses hostile values by name: a bad address, a b
     /Cannot parse INGEST_HOST: expected an IP address or a host name/,
   );
 });
+
+Deno.test("loadIngestConfig() with nothing set names KAFKA_BROKERS and WEBHOOK_SECRET at once", () => {
+  assert.throws(() => load({}), (err: unknown) => {
+    assert.ok(err instanceof ConfigError);
+    assert.deepEqual(err.problems.map((p) => p.variable), ["KAFKA_BROKERS", "WEBHOOK_SECRET"]);
+    return true;
+  });
+  assert.throws(() => load({ INGEST_ALLOW_UNSIGNED: "true" }), (err: unknown) => {
+    assert.ok(err instanceof ConfigError);
+    assert.deepEqual(err.problems.map((p) => p.variable), ["KAFKA_BROKERS"]);
+    return true;
+  });
+});
