@@ -60,11 +60,11 @@ export const consoleConfigSchema = z.object({
   /** The dead-letter topic. */
   KAFKA_DLQ_TOPIC: topicName().default("user_created.dlq"),
   /** The workers' consumer group, whose lag is shown (and the prefix of re-drive groups). */
-  KAFKA_GROUP_ID: z.string().min(1).max(255).default("user-pipeline-worker"),
+  KAFKA_GROUP_ID: env.name(255).default("user-pipeline-worker"),
   /** The console's Kafka client id. */
-  KAFKA_CLIENT_ID: z.string().min(1).max(255).default("user-pipeline-console"),
+  KAFKA_CLIENT_ID: env.name(255).default("user-pipeline-console"),
   /** The interface to listen on; anything but loopback needs `CONSOLE_TOKEN`. */
-  CONSOLE_HOST: z.string().min(1).default("127.0.0.1"),
+  CONSOLE_HOST: env.listenHost().default("127.0.0.1"),
   /** The HTTP port; 0 picks a free one (see the `listening` log line). */
   CONSOLE_PORT: env.int(0, 65535).default(8070),
   /** Bearer token for the API; required off loopback and for re-drive. Never logged. */

@@ -74,3 +74,18 @@ Deno.test("loadConsoleConfig() takes CONSOLE_TRACE_URL only as an http(s) URL wi
     );
   }
 });
+
+Deno.test("loadConsoleConfig() refuses a bad listen address, a blank group and a blank port by name", () => {
+  assert.throws(
+    () => load({ CONSOLE_HOST: "256.1.1.1", KAFKA_GROUP_ID: " ", CONSOLE_PORT: " " }),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.deepEqual(err.problems.map((p) => p.variable).sort(), [
+        "CONSOLE_HOST",
+        "CONSOLE_PORT",
+        "KAFKA_GROUP_ID",
+      ]);
+      return true;
+    },
+  );
+});

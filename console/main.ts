@@ -15,6 +15,7 @@
 import { ConfigError } from "../shared/config.ts";
 import { type KafkaConnection, kafkaConnection } from "../shared/kafka/settings.ts";
 import { createLogger, errorFields } from "../shared/logger.ts";
+import { listenFailure } from "../shared/listen_failure.ts";
 import { assertNarrowPermissions } from "../shared/permissions.ts";
 import { onStopSignals } from "../shared/stop_signals.ts";
 import { runRedrive } from "../shared/redrive/run_redrive.ts";
@@ -166,17 +167,28 @@ const handler = createConsoleApp({
 // (not Deno's default, which ends the process at once). A second Ctrl-C exits at once (see
 // shared/stop_signals.ts).
 onStopSignals((signal) => void stop(signal), { logger: log });
-const server = Deno.serve({
-  hostname: config.CONSOLE_HOST,
-  port: config.CONSOLE_PORT,
-  onListen: ({ hostname, port }) =>
-    log.info("listening", {
-      port,
-      url: `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}/`,
-      auth: config.CONSOLE_TOKEN === undefined ? "none (loopback, read-only)" : "bearer token",
-      instances: instances.length,
-    }),
-}, handler);
+function serve(): Deno.HttpServer {
+  const address = { hostname: config.CONSOLE_HOST, port: config.CONSOLE_PORT };
+  try {
+    return Deno.serve({
+      ...address,
+      onListen: ({ hostname, port }) =>
+        log.info("listening", {
+          port,
+          url: `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}/`,
+          auth: config.CONSOLE_TOKEN === undefined ? "none (loopback, read-only)" : "bearer token",
+          instances: instances.length,
+        }),
+    }, handler);
+  } catch (err) {
+    // A taken port is one line naming CONSOLE_PORT, not an uncaught stack trace.
+    const message = listenFailure(err, { host: "CONSOLE_HOST", port: "CONSOLE_PORT" }, address);
+    if (message === undefined) throw err;
+    log.error(message);
+    Deno.exit(1);
+  }
+}
+const server = serve();
 poller.start();
 
 let stopping = false;

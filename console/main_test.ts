@@ -87,3 +87,19 @@ Deno.test("a second SIGINT ends the console at once, exit 130, with a line sayin
   assert.equal(line.msg, "second SIGINT: exiting at once, without finishing the stop");
   assert.equal(line.exitCode, 130);
 });
+
+Deno.test("a taken CONSOLE_PORT ends the console with exit 1 and one line naming CONSOLE_PORT, no stack trace", async () => {
+  using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = taken.addr.port;
+  const console = await startProgram("console", {
+    KAFKA_BROKERS: "127.0.0.1:9",
+    CONSOLE_PORT: String(port),
+  }, { listening: false });
+  const status = await console.exited;
+  assert.equal(status.code, 1, JSON.stringify(console.logs));
+  assert.deepEqual(console.logs.map((l) => [l.level, l.msg]), [[
+    "error",
+    `Cannot listen on 127.0.0.1:${port}: the port is taken by another process; set CONSOLE_PORT ` +
+    "to a free port (0 picks one)",
+  ]]);
+});

@@ -44,10 +44,10 @@ export const ingestConfigSchema = z.object({
   ...kafkaConnectionSchema,
   KAFKA_TOPIC: z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, "expected a Kafka topic name")
     .default("user_created"),
-  KAFKA_CLIENT_ID: z.string().min(1).default("ingest"),
+  KAFKA_CLIENT_ID: env.name(255).default("ingest"),
   // A broker that accepts connections and never answers ends the start after this long.
   KAFKA_START_TIMEOUT_MS: env.int(1_000, 300_000).default(START_TIMEOUT_MS),
-  INGEST_HOST: z.string().min(1).default("0.0.0.0"),
+  INGEST_HOST: env.listenHost().default("0.0.0.0"),
   INGEST_PORT: env.int(0, 65535).default(8080),
   // Several ingest processes on one port (SO_REUSEPORT, Linux): the kernel spreads
   // connections among them. Off by default, so a second copy on a taken port fails loudly.
@@ -98,14 +98,28 @@ export type IngestConfig = z.output<typeof ingestConfigSchema>;
  * unsigned requests are not explicitly allowed and a buffer too small for the largest body.
  */
 export function loadIngestConfig(readEnv: ReadEnv): Readonly<IngestConfig> {
-  const config = loadConfig(withKafkaChecks(ingestConfigSchema), readEnv);
-  const problems: { variable: string; message: string }[] = [];
-  if (config.WEBHOOK_SECRET.length === 0 && !config.INGEST_ALLOW_UNSIGNED) {
-    problems.push({
-      variable: "WEBHOOK_SECRET",
-      message: "required (whsec_<base64>) unless INGEST_ALLOW_UNSIGNED=true",
-    });
+  const noSecret = {
+    variable: "WEBHOOK_SECRET",
+    message: "required (whsec_<base64>) unless INGEST_ALLOW_UNSIGNED=true",
+  };
+  let config;
+  try {
+    config = loadConfig(withKafkaChecks(ingestConfigSchema), readEnv);
+  } catch (err) {
+    // A first start with nothing set names both required variables at once, not one per try.
+    const unsigned = ["true", "1", "yes"].includes(
+      readEnv("INGEST_ALLOW_UNSIGNED")?.toLowerCase() ?? "",
+    );
+    if (
+      err instanceof ConfigError && !readEnv("WEBHOOK_SECRET")?.trim() && !unsigned &&
+      !err.problems.some((p) => p.variable === "WEBHOOK_SECRET")
+    ) {
+      throw new ConfigError([...err.problems, noSecret]);
+    }
+    throw err;
   }
+  const problems: { variable: string; message: string }[] = [];
+  if (config.WEBHOOK_SECRET.length === 0 && !config.INGEST_ALLOW_UNSIGNED) problems.push(noSecret);
   // A request's events are larger than its body (envelope); a buffer smaller than two bodies
   // would refuse the largest allowed request forever.
   if (config.INGEST_BUFFER_MAX_BYTES < 2 * config.INGEST_MAX_BODY_BYTES) {

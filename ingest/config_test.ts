@@ -93,3 +93,47 @@ Deno.test("loadIngestConfig() bounds the wait for Kafka's first answer at 10 s u
     },
   );
 });
+
+Deno.test("loadIngestConfig() refuses hostile values by name: a bad address, a blank port, hex and exponent numbers, a broker port out of range", () => {
+  assert.throws(
+    () =>
+      load({
+        KAFKA_BROKERS: "127.0.0.1:99999",
+        WEBHOOK_SECRET: TEST_SECRET,
+        INGEST_HOST: "256.1.1.1",
+        INGEST_PORT: " ",
+        INGEST_MAX_ITEMS: "0x10",
+        INGEST_LINGER_MS: "1e3",
+        KAFKA_CLIENT_ID: " ",
+      }),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.deepEqual(err.problems.map((p) => p.variable).sort(), [
+        "INGEST_HOST",
+        "INGEST_LINGER_MS",
+        "INGEST_MAX_ITEMS",
+        "INGEST_PORT",
+        "KAFKA_BROKERS",
+        "KAFKA_CLIENT_ID",
+      ]);
+      return true;
+    },
+  );
+  assert.throws(
+    () => load({ KAFKA_BROKERS: "127.0.0.1:9092", WEBHOOK_SECRET: TEST_SECRET, INGEST_HOST: " " }),
+    /Cannot parse INGEST_HOST: expected an IP address or a host name/,
+  );
+});
+
+Deno.test("loadIngestConfig() with nothing set names KAFKA_BROKERS and WEBHOOK_SECRET at once", () => {
+  assert.throws(() => load({}), (err: unknown) => {
+    assert.ok(err instanceof ConfigError);
+    assert.deepEqual(err.problems.map((p) => p.variable), ["KAFKA_BROKERS", "WEBHOOK_SECRET"]);
+    return true;
+  });
+  assert.throws(() => load({ INGEST_ALLOW_UNSIGNED: "true" }), (err: unknown) => {
+    assert.ok(err instanceof ConfigError);
+    assert.deepEqual(err.problems.map((p) => p.variable), ["KAFKA_BROKERS"]);
+    return true;
+  });
+});

@@ -18,6 +18,7 @@
 import { ConfigError } from "../shared/config.ts";
 import { type KafkaConnection, kafkaConnection } from "../shared/kafka/settings.ts";
 import { createLogger, errorFields } from "../shared/logger.ts";
+import { listenFailure } from "../shared/listen_failure.ts";
 import { createRegistry } from "../shared/metrics.ts";
 import { createTracing } from "../shared/otel_tracing.ts";
 import { assertNarrowPermissions } from "../shared/permissions.ts";
@@ -123,32 +124,44 @@ const connections = createConnectionDrain(app.handler, {
 onStopSignals((signal) => void shutdown(signal), { logger: log });
 // Connections are counted and timed out (see fixes/guarded_server.ts): idle and half-sent
 // ones cannot pile up until the file table is full.
-const server = serveGuarded({
-  hostname: config.INGEST_HOST,
-  port: config.INGEST_PORT,
-  // N processes on one port, one core each (Linux); each has its own replay guard.
-  reusePort: config.INGEST_REUSE_PORT,
-  maxConnections: config.INGEST_MAX_CONNECTIONS,
-  headerTimeoutMs: config.INGEST_HEADER_TIMEOUT_MS,
-  idleTimeoutMs: config.INGEST_IDLE_TIMEOUT_MS,
-  logger: log,
-  onListen: ({ hostname, port }) =>
-    log.info("listening", {
-      port,
-      hostname,
-      topic: config.KAFKA_TOPIC,
-      pull: config.PULL_ENABLED ? config.PULL_SCHEDULE : "off",
-      signed: config.WEBHOOK_SECRET.length > 0,
+function serve(): ReturnType<typeof serveGuarded> {
+  const address = { hostname: config.INGEST_HOST, port: config.INGEST_PORT };
+  try {
+    return serveGuarded({
+      ...address,
+      // N processes on one port, one core each (Linux); each has its own replay guard.
       reusePort: config.INGEST_REUSE_PORT,
-      allowUnsigned: config.INGEST_ALLOW_UNSIGNED,
       maxConnections: config.INGEST_MAX_CONNECTIONS,
-      traces: tracing.enabled,
-    }),
-  onError: (err) => {
-    log.error("request failed", errorFields(err));
-    return new Response(null, { status: 500 });
-  },
-}, connections.handler);
+      headerTimeoutMs: config.INGEST_HEADER_TIMEOUT_MS,
+      idleTimeoutMs: config.INGEST_IDLE_TIMEOUT_MS,
+      logger: log,
+      onListen: ({ hostname, port }) =>
+        log.info("listening", {
+          port,
+          hostname,
+          topic: config.KAFKA_TOPIC,
+          pull: config.PULL_ENABLED ? config.PULL_SCHEDULE : "off",
+          signed: config.WEBHOOK_SECRET.length > 0,
+          reusePort: config.INGEST_REUSE_PORT,
+          allowUnsigned: config.INGEST_ALLOW_UNSIGNED,
+          maxConnections: config.INGEST_MAX_CONNECTIONS,
+          traces: tracing.enabled,
+        }),
+      onError: (err) => {
+        log.error("request failed", errorFields(err));
+        return new Response(null, { status: 500 });
+      },
+    }, connections.handler);
+  } catch (err) {
+    // A taken port is one line naming INGEST_PORT, not an uncaught stack trace.
+    const message = listenFailure(err, { host: "INGEST_HOST", port: "INGEST_PORT" }, address);
+    if (message === undefined) throw err;
+    log.error(message);
+    // Nothing was accepted yet: nothing to flush.
+    Deno.exit(1);
+  }
+}
+const server = serve();
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {

@@ -303,6 +303,14 @@ Deno.test("a bad configuration stops the start with exit 2 and a line naming the
       { KAFKA_BROKERS: "127.0.0.1:9", INGEST_ALLOW_UNSIGNED: "true", PULL_SCHEDULE: "61 * * * *" },
       /Cannot parse PULL_SCHEDULE/,
     ],
+    [
+      { KAFKA_BROKERS: "127.0.0.1:9", INGEST_ALLOW_UNSIGNED: "true", INGEST_HOST: "256.1.1.1" },
+      /Cannot parse INGEST_HOST/,
+    ],
+    [
+      { KAFKA_BROKERS: "127.0.0.1:9", INGEST_ALLOW_UNSIGNED: "true", INGEST_HOST: " " },
+      /Cannot parse INGEST_HOST/,
+    ],
   ];
   for (const [env, expected] of cases) {
     await assert.rejects(startProgram("ingest", env, { timeoutMs: 30_000 }), (err: Error) => {
@@ -311,4 +319,25 @@ Deno.test("a bad configuration stops the start with exit 2 and a line naming the
       return true;
     });
   }
+});
+
+Deno.test("a taken INGEST_PORT ends the ingest with exit 1 and one line naming INGEST_PORT, no stack trace", async () => {
+  const env = await sharedStack();
+  using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = taken.addr.port;
+  const ingest = await startProgram("ingest", {
+    KAFKA_BROKERS: env.KAFKA_BROKERS,
+    INGEST_ALLOW_UNSIGNED: "true",
+    PULL_ENABLED: "false",
+    INGEST_PORT: String(port),
+  }, { listening: false });
+  const status = await ingest.exited;
+  assert.equal(status.code, 1, JSON.stringify(ingest.logs));
+  assert.deepEqual(
+    ingest.logs.filter((l) => l.level !== "info" && l.level !== "debug").map((l) => l.msg),
+    [
+      `Cannot listen on 127.0.0.1:${port}: the port is taken by another process; set ` +
+      "INGEST_PORT to a free port (0 picks one)",
+    ],
+  );
 });

@@ -15,11 +15,16 @@
  * The secret comes from `WEBHOOK_SECRET` (unsigned requests when it is unset). The task may
  * only reach the loopback interface.
  */
-import { parseArgs } from "node:util";
+import { parseCommandLine } from "../shared/command_line.ts";
 import { SCHEMA_VERSION, SCHEMA_VERSIONS } from "../shared/event.ts";
 import { runLoad } from "./run_load.ts";
 
-const { values } = parseArgs({
+const USAGE =
+  "usage: deno task load [--url URL] [--rate EVENTS_PER_S] [--count N] [--duration S]\n" +
+  "                      [--batch N] [--concurrency N] [--ndjson] [--warmup S] [--seed N]\n" +
+  `                      [--schema-version ${SCHEMA_VERSIONS.join("|")}] [--json]`;
+
+const { values } = parseCommandLine({
   args: Deno.args,
   options: {
     url: { type: "string", default: "http://127.0.0.1:8080/v1/users" },
@@ -35,17 +40,12 @@ const { values } = parseArgs({
     json: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
-});
+}, USAGE);
 
 const write = (text: string) => Deno.stdout.writeSync(new TextEncoder().encode(text + "\n"));
 
 if (values.help) {
-  write(
-    "deno task load [--url URL] [--rate EVENTS_PER_S] [--count N] [--duration S] [--batch N]\n" +
-      "               [--concurrency N] [--ndjson] [--warmup S] [--seed N]\n" +
-      `               [--schema-version ${SCHEMA_VERSIONS.join("|")}] [--json]\n` +
-      "Signs with WEBHOOK_SECRET when it is set.",
-  );
+  write(`${USAGE}\nSigns with WEBHOOK_SECRET when it is set.`);
   Deno.exit(0);
 }
 

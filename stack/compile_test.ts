@@ -7,8 +7,9 @@ for (const name of ["ingest", "worker", "console"] as const) {
     const run = taskArgs(name);
     const compile = compileArgs(name, "out");
     const permissionFlags = (args: string[]) =>
-      args.filter((a) => /^--(allow|deny|unstable|v8-flags)/.test(a)).sort();
+      args.filter((a) => /^--(allow|deny|unstable|v8-flags|no-prompt)/.test(a)).sort();
     assert.deepEqual(permissionFlags(compile), permissionFlags(run));
+    assert.ok(compile.includes("--no-prompt"), "a binary at a terminal refuses, never asks");
     assert.ok(!compile.some((a) => a === "-A" || a === "--allow-all"), "no -A");
     assert.deepEqual(compile.slice(-3), ["--output", `out/${name}`, run.at(-1)]);
   });

@@ -14,7 +14,7 @@
  * The task grants `--allow-run` for this Deno binary only (`Deno.execPath()`, resolved by the
  * task itself), so it works whether `deno` on PATH is npm's wrapper, a symlink or the binary.
  */
-import { parseArgs } from "node:util";
+import { parseCommandLine } from "../shared/command_line.ts";
 import {
   consoleEnv,
   devBanner,
@@ -26,10 +26,10 @@ import {
 import { taskArgs } from "./programs.ts";
 import { stackDir } from "./paths.ts";
 
-const { values } = parseArgs({
+const { values } = parseCommandLine({
   args: Deno.args,
   options: { name: { type: "string", default: "local" } },
-});
+}, "usage: deno task dev [--name NAME]");
 const name = values.name!;
 const dir = stackDir(name);
 const deno = Deno.execPath();
@@ -188,8 +188,8 @@ for (
     ingestPort: ingestPort!,
     workerHost: env.WORKER_HOSTNAME!,
     workerPort: workerPort!,
-    secret: env.WEBHOOK_SECRET!,
     secretFile: `${dir}/dev.env`,
+    secretFromEnvironment: Boolean(Deno.env.get("WEBHOOK_SECRET")),
     unsigned: env.INGEST_ALLOW_UNSIGNED === "true",
     warehouseUrl: env.WAREHOUSE_URL!,
     stackName: name,

@@ -69,14 +69,20 @@ export function newWebhookSecret(): string {
   return `whsec_${btoa(String.fromCharCode(...key))}`;
 }
 
-/** The lines dev prints once the programs listen: where to send, how to sign, how to look. */
+/**
+ * The lines dev prints once the programs listen: where to send, how to sign, how to look. It
+ * never prints the secret itself (a terminal's scroll-back, a screen share, a CI log): only
+ * where it is kept, and how to use it from there.
+ */
 export function devBanner(info: {
   ingestHost: string;
   ingestPort: number;
   workerHost: string;
   workerPort: number;
-  secret: string;
+  /** Where dev's generated secret is kept (`.stack/<name>/dev.env`). */
   secretFile: string;
+  /** True when the caller's environment set `WEBHOOK_SECRET` (then the file's is not used). */
+  secretFromEnvironment: boolean;
   unsigned: boolean;
   warehouseUrl: string;
   stackName: string;
@@ -84,14 +90,18 @@ export function devBanner(info: {
   consoleUrl: string;
 }): string[] {
   const stackFlag = info.stackName === "local" ? "" : ` --name ${info.stackName}`;
+  const signatures = info.unsigned
+    ? "signatures: unsigned requests are accepted (INGEST_ALLOW_UNSIGNED=true); " +
+      "a request with a wrong signature is still refused"
+    : info.secretFromEnvironment
+    ? "signatures: required, with the WEBHOOK_SECRET of your environment"
+    : `signatures: required; the secret is WEBHOOK_SECRET in ${info.secretFile}: ` +
+      `WEBHOOK_SECRET="$(sed -n 's/^WEBHOOK_SECRET=//p' ${info.secretFile})" deno task load`;
   return [
     `ingest: http://${info.ingestHost}:${info.ingestPort}/v1/users  ` +
     `worker: http://${info.workerHost}:${info.workerPort}/metrics`,
     `console: ${info.consoleUrl}`,
-    info.unsigned
-      ? "signatures: unsigned requests are accepted (INGEST_ALLOW_UNSIGNED=true); " +
-        "a request with a wrong signature is still refused"
-      : `signatures: required; sign with WEBHOOK_SECRET=${info.secret} (kept in ${info.secretFile})`,
+    signatures,
     `rows: psql '${info.warehouseUrl}' -c 'select * from public.users'`,
     `Ctrl-C stops ingest, worker and console; Kafka and PostgreSQL keep running ` +
     `("deno task stack down${stackFlag}" stops them)`,

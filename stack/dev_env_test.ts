@@ -34,14 +34,14 @@ Deno.test("parseEnvFile() reads KEY=value lines and skips comments", () => {
   assert.deepEqual(parseEnvFile("# note\nA=1\nB=x=y\n\nnot a line\n"), { A: "1", B: "x=y" });
 });
 
-Deno.test("devBanner() prints the secret when signing is on and says so when it is off", () => {
+Deno.test("devBanner() says where the secret is kept, never the secret, and says so when signing is off", () => {
   const info = {
     ingestHost: "127.0.0.1",
     ingestPort: 8080,
     workerHost: "127.0.0.1",
     workerPort: 9090,
-    secret: "whsec_abc",
     secretFile: ".stack/local/dev.env",
+    secretFromEnvironment: false,
     unsigned: false,
     warehouseUrl: "postgres://postgres@127.0.0.1:5432/user_data",
     stackName: "local",
@@ -49,10 +49,13 @@ Deno.test("devBanner() prints the secret when signing is on and says so when it 
   };
   const signed = devBanner(info).join("\n");
   assert.match(signed, /^console: http:\/\/127\.0\.0\.1:8070\/$/m);
-  assert.match(signed, /sign with WEBHOOK_SECRET=whsec_abc/);
+  assert.match(signed, /the secret is WEBHOOK_SECRET in \.stack\/local\/dev\.env/);
+  assert.doesNotMatch(signed, /whsec_/, "no secret in the banner");
   assert.match(signed, /"deno task stack down" stops them/);
+  const mine = devBanner({ ...info, secretFromEnvironment: true }).join("\n");
+  assert.match(mine, /with the WEBHOOK_SECRET of your environment/);
+  assert.doesNotMatch(mine, /dev\.env/, "not the file dev did not use");
   const unsigned = devBanner({ ...info, unsigned: true, stackName: "two" }).join("\n");
-  assert.doesNotMatch(unsigned, /whsec_abc/);
   assert.match(unsigned, /wrong signature is still refused/);
   assert.match(unsigned, /"deno task stack down --name two"/);
 });

@@ -7,14 +7,14 @@
  * serves SASL_SSL (SCRAM-SHA-512) and its client settings go to `.stack/<name>/secure.env`
  * (the password is in that file only, never printed).
  */
-import { parseArgs } from "node:util";
+import { parseCommandLine } from "../shared/command_line.ts";
 import { downStack, stackDir, StackError, stackStatus, upStack } from "./stack.ts";
 
 const USAGE =
   "usage: deno task stack up|down|status [--brokers 1|3] [--secure] [--name NAME] [--purge]";
 
 async function main(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandLine({
     args,
     allowPositionals: true,
     options: {
@@ -24,7 +24,7 @@ async function main(args: string[]): Promise<number> {
       secure: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
-  });
+  }, USAGE);
   const command = positionals[0];
   const name = values.name!;
   if (values.help || !command) {

@@ -11,6 +11,7 @@ import { ConfigError, env, loadConfig, type ReadEnv } from "../shared/config.ts"
 import { START_TIMEOUT_MS } from "../shared/kafka/first_answer.ts";
 import { kafkaConnectionSchema, withKafkaChecks } from "../shared/kafka/settings.ts";
 import { credentialSource } from "../shared/aws/credentials.ts";
+import { postgresEnvProblems } from "../shared/postgres_env.ts";
 
 const topicName = () => z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, "expected a Kafka topic name");
 const sqlName = () =>
@@ -24,9 +25,9 @@ export const workerConfigSchema = z.object({
   /** Where records that can never be written go. */
   KAFKA_DLQ_TOPIC: topicName().default("user_created.dlq"),
   /** The consumer group; workers with the same group share the partitions. */
-  KAFKA_GROUP_ID: z.string().min(1).max(255).default("user-pipeline-worker"),
+  KAFKA_GROUP_ID: env.name(255).default("user-pipeline-worker"),
   /** The Kafka client id (shows in broker logs and quotas). */
-  KAFKA_CLIENT_ID: z.string().min(1).max(255).default("user-pipeline-worker"),
+  KAFKA_CLIENT_ID: env.name(255).default("user-pipeline-worker"),
   /** How long the start waits for Kafka's first answer, in ms; then exit 1 naming KAFKA_BROKERS. */
   KAFKA_START_TIMEOUT_MS: env.int(1_000, 300_000).default(START_TIMEOUT_MS),
   /** Warehouse connection URL (`postgres://user:password@host:port/db`). */
@@ -66,7 +67,7 @@ export const workerConfigSchema = z.object({
   /** The ops HTTP port (`/healthz`, `/readyz`, `/metrics`); 0 picks a free one. */
   WORKER_PORT: env.int(0, 65535).default(9090),
   /** The ops HTTP listen address. */
-  WORKER_HOSTNAME: z.string().min(1).default("0.0.0.0"),
+  WORKER_HOSTNAME: env.listenHost().default("0.0.0.0"),
   /** A flush starts when the buffer holds this many records (default by dialect). */
   WORKER_FLUSH_ROWS: env.int(1, 1_000_000).optional(),
   /** … or this many bytes of record keys and values (default by dialect). */
@@ -158,17 +159,28 @@ function withS3Checks<S extends z.ZodObject>(schema: S): S {
 }
 
 /**
- * Reads and validates the worker's variables.
+ * Reads and validates the worker's variables, and the numeric `PG*` variables postgres.js reads
+ * (`shared/postgres_env.ts`).
  * @throws {ConfigError} naming every variable that is missing or malformed.
  */
 export function loadWorkerConfig(readEnv: ReadEnv): Readonly<WorkerConfig> {
-  const parsed = loadConfig(withS3Checks(withKafkaChecks(workerConfigSchema)), readEnv);
+  let parsed;
+  // The PG* variables postgres.js reads itself are named beside the worker's own.
+  const postgresProblems = postgresEnvProblems(readEnv);
+  try {
+    parsed = loadConfig(withS3Checks(withKafkaChecks(workerConfigSchema)), readEnv);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ConfigError([...err.problems, ...postgresProblems]);
+    throw err;
+  }
+  const problems = [...postgresProblems];
   if (parsed.WORKER_RETRY_MAX_MS < parsed.WORKER_RETRY_MIN_MS) {
-    throw new ConfigError([{
+    problems.push({
       variable: "WORKER_RETRY_MAX_MS",
       message: "must not be smaller than WORKER_RETRY_MIN_MS",
-    }]);
+    });
   }
+  if (problems.length > 0) throw new ConfigError(problems);
   const defaults = FLUSH_DEFAULTS[parsed.WAREHOUSE_DIALECT];
   return Object.freeze({
     ...parsed,

@@ -1,3 +1,4 @@
+import { POSTGRES_NUMERIC_ENV } from "../shared/postgres_env.ts";
 import assert from "node:assert/strict";
 import { ConfigError } from "../shared/config.ts";
 import { loadWorkerConfig, workerConfigSchema } from "./config.ts";
@@ -155,8 +156,45 @@ Deno.test("loadWorkerConfig() names every bad variable at once", () => {
   );
 });
 
-Deno.test("workerConfigSchema's keys are the variables the worker reads", () => {
+Deno.test("workerConfigSchema's keys and the numeric PG variables are the variables the worker reads", () => {
   const read: string[] = [];
   loadWorkerConfig((k) => (read.push(k), minimal[k]));
-  assert.deepEqual(read.sort(), Object.keys(workerConfigSchema.shape).sort());
+  assert.deepEqual(
+    read.sort(),
+    [...Object.keys(workerConfigSchema.shape), ...Object.keys(POSTGRES_NUMERIC_ENV)].sort(),
+  );
+});
+
+Deno.test("loadWorkerConfig() refuses hostile values by name: a bad address, a blank group, a port out of range, numbers that are not decimal", () => {
+  const base = { KAFKA_BROKERS: "127.0.0.1:9092", WAREHOUSE_URL: "postgres://u@127.0.0.1/db" };
+  assert.deepEqual(
+    Object.keys(problems({
+      ...base,
+      KAFKA_BROKERS: "127.0.0.1:99999",
+      WORKER_HOSTNAME: "256.1.1.1",
+      KAFKA_GROUP_ID: "  ",
+      WORKER_PORT: " ",
+      WORKER_FLUSH_ROWS: "1e3",
+      WORKER_MAX_WAIT_MS: "0x10",
+    })).sort(),
+    [
+      "KAFKA_BROKERS",
+      "KAFKA_GROUP_ID",
+      "WORKER_FLUSH_ROWS",
+      "WORKER_HOSTNAME",
+      "WORKER_MAX_WAIT_MS",
+      "WORKER_PORT",
+    ],
+  );
+  assert.deepEqual(Object.keys(problems({ ...base, WORKER_HOSTNAME: " " })), ["WORKER_HOSTNAME"]);
+});
+
+Deno.test("loadWorkerConfig() names a numeric PG variable postgres.js would misread, beside the worker's own", () => {
+  const base = { KAFKA_BROKERS: "127.0.0.1:9092", WAREHOUSE_URL: "postgres://u@127.0.0.1/db" };
+  assert.deepEqual(Object.keys(problems({ ...base, PGMAX_PIPELINE: "-1" })), ["PGMAX_PIPELINE"]);
+  assert.deepEqual(
+    Object.keys(problems({ ...base, PGKEEP_ALIVE: "abc", WORKER_PORT: "x" })).sort(),
+    ["PGKEEP_ALIVE", "WORKER_PORT"],
+  );
+  assert.deepEqual(problems({ ...base, PGMAX_PIPELINE: "50", PGPORT: "5433" }), {});
 });

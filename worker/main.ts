@@ -13,6 +13,7 @@ import postgres from "postgres";
 import { ConfigError } from "../shared/config.ts";
 import { type KafkaConnection, kafkaConnection } from "../shared/kafka/settings.ts";
 import { createLogger, errorFields } from "../shared/logger.ts";
+import { listenFailure } from "../shared/listen_failure.ts";
 import { createRegistry } from "../shared/metrics.ts";
 import { createTracing } from "../shared/otel_tracing.ts";
 import { assertNarrowPermissions } from "../shared/permissions.ts";
@@ -153,19 +154,27 @@ let exiting = false;
 // (not Deno's default, which ends the process at once). A second Ctrl-C exits at once (see
 // shared/stop_signals.ts).
 onStopSignals((signal) => void exit(0, signal), { logger });
-const server = Deno.serve(
-  {
-    port: config.WORKER_PORT,
-    hostname: config.WORKER_HOSTNAME,
-    onListen: ({ port }) => logger.info("listening", { port }),
-  },
-  createOpsHandler({
-    registry,
-    live: () => worker?.live() ?? true,
-    ready: () => worker?.ready() ?? false,
-    problem: () => worker?.problem(),
-  }),
-);
+function serveOps(): Deno.HttpServer {
+  const address = { hostname: config.WORKER_HOSTNAME, port: config.WORKER_PORT };
+  try {
+    return Deno.serve(
+      { ...address, onListen: ({ port }) => logger.info("listening", { port }) },
+      createOpsHandler({
+        registry,
+        live: () => worker?.live() ?? true,
+        ready: () => worker?.ready() ?? false,
+        problem: () => worker?.problem(),
+      }),
+    );
+  } catch (err) {
+    // A taken port is one line naming WORKER_PORT, not an uncaught stack trace.
+    const message = listenFailure(err, { host: "WORKER_HOSTNAME", port: "WORKER_PORT" }, address);
+    if (message === undefined) throw err;
+    logger.error(message);
+    Deno.exit(1);
+  }
+}
+const server = serveOps();
 
 /** True when the URL asks for no TLS (postgres.js's default is no TLS unless `sslmode`/`ssl`). */
 function plainTcp(url: string): boolean {

@@ -79,3 +79,35 @@ Deno.test("a warehouse that accepts and never answers ends the worker's start wi
   assert.ok(warehouse.accepted() > 0, "the worker connected to the silent warehouse");
   assert.ok(!logs.includes("do-not-log-me"), "no secret in the logs");
 });
+
+Deno.test("a taken WORKER_PORT ends the worker with exit 1 and one line naming WORKER_PORT, no stack trace", async () => {
+  using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = taken.addr.port;
+  const worker = await startProgram("worker", {
+    KAFKA_BROKERS: "127.0.0.1:9",
+    WAREHOUSE_URL: "postgres://u@127.0.0.1:9/user_data",
+    WORKER_PORT: String(port),
+  }, { listening: false });
+  const status = await worker.exited;
+  assert.equal(status.code, 1, JSON.stringify(worker.logs));
+  assert.deepEqual(worker.logs.map((l) => [l.level, l.msg]), [[
+    "error",
+    `Cannot listen on 127.0.0.1:${port}: the port is taken by another process; set WORKER_PORT ` +
+    "to a free port (0 picks one)",
+  ]]);
+});
+
+Deno.test("a PG variable postgres.js would misread ends the worker's start with exit 2 naming it", async () => {
+  const worker = await startProgram("worker", {
+    KAFKA_BROKERS: "127.0.0.1:9",
+    WAREHOUSE_URL: "postgres://u@127.0.0.1:9/user_data",
+    PGMAX_PIPELINE: "-1",
+  }, { listening: false });
+  const status = await worker.exited;
+  assert.equal(status.code, 2, JSON.stringify(worker.logs));
+  const line = worker.logs.find((l) => l.msg === "bad configuration");
+  assert.ok(line, JSON.stringify(worker.logs));
+  assert.deepEqual((line.problems as { variable: string }[]).map((p) => p.variable), [
+    "PGMAX_PIPELINE",
+  ]);
+});

@@ -30,13 +30,21 @@ export interface WorkerMetrics {
   lag: Gauge;
   /** Warehouse and dead-letter errors, by kind (`retry`, `reject`, `dead_letter`). */
   errors: Counter;
-  /** Partitions paused for a retry delay right now. */
+  /**
+   * Partitions whose fetching is paused right now because the buffers behind the write in
+   * progress are full (back-pressure). Not a count of partitions in a retry: in a warehouse
+   * outage it stays 0 until the buffers fill (`/readyz` and `worker_warehouse_errors_total` show
+   * the outage at once).
+   */
   paused: Gauge;
   /** Records not written because their partition is held at a record of a newer version. */
   held: Counter;
   /** Partitions held at a record of a newer version (see `batch/partition_holds.ts`). */
   partitionsHeld: Gauge;
 }
+
+/** What `worker_paused_partitions` counts; `docs/worker.md` says the same. */
+export const PAUSED_HELP = "Partitions paused for back-pressure (buffers full)";
 
 /** Registers the worker's metrics in `registry`. */
 export function createWorkerMetrics(registry: Registry): WorkerMetrics {
@@ -67,7 +75,7 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
       "partition",
     ]),
     errors: registry.counter("worker_warehouse_errors_total", "Write errors, by kind", ["kind"]),
-    paused: registry.gauge("worker_paused_partitions", "Partitions waiting for a retry"),
+    paused: registry.gauge("worker_paused_partitions", PAUSED_HELP),
     held: registry.counter(
       "worker_records_held_total",
       "Records neither written nor dead-lettered: at or past a record whose schema_version is " +

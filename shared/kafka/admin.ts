@@ -14,6 +14,7 @@
  * ```
  */
 import "../../fixes/env_guard.ts";
+import { closeFailedConnections } from "../../fixes/failed_connections.ts";
 import { Admin } from "@platformatic/kafka";
 import { clientOptions, type ClientTuning } from "./client_options.ts";
 import type { KafkaConnection } from "./settings.ts";
@@ -66,7 +67,7 @@ export function createKafkaAdmin(
   connection: KafkaConnection,
   tuning: ClientTuning = {},
 ): KafkaAdmin {
-  const admin = new Admin(clientOptions(connection, "-admin", tuning));
+  const admin = closeFailedConnections(new Admin(clientOptions(connection, "-admin", tuning)));
 
   const metadata = (topics: readonly string[]) =>
     admin.metadata({ topics: [...topics], forceUpdate: true });

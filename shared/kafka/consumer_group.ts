@@ -27,6 +27,7 @@
 import { isRoutineGroupError } from "./kafka_error.ts";
 import { parsePartitionKey, partitionKey } from "./partition_key.ts";
 import "../../fixes/env_guard.ts";
+import { closeFailedConnections } from "../../fixes/failed_connections.ts";
 import {
   type CommitOptions,
   Consumer,
@@ -133,6 +134,7 @@ export function createConsumerGroup(
     minBytes: 1,
     highWaterMark: opts.maxBufferedRecords ?? 2048,
   });
+  closeFailedConnections(consumer);
   let stream: Awaited<ReturnType<typeof consumer.consume>> | undefined;
   let owned = new Set<string>();
   // Offsets never move back: per owned partition, the committed offset at the last join (and

@@ -19,6 +19,7 @@
  * ```
  */
 import "../../fixes/env_guard.ts";
+import { closeFailedConnections } from "../../fixes/failed_connections.ts";
 import { Consumer } from "@platformatic/kafka";
 import type { RecordHeaders } from "../record_headers.ts";
 import { clientOptions, type ClientTuning } from "./client_options.ts";
@@ -76,6 +77,7 @@ export function createPartitionReader(
     maxWaitTime: 0,
     minBytes: 1,
   });
+  closeFailedConnections(consumer);
   let queue: Promise<unknown> = Promise.resolve();
   const oneAtATime = <T>(work: () => Promise<T>): Promise<T> => {
     const next = queue.then(work, work);

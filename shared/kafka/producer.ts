@@ -21,6 +21,7 @@
  * ```
  */
 import "../../fixes/env_guard.ts";
+import { closeFailedConnections } from "../../fixes/failed_connections.ts";
 import { Buffer } from "node:buffer";
 import { compatibilityPartitioner, ProduceAcks, Producer } from "@platformatic/kafka";
 import type { Logger } from "../logger.ts";
@@ -86,17 +87,19 @@ export function createKafkaProducer(
   connection: KafkaConnection,
   opts: KafkaProducerOptions,
 ): KafkaProducer {
-  const producer = new Producer({
-    // The client turns `retries` of 0 or 1 into "forever" for an idempotent producer: an
-    // outage would hang every send instead of failing it, so at least 2.
-    ...clientOptions(connection, opts.clientIdSuffix ?? "", {
-      ...opts,
-      retries: Math.max(2, opts.retries ?? 3),
+  const producer = closeFailedConnections(
+    new Producer({
+      // The client turns `retries` of 0 or 1 into "forever" for an idempotent producer: an
+      // outage would hang every send instead of failing it, so at least 2.
+      ...clientOptions(connection, opts.clientIdSuffix ?? "", {
+        ...opts,
+        retries: Math.max(2, opts.retries ?? 3),
+      }),
+      idempotent: true,
+      acks: ProduceAcks.ALL,
+      partitioner: compatibilityPartitioner,
     }),
-    idempotent: true,
-    acks: ProduceAcks.ALL,
-    partitioner: compatibilityPartitioner,
-  });
+  );
   // Requests share one headers object among their messages: encode it once.
   const encodedHeaders = new WeakMap<object, Map<Buffer, Buffer>>();
   // The client writes a Map's entries in order; each name gets its own Buffer, so a repeated
