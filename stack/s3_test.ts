@@ -1,19 +1,7 @@
 import assert from "node:assert/strict";
 import { StackError } from "./_process.ts";
 import { ensureMoto, stagingPolicy } from "./s3.ts";
-
-/** Runs `fn` with `vars` set in this process's environment, then restores them. */
-async function withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {
-  const before = Object.fromEntries(Object.keys(vars).map((k) => [k, Deno.env.get(k)]));
-  for (const [k, v] of Object.entries(vars)) Deno.env.set(k, v);
-  try {
-    return await fn();
-  } finally {
-    for (const [k, v] of Object.entries(before)) {
-      v === undefined ? Deno.env.delete(k) : Deno.env.set(k, v);
-    }
-  }
-}
+import { withEnv } from "../testing/with_env.ts";
 
 Deno.test("ensureMoto() says what to install when Python is missing, and leaves no half-made venv", async () => {
   const cache = await Deno.makeTempDir();
