@@ -31,6 +31,3 @@ export const awsSettingsSchema = {
   /** Never ask EC2 instance metadata for credentials. */
   AWS_EC2_METADATA_DISABLED: env.bool().default(false),
 };
-
-/** The AWS variable names, for `--allow-env` lists and docs. */
-export const AWS_VARIABLES = Object.keys(awsSettingsSchema);

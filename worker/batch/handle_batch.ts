@@ -19,7 +19,7 @@ import {
 import { dedupeLatest } from "../which_event_wins.ts";
 import { type DecodedRecord, inlineDecoder, type RecordDecoder } from "../decode/record_decoder.ts";
 import type { UserRow } from "../warehouse/user_row.ts";
-import { upsertIsolating } from "./upsert_isolating.ts";
+import { type IsolatedWrite, upsertIsolating } from "./upsert_isolating.ts";
 import type { Sink } from "../warehouse/port.ts";
 import { inSpan, noTracing, type Tracing } from "../../shared/tracing.ts";
 import { type Hold, PartitionHolds } from "./partition_holds.ts";
@@ -124,7 +124,7 @@ export async function handleBatch(
   const { rounds, superseded } = dedupeLatest(candidates);
   let written = 0;
   let stale = 0;
-  const rejected: Awaited<ReturnType<typeof upsertIsolating<Candidate>>>["rejected"] = [];
+  const rejected: IsolatedWrite<Candidate>["rejected"] = [];
   for (const round of rounds) {
     const r = await upsertIsolating(round, (c) => c.row, deps.sink);
     written += r.written;
