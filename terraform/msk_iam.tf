@@ -39,45 +39,54 @@ locals {
     redrive = "${replace(local.msk_cluster_arn, ":cluster/", ":group/")}/${var.kafka_group_id}-redrive-*"
   } : null
 
+  # The statements more than one program's policy holds.
+  msk_statement = local.msk_iam ? {
+    connect_and_produce = {
+      Sid      = "ConnectAndProduceIdempotently"
+      Effect   = "Allow"
+      Action   = ["kafka-cluster:Connect", "kafka-cluster:DescribeCluster", "kafka-cluster:WriteDataIdempotently"]
+      Resource = local.msk_cluster_arn
+    }
+    read_events = {
+      Sid      = "ReadEvents"
+      Effect   = "Allow"
+      Action   = ["kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"]
+      Resource = local.msk_topic_arn.events
+    }
+    write_events = {
+      Sid      = "WriteEvents"
+      Effect   = "Allow"
+      Action   = ["kafka-cluster:DescribeTopic", "kafka-cluster:WriteData"]
+      Resource = local.msk_topic_arn.events
+    }
+    read_dead_letters = {
+      Sid      = "ReadDeadLetters"
+      Effect   = "Allow"
+      Action   = ["kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"]
+      Resource = local.msk_topic_arn.dead_letters
+    }
+    write_dead_letters = {
+      Sid      = "WriteDeadLetters"
+      Effect   = "Allow"
+      Action   = ["kafka-cluster:DescribeTopic", "kafka-cluster:WriteData"]
+      Resource = local.msk_topic_arn.dead_letters
+    }
+  } : null
+
   kafka_ingest_policy = local.msk_iam ? jsonencode({
     Version = "2012-10-17"
     Statement = [
-      {
-        Sid      = "ConnectAndProduceIdempotently"
-        Effect   = "Allow"
-        Action   = ["kafka-cluster:Connect", "kafka-cluster:DescribeCluster", "kafka-cluster:WriteDataIdempotently"]
-        Resource = local.msk_cluster_arn
-      },
-      {
-        Sid      = "WriteEvents"
-        Effect   = "Allow"
-        Action   = ["kafka-cluster:DescribeTopic", "kafka-cluster:WriteData"]
-        Resource = local.msk_topic_arn.events
-      },
+      local.msk_statement.connect_and_produce,
+      local.msk_statement.write_events,
     ]
   }) : null
 
   kafka_worker_policy = local.msk_iam ? jsonencode({
     Version = "2012-10-17"
     Statement = [
-      {
-        Sid      = "ConnectAndProduceIdempotently"
-        Effect   = "Allow"
-        Action   = ["kafka-cluster:Connect", "kafka-cluster:DescribeCluster", "kafka-cluster:WriteDataIdempotently"]
-        Resource = local.msk_cluster_arn
-      },
-      {
-        Sid      = "ReadEvents"
-        Effect   = "Allow"
-        Action   = ["kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"]
-        Resource = local.msk_topic_arn.events
-      },
-      {
-        Sid      = "WriteDeadLetters"
-        Effect   = "Allow"
-        Action   = ["kafka-cluster:DescribeTopic", "kafka-cluster:WriteData"]
-        Resource = local.msk_topic_arn.dead_letters
-      },
+      local.msk_statement.connect_and_produce,
+      local.msk_statement.read_events,
+      local.msk_statement.write_dead_letters,
       {
         # Join, heartbeat, commit (AlterGroup) and read the committed offsets (DescribeGroup).
         Sid      = "UseWorkerGroup"
@@ -91,24 +100,9 @@ locals {
   kafka_redrive_policy = local.msk_iam ? jsonencode({
     Version = "2012-10-17"
     Statement = [
-      {
-        Sid      = "ConnectAndProduceIdempotently"
-        Effect   = "Allow"
-        Action   = ["kafka-cluster:Connect", "kafka-cluster:DescribeCluster", "kafka-cluster:WriteDataIdempotently"]
-        Resource = local.msk_cluster_arn
-      },
-      {
-        Sid      = "ReadDeadLetters"
-        Effect   = "Allow"
-        Action   = ["kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"]
-        Resource = local.msk_topic_arn.dead_letters
-      },
-      {
-        Sid      = "WriteEvents"
-        Effect   = "Allow"
-        Action   = ["kafka-cluster:DescribeTopic", "kafka-cluster:WriteData"]
-        Resource = local.msk_topic_arn.events
-      },
+      local.msk_statement.connect_and_produce,
+      local.msk_statement.read_dead_letters,
+      local.msk_statement.write_events,
       {
         # Its own groups only: a re-drive never touches the workers' group.
         Sid      = "UseRedriveGroups"
