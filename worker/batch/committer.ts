@@ -183,12 +183,16 @@ export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committe
     seals.clear();
     ahead = writer.seal(buffer);
     buffer = new RecordBuffer();
-    if (paused) {
-      paused = false;
-      metrics.paused.set(0);
-      deps.source.resume();
-    }
+    resumeIfRoom();
     write();
+  };
+
+  /** Resumes fetching paused for a full buffer once the buffer has room again. */
+  const resumeIfRoom = () => {
+    if (!paused || seals.full(buffer)) return;
+    paused = false;
+    metrics.paused.set(0);
+    deps.source.resume();
   };
 
   /** Starts writing the sealed batch unless a write is in progress. */
@@ -246,6 +250,8 @@ export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committe
       if (dropped === 0) return;
       logger.info("dropped buffered records of revoked partitions", { records: dropped });
       if (buffer.records === 0) seals.clear();
+      // An emptied buffer is never sealed, so only this resumes a fetch paused for it.
+      if (!stopped) resumeIfRoom();
       settleDrain();
     },
     drained() {

@@ -237,6 +237,31 @@ Deno.test("createCommitter() drops buffered records of a revoked partition and c
   await c.stop();
 });
 
+Deno.test("createCommitter() resumes fetching when a rebalance empties the full buffer it paused for", async () => {
+  // A woken zombie: paused behind a sealed batch, then its partitions were taken away and the
+  // full buffer emptied. Nothing else would seal, so nothing would resume the fetch: the
+  // partitions it gets back would stay still while its heartbeats keep them.
+  const source = fakeSource();
+  const h = gatedHandler();
+  const c = committer(source, h.handle, { flushRows: 2 });
+  c.add(rec(0, 0));
+  await until(() => h.batches.length === 1, "the first flush");
+  for (let i = 1; i <= 4; i++) c.add(rec(2, i)); // one sealed batch ahead, one full buffer
+  assert.equal(source.pauses, 1, "fetching paused");
+  source.owned = new Set(["t:0", "t:1"]); // partition 2 moved to another member
+  c.reassigned(source.owned);
+  assert.equal(source.resumes, 1, "room again: fetching resumes at once");
+  h.release();
+  await until(() => h.batches.length === 2, "the sealed batch is written");
+  h.release();
+  c.add(rec(1, 5));
+  await until(() => h.batches.length === 3, "a record fetched after the rebalance is written");
+  h.release();
+  await c.drained();
+  assert.deepEqual(source.commits.at(-1), [{ topic: "t", partition: 1, offset: 6n }]);
+  await c.stop();
+});
+
 Deno.test("createCommitter() without idle flushes waits for flushRows, and stop() writes the rest when asked", async () => {
   const source = fakeSource();
   const batches: number[] = [];
