@@ -42,6 +42,9 @@ import type { KafkaConnection } from "./settings.ts";
 
 export type { RecordHeaders };
 
+/** Joins tried at start while the coordinator is not ready (about 12 s of waits in all). */
+const START_ATTEMPTS = 8;
+
 /** One consumed record and where it came from. */
 export interface ConsumedRecord {
   topic: string;
@@ -262,7 +265,21 @@ export function createConsumerGroup(
           }
         }
       };
-      await open();
+      // A coordinator that is loading or moving (a broker that just started or restarted) is
+      // routine: join again a bounded number of times before the start fails.
+      for (let attempt = 1;; attempt++) {
+        try {
+          await open();
+          break;
+        } catch (err) {
+          if (closing || !isRoutineGroupError(err) || attempt >= START_ATTEMPTS) throw err;
+          opts.logger?.info("the group coordinator is not ready, joining again", {
+            attempt,
+            error: (err as Error).message,
+          });
+          await new Promise((r) => setTimeout(r, Math.min(2_000, 250 * 2 ** attempt)));
+        }
+      }
       if (owned.size === 0) assigned(); // joined before the listener saw it
     },
     pause() {

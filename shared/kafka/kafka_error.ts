@@ -30,9 +30,12 @@ export function errorChain(err: unknown): Error[] {
   return out;
 }
 
+/** Each error of the chain as `code apiId message` (a broker's answer names its error in `apiId`). */
 function chainText(err: unknown): string {
-  return errorChain(err).map((e) => `${(e as { code?: string }).code ?? ""} ${e.message}`)
-    .join(" | ");
+  return errorChain(err).map((e) => {
+    const { code, apiId } = e as { code?: string; apiId?: string };
+    return `${code ?? ""} ${apiId ?? ""} ${e.message}`;
+  }).join(" | ");
 }
 
 /**
