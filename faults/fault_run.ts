@@ -171,6 +171,8 @@ export interface ScenarioResult {
   logTail: { program: string; pid: number; lines: unknown[] }[];
   /** Every warning and error line of the scenario's programs, counted by program and message. */
   complaints: Record<string, number>;
+  /** Each program's last log lines, of any level, when the group did not drain (else empty). */
+  lastLines: { program: string; pid: number; lines: unknown[] }[];
   /** Webhook answers by status. */
   statuses: Record<string, number>;
 }
@@ -202,6 +204,7 @@ export async function runScenario(
   let standin: RandomUserStandin | null = null;
   let load: LedgerLoad | null = null;
   let auditor: OffsetAuditor | null = null;
+  let drainedNot = false;
   try {
     await createTopicPair(admin, [topic, dlq]);
     standin = startRandomUserStandin({ results: 20 });
@@ -382,7 +385,14 @@ export async function runScenario(
       params.drainTimeoutMs,
       "the group to commit to the end of the topic",
       POLL,
-    ).catch((err) => notes.push(`not drained: ${(err as Error).message}`));
+    ).catch((err) => {
+      notes.push(
+        `not drained: ${(err as Error).message}; lag by partition ${
+          JSON.stringify(audit.lagByPartition())
+        }, ${audit.verified()} of ${audit.ends()} records verified`,
+      );
+      drainedNot = true;
+    });
     const dlqEnd = (await admin.endOffsets(dlq)).reduce((n, end) => n + Number(end), 0);
     await waitUntil(() => audit.deadRead() >= dlqEnd, 30_000, "every dead letter read", POLL)
       .catch(() => notes.push("dead letters not all read"));
@@ -441,6 +451,9 @@ export async function runScenario(
         lines: p.logs.filter(isEvidence).slice(-6),
       })),
       complaints: countComplaints(programs),
+      lastLines: drainedNot
+        ? programs.map((p) => ({ program: p.name, pid: p.pid, lines: p.logs.slice(-15) }))
+        : [],
       statuses: { ...runLoad.statuses },
     };
   } finally {

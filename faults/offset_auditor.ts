@@ -64,6 +64,8 @@ export interface OffsetAuditor {
   movedBack: OffsetMovedBack[];
   /** Group lag (topic end minus committed, summed) at the last sample. */
   lag(): number;
+  /** Lag per partition (index = partition) at the last sample. */
+  lagByPartition(): number[];
   /** Records in the topic at the last sample (sum of the high watermarks). */
   ends(): number;
   /** Lag at every sample, with the time (performance.now). */
@@ -109,6 +111,7 @@ export async function startOffsetAuditor(opts: {
   let verified = 0;
   let samples = 0;
   let lag = 0;
+  let lagBy: number[] = [];
   let endTotal = 0;
   let stopped = false;
   const lagHistory: { at: number; lag: number }[] = [];
@@ -191,11 +194,9 @@ export async function startOffsetAuditor(opts: {
   const sampleOnce = async () => {
     const committed = await opts.admin.committedOffsets(opts.groupId, opts.topic);
     const ends = await opts.admin.endOffsets(opts.topic);
-    lag = 0;
     endTotal = ends.reduce((n, e) => n + Number(e), 0);
-    ends.forEach((end, partition) => {
-      lag += Number(end) - Number(committed.get(partition) ?? 0n);
-    });
+    lagBy = ends.map((end, partition) => Number(end) - Number(committed.get(partition) ?? 0n));
+    lag = lagBy.reduce((n, l) => n + l, 0);
     lagHistory.push({ at: performance.now(), lag });
     // Records to verify: below the committed offset, not yet verified, already read by the audit.
     const todo: { partition: number; offset: number; committed: number; rec: AuditRecord }[] = [];
@@ -260,6 +261,7 @@ export async function startOffsetAuditor(opts: {
     violations,
     movedBack,
     lag: () => lag,
+    lagByPartition: () => [...lagBy],
     ends: () => endTotal,
     lagHistory,
     deadIds,
