@@ -133,6 +133,11 @@ export interface Scenario {
   name: string;
   description: string;
   inject(ctx: FaultContext): Promise<void>;
+  /**
+   * What this fault must leave working beyond the ledger's checks (counts, never times): one
+   * sentence per expectation the result does not meet.
+   */
+  expect?(result: ScenarioResult): string[];
 }
 
 /** One line of the results table. */
@@ -175,6 +180,8 @@ export interface ScenarioResult {
   lastLines: { program: string; pid: number; lines: unknown[] }[];
   /** Webhook answers by status. */
   statuses: Record<string, number>;
+  /** The scenario's own expectations this run did not meet (see `Scenario.expect`). */
+  unmet: string[];
 }
 
 const PARTITIONS = 6;
@@ -418,7 +425,7 @@ export async function runScenario(
     );
     const twice = await appliedTwice(sql, schema);
     const deadTwice = audit.deadTwice();
-    return {
+    const result: ScenarioResult = {
       scenario: scenario.name,
       accepted: check.accepted,
       rows: check.rows,
@@ -455,7 +462,10 @@ export async function runScenario(
         ? programs.map((p) => ({ program: p.name, pid: p.pid, lines: p.logs.slice(-15) }))
         : [],
       statuses: { ...runLoad.statuses },
+      unmet: [],
     };
+    result.unmet = scenario.expect?.(result) ?? [];
+    return result;
   } finally {
     closing = true;
     await load?.stop().catch(() => {});

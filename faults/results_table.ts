@@ -46,5 +46,5 @@ export function passed(r: ScenarioResult): boolean {
   return r.lost === 0 && r.duplicated === 0 && r.stale === 0 && r.failedWritten === 0 &&
     r.offsetViolations.length === 0 && r.offsetsMovedBack.length === 0 &&
     r.notInTopic.length === 0 &&
-    r.notes.every((n) => !n.startsWith("not drained"));
+    r.notes.every((n) => !n.startsWith("not drained")) && r.unmet.length === 0;
 }

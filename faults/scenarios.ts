@@ -3,7 +3,7 @@
  * once it is mended; how long a fault lasts is a parameter (`FaultParams`).
  */
 import type { NetTarget } from "../stack/harness.ts";
-import type { FaultContext, Scenario } from "./fault_run.ts";
+import type { FaultContext, Scenario, ScenarioResult } from "./fault_run.ts";
 
 /** Waits until the group committed something new: the workers are then inside a write cycle. */
 async function afterNextCommit(ctx: FaultContext): Promise<void> {
@@ -29,6 +29,20 @@ async function holdNotingReadiness(ctx: FaultContext, seconds: number, when: str
   await ctx.hold(seconds / 2);
   await noteReadiness(ctx, when);
   await ctx.hold(seconds / 2);
+}
+
+/** Partitions looked at for a leader that is not the coordinator (the suite's topics have 6). */
+const PARTITIONS_TRIED = 6;
+
+/** `what` as an unmet expectation when `ok` is false. */
+function unless(ok: boolean, what: string): string[] {
+  return ok ? [] : [what];
+}
+
+/** The notes a `holdNotingReadiness(…, when)` left, with a /readyz 503 naming a reason. */
+function readinessSaid(r: ScenarioResult, when: string, reason: RegExp): boolean {
+  const said = new RegExp(`^${when}: /readyz [^\\n]*503 [^|\\n]*${reason.source}`);
+  return r.notes.some((n) => said.test(n));
 }
 
 /** Counts the load's answers from now on: the returned function says `202: n, 503: m`. */
@@ -210,20 +224,38 @@ export const SCENARIOS: readonly Scenario[] = [
         "worker -> PostgreSQL",
       );
     },
+    expect: (r) =>
+      unless(
+        readinessSaid(r, "blackholed", /warehouse write in progress/),
+        "half-way through, /readyz says 503 with the write that hangs",
+      ),
   },
   {
     name: "worker-leader-blackhole",
     description:
       "the workers' path to the leader of partition 0 blackholed past the request timeout (netFaultSeconds)",
     async inject(ctx) {
-      const leader = await ctx.leaderOf(0);
+      // A leader that is not the group's coordinator: commits and heartbeats go on, so what
+      // the fault shows is the fetches alone (the partitions other brokers lead keep flowing).
+      const coordinator = await ctx.coordinator();
+      let partition = 0;
+      let leader = await ctx.leaderOf(0);
+      for (let p = 1; p < PARTITIONS_TRIED && leader === coordinator; p++) {
+        partition = p;
+        leader = await ctx.leaderOf(p);
+      }
       await blackholeFor(
         ctx,
         { path: "worker", to: leader },
         ctx.params.netFaultSeconds,
-        `worker -> broker ${leader}`,
+        `worker -> broker ${leader} (leads partition ${partition}; coordinator ${coordinator})`,
       );
     },
+    expect: (r) =>
+      unless(
+        r.duringFault.committed > 0,
+        "the partitions other brokers lead are committed while one leader is blackholed",
+      ),
   },
   {
     name: "ingest-leader-blackhole",
@@ -238,6 +270,11 @@ export const SCENARIOS: readonly Scenario[] = [
         `ingest -> broker ${leader}`,
       );
     },
+    expect: (r) =>
+      unless(
+        r.duringFault.acked > 0,
+        "the ingest accepts requests whose users the healthy leaders take",
+      ),
   },
   {
     name: "coordinator-blackhole",
@@ -252,6 +289,12 @@ export const SCENARIOS: readonly Scenario[] = [
         `worker -> broker ${coordinator} (group coordinator)`,
       );
     },
+    // Two members: one or two rebalances after the heal are at most four joins.
+    expect: (r) =>
+      unless(
+        r.joinsAfterFault <= 4,
+        `the group settles in one or two rebalances, not ${r.joinsAfterFault} joins`,
+      ),
   },
   {
     name: "leader-freeze",
@@ -269,6 +312,11 @@ export const SCENARIOS: readonly Scenario[] = [
         `broker ${leader} frozen ${ctx.params.freezeSeconds} s; answers meanwhile: ${answers()}`,
       );
     },
+    expect: (r) =>
+      unless(
+        r.duringFault.acked > 0,
+        "the ingest follows the moved leaders and accepts while the old one is frozen",
+      ),
   },
   {
     name: "postgres-slow",
@@ -288,6 +336,11 @@ export const SCENARIOS: readonly Scenario[] = [
         await holdNotingReadiness(ctx, ctx.params.lockSeconds, "locked");
       });
     },
+    expect: (r) =>
+      unless(
+        readinessSaid(r, "locked", /\S/),
+        "while the table is locked, /readyz says 503 and why",
+      ),
   },
 ];
 
