@@ -40,10 +40,11 @@
  * with the load generator. Each scenario says which bound its rate hit (`rate_bound.ts`): the
  * server's main thread (`/proc/PID/task/PID`) at 80 % of a core or more, the generator's, the
  * machine's cores, or else the answers' latency (connections × batch / p50).
+ * `--profile DIR` writes a V8 CPU profile of every process of a scenario (`--cpu-prof-dir`).
  *
  * ```sh
  * deno task bench:ingest [--duration 12] [--warmup 3] [--concurrency-single 64]
- *   [--concurrency-batch 16] [--rate 5000] [--baseline REV]
+ *   [--concurrency-batch 16] [--rate 5000] [--baseline REV] [--profile DIR]
  *   [--only single,single-c16,batch100,ceiling-verify,kafka-alone,...]
  * ```
  */
@@ -76,6 +77,7 @@ const { values } = parseArgs({
     rate: { type: "string", default: "5000" },
     only: { type: "string", default: "" },
     baseline: { type: "string" },
+    profile: { type: "string" },
   },
 });
 const duration = Number(values.duration);
@@ -88,6 +90,21 @@ for (const [name, n] of Object.entries({ duration, warmup, fixedRate })) {
 }
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+/**
+ * `--profile DIR`: every process of a scenario writes a V8 CPU profile when it exits
+ * (`deno run --cpu-prof-dir`), into `DIR/<scenario>/<ingest|ingest-old|load|...>/`. The
+ * profiler costs CPU: a profiled run's numbers are for the profile, not for the tables.
+ */
+const profileRoot = values.profile
+  // `deno task` runs in the project's folder; INIT_CWD is where it was typed.
+  ? new URL(values.profile, `file://${Deno.env.get("INIT_CWD") ?? Deno.cwd()}/`).pathname
+  : undefined;
+const profileDir = (scenario: Scenario, role: string): string | undefined =>
+  profileRoot ? `${profileRoot}/${scenario.name}/${role}` : undefined;
+const profileFlags = (scenario: Scenario, role: string): string[] => {
+  const dir = profileDir(scenario, role);
+  return dir ? [`--cpu-prof-dir=${dir}`] : [];
+};
 const SECRET = "whsec_" + btoa(crypto.randomUUID());
 const UNBATCHED = { INGEST_BATCH_MAX_MESSAGES: "1", INGEST_LINGER_MS: "0" };
 /**
@@ -391,12 +408,13 @@ async function runOne(scenario: Scenario, program: Program): Promise<Result> {
 
 /** The ingest (N processes on one port with `processes`), or a ceiling server. */
 async function startServers(scenario: Scenario, program: Program): Promise<Servers> {
+  const profile = profileFlags(scenario, "server");
   if (scenario.server === "app") {
-    return await startCeiling("bench/ingest_app_server.ts", []);
+    return await startCeiling("bench/ingest_app_server.ts", [], profile);
   }
   if (scenario.server && scenario.server !== "ingest") {
     const args = [`--mode=${scenario.server}`];
-    return await startCeiling("bench/ingest_ceiling_server.ts", args);
+    return await startCeiling("bench/ingest_ceiling_server.ts", args, profile);
   }
   const processes = scenario.processes ?? 1;
   // Several processes share one port (SO_REUSEPORT): choose it first.
@@ -422,7 +440,11 @@ async function startServers(scenario: Scenario, program: Program): Promise<Serve
           LOG_LEVEL: "info",
           ...tuning,
           ...scenario.ingestEnv,
-        }, { root: program.root, v8Flags: v8Override }),
+        }, {
+          root: program.root,
+          v8Flags: v8Override,
+          cpuProfileDir: profileDir(scenario, program === current ? "ingest" : "ingest-old"),
+        }),
       );
     }
   } catch (err) {
@@ -438,7 +460,7 @@ async function startServers(scenario: Scenario, program: Program): Promise<Serve
 }
 
 /** A ceiling server (or the app without Kafka), with this checkout's ingest V8 flags. */
-async function startCeiling(entry: string, args: string[]): Promise<Servers> {
+async function startCeiling(entry: string, args: string[], profile: string[]): Promise<Servers> {
   const mode = entry;
   const v8Flags = v8Override !== undefined
     ? [v8Override].filter(Boolean)
@@ -447,6 +469,7 @@ async function startCeiling(entry: string, args: string[]): Promise<Servers> {
     args: [
       "run",
       ...v8Flags,
+      ...profile,
       "--allow-net=127.0.0.1",
       "--allow-env=WEBHOOK_SECRET",
       entry,
@@ -498,6 +521,7 @@ async function runKafkaAlone(scenario: Scenario, program: Program): Promise<Resu
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
+      ...profileFlags(scenario, "kafka-alone"),
       "--allow-net",
       "--allow-env",
       "--allow-read",
@@ -718,6 +742,7 @@ function loadProcess(port: number, scenario: Scenario): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
     args: [
       "run",
+      ...profileFlags(scenario, "load"),
       "--allow-net=127.0.0.1",
       "--allow-env=WEBHOOK_SECRET",
       "load/main.ts",
@@ -744,6 +769,9 @@ function printReport(all: readonly Result[]): void {
       `${Deno.loadavg().map((l) => l.toFixed(2)).join(" ")} after (machine shared).`,
   );
   if (tree) console.log(`Baseline: ${tree.commit} "${tree.subject}"`);
+  if (profileRoot) {
+    console.log(`CPU profiles in ${profileRoot}/<scenario>/ (profiled: the numbers cost more).`);
+  }
   printAgainstCeilings(all);
   console.log("");
   console.log(
