@@ -91,8 +91,8 @@ for (const [name, n] of Object.entries({ duration, warmup, fixedRate })) {
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 /**
- * `--profile DIR`: every process of a scenario writes a V8 CPU profile when it exits
- * (`deno run --cpu-prof-dir`), into `DIR/<scenario>/<ingest|ingest-old|load|...>/`. The
+ * `--profile DIR`: every process of a scenario writes a V8 CPU profile and its Markdown summary
+ * when it exits (`deno run --cpu-prof-dir --cpu-prof-md`), into `DIR/<scenario>/<ingest|ingest-old|load|...>/`. The
  * profiler costs CPU: a profiled run's numbers are for the profile, not for the tables.
  */
 const profileRoot = values.profile
@@ -103,7 +103,7 @@ const profileDir = (scenario: Scenario, role: string): string | undefined =>
   profileRoot ? `${profileRoot}/${scenario.name}/${role}` : undefined;
 const profileFlags = (scenario: Scenario, role: string): string[] => {
   const dir = profileDir(scenario, role);
-  return dir ? [`--cpu-prof-dir=${dir}`] : [];
+  return dir ? [`--cpu-prof-dir=${dir}`, "--cpu-prof-md"] : [];
 };
 const SECRET = "whsec_" + btoa(crypto.randomUUID());
 const UNBATCHED = { INGEST_BATCH_MAX_MESSAGES: "1", INGEST_LINGER_MS: "0" };
