@@ -1,7 +1,8 @@
 /**
  * The ingest's whole HTTP app with Kafka replaced by a producer that resolves at once: what
- * the request path costs before Kafka, for profiling (`--v8-flags=--prof`, then
- * `node --prof-process isolate-*.log`) and as a ceiling between the parts and the real ingest.
+ * the request path costs before Kafka, for profiling (`deno task bench:ingest --only
+ * app-no-kafka --profile DIR`, or `deno run --cpu-prof-dir=DIR …` by hand) and as a ceiling
+ * between the parts and the real ingest.
  *
  * `deno run --allow-net=127.0.0.1 --allow-env=WEBHOOK_SECRET bench/ingest_app_server.ts`;
  * logs `{"msg":"listening","port":N}` to stderr like the ingest, stops on SIGTERM or after

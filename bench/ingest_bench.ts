@@ -35,9 +35,16 @@
  * `*-2proc` and `wrk-*` scenarios run on this checkout only. `app-no-kafka` (`bench/ingest_app_server.ts`) is the whole HTTP app with a
  * producer that resolves at once: the request path's cost before Kafka.
  *
+ * The report leads with CPU per event against the ceilings' (steady from run to run), then
+ * events/s against theirs: on two shared cores that share moves with how the cores are split
+ * with the load generator. Each scenario says which bound its rate hit (`rate_bound.ts`): the
+ * server's main thread (`/proc/PID/task/PID`) at 80 % of a core or more, the generator's, the
+ * machine's cores, or else the answers' latency (connections × batch / p50).
+ * `--profile DIR` writes a V8 CPU profile of every process of a scenario (`--cpu-prof-dir`).
+ *
  * ```sh
  * deno task bench:ingest [--duration 12] [--warmup 3] [--concurrency-single 64]
- *   [--concurrency-batch 16] [--rate 5000] [--baseline REV]
+ *   [--concurrency-batch 16] [--rate 5000] [--baseline REV] [--profile DIR]
  *   [--only single,single-c16,batch100,ceiling-verify,kafka-alone,...]
  * ```
  */
@@ -49,8 +56,15 @@ import { readState } from "../stack/stack.ts";
 import { testKafka } from "../testing/kafka.ts";
 import { complaints, type LogLine, type RunningProgram, startProgram } from "../testing/program.ts";
 import { CEILING_MODES, type CeilingMode } from "./ingest_ceiling_server.ts";
-import { cpuSeconds, sampleProcess, threadCpuSeconds } from "./ingest_sampler.ts";
+import {
+  cpuSeconds,
+  machineBusySeconds,
+  mainThreadCpuSeconds,
+  sampleProcess,
+  threadCpuSeconds,
+} from "./ingest_sampler.ts";
 import { haveWrk, runWrk, writeWrkScript } from "./ingest_wrk.ts";
+import { type RateBound, rateBound } from "./rate_bound.ts";
 import { checkoutRevision, headCommit, type RevisionTree } from "./revision_tree.ts";
 
 const { values } = parseArgs({
@@ -63,6 +77,7 @@ const { values } = parseArgs({
     rate: { type: "string", default: "5000" },
     only: { type: "string", default: "" },
     baseline: { type: "string" },
+    profile: { type: "string" },
   },
 });
 const duration = Number(values.duration);
@@ -75,6 +90,21 @@ for (const [name, n] of Object.entries({ duration, warmup, fixedRate })) {
 }
 
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+/**
+ * `--profile DIR`: every process of a scenario writes a V8 CPU profile and its Markdown summary
+ * when it exits (`deno run --cpu-prof-dir --cpu-prof-md`), into `DIR/<scenario>/<ingest|ingest-old|load|...>/`. The
+ * profiler costs CPU: a profiled run's numbers are for the profile, not for the tables.
+ */
+const profileRoot = values.profile
+  // `deno task` runs in the project's folder; INIT_CWD is where it was typed.
+  ? new URL(values.profile, `file://${Deno.env.get("INIT_CWD") ?? Deno.cwd()}/`).pathname
+  : undefined;
+const profileDir = (scenario: Scenario, role: string): string | undefined =>
+  profileRoot ? `${profileRoot}/${scenario.name}/${role}` : undefined;
+const profileFlags = (scenario: Scenario, role: string): string[] => {
+  const dir = profileDir(scenario, role);
+  return dir ? [`--cpu-prof-dir=${dir}`, "--cpu-prof-md"] : [];
+};
 const SECRET = "whsec_" + btoa(crypto.randomUUID());
 const UNBATCHED = { INGEST_BATCH_MAX_MESSAGES: "1", INGEST_LINGER_MS: "0" };
 /**
@@ -256,8 +286,18 @@ interface Result {
   program: Program;
   load: LoadSummary;
   rssMiB: number;
-  /** CPU cores used on average in the measured window, by process (producer: its thread). */
-  cores: { ingest: number; producer: number; load: number; kafka: number };
+  /**
+   * CPU cores used on average in the measured window, by process (producer: its thread), and
+   * by the whole machine (every process, other runs' too).
+   */
+  cores: { ingest: number; producer: number; load: number; kafka: number; machine: number };
+  /**
+   * Cores used by the main thread of the ingest (the busiest, with several processes) and of
+   * the load generator (NaN: not sampled, as for `wrk`): a main thread near 1 caps the rate.
+   */
+  mainCores: { ingest: number; load: number };
+  /** Which bound the rate hit (`bench/rate_bound.ts`). */
+  bound: RateBound;
   /** The ingest's CPU time (user + system) per acknowledged event, in µs. */
   ingestUsPerEvent: number;
   /** The producer thread's CPU time per event, in µs (NaN without INGEST_PRODUCER_WORKER). */
@@ -349,6 +389,7 @@ async function runOne(scenario: Scenario, program: Program): Promise<Result> {
       ...measured,
       // Several processes: the sum of their peaks (an upper bound of the peak of the sum).
       rssMiB: round(samplers.reduce((sum, s) => sum + s.maxRssMiB(), 0), 1),
+      bound: boundOf(scenario, measured),
       ingestUsPerEvent: perEvent(measured.cores.ingest),
       producerUsPerEvent: perEvent(measured.cores.producer),
       idleCores,
@@ -367,11 +408,13 @@ async function runOne(scenario: Scenario, program: Program): Promise<Result> {
 
 /** The ingest (N processes on one port with `processes`), or a ceiling server. */
 async function startServers(scenario: Scenario, program: Program): Promise<Servers> {
+  const profile = profileFlags(scenario, "server");
   if (scenario.server === "app") {
-    return await startCeiling("bench/ingest_app_server.ts", []);
+    return await startCeiling("bench/ingest_app_server.ts", [], profile);
   }
   if (scenario.server && scenario.server !== "ingest") {
-    return await startCeiling("bench/ingest_ceiling_server.ts", [`--mode=${scenario.server}`]);
+    const args = [`--mode=${scenario.server}`];
+    return await startCeiling("bench/ingest_ceiling_server.ts", args, profile);
   }
   const processes = scenario.processes ?? 1;
   // Several processes share one port (SO_REUSEPORT): choose it first.
@@ -397,7 +440,11 @@ async function startServers(scenario: Scenario, program: Program): Promise<Serve
           LOG_LEVEL: "info",
           ...tuning,
           ...scenario.ingestEnv,
-        }, { root: program.root, v8Flags: v8Override }),
+        }, {
+          root: program.root,
+          v8Flags: v8Override,
+          cpuProfileDir: profileDir(scenario, program === current ? "ingest" : "ingest-old"),
+        }),
       );
     }
   } catch (err) {
@@ -413,7 +460,7 @@ async function startServers(scenario: Scenario, program: Program): Promise<Serve
 }
 
 /** A ceiling server (or the app without Kafka), with this checkout's ingest V8 flags. */
-async function startCeiling(entry: string, args: string[]): Promise<Servers> {
+async function startCeiling(entry: string, args: string[], profile: string[]): Promise<Servers> {
   const mode = entry;
   const v8Flags = v8Override !== undefined
     ? [v8Override].filter(Boolean)
@@ -422,6 +469,7 @@ async function startCeiling(entry: string, args: string[]): Promise<Servers> {
     args: [
       "run",
       ...v8Flags,
+      ...profile,
       "--allow-net=127.0.0.1",
       "--allow-env=WEBHOOK_SECRET",
       entry,
@@ -473,6 +521,7 @@ async function runKafkaAlone(scenario: Scenario, program: Program): Promise<Resu
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
+      ...profileFlags(scenario, "kafka-alone"),
       "--allow-net",
       "--allow-env",
       "--allow-read",
@@ -493,10 +542,12 @@ async function runKafkaAlone(scenario: Scenario, program: Program): Promise<Resu
   // Encoding the records and connecting take a moment: the warm-up starts after them, roughly.
   await at((warmup + 2) * 1000);
   const t1 = performance.now();
-  const before = await Promise.all([cpu(child.pid), cpu(brokerPid)]);
+  const main = () => mainThreadCpuSeconds(child.pid).catch(() => Number.NaN);
+  const machine = () => machineBusySeconds().catch(() => Number.NaN);
+  const before = await Promise.all([cpu(child.pid), cpu(brokerPid), main(), machine()]);
   // Sample again well before its own clock ends it (its start is not seen from here).
   await at(Math.max(1000, (duration - 3) * 1000));
-  const after = await Promise.all([cpu(child.pid), cpu(brokerPid)]);
+  const after = await Promise.all([cpu(child.pid), cpu(brokerPid), main(), machine()]);
   const seconds = (performance.now() - t1) / 1000;
   sampler.stop();
   const output = await child.output();
@@ -507,22 +558,29 @@ async function runKafkaAlone(scenario: Scenario, program: Program): Promise<Resu
   const cores = (i: number) => round((after[i]! - before[i]!) / seconds, 3);
   const nan = Number.NaN;
   const producer = cores(0);
+  const load: LoadSummary = {
+    requests: 0,
+    events: r.events,
+    accepted: r.events,
+    seconds: r.seconds,
+    eventsPerSecond: r.eventsPerSecond,
+    requestsPerSecond: 0,
+    latencyMs: { p50: nan, p90: nan, p99: nan, max: nan },
+    statuses: { acknowledged: r.events },
+    bodyBytes: 0,
+  };
+  const mainCores = { ingest: cores(2), load: nan };
+  const measured = {
+    load,
+    cores: { ingest: producer, producer: nan, load: 0, kafka: cores(1), machine: cores(3) },
+  };
   return {
     scenario,
     program,
-    load: {
-      requests: 0,
-      events: r.events,
-      accepted: r.events,
-      seconds: r.seconds,
-      eventsPerSecond: r.eventsPerSecond,
-      requestsPerSecond: 0,
-      latencyMs: { p50: nan, p90: nan, p99: nan, max: nan },
-      statuses: { acknowledged: r.events },
-      bodyBytes: 0,
-    },
+    ...measured,
+    mainCores,
+    bound: boundOf(scenario, { ...measured, mainCores }),
     rssMiB: sampler.maxRssMiB(),
-    cores: { ingest: producer, producer: nan, load: 0, kafka: cores(1) },
     ingestUsPerEvent: round((producer / r.eventsPerSecond) * 1e6, 1),
     producerUsPerEvent: nan,
     idleCores: { ingest: 0, producer: nan },
@@ -561,14 +619,24 @@ async function measure(
   scenario: Scenario,
   port: number,
   pids: number[],
-): Promise<{ load: LoadSummary; cores: Result["cores"] }> {
+): Promise<Measured> {
   if (scenario.generator === "wrk") return await measureWrk(scenario, port, pids);
   const child = loadProcess(port, scenario);
   const cpu = async (pid: number | undefined) =>
     pid === undefined ? Number.NaN : await cpuSeconds(pid).catch(() => Number.NaN);
   const thread = () => sumOver(pids, (pid) => threadCpuSeconds(pid, "worker-"));
+  const mains = () =>
+    Promise.all([...pids, child.pid].map((pid) => mainThreadCpuSeconds(pid).catch(() => NaN)));
+  const machine = () => machineBusySeconds().catch(() => NaN);
   const sampleAll = () =>
-    Promise.all([sumOver(pids, cpuSeconds), cpu(child.pid), cpu(brokerPid), thread()]);
+    Promise.all([
+      sumOver(pids, cpuSeconds),
+      cpu(child.pid),
+      cpu(brokerPid),
+      thread(),
+      machine(),
+      mains(),
+    ]);
   const at = (ms: number) => new Promise((r) => setTimeout(r, ms));
   const t0 = performance.now();
   await at(warmup * 1000);
@@ -581,10 +649,19 @@ async function measure(
   const output = await child.output();
   const text = new TextDecoder().decode(output.stdout).trim();
   const load: LoadSummary = JSON.parse(text.split("\n").pop()!);
-  const cores = (i: number) => round((after[i]! - before[i]!) / seconds, 3);
+  const cores = (i: 0 | 1 | 2 | 3 | 4) => round((after[i] - before[i]) / seconds, 3);
+  const main = after[5].map((t, i) => round((t - before[5][i]!) / seconds, 3));
   return {
     load,
-    cores: { ingest: cores(0), load: cores(1), kafka: cores(2), producer: cores(3) },
+    cores: {
+      ingest: cores(0),
+      load: cores(1),
+      kafka: cores(2),
+      producer: cores(3),
+      machine: cores(4),
+    },
+    // The busiest ingest's main thread, and the generator's (the last pid).
+    mainCores: { ingest: Math.max(...main.slice(0, -1)), load: main.at(-1)! },
   };
 }
 
@@ -593,19 +670,23 @@ async function measureWrk(
   scenario: Scenario,
   port: number,
   pids: number[],
-): Promise<{ load: LoadSummary; cores: Result["cores"] }> {
+): Promise<Measured> {
   wrkScript ??= await writeWrkScript(SECRET, 4000, scenario.batch);
   const url = `http://127.0.0.1:${port}/v1/users`;
   const opts = { connections: scenario.concurrency, threads: 2 };
   await runWrk(url, wrkScript, { ...opts, seconds: warmup });
   const cpu = async (pid: number | undefined) =>
     pid === undefined ? Number.NaN : await cpuSeconds(pid).catch(() => Number.NaN);
+  const mains = () => Promise.all(pids.map((pid) => mainThreadCpuSeconds(pid).catch(() => NaN)));
   const t1 = performance.now();
-  const before = await Promise.all([sumOver(pids, cpuSeconds), cpu(brokerPid)]);
+  const machine = () => machineBusySeconds().catch(() => NaN);
+  const sample = () => Promise.all([sumOver(pids, cpuSeconds), cpu(brokerPid), machine(), mains()]);
+  const before = await sample();
   const wrk = await runWrk(url, wrkScript, { ...opts, seconds: duration });
-  const after = await Promise.all([sumOver(pids, cpuSeconds), cpu(brokerPid)]);
+  const after = await sample();
   const seconds = (performance.now() - t1) / 1000;
-  const cores = (i: number) => round((after[i]! - before[i]!) / seconds, 3);
+  const cores = (i: 0 | 1 | 2) => round((after[i] - before[i]) / seconds, 3);
+  const main = after[3].map((t, i) => round((t - before[3][i]!) / seconds, 3));
   const ok = wrk.requests - wrk.failed;
   return {
     load: {
@@ -620,8 +701,33 @@ async function measureWrk(
       bodyBytes: 0,
     },
     // wrk's own CPU is not sampled (it is not a Deno child); NaN says so.
-    cores: { ingest: cores(0), load: Number.NaN, kafka: cores(1), producer: Number.NaN },
+    cores: {
+      ingest: cores(0),
+      load: Number.NaN,
+      kafka: cores(1),
+      producer: Number.NaN,
+      machine: cores(2),
+    },
+    mainCores: { ingest: Math.max(...main), load: Number.NaN },
   };
+}
+
+/** What the load and the samplers measured over a scenario's window. */
+type Measured = Pick<Result, "load" | "cores" | "mainCores">;
+
+/** The bound a scenario's rate hit, from what was measured (`bench/rate_bound.ts`). */
+function boundOf(scenario: Scenario, m: Measured): RateBound {
+  return rateBound({
+    eventsPerSecond: m.load.eventsPerSecond,
+    offeredEventsPerSecond: scenario.rate,
+    connections: scenario.concurrency,
+    batch: scenario.batch,
+    p50Ms: m.load.latencyMs.p50,
+    serverMainCores: m.mainCores.ingest,
+    generatorMainCores: m.mainCores.load,
+    machineCores: m.cores.machine,
+    cpus: navigator.hardwareConcurrency,
+  });
 }
 
 /** A loopback port free right now (several ingest processes then bind it together). */
@@ -636,6 +742,7 @@ function loadProcess(port: number, scenario: Scenario): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
     args: [
       "run",
+      ...profileFlags(scenario, "load"),
       "--allow-net=127.0.0.1",
       "--allow-env=WEBHOOK_SECRET",
       "load/main.ts",
@@ -662,27 +769,34 @@ function printReport(all: readonly Result[]): void {
       `${Deno.loadavg().map((l) => l.toFixed(2)).join(" ")} after (machine shared).`,
   );
   if (tree) console.log(`Baseline: ${tree.commit} "${tree.subject}"`);
+  if (profileRoot) {
+    console.log(`CPU profiles in ${profileRoot}/<scenario>/ (profiled: the numbers cost more).`);
+  }
+  printAgainstCeilings(all);
   console.log("");
   console.log(
-    "| scenario | program | concurrency | offered ev/s | events/s | p50 ms | p99 ms | ingest RSS MiB | CPU cores ingest / load / kafka (idle ingest) | ingest CPU µs/event (net of idle) | producer thread CPU µs/event (net of idle) | answers | warn+error lines |",
+    "| scenario | program | concurrency | offered ev/s | events/s | p50 ms | p99 ms | ingest RSS MiB | CPU cores ingest / load / kafka (idle ingest); machine | main thread cores ingest / load | ingest CPU µs/event (net of idle) | producer thread CPU µs/event (net of idle) | bound | answers | warn+error lines |",
   );
-  console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+  console.log(
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+  );
   for (const r of all) {
     console.log(
       `| ${r.scenario.name} | ${r.program.label} | ${r.scenario.concurrency} | ${
         r.scenario.rate || "max"
       } | ${r.load.eventsPerSecond} | ${dash(r.load.latencyMs.p50)} | ${
         dash(r.load.latencyMs.p99)
-      } | ${r.rssMiB} | ${r.cores.ingest} / ${r.cores.load} / ${r.cores.kafka} (${r.idleCores.ingest}) | ${r.ingestUsPerEvent} (${r.ingestNetUsPerEvent}) | ${
+      } | ${r.rssMiB} | ${r.cores.ingest} / ${r.cores.load} / ${r.cores.kafka} (${r.idleCores.ingest}); ${r.cores.machine} | ${
+        dash(r.mainCores.ingest)
+      } / ${dash(r.mainCores.load)} | ${r.ingestUsPerEvent} (${r.ingestNetUsPerEvent}) | ${
         Number.isFinite(r.producerUsPerEvent)
           ? `${r.producerUsPerEvent} (${r.producerNetUsPerEvent})`
           : "–"
-      } | ${
+      } | ${r.bound.label} | ${
         Object.entries(r.load.statuses).map(([s, n]) => `${s}: ${n}`).join(", ")
       } | ${r.complaints} |`,
     );
   }
-  printCeilings(all);
   if (!tree) return;
   console.log("");
   console.log(
@@ -727,6 +841,8 @@ function printReport(all: readonly Result[]): void {
       p99: r.load.latencyMs.p99,
       rssMiB: r.rssMiB,
       cores: r.cores,
+      mainCores: r.mainCores,
+      bound: r.bound.kind,
       idleCores: r.idleCores,
       ingestUsPerEvent: r.ingestUsPerEvent,
       ingestNetUsPerEvent: r.ingestNetUsPerEvent,
@@ -738,10 +854,12 @@ function printReport(all: readonly Result[]): void {
 }
 
 /**
- * Each scenario's events/s against its ceilings' (measured in this run), and its peak RSS
- * against the bare server's under the same load.
+ * The table printed first: each scenario's CPU per event against its ceilings' (measured in
+ * this run), which is steady from run to run, then its events/s against theirs, which is not
+ * (on two shared cores it moves with how the cores are split with the load generator, whose
+ * cores are beside it), the bound its rate hit, and its peak RSS against the bare server's.
  */
-function printCeilings(all: readonly Result[]): void {
+function printAgainstCeilings(all: readonly Result[]): void {
   const of = (name: string) => all.find((r) => r.scenario.name === name);
   const bare = of("ceiling-bare");
   const rows: string[] = [];
@@ -750,9 +868,11 @@ function printCeilings(all: readonly Result[]): void {
       const c = all.find((x) => x.scenario.name === name && x.program === current) ?? of(name);
       if (!c) continue;
       rows.push(
-        `| ${r.scenario.name} | ${r.program.label} | ${r.load.eventsPerSecond} | ${name} | ${c.load.eventsPerSecond} | ${
-          round(r.load.eventsPerSecond / c.load.eventsPerSecond, 3)
-        } | ${r.ingestUsPerEvent} / ${c.ingestUsPerEvent} | ${
+        `| ${r.scenario.name} | ${r.program.label} | ${r.ingestUsPerEvent} | ${name} | ${c.ingestUsPerEvent} | **${
+          round(r.ingestUsPerEvent / c.ingestUsPerEvent, 2)
+        }×** | ${r.load.eventsPerSecond} / ${c.load.eventsPerSecond} = ${
+          round(r.load.eventsPerSecond / c.load.eventsPerSecond, 2)
+        } | ${dash(r.cores.load)} / ${dash(c.cores.load)} | ${r.bound.label} / ${c.bound.label} | ${
           bare && r.scenario.batch === 1 ? round(r.rssMiB / bare.rssMiB, 2) : "–"
         } |`,
       );
@@ -761,10 +881,15 @@ function printCeilings(all: readonly Result[]): void {
   if (rows.length === 0) return;
   console.log("");
   console.log(
-    "| scenario | program | events/s | ceiling | ceiling events/s | ratio to ceiling | CPU µs/event: scenario / ceiling | peak RSS / bare server's |",
+    "| scenario | program | CPU µs/event | ceiling | ceiling's CPU µs/event | CPU per event vs ceiling | events/s vs ceiling's (share) ¹ | generator cores: scenario / ceiling | bound: scenario / ceiling | peak RSS / bare server's |",
   );
-  console.log("| --- | --- | --- | --- | --- | --- | --- | --- |");
+  console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
   for (const row of rows) console.log(row);
+  console.log("");
+  console.log(
+    "¹ The share of the ceiling's events/s depends on how the machine's cores are split between " +
+      "the server and the load generator (its cores beside it): compare CPU per event across runs.",
+  );
 }
 
 /** A number, or a dash where there is none (the Kafka client alone has no latency). */

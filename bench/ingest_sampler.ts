@@ -48,6 +48,34 @@ export async function cpuSeconds(pid: number): Promise<number> {
 }
 
 /**
+ * CPU seconds the whole machine has been busy so far, summed over its cores (`/proc/stat`:
+ * everything but idle and I/O wait), whoever used them: on a shared machine, other runs'
+ * processes too.
+ */
+export async function machineBusySeconds(): Promise<number> {
+  const stat = await run("cat", ["/proc/stat"]);
+  const cpu = stat.split("\n").find((l) => l.startsWith("cpu "));
+  if (!cpu) return Number.NaN;
+  // user nice system idle iowait irq softirq steal (guest time is inside user already)
+  const [user, nice, system, _idle, _iowait, irq, softirq, steal] = cpu.trim().split(/\s+/)
+    .slice(1).map(Number);
+  return [user, nice, system, irq, softirq, steal].reduce((a, b) => a! + (b ?? 0), 0)! /
+    CLOCK_TICKS_PER_SECOND;
+}
+
+/**
+ * CPU seconds (user + system) used so far by the main thread of `pid` (the thread whose id is
+ * the process's: where a Deno program's JavaScript runs, unless it starts Web Workers); NaN
+ * when it is gone. A main thread near a full core is what caps a single-process server.
+ */
+export async function mainThreadCpuSeconds(pid: number): Promise<number> {
+  const stat = await run("cat", [`/proc/${pid}/task/${pid}/stat`]);
+  if (!stat) return Number.NaN;
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
+/**
  * CPU seconds (user + system) used so far by the threads of `pid` whose name starts with
  * `prefix` (Deno names a Web Worker's thread `worker-N`); NaN when the process is gone.
  */

@@ -39,6 +39,14 @@ export interface StartOptions {
   listening?: boolean;
   /** Replaces the task's `--v8-flags` argument ("" drops it), for tuning runs. */
   v8Flags?: string;
+  /**
+   * Writes a V8 CPU profile (`.cpuprofile`, for Chrome DevTools' Performance tab) and its
+   * Markdown summary (hot functions, call tree) into this folder when the program exits
+   * (`deno run --cpu-prof-dir --cpu-prof-md`; a SIGKILL writes none). Default:
+   * `$USER_PIPELINE_CPU_PROF_DIR/<name>` when that variable is set, so that a benchmark or test
+   * run can profile every program it starts without a flag of its own; else no profile.
+   */
+  cpuProfileDir?: string;
   /** Arguments after the entry point. */
   extraArgs?: string[];
   /** The process's open-file limit (`ulimit -n`, through `sh`); default: the test's own. */
@@ -97,6 +105,9 @@ export async function startProgram(
     args = args.filter((a) => !a.startsWith("--v8-flags"));
     if (opts.v8Flags) args.splice(1, 0, opts.v8Flags);
   }
+  const profileRoot = Deno.env.get("USER_PIPELINE_CPU_PROF_DIR");
+  const profileDir = opts.cpuProfileDir ?? (profileRoot ? `${profileRoot}/${name}` : undefined);
+  if (profileDir) args.splice(1, 0, `--cpu-prof-dir=${profileDir}`, "--cpu-prof-md");
   const argv = [Deno.execPath(), ...args, ...(opts.extraArgs ?? [])];
   const command = opts.openFiles === undefined
     ? argv

@@ -2,7 +2,8 @@
  * Traces end to end, with the real programs as processes (each with its deno.json task's
  * flags) exporting to a test OTLP/HTTP receiver: the ingest's request span is the context the
  * record carries, the worker's flush span links to it, and the upsert that wrote the row is a
- * child of that flush. With `OTEL_DENO` unset, nothing is exported at all.
+ * child of that flush. With `OTEL_DENO` unset, nothing is exported at all; with the sampler
+ * off (`OTEL_TRACES_SAMPLER=always_off`), no span is, and records still carry the context.
  */
 import assert from "node:assert/strict";
 import { sharedStack } from "../stack/harness.ts";
@@ -146,6 +147,31 @@ Deno.test("with OTEL_DENO unset, no span is exported and records still carry a t
     // Stopping flushes whatever an exporter holds: after it, nothing can still be on its way.
     await stopAll(programs);
     assert.deepEqual([...otlp.requests], [], "no traces, logs or metrics were sent");
+  } finally {
+    await Promise.all(programs.map((program) => program.stop()));
+    await p.close();
+  }
+});
+
+Deno.test("with OTEL_TRACES_SAMPLER=always_off, no span is exported and records carry the caller's trace, unsampled", async () => {
+  const p = await setupPipeline(await sharedStack(), "traces_sampled_out", 2);
+  await using otlp = await startOtlpReceiver();
+  const programs: RunningProgram[] = [];
+  try {
+    // Deno (2.9 or newer) samples at the start of each span; an unsampled span keeps a valid
+    // context with the sampled flag cleared, so the caller's trace still goes on the record.
+    const { answered, recorded } = await sendOneUser(p, programs, (service) => ({
+      ...otlp.env(service),
+      OTEL_TRACES_SAMPLER: "always_off",
+    }));
+    const record = parseTraceparent(recorded);
+    assert.ok(record, `the record carries a valid traceparent: ${recorded}`);
+    assert.equal(answered, recorded, "the 202 names the context the record carries");
+    assert.equal(record.traceId, CALLER.slice(3, 35), "the caller's trace goes on");
+    assert.equal(record.traceFlags, 0, "marked not sampled, so that the next hop drops it too");
+    // Stopping flushes whatever the exporter holds: after it, nothing can still be on its way.
+    await stopAll(programs);
+    assert.deepEqual(otlp.spans, [], "no span of either program was exported");
   } finally {
     await Promise.all(programs.map((program) => program.stop()));
     await p.close();
