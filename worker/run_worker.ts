@@ -22,6 +22,7 @@ import { noTracing, type Tracing } from "../shared/tracing.ts";
 import { watchWrites } from "./write_watch.ts";
 import { PartitionHolds } from "./batch/partition_holds.ts";
 import { liveness, type LivenessSigns } from "./liveness.ts";
+import { writeProblem } from "./write_problem.ts";
 
 /** What `startWorker` needs. */
 export interface WorkerDeps {
@@ -180,11 +181,10 @@ export async function startWorker(
       alive = false;
       deps.onFatal(reason, exitCode);
     },
-    onWarehouse: (ok) => {
+    onWarehouse: (ok, err) => {
       warehouseOk = ok;
       signs.lastWriteFailed = !ok;
-      if (ok) problem = undefined;
-      else problem ??= "the last warehouse or dead-letter write failed";
+      problem = ok ? undefined : writeProblem(err, config.WAREHOUSE_WRITE_TIMEOUT_MS);
     },
   });
 
