@@ -2,9 +2,9 @@
  * Integration: the worker's connection to PostgreSQL goes silent mid-stream (a relay in front
  * of the shared stack's PostgreSQL swallows every byte and answers nothing, as a blackholed
  * path or Toxiproxy's `timeout` toxic does). `/readyz` names the hung write, the write is
- * abandoned at `WAREHOUSE_WRITE_TIMEOUT_MS` and retried, nothing is committed meanwhile, and
- * once the path heals the rows arrive on a new connection: the swallowed write itself would
- * never have been answered.
+ * abandoned at `WAREHOUSE_WRITE_TIMEOUT_MS` (which `/readyz` then names) and retried, nothing
+ * is committed meanwhile, and once the path heals the rows arrive on a new connection: the
+ * swallowed write itself would never have been answered.
  */
 import assert from "node:assert/strict";
 import { sharedStack } from "../stack/harness.ts";
@@ -75,6 +75,26 @@ Deno.test("a silent warehouse connection: /readyz names the hung write, which is
       "the hung write to be abandoned at its deadline",
     );
     assert.equal(abandoned.errorName, "WriteError");
+    // Between a failed attempt and half of the next one's deadline, `/readyz` says what failed.
+    await waitUntil(
+      async () => {
+        const res = await fetch(`${ops}/readyz`);
+        readyz = { status: res.status, body: await res.json() };
+        return readyz.body.problem !== undefined &&
+          !/^warehouse write in progress/.test(readyz.body.problem);
+      },
+      30_000,
+      "/readyz to say why the last write failed",
+      { intervalMs: 50 },
+    );
+    assert.deepEqual(readyz, {
+      status: 503,
+      body: {
+        ok: false,
+        problem:
+          "the last warehouse write failed: did not finish within 4000 ms (WAREHOUSE_WRITE_TIMEOUT_MS)",
+      },
+    });
     assert.equal(await pipeline.count(), 200, "nothing of the swallowed write was applied");
     assert.equal(await pipeline.caughtUp(), false, "and no offset of it was committed");
 

@@ -21,6 +21,8 @@ import type { WorkerMetrics } from "./worker_metrics.ts";
 import { noTracing, type Tracing } from "../shared/tracing.ts";
 import { watchWrites } from "./write_watch.ts";
 import { PartitionHolds } from "./batch/partition_holds.ts";
+import { liveness, type LivenessSigns } from "./liveness.ts";
+import { writeProblem } from "./write_problem.ts";
 
 /** What `startWorker` needs. */
 export interface WorkerDeps {
@@ -118,9 +120,15 @@ export async function startWorker(
   let warehouseOk = true;
   let problem: string | undefined;
   let alive = true;
-  let lastSign = Date.now();
-  const sign = () => {
-    lastSign = Date.now();
+  // What the watchdog reads (`liveness.ts`); `now` and `partitions` are filled in when it looks.
+  const started = Date.now();
+  const signs: Omit<LivenessSigns, "now" | "partitions"> = {
+    lastFetch: started,
+    lastJoin: started,
+    lastWrite: started,
+    lastWriteFailed: false,
+    writeSince: undefined,
+    lastHeartbeat: started,
   };
 
   const deadLetters = createKafkaDeadLetters(producer, config.KAFKA_DLQ_TOPIC);
@@ -138,15 +146,22 @@ export async function startWorker(
       waiting: () => group.waiting(),
     },
     prepare: (messages) => decodeBatch(messages, deps.decoder, tracing),
-    handle: (messages, decoded) =>
-      handleBatch(messages, {
-        sink: writes.sink,
-        deadLetters,
-        now,
-        tracing,
-        deadLetterTopic: config.KAFKA_DLQ_TOPIC,
-        holds,
-      }, decoded),
+    async handle(messages, decoded) {
+      // A write in progress is the loop moving, up to its deadline: fetching waits behind it.
+      signs.writeSince = Date.now();
+      try {
+        return await handleBatch(messages, {
+          sink: writes.sink,
+          deadLetters,
+          now,
+          tracing,
+          deadLetterTopic: config.KAFKA_DLQ_TOPIC,
+          holds,
+        }, decoded);
+      } finally {
+        signs.writeSince = undefined;
+      }
+    },
     policy: {
       flushRows: config.WORKER_FLUSH_ROWS,
       flushBytes: config.WORKER_FLUSH_BYTES,
@@ -158,28 +173,41 @@ export async function startWorker(
     tracing,
     consumerGroup: config.KAFKA_GROUP_ID,
     logger: log.child({ component: "committer" }),
-    onProgress: sign,
+    onProgress: () => {
+      signs.lastWrite = Date.now();
+    },
     onFatal: (reason, exitCode) => {
       if (stopping) return;
       alive = false;
       deps.onFatal(reason, exitCode);
     },
-    onWarehouse: (ok) => {
+    onWarehouse: (ok, err) => {
       warehouseOk = ok;
-      if (ok) problem = undefined;
-      else problem ??= "the last warehouse or dead-letter write failed";
+      signs.lastWriteFailed = !ok;
+      problem = ok ? undefined : writeProblem(err, config.WAREHOUSE_WRITE_TIMEOUT_MS);
     },
   });
 
   // Liveness: correctness comes from the idempotent sink, liveness from exiting so that the
-  // supervisor restarts a process whose consumer loop stopped moving.
+  // supervisor restarts a process whose consumer loop stopped moving. Heartbeats alone do not
+  // count while partitions are owned: they come from the client's timer, not from the loop.
   const watchdog = setInterval(() => {
     if (stopping || !alive) return;
-    if (Date.now() - lastSign > config.WORKER_WATCHDOG_MS) {
-      alive = false;
-      log.error("watchdog: no sign of the consumer loop", { silentMs: Date.now() - lastSign });
-      deps.onFatal("watchdog");
-    }
+    const at = Date.now();
+    const partitions = group.assignment().size;
+    const seen = liveness({ ...signs, now: at, partitions }, {
+      watchdogMs: config.WORKER_WATCHDOG_MS,
+      writeTimeoutMs: config.WAREHOUSE_WRITE_TIMEOUT_MS,
+      retryMaxMs: config.WORKER_RETRY_MAX_MS,
+    });
+    if (seen.alive) return;
+    alive = false;
+    log.error(`watchdog: ${seen.reason}`, {
+      silentMs: seen.silentMs,
+      partitions,
+      lastHeartbeatMsAgo: at - signs.lastHeartbeat,
+    });
+    deps.onFatal("watchdog");
   }, Math.min(5_000, config.WORKER_WATCHDOG_MS / 4));
 
   const lagSampler = setInterval(async () => {
@@ -202,14 +230,19 @@ export async function startWorker(
         deps.onFatal("consumer failed");
       },
       assigned(partitions) {
-        sign();
+        signs.lastJoin = Date.now();
         joined = true;
         committer.reassigned(group.assignment());
         const assigned: Record<string, number[]> = {};
         for (const p of partitions) (assigned[p.topic] ??= []).push(p.partition);
         log.info("joined group", { groupId: config.KAFKA_GROUP_ID, assigned });
       },
-      alive: sign,
+      alive(sign) {
+        const at = Date.now();
+        if (sign === "fetch") signs.lastFetch = at;
+        else if (sign === "join") signs.lastJoin = at;
+        else signs.lastHeartbeat = at;
+      },
     });
   } catch (err) {
     clearInterval(watchdog);

@@ -65,6 +65,9 @@ export interface PartitionOffset {
   offset: bigint;
 }
 
+/** What `GroupHandlers.alive` saw. */
+export type LifeSign = "fetch" | "join" | "heartbeat";
+
 /** What the caller hears from the group. */
 export interface GroupHandlers {
   /** One record; called synchronously as records arrive. */
@@ -73,8 +76,12 @@ export interface GroupHandlers {
   error(err: Error): void;
   /** The partitions this member owns after a (re)join. */
   assigned?(partitions: readonly { topic: string; partition: number }[]): void;
-  /** Any sign of life (fetch, heartbeat), for a watchdog. */
-  alive?(): void;
+  /**
+   * A sign of life, for a watchdog: a fetch answered (records, none, or an error), the group
+   * joined or rebalancing, or a heartbeat answered by the coordinator. A heartbeat says only
+   * that the client's timer runs, not that records are read: tell them apart.
+   */
+  alive?(sign: LifeSign): void;
 }
 
 /** Options for `createConsumerGroup`. */
@@ -215,11 +222,11 @@ export function createConsumerGroup(
           ),
         );
         handlers.assigned?.([...owned].map(parsePartitionKey));
-        handlers.alive?.();
+        handlers.alive?.("join");
       };
       consumer.on("consumer:group:join", assigned);
-      consumer.on("consumer:group:rebalance", () => handlers.alive?.());
-      consumer.on("consumer:heartbeat:end", () => handlers.alive?.());
+      consumer.on("consumer:group:rebalance", () => handlers.alive?.("join"));
+      consumer.on("consumer:heartbeat:end", () => handlers.alive?.("heartbeat"));
       // A stream that failed (a broker gone past the client's retries) is not usable again,
       // but the consumer is: open a new stream from the committed offsets, with a growing
       // delay. Only a stream that cannot be reopened for `maxRestarts` tries in a row is
@@ -239,7 +246,7 @@ export function createConsumerGroup(
           restarts = 0;
           handlers.record(toRecord(m));
         });
-        next.on("fetch", () => handlers.alive?.());
+        next.on("fetch", () => handlers.alive?.("fetch"));
         next.on("error", (err) => void reopen(next, err));
       };
       const reopen = async (failed: typeof stream, err: Error) => {

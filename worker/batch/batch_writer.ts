@@ -48,8 +48,8 @@ export interface BatchWriterDeps<P> {
   holds?: PartitionHolds;
   /** After every write and retry decision (feeds the watchdog). */
   onProgress?: () => void;
-  /** Warehouse health for `/readyz`. */
-  onWarehouse?: (ok: boolean) => void;
+  /** Warehouse health for `/readyz`, with the error of a failed write. */
+  onWarehouse?: (ok: boolean, err?: unknown) => void;
   /** A batch was given up: the process should exit with `exitCode`. */
   onFatal?: (reason: string, exitCode: 1 | 2) => void;
 }
@@ -108,7 +108,7 @@ export class BatchWriter<P> {
         metrics.errors.inc({
           kind: decision.kind === "dead_letter_topic" ? "dead_letter" : "retry",
         });
-        this.#deps.onWarehouse?.(false);
+        this.#deps.onWarehouse?.(false, err);
         this.#deps.onProgress?.();
         if (this.#stopping) {
           this.#halted = true;

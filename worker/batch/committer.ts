@@ -82,8 +82,8 @@ export interface CommitterDeps<P = undefined> {
    * `exitCode` (the supervisor restarts it from the committed offsets).
    */
   onFatal?: (reason: string, exitCode: 1 | 2) => void;
-  /** Warehouse health for `/readyz`. */
-  onWarehouse?: (ok: boolean) => void;
+  /** Warehouse health for `/readyz`, with the error of a failed write. */
+  onWarehouse?: (ok: boolean, err?: unknown) => void;
   now?: () => number;
   /** Spans (default: none): one per flush, see `flush_trace.ts`. */
   tracing?: Tracing;
