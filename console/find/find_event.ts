@@ -10,13 +10,15 @@
  * topic is searched backwards (the key's partition for a user) until every event that the
  * workers committed past has its dead letter or the dead letters are older than the events;
  * then the path is decided (`eventPath`) from the committed offsets and the user's row.
+ *
+ * Both scans report their progress and stop once the search's signal is aborted.
  */
 import { DLQ_HEADERS } from "../../shared/dead_letter_headers.ts";
 import { headerText } from "../records/record_view.ts";
 import type { KafkaSource, ReadRecord } from "../sources/kafka_source.ts";
 import type { WarehouseRow, WarehouseSource } from "../sources/warehouse_source.ts";
 import { type EventPath, eventPath } from "./event_path.ts";
-import { scanBackwards, type ScanSummary } from "./scan_backwards.ts";
+import { scanBackwards, type ScanProgress, type ScanSummary } from "./scan_backwards.ts";
 
 /** What to look for. */
 export type FindQuery =
@@ -54,6 +56,16 @@ export interface FindDeps {
   now: () => number;
 }
 
+/** Where a search is: which scan (the topic's, then the dead letters'), and how far. */
+export type FindProgress = ScanProgress & { phase: "topic" | "dead-letters" };
+
+/** One search's cancel and progress. */
+export interface FindOptions {
+  /** Aborted: the search stops at its next read and rejects with the signal's reason. */
+  signal?: AbortSignal;
+  onProgress?: (progress: FindProgress) => void;
+}
+
 /** Most events one answer lists. */
 export const MAX_FOUND = 10;
 
@@ -78,8 +90,19 @@ function envelope(record: ReadRecord): Envelope | undefined {
 
 const text = (v: unknown) => (typeof v === "string" ? v : undefined);
 
-/** Runs one search. */
-export async function findEvent(query: FindQuery, deps: FindDeps): Promise<FindResult> {
+/**
+ * Runs one search.
+ * @throws {unknown} the signal's reason once `opts.signal` is aborted.
+ */
+export async function findEvent(
+  query: FindQuery,
+  deps: FindDeps,
+  opts: FindOptions = {},
+): Promise<FindResult> {
+  const { signal, onProgress } = opts;
+  const progress = (phase: FindProgress["phase"]) =>
+    onProgress ? { onProgress: (p: ScanProgress) => onProgress({ ...p, phase }) } : {};
+  const cancel = signal ? { signal } : {};
   const { end } = await deps.kafka.offsets(deps.topic);
   const partitions = query.by === "user"
     ? [deps.kafka.partitionOf(query.id, end.length)]
@@ -103,12 +126,15 @@ export async function findEvent(query: FindQuery, deps: FindDeps): Promise<FindR
     maxRecords: deps.maxRecords,
     maxMs: deps.maxMs,
     now: deps.now,
+    ...cancel,
+    ...progress("topic"),
   }, (r) => {
     if (isMatch(r)) matches.push(r);
     return matches.length >= (query.by === "event" ? 1 : MAX_FOUND);
   });
   matches.sort((a, b) => b.timestamp - a.timestamp || (b.offset > a.offset ? 1 : -1));
 
+  signal?.throwIfAborted();
   const committed = await deps.kafka.committed(deps.groupId, deps.topic);
   const processed = matches.filter((m) => {
     const c = committed.get(m.partition);
@@ -133,6 +159,8 @@ export async function findEvent(query: FindQuery, deps: FindDeps): Promise<FindR
       maxRecords: deps.maxRecords,
       maxMs: deps.maxMs,
       now: deps.now,
+      ...cancel,
+      ...progress("dead-letters"),
     }, (r) => {
       if (r.timestamp < oldest) olderEverywhere.add(r.partition);
       if (headerText(r, DLQ_HEADERS.topic) === deps.topic) {
@@ -156,6 +184,7 @@ export async function findEvent(query: FindQuery, deps: FindDeps): Promise<FindR
     let row: WarehouseRow | undefined;
     const processedHere = c !== undefined && m.offset < c;
     if (deps.warehouse && processedHere && !dl && userId !== undefined && eventId !== undefined) {
+      signal?.throwIfAborted();
       if (!rows.has(userId)) rows.set(userId, await deps.warehouse.row(userId.toLowerCase()));
       row = rows.get(userId);
     }

@@ -193,3 +193,28 @@ Deno.test("scanBackwards() reads on when an answer stops short of the step (a by
     "every record, newest first",
   );
 });
+
+Deno.test("findEvent() reports the topic scan, then the dead-letter scan, and stops when aborted", async () => {
+  const w = world();
+  const user = testUser(7, "f7000000");
+  const { r } = w.accept(user, 1);
+  w.kafka.commits.set("g t", new Map([[r.partition, r.offset + 1n]]));
+  const phases: string[] = [];
+  await findEvent({ by: "user", id: user.id }, w.deps, {
+    onProgress: (p) => phases.push(`${p.phase} ${p.topic} ${p.records}`),
+  });
+  assert.deepEqual(phases, ["topic t 0", "topic t 1", "dead-letters t.dlq 0"]);
+
+  const cancel = new AbortController();
+  w.kafka.reads.length = 0;
+  w.asked.length = 0;
+  await assert.rejects(
+    findEvent({ by: "user", id: user.id }, w.deps, {
+      signal: cancel.signal,
+      onProgress: (p) => p.records > 0 && cancel.abort(),
+    }),
+    { name: "AbortError" },
+  );
+  assert.deepEqual(w.kafka.reads, [`t/${r.partition}@0`], "no dead letter read after the abort");
+  assert.deepEqual(w.asked, [], "no row read after the abort");
+});
