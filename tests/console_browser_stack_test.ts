@@ -190,6 +190,13 @@ Deno.test("the console's page in Chromium: live view, lag in seconds, re-drive, 
         `[...document.querySelectorAll('[data-testid="find-match"]')].some((m) => m.dataset.path === "written")`,
         "the re-driven event shown as written",
       );
+      const redriven = await page.evaluate<string[]>(
+        `[...document.querySelectorAll('[data-testid="find-redriven"]')].map((e) => e.dataset.redriven)`,
+      );
+      assert.ok(
+        redriven.length > 0 && redriven.every((r) => r === "yes"),
+        `its dead letter shown as re-driven: ${redriven}`,
+      );
     });
 
     await t.step(

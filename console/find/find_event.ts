@@ -11,9 +11,17 @@
  * workers committed past has its dead letter or the dead letters are older than the events;
  * then the path is decided (`eventPath`) from the committed offsets and the user's row.
  *
+ * A dead-lettered event is re-driven when one of the records found names its dead letter in
+ * `user_pipeline.redriven_from`: the re-drive (`shared/redrive/`) produces the record again with
+ * its key, value and headers (so in the same partition, later, and matched by the same query)
+ * and that header. Scanning backwards, the copy is read before the original; a search by event
+ * id reads on past copies to the original. The header is record text like any other: a record
+ * that claims a re-drive is believed, as the re-drive's own checks would be.
+ *
  * Both scans report their progress and stop once the search's signal is aborted.
  */
 import { DLQ_HEADERS } from "../../shared/dead_letter_headers.ts";
+import { REDRIVEN_FROM_HEADER } from "../../shared/redrive/redrive_filter.ts";
 import { headerText } from "../records/record_view.ts";
 import type { KafkaSource, ReadRecord } from "../sources/kafka_source.ts";
 import type { WarehouseRow, WarehouseSource } from "../sources/warehouse_source.ts";
@@ -34,6 +42,8 @@ export interface FoundEvent {
   userId?: string;
   acceptedAt?: string;
   source?: string;
+  /** A re-driven record: the dead letter it came from (`<dlq topic>/<partition>/<offset>`). */
+  redrivenFrom?: string;
   path: EventPath;
 }
 
@@ -129,8 +139,11 @@ export async function findEvent(
     ...cancel,
     ...progress("topic"),
   }, (r) => {
-    if (isMatch(r)) matches.push(r);
-    return matches.length >= (query.by === "event" ? 1 : MAX_FOUND);
+    if (!isMatch(r)) return false;
+    matches.push(r);
+    // An event id names one event: its re-driven copies come first, then the original.
+    const original = headerText(r, REDRIVEN_FROM_HEADER) === undefined;
+    return matches.length >= MAX_FOUND || (query.by === "event" && original);
   });
   matches.sort((a, b) => b.timestamp - a.timestamp || (b.offset > a.offset ? 1 : -1));
 
@@ -171,6 +184,13 @@ export async function findEvent(
     });
   }
 
+  // The re-driven copies found, by the dead letter they came from.
+  const copies = new Map<string, ReadRecord>();
+  for (const m of matches) {
+    const from = headerText(m, REDRIVEN_FROM_HEADER);
+    if (from !== undefined && !copies.has(from)) copies.set(from, m);
+  }
+
   const rows = new Map<string, WarehouseRow | undefined>();
   const found: FoundEvent[] = [];
   for (const m of matches) {
@@ -181,6 +201,8 @@ export async function findEvent(
     const source = text(env?.source);
     const c = committed.get(m.partition);
     const dl = deadLetters.get(`${m.partition}/${m.offset}`);
+    const copy = dl && copies.get(`${deps.dlqTopic}/${dl.partition}/${dl.offset}`);
+    const redrivenFrom = headerText(m, REDRIVEN_FROM_HEADER);
     let row: WarehouseRow | undefined;
     const processedHere = c !== undefined && m.offset < c;
     if (deps.warehouse && processedHere && !dl && userId !== undefined && eventId !== undefined) {
@@ -194,6 +216,7 @@ export async function findEvent(
       ...(userId === undefined ? {} : { userId }),
       ...(acceptedAt === undefined ? {} : { acceptedAt }),
       ...(source === undefined ? {} : { source }),
+      ...(redrivenFrom === undefined ? {} : { redrivenFrom }),
       path: eventPath({
         offset: m.offset,
         ...(eventId === undefined ? {} : { eventId }),
@@ -206,6 +229,7 @@ export async function findEvent(
               reason: headerText(dl, DLQ_HEADERS.message) ?? "",
               partition: dl.partition,
               offset: dl.offset,
+              ...(copy ? { redrivenTo: { partition: copy.partition, offset: copy.offset } } : {}),
             },
           }
           : {}),

@@ -87,6 +87,8 @@ function answerView(query: FindQuery, result: FindResult, topic: string, traceUr
         source: safeText(f.source ?? null, 32),
         event_id: safeText(f.eventId ?? null, 64),
         user_id: safeText(f.userId ?? null, 64),
+        // A re-driven record: the dead letter it came from (the re-drive's header).
+        redriven_from: safeText(f.redrivenFrom ?? null, 300),
       },
       path: f.path.kind === "dead-lettered"
         ? {

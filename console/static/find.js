@@ -22,7 +22,14 @@ function pathText(path) {
         untrusted(path.stage, "find-dlq-stage"),
         " — ",
         untrusted(path.reason, "find-dlq-reason"),
-        ` (dead-letter topic ${path.partition} / ${path.offset})`,
+        ` (dead-letter topic ${path.partition} / ${path.offset}), `,
+        el(
+          "span",
+          { "data-testid": "find-redriven", "data-redriven": path.redriven ? "yes" : "no" },
+          path.redriven
+            ? `re-driven: back on the topic at ${path.redriven.partition} / ${path.redriven.offset}`
+            : "not re-driven (no re-driven copy among the records read)",
+        ),
       ];
     case "waiting":
       return [
@@ -101,6 +108,11 @@ function showResults(data) {
           untrusted(f.accepted.source, "find-source"),
           ", event ",
           untrusted(f.accepted.event_id, "find-event-id"),
+          // A re-driven record names the dead letter it came from (record text: untrusted).
+          f.accepted.redriven_from.bytes === null ? null : [
+            ", re-driven from dead letter ",
+            untrusted(f.accepted.redriven_from, "find-redriven-from"),
+          ],
         ),
         el("p", { "data-testid": "find-path" }, ...pathText(f.path)),
         traceLine(f.trace),
