@@ -56,6 +56,11 @@ Deno.test("the page shows a running search's progress, and its Cancel stops the 
     await using browser = await launchBrowser();
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${server.addr.port}/#find`);
+    // The page wires its forms once it knows it needs no token, then opens its live stream.
+    await page.waitFor(
+      `document.getElementById("connection").dataset.state === "open"`,
+      "the page to be ready",
+    );
     assert.equal(await page.evaluate(`document.getElementById("find-cancel").disabled`), true);
     await page.evaluate(
       `document.getElementById("find-by").value = "user_id";
