@@ -1,8 +1,12 @@
 /**
  * Finding an event against real Kafka, a real worker and PostgreSQL: written, superseded,
- * dead-lettered and not yet written, by user id, event id and trace id.
+ * dead-lettered (then re-driven by the re-drive's own code) and not yet written, by user id,
+ * event id and trace id; a search's progress streamed as JSON lines.
  */
 import assert from "node:assert/strict";
+import { silentLogger } from "../shared/logger.ts";
+import { redriveGroupId } from "../shared/redrive/redrive_filter.ts";
+import { runRedrive } from "../shared/redrive/run_redrive.ts";
 import { sharedStack } from "../stack/harness.ts";
 import { setupPipeline } from "../testing/pipeline.ts";
 import { startProgram } from "../testing/program.ts";
@@ -82,6 +86,53 @@ Deno.test("the console tells an event's path from real Kafka and the warehouse",
     assert.equal(byEvent.found[0].path.kind, "dead-lettered");
     assert.equal(byEvent.found[0].path.stage.text, "schema");
     assert.equal(byEvent.found[0].path.reason.text, "user.email: Invalid email address");
+    assert.equal(byEvent.found[0].path.redriven, null, "not re-driven yet");
+
+    // `deno task redrive`'s code moves it back; the worker is stopped, so the copy waits.
+    const filter = { stages: ["schema"], reasonContains: "" };
+    const moved = await runRedrive(p.kafka.connection, {
+      dlqTopic: p.dlq,
+      topic: p.topic,
+      groupId: redriveGroupId(p.groupId, filter),
+      filter,
+      dryRun: false,
+      timeoutMs: 60_000,
+    }, silentLogger);
+    assert.deepEqual(moved, { moved: 1, skipped: 0 });
+    const deadLetter = byEvent.found[0].path;
+    for (const query of [`event_id=${bad.event_id}`, `user_id=${bad.user.id}`]) {
+      const redriven = await find(query);
+      assert.deepEqual(
+        redriven.found.map((f: { path: { kind: string } }) => f.path.kind),
+        ["waiting", "dead-lettered"],
+        `${query}: the copy, then the original`,
+      );
+      const [copy, original] = redriven.found;
+      assert.equal(
+        copy.accepted.redriven_from.text,
+        `${p.dlq}/${deadLetter.partition}/${deadLetter.offset}`,
+      );
+      assert.equal(copy.accepted.partition, original.accepted.partition, "the key's partition");
+      assert.deepEqual(original.path, {
+        ...deadLetter,
+        redriven: { partition: copy.accepted.partition, offset: copy.accepted.offset },
+      });
+    }
+
+    // The page's form asks for JSON lines: progress while the scan runs, then the answer.
+    const streamed = await fetch(
+      `http://127.0.0.1:${console.port}/api/find?user_id=${a.id}`,
+      { headers: { accept: "application/x-ndjson" } },
+    );
+    const lines = (await streamed.text()).split("\n").filter((l) => l !== "").map((l) =>
+      JSON.parse(l)
+    );
+    assert.ok(
+      lines.length >= 2 && lines.slice(0, -1).every((l) => "progress" in l),
+      "progress first",
+    );
+    assert.deepEqual(lines[0].progress.phase, "topic");
+    assert.deepEqual(lines.at(-1).result.found, byUser.found, "then the answer, as a plain GET's");
 
     const waiting = await find(`user_id=${late.user.id}`);
     assert.deepEqual(waiting.found[0].path.kind, "waiting");

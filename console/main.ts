@@ -108,7 +108,7 @@ const warehouse = config.CONSOLE_WAREHOUSE_URL === undefined
   });
 const mib = (bytes: number) => Math.round(bytes / 1024 / 102.4) / 10;
 const find = findRoutes(
-  async (query) => {
+  async (query, opts) => {
     const started = performance.now();
     const result = await findEvent(query, {
       kafka,
@@ -119,7 +119,7 @@ const find = findRoutes(
       maxRecords: config.CONSOLE_FIND_MAX_RECORDS,
       maxMs: config.CONSOLE_FIND_MAX_MS,
       now: Date.now,
-    });
+    }, opts);
     // What a search read and the memory after it (LOG_LEVEL=debug): the heap's size and use
     // say whether searches leave anything behind (`deno task bench:console` reads these).
     const memory = Deno.memoryUsage();

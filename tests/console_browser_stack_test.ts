@@ -190,6 +190,13 @@ Deno.test("the console's page in Chromium: live view, lag in seconds, re-drive, 
         `[...document.querySelectorAll('[data-testid="find-match"]')].some((m) => m.dataset.path === "written")`,
         "the re-driven event shown as written",
       );
+      const redriven = await page.evaluate<string[]>(
+        `[...document.querySelectorAll('[data-testid="find-redriven"]')].map((e) => e.dataset.redriven)`,
+      );
+      assert.ok(
+        redriven.length > 0 && redriven.every((r) => r === "yes"),
+        `its dead letter shown as re-driven: ${redriven}`,
+      );
     });
 
     await t.step(
@@ -197,6 +204,11 @@ Deno.test("the console's page in Chromium: live view, lag in seconds, re-drive, 
       async () => {
         await find(page, "user_id", written.userId);
         assert.deepEqual(await paths(page), ["written"]);
+        assert.match(
+          await page.evaluate<string>(`document.getElementById("find-progress").textContent`),
+          /^(topic|dead letters) \S+: [\d,]+ of at most [\d,]+ records, .* of at most .*; partition \d+ at \d+/,
+          "the search's last progress line stays on the page",
+        );
         await find(page, "trace_id", written.traceparent.split("-")[1]!);
         assert.ok((await paths(page)).includes("written"), "found by trace id");
         await screenshot(page, "console-find.png", "find-form");

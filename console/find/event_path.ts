@@ -2,7 +2,9 @@
  * The path of one accepted event: exactly one of written, superseded, dead-lettered or not yet
  * written, decided from what the console found (pure, so every case is tested without Kafka).
  *
- * - **dead-lettered**: a dead letter names this record (topic, partition, offset).
+ * - **dead-lettered**: a dead letter names this record (topic, partition, offset); re-driven when
+ *   a later record of the topic names that dead letter in `user_pipeline.redriven_from` (the
+ *   header the re-drive adds), with where that copy is.
  * - **not yet written**: the workers' committed offset of its partition is not past it; the
  *   answer says by how many records.
  * - **written**: committed past it, and the user's row carries this event's id.
@@ -17,7 +19,15 @@ import type { WarehouseRow } from "../sources/warehouse_source.ts";
 export type EventPath =
   | { kind: "written"; date_added: string; updated_at: string }
   | { kind: "superseded"; by: { event_id: string; source: string; event_time: string } }
-  | { kind: "dead-lettered"; stage: string; reason: string; partition: number; offset: string }
+  | {
+    kind: "dead-lettered";
+    stage: string;
+    reason: string;
+    partition: number;
+    offset: string;
+    /** The re-driven copy on the topic, or null: none among the records read. */
+    redriven: { partition: number; offset: string } | null;
+  }
   | { kind: "waiting"; committed: string | null; recordsAhead: number }
   | { kind: "unknown"; why: string };
 
@@ -29,7 +39,14 @@ export interface PathEvidence {
   acceptedAt?: string;
   /** The workers' committed offset of the record's partition (undefined: none). */
   committed: bigint | undefined;
-  deadLetter?: { stage: string; reason: string; partition: number; offset: bigint };
+  deadLetter?: {
+    stage: string;
+    reason: string;
+    partition: number;
+    offset: bigint;
+    /** The topic record that re-drove it, when one was read. */
+    redrivenTo?: { partition: number; offset: bigint };
+  };
   /** Whether the warehouse was asked (false: not configured). */
   warehouseAsked: boolean;
   row?: WarehouseRow;
@@ -44,6 +61,12 @@ export function eventPath(e: PathEvidence): EventPath {
       reason: e.deadLetter.reason,
       partition: e.deadLetter.partition,
       offset: String(e.deadLetter.offset),
+      redriven: e.deadLetter.redrivenTo
+        ? {
+          partition: e.deadLetter.redrivenTo.partition,
+          offset: String(e.deadLetter.redrivenTo.offset),
+        }
+        : null,
     };
   }
   if (e.committed === undefined || e.offset >= e.committed) {

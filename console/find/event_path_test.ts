@@ -47,7 +47,15 @@ Deno.test("eventPath(): dead-lettered wins over everything else; waiting says by
     reason: "user.email: bad",
     partition: 2,
     offset: "9",
+    redriven: null,
   });
+  const redrivenTo = { partition: 1, offset: 40n };
+  assert.deepEqual(
+    (eventPath({ ...base, deadLetter: { ...deadLetter, redrivenTo } }) as { redriven: unknown })
+      .redriven,
+    { partition: 1, offset: "40" },
+    "re-driven, and to where",
+  );
   assert.deepEqual(eventPath({ ...base, committed: 3n }), {
     kind: "waiting",
     committed: "3",

@@ -10,13 +10,23 @@
  * topic is searched backwards (the key's partition for a user) until every event that the
  * workers committed past has its dead letter or the dead letters are older than the events;
  * then the path is decided (`eventPath`) from the committed offsets and the user's row.
+ *
+ * A dead-lettered event is re-driven when one of the records found names its dead letter in
+ * `user_pipeline.redriven_from`: the re-drive (`shared/redrive/`) produces the record again with
+ * its key, value and headers (so in the same partition, later, and matched by the same query)
+ * and that header. Scanning backwards, the copy is read before the original; a search by event
+ * id reads on past copies to the original. The header is record text like any other: a record
+ * that claims a re-drive is believed, as the re-drive's own checks would be.
+ *
+ * Both scans report their progress and stop once the search's signal is aborted.
  */
 import { DLQ_HEADERS } from "../../shared/dead_letter_headers.ts";
+import { REDRIVEN_FROM_HEADER } from "../../shared/redrive/redrive_filter.ts";
 import { headerText } from "../records/record_view.ts";
 import type { KafkaSource, ReadRecord } from "../sources/kafka_source.ts";
 import type { WarehouseRow, WarehouseSource } from "../sources/warehouse_source.ts";
 import { type EventPath, eventPath } from "./event_path.ts";
-import { scanBackwards, type ScanSummary } from "./scan_backwards.ts";
+import { scanBackwards, type ScanProgress, type ScanSummary } from "./scan_backwards.ts";
 
 /** What to look for. */
 export type FindQuery =
@@ -32,6 +42,8 @@ export interface FoundEvent {
   userId?: string;
   acceptedAt?: string;
   source?: string;
+  /** A re-driven record: the dead letter it came from (`<dlq topic>/<partition>/<offset>`). */
+  redrivenFrom?: string;
   path: EventPath;
 }
 
@@ -52,6 +64,16 @@ export interface FindDeps {
   maxRecords: number;
   maxMs: number;
   now: () => number;
+}
+
+/** Where a search is: which scan (the topic's, then the dead letters'), and how far. */
+export type FindProgress = ScanProgress & { phase: "topic" | "dead-letters" };
+
+/** One search's cancel and progress. */
+export interface FindOptions {
+  /** Aborted: the search stops at its next read and rejects with the signal's reason. */
+  signal?: AbortSignal;
+  onProgress?: (progress: FindProgress) => void;
 }
 
 /** Most events one answer lists. */
@@ -78,8 +100,19 @@ function envelope(record: ReadRecord): Envelope | undefined {
 
 const text = (v: unknown) => (typeof v === "string" ? v : undefined);
 
-/** Runs one search. */
-export async function findEvent(query: FindQuery, deps: FindDeps): Promise<FindResult> {
+/**
+ * Runs one search.
+ * @throws {unknown} the signal's reason once `opts.signal` is aborted.
+ */
+export async function findEvent(
+  query: FindQuery,
+  deps: FindDeps,
+  opts: FindOptions = {},
+): Promise<FindResult> {
+  const { signal, onProgress } = opts;
+  const progress = (phase: FindProgress["phase"]) =>
+    onProgress ? { onProgress: (p: ScanProgress) => onProgress({ ...p, phase }) } : {};
+  const cancel = signal ? { signal } : {};
   const { end } = await deps.kafka.offsets(deps.topic);
   const partitions = query.by === "user"
     ? [deps.kafka.partitionOf(query.id, end.length)]
@@ -103,12 +136,18 @@ export async function findEvent(query: FindQuery, deps: FindDeps): Promise<FindR
     maxRecords: deps.maxRecords,
     maxMs: deps.maxMs,
     now: deps.now,
+    ...cancel,
+    ...progress("topic"),
   }, (r) => {
-    if (isMatch(r)) matches.push(r);
-    return matches.length >= (query.by === "event" ? 1 : MAX_FOUND);
+    if (!isMatch(r)) return false;
+    matches.push(r);
+    // An event id names one event: its re-driven copies come first, then the original.
+    const original = headerText(r, REDRIVEN_FROM_HEADER) === undefined;
+    return matches.length >= MAX_FOUND || (query.by === "event" && original);
   });
   matches.sort((a, b) => b.timestamp - a.timestamp || (b.offset > a.offset ? 1 : -1));
 
+  signal?.throwIfAborted();
   const committed = await deps.kafka.committed(deps.groupId, deps.topic);
   const processed = matches.filter((m) => {
     const c = committed.get(m.partition);
@@ -133,6 +172,8 @@ export async function findEvent(query: FindQuery, deps: FindDeps): Promise<FindR
       maxRecords: deps.maxRecords,
       maxMs: deps.maxMs,
       now: deps.now,
+      ...cancel,
+      ...progress("dead-letters"),
     }, (r) => {
       if (r.timestamp < oldest) olderEverywhere.add(r.partition);
       if (headerText(r, DLQ_HEADERS.topic) === deps.topic) {
@@ -141,6 +182,13 @@ export async function findEvent(query: FindQuery, deps: FindDeps): Promise<FindR
       }
       return deadLetters.size === wanted.size || olderEverywhere.size === dlqPartitions.length;
     });
+  }
+
+  // The re-driven copies found, by the dead letter they came from.
+  const copies = new Map<string, ReadRecord>();
+  for (const m of matches) {
+    const from = headerText(m, REDRIVEN_FROM_HEADER);
+    if (from !== undefined && !copies.has(from)) copies.set(from, m);
   }
 
   const rows = new Map<string, WarehouseRow | undefined>();
@@ -153,9 +201,12 @@ export async function findEvent(query: FindQuery, deps: FindDeps): Promise<FindR
     const source = text(env?.source);
     const c = committed.get(m.partition);
     const dl = deadLetters.get(`${m.partition}/${m.offset}`);
+    const copy = dl && copies.get(`${deps.dlqTopic}/${dl.partition}/${dl.offset}`);
+    const redrivenFrom = headerText(m, REDRIVEN_FROM_HEADER);
     let row: WarehouseRow | undefined;
     const processedHere = c !== undefined && m.offset < c;
     if (deps.warehouse && processedHere && !dl && userId !== undefined && eventId !== undefined) {
+      signal?.throwIfAborted();
       if (!rows.has(userId)) rows.set(userId, await deps.warehouse.row(userId.toLowerCase()));
       row = rows.get(userId);
     }
@@ -165,6 +216,7 @@ export async function findEvent(query: FindQuery, deps: FindDeps): Promise<FindR
       ...(userId === undefined ? {} : { userId }),
       ...(acceptedAt === undefined ? {} : { acceptedAt }),
       ...(source === undefined ? {} : { source }),
+      ...(redrivenFrom === undefined ? {} : { redrivenFrom }),
       path: eventPath({
         offset: m.offset,
         ...(eventId === undefined ? {} : { eventId }),
@@ -177,6 +229,7 @@ export async function findEvent(query: FindQuery, deps: FindDeps): Promise<FindR
               reason: headerText(dl, DLQ_HEADERS.message) ?? "",
               partition: dl.partition,
               offset: dl.offset,
+              ...(copy ? { redrivenTo: { partition: copy.partition, offset: copy.offset } } : {}),
             },
           }
           : {}),

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { DLQ_HEADERS } from "../../shared/dead_letter_headers.ts";
 import { encodeEvent } from "../../shared/event.ts";
+import { REDRIVEN_FROM_HEADER, redrivenHeaders } from "../../shared/redrive/redrive_filter.ts";
 import { fakeKafkaSource } from "../../testing/fakes.ts";
 import { testEvent, testUser } from "../../testing/users.ts";
-import { recordView } from "../records/record_view.ts";
+import { headerText, recordView } from "../records/record_view.ts";
 import type { WarehouseRow, WarehouseSource } from "../sources/warehouse_source.ts";
 import { findEvent } from "./find_event.ts";
 import { scanBackwards } from "./scan_backwards.ts";
@@ -127,6 +128,7 @@ Deno.test("findEvent() by event id finds a dead-lettered event in any partition"
     reason: "value too long for type character varying(1024)",
     partition: w.kafka.partitionOf(user.id, 3),
     offset: "0",
+    redriven: null,
   });
   assert.deepEqual(w.asked, [], "a dead-lettered event needs no row");
 });
@@ -192,4 +194,104 @@ Deno.test("scanBackwards() reads on when an answer stops short of the step (a by
     Array.from({ length: 23 }, (_, i) => BigInt(22 - i)),
     "every record, newest first",
   );
+});
+
+Deno.test("findEvent() reports the topic scan, then the dead-letter scan, and stops when aborted", async () => {
+  const w = world();
+  const user = testUser(7, "f7000000");
+  const { r } = w.accept(user, 1);
+  w.kafka.commits.set("g t", new Map([[r.partition, r.offset + 1n]]));
+  const phases: string[] = [];
+  await findEvent({ by: "user", id: user.id }, w.deps, {
+    onProgress: (p) => phases.push(`${p.phase} ${p.topic} ${p.records}`),
+  });
+  assert.deepEqual(phases, ["topic t 0", "topic t 1", "dead-letters t.dlq 0"]);
+
+  const cancel = new AbortController();
+  w.kafka.reads.length = 0;
+  w.asked.length = 0;
+  await assert.rejects(
+    findEvent({ by: "user", id: user.id }, w.deps, {
+      signal: cancel.signal,
+      onProgress: (p) => p.records > 0 && cancel.abort(),
+    }),
+    { name: "AbortError" },
+  );
+  assert.deepEqual(w.kafka.reads, [`t/${r.partition}@0`], "no dead letter read after the abort");
+  assert.deepEqual(w.asked, [], "no row read after the abort");
+});
+
+Deno.test("findEvent() tells a dead letter re-driven by the copy that names it, by event id and by user id", async () => {
+  const w = world();
+  const user = testUser(8, "f8000000");
+  const { event, r } = w.accept(user, 1);
+  const dlqPartition = w.kafka.partitionOf(user.id, 3);
+  w.kafka.append("t.dlq", dlqPartition, { timestamp: T0 + 1500 }); // another dead letter
+  const dl = w.kafka.append("t.dlq", dlqPartition, {
+    key: r.key,
+    value: r.value,
+    timestamp: T0 + 2000,
+    headers: [
+      ...r.headers,
+      [DLQ_HEADERS.topic, enc("t")],
+      [DLQ_HEADERS.partition, enc(String(r.partition))],
+      [DLQ_HEADERS.offset, enc(String(r.offset))],
+      [DLQ_HEADERS.stage, enc("write")],
+      [DLQ_HEADERS.message, enc("value too long")],
+    ],
+  });
+  w.kafka.commits.set("g t", new Map([[r.partition, r.offset + 1n]]));
+  const before = await findEvent({ by: "event", id: event.event_id }, w.deps);
+  assert.deepEqual(before.found.map((f) => f.path), [{
+    kind: "dead-lettered",
+    stage: "write",
+    reason: "value too long",
+    partition: dlqPartition,
+    offset: String(dl.offset),
+    redriven: null,
+  }]);
+
+  // What the re-drive produces (shared/redrive/run_redrive.ts): the dead letter's key, value
+  // and headers, the error headers dropped and where it came from added.
+  const copy = w.kafka.append("t", r.partition, {
+    key: dl.key,
+    value: dl.value,
+    timestamp: T0 + 3000,
+    headers: redrivenHeaders(dl.headers, `t.dlq/${dlqPartition}/${dl.offset}`),
+  });
+  for (const query of [{ by: "event", id: event.event_id }, { by: "user", id: user.id }] as const) {
+    const after = await findEvent(query, w.deps);
+    assert.deepEqual(
+      after.found.map((f) => [String(f.record.offset), f.path.kind, f.redrivenFrom]),
+      [
+        [String(copy.offset), "waiting", `t.dlq/${dlqPartition}/${dl.offset}`],
+        [String(r.offset), "dead-lettered", undefined],
+      ],
+      query.by,
+    );
+    assert.deepEqual(
+      (after.found[1]!.path as { redriven: unknown }).redriven,
+      { partition: r.partition, offset: String(copy.offset) },
+      `${query.by}: re-driven, to the copy`,
+    );
+  }
+  assert.equal(headerText(copy, REDRIVEN_FROM_HEADER), `t.dlq/${dlqPartition}/${dl.offset}`);
+
+  // A copy of another dead letter (another offset, or another dead-letter topic) is not this one's.
+  const w2 = world();
+  const again = w2.accept(user, 1);
+  w2.kafka.append("t.dlq", dlqPartition, { timestamp: T0 + 1500 });
+  const dl2 = w2.kafka.append("t.dlq", dlqPartition, { ...dl, timestamp: T0 + 2000 });
+  w2.kafka.commits.set("g t", new Map([[again.r.partition, again.r.offset + 1n]]));
+  for (const from of [`t.dlq/${dlqPartition}/0`, `other.dlq/${dlqPartition}/${dl2.offset}`]) {
+    w2.kafka.append("t", again.r.partition, {
+      key: dl.key,
+      value: dl.value,
+      timestamp: T0 + 3000,
+      headers: redrivenHeaders(dl.headers, from),
+    });
+  }
+  const other = await findEvent({ by: "user", id: user.id }, w2.deps);
+  assert.equal(other.found.at(-1)!.path.kind, "dead-lettered");
+  assert.equal((other.found.at(-1)!.path as { redriven: unknown }).redriven, null);
 });

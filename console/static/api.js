@@ -38,3 +38,35 @@ async function answer(res) {
   if (!res.ok) throw new ApiError(res.status, data?.error ?? `HTTP ${res.status}`);
   return data;
 }
+
+/** Most lines one streamed answer may have: the server sends far fewer (its progress is bounded). */
+const MAX_LINES = 100_000;
+
+/**
+ * GET `path` as a stream of JSON lines (`Accept: application/x-ndjson`), calling `onLine` with
+ * each as it arrives; aborting `signal` cancels the request, and the server stops its work.
+ * @throws {ApiError} when the answer is not 2xx; the abort's error once aborted.
+ */
+export async function getJsonLines(path, signal, onLine) {
+  const res = await fetch(path, {
+    credentials: "same-origin",
+    headers: { accept: "application/x-ndjson" },
+    signal,
+  });
+  if (!res.ok) return await answer(res);
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = "";
+  for (let lines = 0; lines < MAX_LINES;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    buffered += value;
+    const parts = buffered.split("\n");
+    buffered = parts.pop();
+    for (const part of parts) {
+      if (part === "") continue;
+      lines++;
+      onLine(JSON.parse(part));
+    }
+  }
+  await reader.cancel();
+}
