@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { silentLogger } from "../../shared/logger.ts";
 import { createPoller } from "../live/poller.ts";
-import { snapshotAt } from "../live/poller_test.ts";
+import { snapshotAt } from "../live/snapshot_fixture.ts";
 import {
   ApiError,
   type ApiRoute,

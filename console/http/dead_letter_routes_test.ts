@@ -6,7 +6,7 @@ import { groupDeadLetters } from "../deadletters/group_dead_letters.ts";
 import { createRedriveDesk } from "../deadletters/redrive_desk.ts";
 import { scanDeadLetters } from "../deadletters/scan_dead_letters.ts";
 import { createPoller } from "../live/poller.ts";
-import { snapshotAt } from "../live/poller_test.ts";
+import { snapshotAt } from "../live/snapshot_fixture.ts";
 import { createConsoleApp } from "./app.ts";
 import { cachedScan, deadLetterRoutes } from "./dead_letter_routes.ts";
 import { createSessions } from "./sessions.ts";

@@ -3,18 +3,7 @@ import { silentLogger } from "../../shared/logger.ts";
 import { sseResponse } from "../http/sse.ts";
 import { createPoller } from "./poller.ts";
 import type { Snapshot } from "./snapshot.ts";
-
-export function snapshotAt(time: number): Snapshot {
-  return {
-    time,
-    rates: { accepted: 1, produced: 1, rows: 1, superseded: 0, deadLettered: 0 },
-    lag: [{ partition: 0, end: "3", committed: "1", records: 2, seconds: 1.5 }],
-    flush: { p50: null, p99: null, windowSeconds: 60 },
-    warehouse: { retries: 0, errors: 0, retriesTotal: 0, errorsTotal: 0 },
-    instances: [],
-    kafka: { ok: true },
-  };
-}
+import { snapshotAt } from "./snapshot_fixture.ts";
 
 /** Reads SSE messages from `body` until `count` arrived. */
 async function readEvents(body: ReadableStream<Uint8Array>, count: number) {
