@@ -34,6 +34,9 @@ async function holdNotingReadiness(ctx: FaultContext, seconds: number, when: str
 /** Partitions looked at for a leader that is not the coordinator (the suite's topics have 6). */
 const PARTITIONS_TRIED = 6;
 
+/** The node the stack lists first in every program's `KAFKA_BROKERS` (nodes count from 1). */
+const FIRST_BROKER = 1;
+
 /** `what` as an unmet expectation when `ok` is false. */
 function unless(ok: boolean, what: string): string[] {
   return ok ? [] : [what];
@@ -298,9 +301,15 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: "leader-freeze",
-    description: "the broker leading partition 0 frozen (SIGSTOP) for freezeSeconds, then resumed",
+    description:
+      "the programs' first broker (first in KAFKA_BROKERS), a partition leader, frozen (SIGSTOP) for freezeSeconds, then resumed",
     async inject(ctx) {
-      const leader = await ctx.leaderOf(0);
+      // The worst case for a client: the broker it asks first for metadata (see
+      // fixes/metadata_rotation.ts) is the one whose partitions move.
+      let leader = await ctx.leaderOf(0);
+      for (let p = 0; p < PARTITIONS_TRIED && leader !== FIRST_BROKER; p++) {
+        if (await ctx.leaderOf(p) === FIRST_BROKER) leader = FIRST_BROKER;
+      }
       const answers = answersFrom(ctx);
       ctx.stack.freezeBroker(leader);
       try {

@@ -22,6 +22,7 @@
  */
 import "../../fixes/env_guard.ts";
 import { closeFailedConnections } from "../../fixes/failed_connections.ts";
+import { rotatingMetadata } from "../../fixes/metadata_rotation.ts";
 import { Buffer } from "node:buffer";
 import { compatibilityPartitioner, ProduceAcks, Producer } from "@platformatic/kafka";
 import type { Logger } from "../logger.ts";
@@ -100,6 +101,8 @@ export function createKafkaProducer(
       partitioner: compatibilityPartitioner,
     }),
   );
+  // Leader and readiness reads that a silent first broker cannot hold (fixes/README.md).
+  const rotation = rotatingMetadata(producer, Math.max(2, opts.retries ?? 3));
   // Requests share one headers object among their messages: encode it once.
   const encodedHeaders = new WeakMap<object, Map<Buffer, Buffer>>();
   // The client writes a Map's entries in order; each name gets its own Buffer, so a repeated
@@ -178,9 +181,16 @@ export function createKafkaProducer(
     async ready(topic, timeoutMs = 1_000) {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const timeout = new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(false), timeoutMs);
+        timer = setTimeout(() => {
+          rotation.passOver();
+          resolve(false);
+        }, timeoutMs);
       });
-      const answer = producer.metadata({ topics: [topic], forceUpdate: true }).then(
+      const answer = producer.metadata({
+        topics: [topic],
+        forceUpdate: true,
+        retries: rotation.retries(),
+      }).then(
         (m) => {
           const ok = (m.topics.get(topic)?.partitionsCount ?? 0) > 0;
           problem = ok ? undefined : `Topic ${topic} does not exist`;
@@ -200,14 +210,14 @@ export function createKafkaProducer(
     async leaders(topic, timeoutMs = 2_000) {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`No metadata for ${topic} within ${timeoutMs} ms`)),
-          timeoutMs,
-        );
+        timer = setTimeout(() => {
+          rotation.passOver();
+          reject(new Error(`No metadata for ${topic} within ${timeoutMs} ms`));
+        }, timeoutMs);
       });
       try {
         const metadata = await Promise.race([
-          producer.metadata({ topics: [topic], forceUpdate: true }),
+          producer.metadata({ topics: [topic], forceUpdate: true, retries: rotation.retries() }),
           timeout,
         ]);
         const partitions = metadata.topics.get(topic)?.partitions;
