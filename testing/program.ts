@@ -274,3 +274,13 @@ function lastLines(logs: readonly LogLine[]): string {
   const tail = logs.slice(-10).map((l) => JSON.stringify(l)).join("\n");
   return tail ? `; last log lines:\n${tail}` : "";
 }
+
+/**
+ * `err` with `program`'s last `lines` log lines appended: what a failed stack test shows of the
+ * program's own account. Throw the result from a test's `catch`.
+ */
+export function withLogTail(err: unknown, program: RunningProgram | undefined, lines = 30): Error {
+  const tail = program?.logs.slice(-lines).map((l) => JSON.stringify(l)).join("\n");
+  const name = program?.name ?? "program";
+  return new Error(`${(err as Error).message}\nlast ${name} log lines:\n${tail}`, { cause: err });
+}

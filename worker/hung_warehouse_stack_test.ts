@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { sharedStack } from "../stack/harness.ts";
 import { type Pipeline, setupPipeline } from "../testing/pipeline.ts";
-import { type RunningProgram, startProgram } from "../testing/program.ts";
+import { type RunningProgram, startProgram, withLogTail } from "../testing/program.ts";
 import { startTcpRelay, type TcpRelay } from "../testing/tcp_relay.ts";
 import { testEvent, testUser, toMessage } from "../testing/users.ts";
 import { waitUntil } from "../testing/wait.ts";
@@ -119,8 +119,7 @@ Deno.test("a silent warehouse connection: /readyz names the hung write, which is
     assert.equal((await worker.stop("SIGTERM")).code, 0);
     worker = undefined;
   } catch (err) {
-    const tail = worker?.logs.slice(-30).map((l) => JSON.stringify(l)).join("\n");
-    throw new Error(`${(err as Error).message}\nlast worker log lines:\n${tail}`, { cause: err });
+    throw withLogTail(err, worker);
   } finally {
     await worker?.stop("SIGKILL");
     await relay?.close();

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { privateStack } from "../stack/harness.ts";
 import { type Pipeline, setupPipeline } from "../testing/pipeline.ts";
-import { type RunningProgram, startProgram } from "../testing/program.ts";
+import { type RunningProgram, startProgram, withLogTail } from "../testing/program.ts";
 import { testEvent, testUser, toMessage } from "../testing/users.ts";
 import { waitUntil } from "../testing/wait.ts";
 
@@ -58,8 +58,7 @@ Deno.test("warehouse outage: the worker recovers alone and the table is complete
     worker = undefined;
   } catch (err) {
     // The worker's own account of the outage, for whoever reads a failure.
-    const tail = worker?.logs.slice(-40).map((l) => JSON.stringify(l)).join("\n");
-    throw new Error(`${(err as Error).message}\nlast worker log lines:\n${tail}`, { cause: err });
+    throw withLogTail(err, worker, 40);
   } finally {
     await worker?.stop("SIGKILL");
     await p?.close();

@@ -12,7 +12,7 @@ import { Admin } from "@platformatic/kafka";
 import { clientOptions } from "../shared/kafka/client_options.ts";
 import { privateStack } from "../stack/harness.ts";
 import { type Pipeline, setupPipeline } from "../testing/pipeline.ts";
-import { exitStatus, type RunningProgram, startProgram } from "../testing/program.ts";
+import { exitStatus, type RunningProgram, startProgram, withLogTail } from "../testing/program.ts";
 import { testEvent, testUser, toMessage } from "../testing/users.ts";
 import { waitUntil } from "../testing/wait.ts";
 
@@ -96,8 +96,7 @@ Deno.test("a worker whose fetch hangs while it heartbeats is stopped by its watc
     assert.equal((await exitStatus(worker, 30_000)).code, 1, "exit 1 for the supervisor");
     worker = undefined;
   } catch (err) {
-    const tail = worker?.logs.slice(-30).map((l) => JSON.stringify(l)).join("\n");
-    throw new Error(`${(err as Error).message}\nlast worker log lines:\n${tail}`, { cause: err });
+    throw withLogTail(err, worker);
   } finally {
     await worker?.stop("SIGKILL");
     await net.healAll().catch(() => {});
