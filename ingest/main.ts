@@ -58,6 +58,9 @@ try {
   Deno.exit(2);
 }
 const startTimeoutMs = config.KAFKA_START_TIMEOUT_MS;
+// A request to a broker waits no longer than its caller does: one that hangs (a silent broker)
+// then fails in time for the client's next try to go to another broker (metadata, producer id).
+const requestTimeoutMs = config.INGEST_ACK_TIMEOUT_MS;
 // With INGEST_PRODUCER_WORKER the producer runs on its own thread (see produce/thread_producer.ts).
 const producer = config.INGEST_PRODUCER_WORKER
   ? createThreadProducer({
@@ -65,8 +68,14 @@ const producer = config.INGEST_PRODUCER_WORKER
     topic: config.KAFKA_TOPIC,
     logLevel: config.LOG_LEVEL,
     startTimeoutMs,
+    requestTimeoutMs,
   })
-  : createTopicProducer(connection, { topic: config.KAFKA_TOPIC, logger: log, startTimeoutMs });
+  : createTopicProducer(connection, {
+    topic: config.KAFKA_TOPIC,
+    logger: log,
+    startTimeoutMs,
+    requestTimeoutMs,
+  });
 // One send lane per partition leader: a broker that hangs holds up only its own partitions.
 const lanes = createLeaderLanes(() => producer.leaders(), {
   logger: log.child({ component: "lanes" }),

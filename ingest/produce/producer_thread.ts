@@ -17,6 +17,12 @@ export interface ThreadInit {
   logLevel: LogLevel;
   /** How long `connect` waits for Kafka's first answer, in ms (default 10 s). */
   startTimeoutMs?: number;
+  /**
+   * How long one request to a broker may wait for its answer, in ms (default 30 s). The ingest
+   * gives it its acknowledgement timeout: a request the caller was already answered 503 for need
+   * not hold the client longer, and the client's next try goes to the next broker.
+   */
+  requestTimeoutMs?: number;
 }
 
 /** A request to the producer thread. */
@@ -42,8 +48,13 @@ scope.onmessage = async ({ data }) => {
     switch (data.op) {
       case "init": {
         const logger = createLogger({ level: data.init.logLevel }).child({ service: "ingest" });
-        const { connection, topic, startTimeoutMs } = data.init;
-        producer = createTopicProducer(connection, { topic, logger, startTimeoutMs });
+        const { connection, topic, startTimeoutMs, requestTimeoutMs } = data.init;
+        producer = createTopicProducer(connection, {
+          topic,
+          logger,
+          startTimeoutMs,
+          requestTimeoutMs,
+        });
         break;
       }
       case "connect":

@@ -18,6 +18,12 @@ export interface ThreadProducerOptions {
   logLevel: LogLevel;
   /** How long `connect` waits for Kafka's first answer, in ms (default 10 s). */
   startTimeoutMs?: number;
+  /**
+   * How long one request to a broker may wait for its answer, in ms (default 30 s). The ingest
+   * gives it its acknowledgement timeout: a request the caller was already answered 503 for need
+   * not hold the client longer, and the client's next try goes to the next broker.
+   */
+  requestTimeoutMs?: number;
 }
 
 /**

@@ -17,6 +17,12 @@ export interface TopicProducerOptions {
   readyCacheMs?: number;
   /** How long `connect` waits for Kafka's first answer, in ms (default 10 s). */
   startTimeoutMs?: number;
+  /**
+   * How long one request to a broker may wait for its answer, in ms (default 30 s). The ingest
+   * gives it its acknowledgement timeout: a request the caller was already answered 503 for need
+   * not hold the client longer, and the client's next try goes to the next broker.
+   */
+  requestTimeoutMs?: number;
 }
 
 /** The producer for `opts.topic` on `connection`. */
@@ -27,6 +33,7 @@ export function createTopicProducer(
   const producer = createKafkaProducer(connection, {
     logger: opts.logger,
     startTimeoutMs: opts.startTimeoutMs,
+    ...(opts.requestTimeoutMs !== undefined ? { requestTimeoutMs: opts.requestTimeoutMs } : {}),
   });
   const cacheMs = opts.readyCacheMs ?? 1000;
   let probe: { at: number; result: Promise<boolean> } | undefined;
