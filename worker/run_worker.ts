@@ -154,6 +154,7 @@ export async function startWorker(
       flushWhenIdle: config.WORKER_FLUSH_IDLE,
     },
     retry: { minMs: config.WORKER_RETRY_MIN_MS, maxMs: config.WORKER_RETRY_MAX_MS },
+    commitIntervalMs: config.WORKER_COMMIT_INTERVAL_MS,
     metrics: deps.metrics,
     tracing,
     consumerGroup: config.KAFKA_GROUP_ID,
@@ -210,6 +211,8 @@ export async function startWorker(
         log.info("joined group", { groupId: config.KAFKA_GROUP_ID, assigned });
       },
       alive: sign,
+      // The offsets waiting for the commit interval go before the partitions may move.
+      rebalancing: () => void committer.commitNow(),
     });
   } catch (err) {
     clearInterval(watchdog);

@@ -75,6 +75,11 @@ export interface GroupHandlers {
   assigned?(partitions: readonly { topic: string; partition: number }[]): void;
   /** Any sign of life (fetch, heartbeat), for a watchdog. */
   alive?(): void;
+  /**
+   * A rebalance is starting (the coordinator said so): the partitions may move, so offsets
+   * waiting to be committed should go now.
+   */
+  rebalancing?(): void;
 }
 
 /** Options for `createConsumerGroup`. */
@@ -218,7 +223,10 @@ export function createConsumerGroup(
         handlers.alive?.();
       };
       consumer.on("consumer:group:join", assigned);
-      consumer.on("consumer:group:rebalance", () => handlers.alive?.());
+      consumer.on("consumer:group:rebalance", () => {
+        handlers.alive?.();
+        handlers.rebalancing?.();
+      });
       consumer.on("consumer:heartbeat:end", () => handlers.alive?.());
       // A stream that failed (a broker gone past the client's retries) is not usable again,
       // but the consumer is: open a new stream from the committed offsets, with a growing
