@@ -16,7 +16,7 @@ import {
   createPostgresDialect,
   type Staging,
 } from "../worker/warehouse/postgres_dialect.ts";
-import { EVENT_COLUMNS } from "../worker/warehouse/table_columns.ts";
+import { columnsOfWidth } from "../worker/warehouse/table_columns.ts";
 import { toUserRow } from "../worker/warehouse/user_row.ts";
 import { createWarehouseSink } from "../worker/warehouse/sink.ts";
 
@@ -99,29 +99,38 @@ export async function copyCeiling(
   for (const ddl of createPostgresDialect({ schema, table: "users" }).createTable()) {
     await sql.unsafe(ddl);
   }
-  const columns = [...EVENT_COLUMNS.map((c) => c.name), "date_added", "updated_at"].join(", ");
+  // The columns of the rows written (version-1 events): naming every column of the latest
+  // version made PostgreSQL refuse the COPY, and the refusal never reached the writable
+  // stream, so the step hung.
+  const width = toUserRow(seededEvent(0, seed)).length;
+  const columns = [...columnsOfWidth(width).map((c) => c.name), "date_added", "updated_at"]
+    .join(", ");
   const started = performance.now();
   const writable = await sql.unsafe(`COPY ${schema}.users (${columns}) FROM STDIN`).writable();
   const now = new Date().toISOString();
-  await new Promise<void>((resolve, reject) => {
-    writable.once("error", reject);
-    writable.once("finish", () => resolve());
-    let i = 0;
-    const write = () => {
-      while (i < n) {
-        const rows = [];
-        for (const end = Math.min(n, i + 5_000); i < end; i++) {
-          rows.push([...toUserRow(seededEvent(i, seed)), now, now]);
+  await withTimeout(
+    new Promise<void>((resolve, reject) => {
+      writable.once("error", reject);
+      writable.once("finish", () => resolve());
+      let i = 0;
+      const write = () => {
+        while (i < n) {
+          const rows = [];
+          for (const end = Math.min(n, i + 5_000); i < end; i++) {
+            rows.push([...toUserRow(seededEvent(i, seed)), now, now]);
+          }
+          if (!writable.write(copyText(rows))) {
+            writable.once("drain", write);
+            return;
+          }
         }
-        if (!writable.write(copyText(rows))) {
-          writable.once("drain", write);
-          return;
-        }
-      }
-      writable.end();
-    };
-    write();
-  });
+        writable.end();
+      };
+      write();
+    }),
+    600_000,
+    "the COPY ceiling",
+  );
   const seconds = (performance.now() - started) / 1000;
   return { rate: n / seconds, seconds };
 }
