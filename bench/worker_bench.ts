@@ -1,6 +1,6 @@
 /**
  * `deno task bench:worker [--events N] [--rate R] [--seconds S] [--staging-rows M]
- *   [--partitions P] [--e2e-only] [--e2e-rounds K] [--skip-ceilings] [--baseline REV] [--versions]`
+ *   [--partitions P] [--e2e-only] [--rounds K] [--skip-ceilings] [--baseline REV] [--versions]`
  *
  * On the shared local stack:
  * 1. pre-fills a unique topic (6 partitions) with N events (default 1,000,000);
@@ -21,8 +21,9 @@
  *    delivered on commit; and what it costs the broker: its CPU while the events are produced
  *    and consumed, against the same producer with no consumer measured in the same round, and
  *    the requests the worker sent it (TCP data segments from the worker to the broker's port,
- *    and the worker's `worker_offset_commits_total` where it has one). `--e2e-rounds K`
- *    repeats the step K times (the workers' order alternating) and reports medians.
+ *    and the worker's `worker_offset_commits_total` where it has one).
+ * `--rounds K` repeats steps 4 and 5 K times (the workers' order alternating, each drain with a
+ * new group and schema, each e2e step with a new topic and new users) and reports medians.
  * With `--baseline REV`, steps 4 and 5 also run the `worker` task of REV (checked out with
  * `git worktree` in a temporary folder) with the same environment, topic and load, each with
  * its own group and schema; the table prints both and the ratios. `WORKER_*`,
@@ -76,7 +77,7 @@ const { values } = parseArgs({
     "staging-rows": { type: "string", default: "100000" },
     partitions: { type: "string", default: "6" },
     "e2e-only": { type: "boolean", default: false },
-    "e2e-rounds": { type: "string", default: "1" },
+    rounds: { type: "string", default: "1" },
     "skip-ceilings": { type: "boolean", default: false },
     baseline: { type: "string" },
     versions: { type: "boolean", default: false },
@@ -87,7 +88,7 @@ const RATE = Number(values.rate);
 const SECONDS = Number(values.seconds);
 const STAGING_ROWS = Number(values["staging-rows"]);
 const PARTITIONS = Number(values.partitions);
-const ROUNDS = Number(values["e2e-rounds"]);
+const ROUNDS = Number(values.rounds);
 for (const [name, n] of Object.entries({ N, RATE, SECONDS, STAGING_ROWS, PARTITIONS, ROUNDS })) {
   if (!Number.isInteger(n) || n < 1 || n > 100_000_000) throw new Error(`Cannot parse ${name}`);
 }
@@ -142,7 +143,9 @@ interface Program {
 const shared: Record<string, number> = {};
 const measured: Record<"new" | "old", Record<string, number>> = { new: {}, old: {} };
 const head = await headCommit(ROOT);
-/** Every e2e round's measures (`--e2e-rounds`), for the JSON line. */
+/** E2e steps so far: each has its own topic and new users. */
+let e2eSteps = 0;
+/** Every round's drain and e2e measures (`--rounds`), for the JSON line. */
 let e2eRounds: Record<string, Record<string, number>[]> | undefined;
 const programs: Program[] = [{ key: "new", label: `new (${head}+working tree)`, root: ROOT }];
 let tree: RevisionTree | undefined;
@@ -341,6 +344,9 @@ async function produceAtRate(
   to: string,
   sentAt: (id: string, at: number) => void,
 ): Promise<{ acks: number[]; brokerCpuSeconds: number; seconds: number }> {
+  // New users every time: a user already in a table is an UPDATE, which the e2e step's
+  // AFTER INSERT trigger does not see.
+  const first = N + RATE * SECONDS * e2eSteps++;
   const producer = createKafkaProducer(kafka.connection, {
     logger: silentLogger,
     clientIdSuffix: "-e2e",
@@ -362,7 +368,7 @@ async function produceAtRate(
       if (due > i) {
         const messages: ProducerMessage[] = [];
         for (; i < due; i++) {
-          const e = seededEvent(N + i, seed);
+          const e = seededEvent(first + i, seed);
           e.accepted_at = new Date().toISOString();
           messages.push({ key: e.user.id, value: encodeEvent(e) });
           if (i >= warmup) sentAt(e.user.id, performance.now());
@@ -387,7 +393,7 @@ async function produceAtRate(
  * before any worker reads, measured in the same run as the workers' e2e steps.
  */
 async function producerAlone(): Promise<Record<string, number>> {
-  const aloneTopic = `${topic}_e2e_alone`;
+  const aloneTopic = `${topic}_e2e_alone_${e2eSteps}`;
   topics.push(aloneTopic);
   await kafka.createTopics([aloneTopic], PARTITIONS);
   const r = await produceAtRate(aloneTopic, () => {});
@@ -412,7 +418,7 @@ async function offsetCommits(port: number): Promise<number | undefined> {
  */
 async function latency(program: Program): Promise<Record<string, number>> {
   const s = schema(`e2e_${program.key}`);
-  const latencyTopic = `${topic}_e2e_${program.key}`;
+  const latencyTopic = `${topic}_e2e_${program.key}_${e2eSteps}`;
   topics.push(latencyTopic);
   await kafka.createTopics([latencyTopic], PARTITIONS);
   for (const ddl of createPostgresDialect({ schema: s, table: "users" }).createTable()) {
@@ -627,7 +633,7 @@ function printReport(): void {
     ...(ROUNDS > 1
       ? [
         one(
-          `e2e rounds (medians above): broker cores per round, producer alone`,
+          `rounds (medians above): broker cores per round, e2e producer alone`,
           (e2eRounds?.alone ?? []).map((r) => f(r.e2e_alone_broker_cores, 3)).join(", "),
         ),
         row(
@@ -635,6 +641,13 @@ function printReport(): void {
           (r) =>
             (e2eRounds?.[r === n ? "new" : "old"] ?? []).map((x) => f(x.e2e_broker_cores, 3))
               .join(", "),
+        ),
+        row(
+          "drain rounds: rows/s counted in the table, per round",
+          (r) =>
+            (e2eRounds?.[r === n ? "drain_new" : "drain_old"] ?? []).map((x) =>
+              f(x.worker_rows_per_s_sustained)
+            ).join(", "),
         ),
         row(
           "e2e rounds: p50 / p99 ms per round",
@@ -655,6 +668,9 @@ function printReport(): void {
   }\n`;
   Deno.stdout.writeSync(new TextEncoder().encode(out));
 }
+
+/** Every round's drain measures. */
+const drains: Record<"new" | "old", Record<string, number>[]> = { new: [], old: [] };
 
 /** Each key's median over `rounds` (the keys of the first round). */
 function medians(rounds: Record<string, number>[]): Record<string, number> {
@@ -726,10 +742,14 @@ async function everything(): Promise<void> {
       );
     }
 
-    for (const program of programs) {
-      say(`${program.label}: draining the topic`);
-      Object.assign(measured[program.key], await attempt(program, "drain", drain));
+    for (let round = 1; round <= ROUNDS; round++) {
+      const order = round % 2 === 1 ? programs : programs.toReversed();
+      for (const program of order) {
+        say(`${program.label}: draining the topic (round ${round}/${ROUNDS})`);
+        drains[program.key].push(await attempt(program, "drain", drain));
+      }
     }
+    for (const key of ["new", "old"] as const) Object.assign(measured[key], medians(drains[key]));
   }
 
   // Each round: the producer alone, then each worker; the order of the workers alternates
@@ -748,6 +768,10 @@ async function everything(): Promise<void> {
   }
   Object.assign(shared, medians(alone));
   for (const key of ["new", "old"] as const) Object.assign(measured[key], medians(e2e[key]));
-  e2eRounds = { alone, ...e2e };
+  e2eRounds = {
+    alone,
+    ...e2e,
+    ...(drains.new.length > 0 ? { drain_new: drains.new, drain_old: drains.old } : {}),
+  };
   printReport();
 }
