@@ -143,6 +143,9 @@ interface Program {
 const shared: Record<string, number> = {};
 const measured: Record<"new" | "old", Record<string, number>> = { new: {}, old: {} };
 const head = await headCommit(ROOT);
+/** Every round's drain measures. */
+const drains: Record<"new" | "old", Record<string, number>[]> = { new: [], old: [] };
+
 /** E2e steps so far: each has its own topic and new users. */
 let e2eSteps = 0;
 /** Every round's drain and e2e measures (`--rounds`), for the JSON line. */
@@ -668,9 +671,6 @@ function printReport(): void {
   }\n`;
   Deno.stdout.writeSync(new TextEncoder().encode(out));
 }
-
-/** Every round's drain measures. */
-const drains: Record<"new" | "old", Record<string, number>[]> = { new: [], old: [] };
 
 /** Each key's median over `rounds` (the keys of the first round). */
 function medians(rounds: Record<string, number>[]): Record<string, number> {
