@@ -1,17 +1,29 @@
 /**
  * `deno task bench:worker [--events N] [--rate R] [--seconds S] [--staging-rows M]
- *   [--partitions P] [--e2e-only] [--skip-ceilings] [--baseline REV] [--versions]`
+ *   [--partitions P] [--e2e-only] [--rounds K] [--skip-ceilings] [--baseline REV] [--versions]`
  *
  * On the shared local stack:
  * 1. pre-fills a unique topic (6 partitions) with N events (default 1,000,000);
- * 2. ceilings: a plain consume of that topic through our consumer group (no processing), and
- *    one PostgreSQL `COPY` of the same rows into an empty table with the same primary key;
- * 3. staging: the worker's sink with COPY into a temporary table vs multi-row INSERT;
+ * 2. ceilings: a plain consume of that topic through our consumer group (no processing); one
+ *    PostgreSQL `COPY` of the same rows into an empty table with the same primary key; and the
+ *    worker's sink alone doing the drain's writes: the same N rows through the same statement
+ *    path (`upsertIsolating` → sink → postgres dialect, default staging, one connection), the
+ *    worker's default PostgreSQL flush size per transaction, into a table that grows from empty
+ *    to N, its rows counted in the table like the drain's;
+ * 3. staging: the worker's sink with COPY into a temporary table vs multi-row INSERT
+ *    (`--staging-rows`, 5,000 a transaction, an empty table: a comparison, not a ceiling);
  * 4. the `worker` task (subprocess, default settings) drains the topic into PostgreSQL: rows/s
- *    from its own `/metrics`, peak RSS by `ps`, CPU time of worker, PostgreSQL and Kafka;
+ *    counted where a user would (`select count(*)` on its table every second, 5 % → 95 %
+ *    interpolated between counts; its own `worker_rows_upserted_total` only as a cross-check),
+ *    peak RSS by `ps`, CPU time of worker, PostgreSQL and Kafka;
  * 5. end-to-end latency at a fixed rate (default 1,000 events/s for 20 s) on a fresh topic:
  *    produce with a send timestamp, row visible = a NOTIFY from an AFTER INSERT trigger,
- *    delivered on commit.
+ *    delivered on commit; and what it costs the broker: its CPU while the events are produced
+ *    and consumed, against the same producer with no consumer measured in the same round, and
+ *    the requests the worker sent it (TCP data segments from the worker to the broker's port,
+ *    and the worker's `worker_offset_commits_total` where it has one).
+ * `--rounds K` repeats steps 4 and 5 K times (the workers' order alternating, each drain with a
+ * new group and schema, each e2e step with a new topic and new users) and reports medians.
  * With `--baseline REV`, steps 4 and 5 also run the `worker` task of REV (checked out with
  * `git worktree` in a temporary folder) with the same environment, topic and load, each with
  * its own group and schema; the table prints both and the ratios. `WORKER_*`,
@@ -39,16 +51,22 @@ import { installFastImmediate } from "../fixes/fast_immediate.ts";
 import { connectNoDelay, type SocketTarget } from "../fixes/no_delay_socket.ts";
 import { createPostgresDialect } from "../worker/warehouse/postgres_dialect.ts";
 import { checkoutRevision, headCommit, type RevisionTree } from "./revision_tree.ts";
+import { socketCounters } from "./socket_counters.ts";
 import {
   consumeCeiling,
   copyCeiling,
   cpuSeconds,
   prefill,
   quantile,
+  type RowCountSampler,
   rssKiB,
+  sampleRowCount,
+  sinkCeiling,
   sinkRate,
+  sustainedRate,
   withTimeout,
 } from "./worker_bench_parts.ts";
+import { FLUSH_DEFAULTS, WRITE_TIMEOUT_DEFAULTS } from "../worker/config.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -59,6 +77,7 @@ const { values } = parseArgs({
     "staging-rows": { type: "string", default: "100000" },
     partitions: { type: "string", default: "6" },
     "e2e-only": { type: "boolean", default: false },
+    rounds: { type: "string", default: "1" },
     "skip-ceilings": { type: "boolean", default: false },
     baseline: { type: "string" },
     versions: { type: "boolean", default: false },
@@ -69,12 +88,15 @@ const RATE = Number(values.rate);
 const SECONDS = Number(values.seconds);
 const STAGING_ROWS = Number(values["staging-rows"]);
 const PARTITIONS = Number(values.partitions);
-for (const [name, n] of Object.entries({ N, RATE, SECONDS, STAGING_ROWS, PARTITIONS })) {
+const ROUNDS = Number(values.rounds);
+for (const [name, n] of Object.entries({ N, RATE, SECONDS, STAGING_ROWS, PARTITIONS, ROUNDS })) {
   if (!Number.isInteger(n) || n < 1 || n > 100_000_000) throw new Error(`Cannot parse ${name}`);
 }
 /** The load generator sends what is due every TICK_MS, in one request (as a batching ingest would). */
 const TICK_MS = 5;
 const MAX_BYTES = 4 * 1024 * 1024; // the worker's default fetch size
+/** How often the drain's and the sink ceiling's tables are counted (`select count(*)`). */
+const COUNT_MS = 1_000;
 const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 
 const say = (msg: string) => Deno.stderr.writeSync(new TextEncoder().encode(`[bench] ${msg}\n`));
@@ -82,6 +104,9 @@ const say = (msg: string) => Deno.stderr.writeSync(new TextEncoder().encode(`[be
 const uninstallImmediate = installFastImmediate();
 const env = await sharedStack();
 const kafka = await testKafka(env.KAFKA_BROKERS);
+/** The broker's port (the first of KAFKA_BROKERS): the worker's requests go there. */
+const BROKER_PORT = Number(env.KAFKA_BROKERS.split(",")[0]!.split(":").at(-1));
+
 const pgOptions = {
   max: 4,
   onnotice: () => {},
@@ -118,6 +143,13 @@ interface Program {
 const shared: Record<string, number> = {};
 const measured: Record<"new" | "old", Record<string, number>> = { new: {}, old: {} };
 const head = await headCommit(ROOT);
+/** Every round's drain measures. */
+const drains: Record<"new" | "old", Record<string, number>[]> = { new: [], old: [] };
+
+/** E2e steps so far: each has its own topic and new users. */
+let e2eSteps = 0;
+/** Every round's drain and e2e measures (`--rounds`), for the JSON line. */
+let e2eRounds: Record<string, Record<string, number>[]> | undefined;
 const programs: Program[] = [{ key: "new", label: `new (${head}+working tree)`, root: ROOT }];
 let tree: RevisionTree | undefined;
 
@@ -220,7 +252,12 @@ async function versions(): Promise<void> {
   Deno.stdout.writeSync(new TextEncoder().encode(`${out.join("\n")}\n`));
 }
 
-/** The worker of `program` drains the pre-filled topic with a new group into a new schema. */
+/**
+ * The worker of `program` drains the pre-filled topic with a new group into a new schema. Its
+ * rows/s are rows counted in the table (`select count(*)` every COUNT_MS, the sampler the sink
+ * ceiling runs under too), from 5 % to 95 % of N; the worker's own `worker_rows_upserted_total`
+ * is read at the end as a cross-check, and its `worker_batch_size` gives the rows per flush.
+ */
 async function drain(program: Program, source = topic): Promise<Record<string, number>> {
   const workerSchema = schema(`drain_${program.key}`);
   const spawned = performance.now();
@@ -230,56 +267,161 @@ async function drain(program: Program, source = topic): Promise<Record<string, n
     WAREHOUSE_SCHEMA: workerSchema,
   });
   const state = await readState("local");
-  const kafkaPids = (state?.kafka ?? []).flatMap((k) => k.pid ? [k.pid] : []);
+  const brokerPids = await kafkaPids();
   const pgPids = state?.postgres.pid ? [state.postgres.pid] : [];
   const cpuBefore = {
-    kafka: await cpuSeconds(kafkaPids),
+    kafka: await cpuSeconds(brokerPids),
     pg: await cpuSeconds(pgPids, true),
   };
   let peakRss = 0;
-  let at5 = 0;
-  let at95 = 0;
-  let rows = 0;
+  let sampler: RowCountSampler | undefined;
   const deadline = Date.now() + 900_000;
   try {
-    while (rows < N) {
-      if (Date.now() > deadline) throw new Error(`${program.label} stuck at ${rows} rows`);
+    // The worker creates the table at start; count from then on.
+    while (!(await tableExists(workerSchema))) {
+      if (Date.now() > deadline) throw new Error(`${program.label} made no table`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    sampler = await sampleRowCount(sql, `${workerSchema}.users`, COUNT_MS);
+    while (sampler.latest() < N) {
+      if (Date.now() > deadline) {
+        throw new Error(`${program.label} stuck at ${sampler.latest()} rows`);
+      }
       await new Promise((r) => setTimeout(r, 200));
       peakRss = Math.max(peakRss, await rssKiB(worker.pid));
-      rows = await rowsUpserted(worker.port);
-      if (!at5 && rows >= N * 0.05) at5 = performance.now();
-      if (!at95 && rows >= N * 0.95) at95 = performance.now();
     }
-    const total = (performance.now() - spawned) / 1000;
-    const [check] = await sql.unsafe(`select count(*)::int as n from ${workerSchema}.users`);
-    const sustained = (N * 0.9) / ((at95 - at5) / 1000);
+    const total = (sampler.samples.at(-1)!.at - spawned) / 1000;
+    await sampler.stop();
     const workerCores = (await cpuSeconds([worker.pid])) / total;
+    const counters = await workerCounters(worker.port);
     return {
       worker_cpu_cores: workerCores,
-      kafka_cpu_cores: ((await cpuSeconds(kafkaPids)) - cpuBefore.kafka) / total,
+      kafka_cpu_cores: ((await cpuSeconds(brokerPids)) - cpuBefore.kafka) / total,
       // Backends that ended during the run are not counted: a lower bound.
       postgres_cpu_cores: ((await cpuSeconds(pgPids, true)) - cpuBefore.pg) / total,
       worker_cpu_us_per_row: (workerCores * total * 1e6) / N,
       worker_rows_per_s_total: N / total,
-      worker_rows_per_s_sustained: sustained,
+      worker_rows_per_s_sustained: sustainedRate(sampler.samples, N),
+      drain_count_ms_p50: quantile(sampler.countMs.toSorted((a, b) => a - b), 0.5),
       worker_peak_rss_mib: peakRss / 1024,
-      worker_table_rows: Number(check!.n),
+      worker_table_rows: sampler.latest(),
+      worker_rows_upserted_metric: counters.rowsUpserted,
+      worker_rows_per_flush: counters.rowsPerFlush,
       drain_warn_error_lines: await stopWorker(worker),
     };
   } finally {
+    await sampler?.stop();
     if (running.has(worker)) await stopWorker(worker);
   }
 }
 
-async function rowsUpserted(port: number): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  return Number(/^worker_rows_upserted_total (\d+)/m.exec(text)?.[1] ?? 0);
+async function tableExists(s: string): Promise<boolean> {
+  const [row] = await sql`select to_regclass(${`${s}.users`}) is not null as ok`;
+  return Boolean(row?.ok);
 }
 
-/** End-to-end latency of `program`'s worker on a fresh topic at RATE events/s. */
+/** The worker's own count of rows written, and its mean records per flush. */
+async function workerCounters(
+  port: number,
+): Promise<{ rowsUpserted: number; rowsPerFlush: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const read = (name: string) => Number(new RegExp(`^${name} (\\S+)`, "m").exec(text)?.[1] ?? NaN);
+  return {
+    rowsUpserted: read("worker_rows_upserted_total"),
+    rowsPerFlush: read("worker_batch_size_sum") / read("worker_batch_size_count"),
+  };
+}
+
+/** The broker's processes, from the local stack's state. */
+async function kafkaPids(): Promise<number[]> {
+  const state = await readState("local");
+  return (state?.kafka ?? []).flatMap((k) => k.pid ? [k.pid] : []);
+}
+
+/**
+ * Produces RATE events/s for SECONDS to `to` (what is due every TICK_MS in one send, as a
+ * batching ingest would); `sentAt` hears each event after the warm-up (the first two seconds).
+ * Returns the send → ack times and the broker's CPU seconds over the sending.
+ */
+async function produceAtRate(
+  to: string,
+  sentAt: (id: string, at: number) => void,
+): Promise<{ acks: number[]; brokerCpuSeconds: number; seconds: number }> {
+  // New users every time: a user already in a table is an UPDATE, which the e2e step's
+  // AFTER INSERT trigger does not see.
+  const first = N + RATE * SECONDS * e2eSteps++;
+  const producer = createKafkaProducer(kafka.connection, {
+    logger: silentLogger,
+    clientIdSuffix: "-e2e",
+  });
+  const acks: number[] = [];
+  try {
+    await producer.connect([to]);
+    const pids = await kafkaPids();
+    const total = RATE * SECONDS;
+    const warmup = RATE * 2;
+    const cpuBefore = await cpuSeconds(pids);
+    const started = performance.now();
+    let i = 0;
+    const inFlight = new Set<Promise<unknown>>();
+    // Bounded: one tick per TICK_MS, and the loop ends after SECONDS (or a minute more).
+    const deadline = started + SECONDS * 1000 + 60_000;
+    while (i < total && performance.now() < deadline) {
+      const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * RATE));
+      if (due > i) {
+        const messages: ProducerMessage[] = [];
+        for (; i < due; i++) {
+          const e = seededEvent(first + i, seed);
+          e.accepted_at = new Date().toISOString();
+          messages.push({ key: e.user.id, value: encodeEvent(e) });
+          if (i >= warmup) sentAt(e.user.id, performance.now());
+        }
+        const t = performance.now();
+        const p = producer.send(to, messages).then(() => acks.push(performance.now() - t))
+          .finally(() => inFlight.delete(p));
+        inFlight.add(p);
+      }
+      await new Promise((r) => setTimeout(r, TICK_MS));
+    }
+    await Promise.all(inFlight);
+    const seconds = (performance.now() - started) / 1000;
+    return { acks, brokerCpuSeconds: (await cpuSeconds(pids)) - cpuBefore, seconds };
+  } finally {
+    await producer.close();
+  }
+}
+
+/**
+ * The broker's CPU under the e2e step's producer alone (no consumer): what the broker costs
+ * before any worker reads, measured in the same run as the workers' e2e steps.
+ */
+async function producerAlone(): Promise<Record<string, number>> {
+  const aloneTopic = `${topic}_e2e_alone_${e2eSteps}`;
+  topics.push(aloneTopic);
+  await kafka.createTopics([aloneTopic], PARTITIONS);
+  const r = await produceAtRate(aloneTopic, () => {});
+  return {
+    e2e_alone_broker_cores: r.brokerCpuSeconds / r.seconds,
+    e2e_alone_broker_cpu_ms_per_1000: (r.brokerCpuSeconds * 1e6) / (RATE * SECONDS),
+  };
+}
+
+/** The worker's `worker_offset_commits_total` (undefined: a worker without that metric). */
+async function offsetCommits(port: number): Promise<number | undefined> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const m = /^worker_offset_commits_total (\d+)/m.exec(text);
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * End-to-end latency of `program`'s worker on a fresh topic at RATE events/s, and what it cost
+ * the broker: the broker's CPU while the events were produced and consumed, and the requests
+ * the worker sent it (TCP data segments from the worker to the broker's port, `ss`; and its
+ * own count of offset commits where it has one).
+ */
 async function latency(program: Program): Promise<Record<string, number>> {
   const s = schema(`e2e_${program.key}`);
-  const latencyTopic = `${topic}_e2e_${program.key}`;
+  const latencyTopic = `${topic}_e2e_${program.key}_${e2eSteps}`;
   topics.push(latencyTopic);
   await kafka.createTopics([latencyTopic], PARTITIONS);
   for (const ddl of createPostgresDialect({ schema: s, table: "users" }).createTable()) {
@@ -291,7 +433,6 @@ async function latency(program: Program): Promise<Record<string, number>> {
     FOR EACH ROW EXECUTE FUNCTION ${s}.notify_row()`);
   const sent = new Map<string, number>();
   const latencies: number[] = [];
-  const acks: number[] = [];
   const listener = await sql.listen(s, (id) => {
     const t = sent.get(id);
     if (t !== undefined) latencies.push(performance.now() - t);
@@ -301,36 +442,15 @@ async function latency(program: Program): Promise<Record<string, number>> {
     KAFKA_GROUP_ID: uniqueName(`bench_e2e_${program.key}`),
     WAREHOUSE_SCHEMA: s,
   });
-  const producer = createKafkaProducer(kafka.connection, {
-    logger: silentLogger,
-    clientIdSuffix: "-e2e",
-  });
   try {
-    await producer.connect([latencyTopic]);
     await worker.waitForLog((l) => l.msg === "joined group", 60_000, '"joined group"');
-    const total = RATE * SECONDS;
-    const warmup = RATE * 2; // the first two seconds are not counted
-    const started = performance.now();
-    let i = 0;
-    const inFlight = new Set<Promise<unknown>>();
-    while (i < total) {
-      const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * RATE));
-      if (due > i) {
-        const messages: ProducerMessage[] = [];
-        for (; i < due; i++) {
-          const e = seededEvent(N + i, seed);
-          e.accepted_at = new Date().toISOString();
-          messages.push({ key: e.user.id, value: encodeEvent(e) });
-          if (i >= warmup) sent.set(e.user.id, performance.now());
-        }
-        const t = performance.now();
-        const p = producer.send(latencyTopic, messages).then(() => acks.push(performance.now() - t))
-          .finally(() => inFlight.delete(p));
-        inFlight.add(p);
-      }
-      await new Promise((r) => setTimeout(r, TICK_MS));
-    }
-    await Promise.all(inFlight);
+    const socketsBefore = await socketCounters(worker.pid, BROKER_PORT);
+    const commitsBefore = await offsetCommits(worker.port);
+    const workerCpuBefore = await cpuSeconds([worker.pid]);
+    const produced = await produceAtRate(latencyTopic, (id, at) => sent.set(id, at));
+    const sockets = await socketCounters(worker.pid, BROKER_PORT);
+    const commits = await offsetCommits(worker.port);
+    const workerCpu = (await cpuSeconds([worker.pid])) - workerCpuBefore;
     await withTimeout(
       (async () => {
         const end = Date.now() + 60_000;
@@ -342,7 +462,8 @@ async function latency(program: Program): Promise<Record<string, number>> {
       "every latency event",
     );
     const sorted = latencies.toSorted((a, b) => a - b);
-    const ackSorted = acks.toSorted((a, b) => a - b);
+    const ackSorted = produced.acks.toSorted((a, b) => a - b);
+    const events = RATE * SECONDS;
     return {
       e2e_produce_ack_p50_ms: quantile(ackSorted, 0.5),
       e2e_produce_ack_p99_ms: quantile(ackSorted, 0.99),
@@ -351,10 +472,18 @@ async function latency(program: Program): Promise<Record<string, number>> {
       e2e_p50_ms: quantile(sorted, 0.5),
       e2e_p99_ms: quantile(sorted, 0.99),
       e2e_max_ms: sorted.at(-1) ?? NaN,
+      e2e_seconds: produced.seconds,
+      e2e_broker_cores: produced.brokerCpuSeconds / produced.seconds,
+      e2e_broker_cpu_ms_per_1000: (produced.brokerCpuSeconds * 1e6) / events,
+      e2e_worker_cores: workerCpu / produced.seconds,
+      e2e_worker_segments_per_s: (sockets.dataSegmentsOut - socketsBefore.dataSegmentsOut) /
+        produced.seconds,
+      ...(commits !== undefined && commitsBefore !== undefined
+        ? { e2e_offset_commits_per_s: (commits - commitsBefore) / produced.seconds }
+        : {}),
       e2e_warn_error_lines: await stopWorker(worker),
     };
   } finally {
-    await producer.close();
     await listener.unlisten();
     if (running.has(worker)) await stopWorker(worker);
   }
@@ -393,17 +522,19 @@ function printReport(): void {
   };
   const one = (label: string, value: string) =>
     `| ${[label, value, ...(withOld ? ["", ""] : [])].join(" | ")} |`;
-  // The sink alone (COPY → temporary table → MERGE on one connection) is what the worker's
-  // writes cost without Kafka or decoding: the ceiling a worker's drain is held to.
+  // The worker's sink alone, doing the drain's writes (same rows, flush size, statements, one
+  // connection, a table growing from empty to N, counted the same way): the ceiling a drain is
+  // held to, unless a plain consume is slower.
   const ceiling = Math.min(
     shared.plain_consume_msgs_per_s ?? Infinity,
-    shared.sink_copy_staging_rows_per_s ?? Infinity,
+    shared.sink_ceiling_rows_per_s ?? Infinity,
   );
   for (const r of [n, o]) {
     if (r.worker_rows_per_s_sustained !== undefined && Number.isFinite(ceiling)) {
       r.worker_fraction_of_sink_ceiling = r.worker_rows_per_s_sustained / ceiling;
     }
   }
+  const flush = f(FLUSH_DEFAULTS.postgres.rows);
   const lines = [
     `| measure (${f(N)} events, ${PARTITIONS} partitions) | ${programs[0]!.label} |${
       withOld ? ` ${programs[1]!.label} | ratio |` : ""
@@ -415,26 +546,46 @@ function printReport(): void {
       `${f(shared.plain_consume_msgs_per_s)} msg/s`,
     ),
     one("ceiling: PostgreSQL COPY (one stream)", `${f(shared.copy_rows_per_s)} rows/s`),
-    one("sink, COPY → temp table → upsert", `${f(shared.sink_copy_staging_rows_per_s)} rows/s`),
     one(
-      "sink, multi-row INSERT → temp table → upsert",
-      `${f(shared.sink_insert_staging_rows_per_s)} rows/s`,
+      `**ceiling: the worker's sink alone**, ${f(N)} rows, ${flush} a transaction, table growing ` +
+        `from empty, rows counted in the table (5%→95%)`,
+      `${f(shared.sink_ceiling_rows_per_s)} rows/s (own clock ${
+        f(shared.sink_ceiling_own_clock_rows_per_s)
+      }; with start and end ${f(shared.sink_ceiling_total_rows_per_s)})`,
+    ),
+    one(
+      `staging, ${f(STAGING_ROWS)} rows, 5,000 a transaction, empty table: COPY / multi-row INSERT`,
+      `${f(shared.sink_copy_staging_rows_per_s)} / ${
+        f(shared.sink_insert_staging_rows_per_s)
+      } rows/s`,
     ),
     row(
-      "**worker drain, sustained (5%→95%)**",
+      "**worker drain, rows counted in the table (5%→95%)**",
       (r) => `${f(r.worker_rows_per_s_sustained)} rows/s`,
       {
         of: "worker_rows_per_s_sustained",
         kind: "new/old",
       },
     ),
-    row("worker drain, total incl. start-up", (r) => `${f(r.worker_rows_per_s_total)} rows/s`, {
-      of: "worker_rows_per_s_total",
-      kind: "new/old",
-    }),
     row(
-      "worker drain / sink ceiling (COPY → temp table → upsert)",
+      "worker drain, from the worker's start to the last row counted",
+      (r) => `${f(r.worker_rows_per_s_total)} rows/s`,
+      { of: "worker_rows_per_s_total", kind: "new/old" },
+    ),
+    row(
+      "worker drain / sink ceiling",
       (r) => `${f((r.worker_fraction_of_sink_ceiling ?? NaN) * 100, 1)} %`,
+    ),
+    row(
+      "cross-checks: rows in the table / the worker's own count; rows per flush (mean)",
+      (r) =>
+        `${f(r.worker_table_rows)} / ${f(r.worker_rows_upserted_metric)}; ${
+          f(r.worker_rows_per_flush)
+        }`,
+    ),
+    row(
+      `what counting costs: count(*) p50, ceiling / drain (every ${f(COUNT_MS)} ms)`,
+      (r) => `${f(shared.sink_ceiling_count_ms_p50, 1)} / ${f(r.drain_count_ms_p50, 1)} ms`,
     ),
     row("worker CPU per row", (r) => `${f(r.worker_cpu_us_per_row, 1)} µs`, {
       of: "worker_cpu_us_per_row",
@@ -459,15 +610,78 @@ function printReport(): void {
       "of which producer send→ack (our producer), p50 / p99",
       (r) => `${f(r.e2e_produce_ack_p50_ms, 1)} / ${f(r.e2e_produce_ack_p99_ms, 1)} ms`,
     ),
+    one(
+      `broker CPU, e2e producer alone (no consumer), ${f(RATE)} ev/s`,
+      `${f(shared.e2e_alone_broker_cores, 3)} cores, ${
+        f(shared.e2e_alone_broker_cpu_ms_per_1000, 1)
+      } ms per 1,000 events`,
+    ),
+    row(
+      `**broker CPU, e2e at ${f(RATE)} ev/s** (producer + this worker)`,
+      (r) =>
+        `${f(r.e2e_broker_cores, 3)} cores, ${
+          f(r.e2e_broker_cpu_ms_per_1000, 1)
+        } ms per 1,000 events`,
+      { of: "e2e_broker_cores", kind: "old/new" },
+    ),
+    row(
+      "of which the worker's share (minus the producer alone)",
+      (r) => `${f((r.e2e_broker_cores ?? NaN) - (shared.e2e_alone_broker_cores ?? NaN), 3)} cores`,
+    ),
+    row(
+      "worker → broker requests/s (TCP data segments); offset commits/s",
+      (r) => `${f(r.e2e_worker_segments_per_s, 1)}; ${f(r.e2e_offset_commits_per_s, 1)}`,
+    ),
+    row("worker CPU, e2e", (r) => `${f(r.e2e_worker_cores, 3)} cores`),
+    ...(ROUNDS > 1
+      ? [
+        one(
+          `rounds (medians above): broker cores per round, e2e producer alone`,
+          (e2eRounds?.alone ?? []).map((r) => f(r.e2e_alone_broker_cores, 3)).join(", "),
+        ),
+        row(
+          "e2e rounds: broker cores per round (producer + this worker)",
+          (r) =>
+            (e2eRounds?.[r === n ? "new" : "old"] ?? []).map((x) => f(x.e2e_broker_cores, 3))
+              .join(", "),
+        ),
+        row(
+          "drain rounds: rows/s counted in the table, per round",
+          (r) =>
+            (e2eRounds?.[r === n ? "drain_new" : "drain_old"] ?? []).map((x) =>
+              f(x.worker_rows_per_s_sustained)
+            ).join(", "),
+        ),
+        row(
+          "e2e rounds: p50 / p99 ms per round",
+          (r) =>
+            (e2eRounds?.[r === n ? "new" : "old"] ?? []).map((x) =>
+              `${f(x.e2e_p50_ms, 1)}/${f(x.e2e_p99_ms, 1)}`
+            ).join(", "),
+        ),
+      ]
+      : []),
     row(
       "worker warn/error log lines (drain, e2e)",
       (r) => `${f(r.drain_warn_error_lines)}, ${f(r.e2e_warn_error_lines)}`,
     ),
   ];
   const out = `${lines.join("\n")}\n${
-    JSON.stringify({ baseline: tree?.commit, shared, new: n, old: o })
+    JSON.stringify({ baseline: tree?.commit, shared, new: n, old: o, e2eRounds })
   }\n`;
   Deno.stdout.writeSync(new TextEncoder().encode(out));
+}
+
+/** Each key's median over `rounds` (the keys of the first round). */
+function medians(rounds: Record<string, number>[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const key of Object.keys(rounds[0] ?? {})) {
+    const values = rounds.map((r) => r[key]).filter((v): v is number => v !== undefined)
+      .toSorted((a, b) => a - b);
+    const mid = Math.floor(values.length / 2);
+    out[key] = values.length % 2 === 1 ? values[mid]! : (values[mid - 1]! + values[mid]!) / 2;
+  }
+  return out;
 }
 
 /** The whole bench: ceilings, staging, the drain and the end-to-end latency. */
@@ -490,6 +704,25 @@ async function everything(): Promise<void> {
       say("ceiling: PostgreSQL COPY of the same rows");
       shared.copy_rows_per_s = (await copyCeiling(sql, schema("copy"), N, seed)).rate;
 
+      say(
+        `ceiling: the worker's sink alone, ${N} rows, ${FLUSH_DEFAULTS.postgres.rows} a transaction`,
+      );
+      const ceiling = await sinkCeiling(
+        () => postgres(env.WAREHOUSE_URL, { ...pgOptions, max: 1 }),
+        schema("sink"),
+        N,
+        seed,
+        {
+          flushRows: FLUSH_DEFAULTS.postgres.rows,
+          writeTimeoutMs: WRITE_TIMEOUT_DEFAULTS.postgres,
+          sampleMs: COUNT_MS,
+        },
+      );
+      shared.sink_ceiling_rows_per_s = ceiling.sustained;
+      shared.sink_ceiling_own_clock_rows_per_s = ceiling.ownSustained;
+      shared.sink_ceiling_total_rows_per_s = ceiling.total;
+      shared.sink_ceiling_count_ms_p50 = quantile(ceiling.countMs.toSorted((a, b) => a - b), 0.5);
+
       say(`staging: ${STAGING_ROWS} rows through the sink, COPY vs INSERT`);
       shared.sink_copy_staging_rows_per_s = await sinkRate(
         sql,
@@ -509,16 +742,36 @@ async function everything(): Promise<void> {
       );
     }
 
-    for (const program of programs) {
-      say(`${program.label}: draining the topic`);
-      Object.assign(measured[program.key], await attempt(program, "drain", drain));
+    for (let round = 1; round <= ROUNDS; round++) {
+      const order = round % 2 === 1 ? programs : programs.toReversed();
+      for (const program of order) {
+        say(`${program.label}: draining the topic (round ${round}/${ROUNDS})`);
+        drains[program.key].push(await attempt(program, "drain", drain));
+      }
     }
+    for (const key of ["new", "old"] as const) Object.assign(measured[key], medians(drains[key]));
   }
 
-  // The other order than the drain, so that neither program always goes first.
-  for (const program of programs.toReversed()) {
-    say(`${program.label}: end-to-end latency at ${RATE} events/s for ${SECONDS} s`);
-    Object.assign(measured[program.key], await attempt(program, "e2e", latency));
+  // Each round: the producer alone, then each worker; the order of the workers alternates
+  // (the first round in the other order than the drain), and each measure is the median of
+  // its rounds (every round's value is in the JSON line).
+  const alone: Record<string, number>[] = [];
+  const e2e: Record<"new" | "old", Record<string, number>[]> = { new: [], old: [] };
+  for (let round = 1; round <= ROUNDS; round++) {
+    say(`e2e round ${round}/${ROUNDS}: the producer alone at ${RATE} events/s for ${SECONDS} s`);
+    alone.push(await producerAlone());
+    const order = round % 2 === 1 ? programs.toReversed() : programs;
+    for (const program of order) {
+      say(`${program.label}: end-to-end latency at ${RATE} events/s for ${SECONDS} s`);
+      e2e[program.key].push(await attempt(program, "e2e", latency));
+    }
   }
+  Object.assign(shared, medians(alone));
+  for (const key of ["new", "old"] as const) Object.assign(measured[key], medians(e2e[key]));
+  e2eRounds = {
+    alone,
+    ...e2e,
+    ...(drains.new.length > 0 ? { drain_new: drains.new, drain_old: drains.old } : {}),
+  };
   printReport();
 }

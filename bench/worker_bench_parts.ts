@@ -1,7 +1,8 @@
 /**
  * Pieces of the worker benchmark (`bench/worker_bench.ts`): pre-filling a topic with the test
- * kit's seeded events (`seededEvent`), the two ceilings (a plain consume through our consumer group, PostgreSQL COPY), sink
- * staging comparison, and small statistics helpers.
+ * kit's seeded events (`seededEvent`), the ceilings (a plain consume through our consumer
+ * group, PostgreSQL COPY, the worker's sink alone doing the drain's writes), the staging
+ * comparison, rows counted in the table as a user would, and small statistics helpers.
  */
 import type { Sql } from "postgres";
 import { encodeEvent } from "../shared/event.ts";
@@ -16,9 +17,11 @@ import {
   createPostgresDialect,
   type Staging,
 } from "../worker/warehouse/postgres_dialect.ts";
-import { EVENT_COLUMNS } from "../worker/warehouse/table_columns.ts";
+import { columnsOfWidth } from "../worker/warehouse/table_columns.ts";
 import { toUserRow } from "../worker/warehouse/user_row.ts";
 import { createWarehouseSink } from "../worker/warehouse/sink.ts";
+import { upsertIsolating } from "../worker/batch/upsert_isolating.ts";
+import { createReplaceablePool } from "../worker/warehouse/replaceable_pool.ts";
 
 /**
  * Produces events `[0, n)` to `topic` (acks=all), several sends in flight; returns msgs/s.
@@ -99,29 +102,38 @@ export async function copyCeiling(
   for (const ddl of createPostgresDialect({ schema, table: "users" }).createTable()) {
     await sql.unsafe(ddl);
   }
-  const columns = [...EVENT_COLUMNS.map((c) => c.name), "date_added", "updated_at"].join(", ");
+  // The columns of the rows written (version-1 events): naming every column of the latest
+  // version made PostgreSQL refuse the COPY, and the refusal never reached the writable
+  // stream, so the step hung.
+  const width = toUserRow(seededEvent(0, seed)).length;
+  const columns = [...columnsOfWidth(width).map((c) => c.name), "date_added", "updated_at"]
+    .join(", ");
   const started = performance.now();
   const writable = await sql.unsafe(`COPY ${schema}.users (${columns}) FROM STDIN`).writable();
   const now = new Date().toISOString();
-  await new Promise<void>((resolve, reject) => {
-    writable.once("error", reject);
-    writable.once("finish", () => resolve());
-    let i = 0;
-    const write = () => {
-      while (i < n) {
-        const rows = [];
-        for (const end = Math.min(n, i + 5_000); i < end; i++) {
-          rows.push([...toUserRow(seededEvent(i, seed)), now, now]);
+  await withTimeout(
+    new Promise<void>((resolve, reject) => {
+      writable.once("error", reject);
+      writable.once("finish", () => resolve());
+      let i = 0;
+      const write = () => {
+        while (i < n) {
+          const rows = [];
+          for (const end = Math.min(n, i + 5_000); i < end; i++) {
+            rows.push([...toUserRow(seededEvent(i, seed)), now, now]);
+          }
+          if (!writable.write(copyText(rows))) {
+            writable.once("drain", write);
+            return;
+          }
         }
-        if (!writable.write(copyText(rows))) {
-          writable.once("drain", write);
-          return;
-        }
-      }
-      writable.end();
-    };
-    write();
-  });
+        writable.end();
+      };
+      write();
+    }),
+    600_000,
+    "the COPY ceiling",
+  );
   const seconds = (performance.now() - started) / 1000;
   return { rate: n / seconds, seconds };
 }
@@ -145,6 +157,160 @@ export async function sinkRate(
     await sink.upsert(rows);
   }
   return n / ((performance.now() - started) / 1000);
+}
+
+/** One reading of a table's row count: `rows` visible to a query sent at `at` (ms). */
+export interface RowCount {
+  at: number;
+  rows: number;
+}
+
+/** `select count(*)` of a table, every `intervalMs`, on a connection of its own. */
+export interface RowCountSampler {
+  readonly samples: readonly RowCount[];
+  /** The last count read (0 before the first). */
+  latest(): number;
+  /** How long each count took, in ms: what the sampling costs PostgreSQL. */
+  readonly countMs: readonly number[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Counts the rows of `table` as a user would (`select count(*)`), every `intervalMs` until
+ * `stop()` or `maxMs`. One backend, no parallel workers (`max_parallel_workers_per_gather = 0`),
+ * so that the sampling takes at most one core from the run it watches. A count's time is when
+ * its query was sent: PostgreSQL takes the statement's snapshot as it starts.
+ */
+export async function sampleRowCount(
+  sql: Sql,
+  table: string,
+  intervalMs: number,
+  maxMs = 900_000,
+): Promise<RowCountSampler> {
+  const conn = await sql.reserve();
+  await conn.unsafe("set max_parallel_workers_per_gather = 0");
+  const samples: RowCount[] = [];
+  const countMs: number[] = [];
+  let stopped = false;
+  let released = false;
+  const deadline = performance.now() + maxMs;
+  const loop = (async () => {
+    while (!stopped && performance.now() < deadline) {
+      const at = performance.now();
+      const [row] = await conn.unsafe(`select count(*)::int as n from ${table}`);
+      countMs.push(performance.now() - at);
+      samples.push({ at, rows: Number(row!.n) });
+      const wait = at + intervalMs - performance.now();
+      if (wait > 0 && !stopped) await new Promise((r) => setTimeout(r, wait));
+    }
+  })();
+  return {
+    samples,
+    countMs,
+    latest: () => samples.at(-1)?.rows ?? 0,
+    async stop() {
+      stopped = true;
+      try {
+        await loop;
+      } finally {
+        if (!released) conn.release();
+        released = true;
+      }
+    },
+  };
+}
+
+/**
+ * When the table first held `rows` rows, interpolated linearly between the last count below and
+ * the first count at or above it (undefined: never counted that many).
+ */
+export function crossing(samples: readonly RowCount[], rows: number): number | undefined {
+  const i = samples.findIndex((s) => s.rows >= rows);
+  if (i < 0) return undefined;
+  const after = samples[i]!;
+  const before = samples[i - 1];
+  if (!before || after.rows === before.rows) return after.at;
+  return before.at + ((rows - before.rows) / (after.rows - before.rows)) * (after.at - before.at);
+}
+
+/** Rows/s between the table holding 5 % and 95 % of `n` rows (NaN: it never held both). */
+export function sustainedRate(samples: readonly RowCount[], n: number): number {
+  const [from, to] = [crossing(samples, n * 0.05), crossing(samples, n * 0.95)];
+  return from === undefined || to === undefined ? NaN : (n * 0.9) / ((to - from) / 1000);
+}
+
+/** What the sink ceiling measured. */
+export interface SinkCeiling {
+  /** Rows/s from 5 % to 95 % of `n` rows counted in the table (the drain's measure). */
+  sustained: number;
+  /** The same from the bench's own clock as each transaction returned (a cross-check). */
+  ownSustained: number;
+  /** `n` / the time until the last transaction returned. */
+  total: number;
+  countMs: readonly number[];
+}
+
+/**
+ * The worker's writes without the worker: rows `[0, n)` upserted through the worker's sink and
+ * statement path (`upsertIsolating` → `createWarehouseSink` → the postgres dialect with the
+ * worker's default staging, one connection, the worker's write deadline), `flushRows` rows per
+ * transaction, into a new table that grows to `n` rows as the drain's does. The next batch's
+ * rows are made while a transaction runs, as the worker decodes ahead. Rows are counted in the
+ * table with the same sampler as the drain.
+ */
+export async function sinkCeiling(
+  connect: () => Sql,
+  schema: string,
+  n: number,
+  seed: string,
+  opts: { flushRows: number; writeTimeoutMs: number; sampleMs: number },
+): Promise<SinkCeiling> {
+  // A pool the sink can replace, as the worker's: its write deadline needs one.
+  const sql = createReplaceablePool(connect);
+  const observer = connect();
+  try {
+    const dialect = createPostgresDialect({ schema, table: "users" });
+    const sink = createWarehouseSink(sql, dialect, { writeTimeoutMs: opts.writeTimeoutMs });
+    await sink.ensureTable();
+    const rowsOf = (from: number) => {
+      const rows = [];
+      for (let j = from; j < Math.min(n, from + opts.flushRows); j++) {
+        rows.push(toUserRow(seededEvent(j, seed)));
+      }
+      return rows;
+    };
+    const sampler = await sampleRowCount(observer, `${schema}.users`, opts.sampleMs);
+    const own: RowCount[] = [];
+    const started = performance.now();
+    try {
+      let next = rowsOf(0);
+      for (let i = 0; i < n; i += opts.flushRows) {
+        const writing = upsertIsolating(next, (r) => r, sink);
+        next = rowsOf(i + opts.flushRows);
+        const r = await writing;
+        if (r.rejected.length > 0) throw new Error(`${r.rejected.length} rows rejected`);
+        own.push({ at: performance.now(), rows: Math.min(n, i + opts.flushRows) });
+      }
+      const seconds = (performance.now() - started) / 1000;
+      // Bounded: the table holds all n rows once the last transaction returned.
+      const end = performance.now() + 60_000;
+      while (sampler.latest() < n && performance.now() < end) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await sampler.stop();
+      return {
+        sustained: sustainedRate(sampler.samples, n),
+        ownSustained: sustainedRate(own, n),
+        total: n / seconds,
+        countMs: sampler.countMs,
+      };
+    } finally {
+      await sampler.stop();
+    }
+  } finally {
+    await sql.end();
+    await observer.end();
+  }
 }
 
 /** The q-quantile (0..1) of sorted numbers. */

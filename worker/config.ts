@@ -76,6 +76,11 @@ export const workerConfigSchema = z.object({
   WORKER_FLUSH_MS: env.int(0, 3_600_000).optional(),
   /** … or at once when nothing more is waiting (default: true for postgres, false for redshift). */
   WORKER_FLUSH_IDLE: env.bool().optional(),
+  /**
+   * At least this long between two offset commits, in ms (offsets written meanwhile are merged
+   * into the next one; 0: commit after every write, as soon as the commit before is answered).
+   */
+  WORKER_COMMIT_INTERVAL_MS: env.int(0, 60_000).default(1_000),
   /** Fetch size bound per request, in bytes. */
   WORKER_MAX_BYTES: env.int(1_024, 256 * 1024 * 1024).default(4 * 1024 * 1024),
   /** How long the broker may hold a fetch when there is no data, in ms. */

@@ -198,3 +198,16 @@ Deno.test("loadWorkerConfig() names a numeric PG variable postgres.js would misr
   );
   assert.deepEqual(problems({ ...base, PGMAX_PIPELINE: "50", PGPORT: "5433" }), {});
 });
+
+Deno.test("loadWorkerConfig() commits offsets at most once a second unless WORKER_COMMIT_INTERVAL_MS says otherwise, and names it when it is bad", () => {
+  assert.equal(loadWorkerConfig((k) => minimal[k]).WORKER_COMMIT_INTERVAL_MS, 1_000);
+  const off: Record<string, string> = { ...minimal, WORKER_COMMIT_INTERVAL_MS: "0" };
+  assert.equal(loadWorkerConfig((k) => off[k]).WORKER_COMMIT_INTERVAL_MS, 0);
+  for (const value of ["-1", "60001", "1s", "1e3"]) {
+    assert.deepEqual(
+      Object.keys(problems({ ...minimal, WORKER_COMMIT_INTERVAL_MS: value })),
+      ["WORKER_COMMIT_INTERVAL_MS"],
+      value,
+    );
+  }
+});

@@ -169,6 +169,7 @@ export async function startWorker(
       flushWhenIdle: config.WORKER_FLUSH_IDLE,
     },
     retry: { minMs: config.WORKER_RETRY_MIN_MS, maxMs: config.WORKER_RETRY_MAX_MS },
+    commitIntervalMs: config.WORKER_COMMIT_INTERVAL_MS,
     metrics: deps.metrics,
     tracing,
     consumerGroup: config.KAFKA_GROUP_ID,
@@ -243,6 +244,8 @@ export async function startWorker(
         else if (sign === "join") signs.lastJoin = at;
         else signs.lastHeartbeat = at;
       },
+      // The offsets waiting for the commit interval go before the partitions may move.
+      rebalancing: () => void committer.commitNow(),
     });
   } catch (err) {
     clearInterval(watchdog);

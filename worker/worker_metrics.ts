@@ -41,6 +41,11 @@ export interface WorkerMetrics {
   held: Counter;
   /** Partitions held at a record of a newer version (see `batch/partition_holds.ts`). */
   partitionsHeld: Gauge;
+  /**
+   * Offset commits sent to the group coordinator (each one a request the broker answers and a
+   * write to `__consumer_offsets`), answered or failed.
+   */
+  offsetCommits: Counter;
 }
 
 /** What `worker_paused_partitions` counts; `docs/worker.md` says the same. */
@@ -84,6 +89,10 @@ export function createWorkerMetrics(registry: Registry): WorkerMetrics {
     partitionsHeld: registry.gauge(
       "worker_partitions_held",
       "Partitions held at a record whose schema_version is newer than this worker",
+    ),
+    offsetCommits: registry.counter(
+      "worker_offset_commits_total",
+      "Offset commits sent to the group coordinator",
     ),
   };
 }

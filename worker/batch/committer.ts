@@ -27,7 +27,9 @@
  * - Offsets are committed to Kafka after the warehouse transaction, off the write path: the
  *   next flush starts while they are on their way (an offset commit costs about as much as a
  *   small warehouse transaction). At most one commit is in flight; offsets of flushes that
- *   end meanwhile are merged into the next one, so commits stay in order.
+ *   end meanwhile are merged into the next one, so commits stay in order. With
+ *   `commitIntervalMs`, commits are also sent at most that often (merged the same way);
+ *   `stop()` and `commitNow()` (a rebalance starting) send what waits at once.
  * - A partition revoked by a rebalance: its records still in the buffer are dropped (the new
  *   owner reads them again from the committed offset), and a flush that had some of them
  *   commits only the partitions this member still owns. No offset is ever committed for rows
@@ -94,6 +96,10 @@ export interface CommitterDeps<P = undefined> {
    * or past the hold are dropped on arrival, and no commit passes a hold.
    */
   holds?: PartitionHolds;
+  /** At least this long between two offset commits' sends, in ms (default 0: no floor). */
+  commitIntervalMs?: number;
+  /** Calls `fn` after `ms`, returns what cancels it (default `setTimeout`): a fake clock. */
+  timer?: (fn: () => void, ms: number) => () => void;
 }
 
 /** The running committer. */
@@ -106,6 +112,11 @@ export interface Committer {
   drained(): Promise<void>;
   /** How long the offset commit on its way has waited for its answer, in ms (0: none is). */
   commitWaitingMs(): number;
+  /**
+   * Sends the offsets waiting for the commit interval now (a rebalance is starting: the
+   * partitions may move, and what is committed before they do is not read again).
+   */
+  commitNow(): Promise<void>;
   /**
    * Stops taking records, finishes the flush in progress (and writes what is buffered when
    * `flushRest`), and resolves when nothing more runs.
@@ -155,6 +166,9 @@ export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committe
     ...(tracing ? { tracing } : {}),
     ...(deps.consumerGroup ? { consumerGroup: deps.consumerGroup } : {}),
     onIdle: () => settleDrain(),
+    onCommit: () => metrics.offsetCommits.inc(),
+    ...(deps.commitIntervalMs ? { intervalMs: deps.commitIntervalMs } : {}),
+    ...(deps.timer ? { timer: deps.timer } : {}),
   });
   const seals = new SealPolicy(deps.policy, {
     now,
@@ -259,6 +273,7 @@ export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committe
       return new Promise<void>((resolve) => drainWaiters.push(resolve));
     },
     commitWaitingMs: () => offsets.waitingMs(),
+    commitNow: () => offsets.flush(),
     async stop(opts = {}) {
       stopped = true;
       seals.clear();
@@ -278,7 +293,8 @@ export function createCommitter<P = undefined>(deps: CommitterDeps<P>): Committe
           sealed?.span?.end();
         }
       }
-      await offsets.settled();
+      // What waits for the commit interval goes now.
+      await offsets.flush();
       metrics.paused.set(0);
       settleDrain();
     },

@@ -525,3 +525,80 @@ Deno.test("createCommitter() at shutdown commits nothing past a batch it abandon
   assert.deepEqual(written, [], "0@1 must not be written and committed while 0@0 is not");
   assert.deepEqual(source.commits, []);
 });
+
+Deno.test("createCommitter() with commitIntervalMs writes every batch but commits at most once per interval, merged; stop() sends what waits", async () => {
+  let clock = 1_000;
+  const timers: { fn: () => void; cancelled: boolean }[] = [];
+  const source = fakeSource();
+  const batches: number[] = [];
+  const c = createCommitter({
+    source,
+    handle: (messages) => {
+      batches.push(messages.length);
+      return Promise.resolve({ ...OK, rows: messages.length });
+    },
+    policy: POLICY,
+    retry: { minMs: 1, maxMs: 2, random: () => 0 },
+    metrics: createWorkerMetrics(createRegistry()),
+    logger: silentLogger,
+    now: () => clock,
+    commitIntervalMs: 1_000,
+    timer: (fn) => {
+      const t = { fn, cancelled: false };
+      timers.push(t);
+      return () => t.cancelled = true;
+    },
+  });
+  c.add(rec(0, 0));
+  await until(() => source.commits.length === 1, "the first commit, at once");
+  for (let i = 1; i <= 3; i++) {
+    c.add(rec(i % 2, i));
+    await until(() => batches.length === i + 1, `flush ${i + 1}`);
+  }
+  await until(() => timers.some((t) => !t.cancelled), "the offsets waiting for the interval");
+  assert.equal(source.commits.length, 1, "four flushes, one commit within the interval");
+  clock += 1_000;
+  for (const t of timers.splice(0)) if (!t.cancelled) t.fn();
+  await c.drained();
+  assert.deepEqual(source.commits[1], [
+    { topic: "t", partition: 0, offset: 3n },
+    { topic: "t", partition: 1, offset: 4n },
+  ]);
+  c.add(rec(0, 9));
+  await until(() => batches.length === 5, "the last flush");
+  await until(() => timers.some((t) => !t.cancelled), "its offsets waiting");
+  await c.stop();
+  assert.deepEqual(source.commits.at(-1), [{ topic: "t", partition: 0, offset: 10n }]);
+  assert.equal(source.commits.length, 3, "stop() committed at once");
+});
+
+Deno.test("createCommitter().commitNow() sends the offsets waiting for the interval before a rebalance moves the partitions", async () => {
+  let clock = 1_000;
+  const source = fakeSource();
+  const c = createCommitter({
+    source,
+    handle: () => Promise.resolve(OK),
+    policy: POLICY,
+    retry: { minMs: 1, maxMs: 2, random: () => 0 },
+    metrics: createWorkerMetrics(createRegistry()),
+    logger: silentLogger,
+    now: () => clock,
+    commitIntervalMs: 60_000,
+    timer: () => () => {},
+  });
+  c.add(rec(0, 0));
+  await until(() => source.commits.length === 1, "the first commit");
+  clock += 5;
+  c.add(rec(2, 4));
+  let drained = false;
+  const draining = c.drained().then(() => drained = true);
+  await new Promise((r) => setTimeout(r, 0));
+  assert.equal(drained, false, "the offsets wait for the interval");
+  await c.commitNow();
+  await draining;
+  assert.deepEqual(source.commits, [
+    [{ topic: "t", partition: 0, offset: 1n }],
+    [{ topic: "t", partition: 2, offset: 5n }],
+  ]);
+  await c.stop();
+});

@@ -6,11 +6,20 @@ import { OffsetQueue } from "./offset_queue.ts";
 import { PartitionHolds } from "./partition_holds.ts";
 
 /** A queue on a fake group whose commits wait until released (`gated`) or pass at once. */
-function queue(opts: { gated?: boolean; holds?: PartitionHolds; now?: () => number } = {}) {
+function queue(
+  opts: {
+    gated?: boolean;
+    holds?: PartitionHolds;
+    now?: () => number;
+    intervalMs?: number;
+    timer?: (fn: () => void, ms: number) => () => void;
+  } = {},
+) {
   const commits: PartitionOffset[][] = [];
   const gates: ((err?: Error) => void)[] = [];
   const owned = new Set(["t:0", "t:1", "t:2"]);
   let idle = 0;
+  let sent = 0;
   const q = new OffsetQueue({
     commit(offsets) {
       commits.push([...offsets].sort((a, b) => a.partition - b.partition));
@@ -24,8 +33,11 @@ function queue(opts: { gated?: boolean; holds?: PartitionHolds; now?: () => numb
     now: opts.now ?? Date.now,
     ...(opts.holds ? { holds: opts.holds } : {}),
     onIdle: () => idle++,
+    onCommit: () => sent++,
+    ...(opts.intervalMs !== undefined ? { intervalMs: opts.intervalMs } : {}),
+    ...(opts.timer ? { timer: opts.timer } : {}),
   });
-  return { q, commits, gates, owned, idles: () => idle };
+  return { q, commits, gates, owned, idles: () => idle, sent: () => sent };
 }
 
 const at = (partition: number, offset: bigint): PartitionOffset => ({
@@ -49,7 +61,7 @@ Deno.test("OffsetQueue commits at once when nothing is on its way, and says when
 });
 
 Deno.test("OffsetQueue keeps one commit in flight and merges what piles up into the next, the highest offset per partition", async () => {
-  const { q, commits, gates } = queue({ gated: true });
+  const { q, commits, gates, sent } = queue({ gated: true });
   q.push([at(0, 1n)]);
   q.push([at(0, 3n), at(1, 4n)]);
   q.push([at(0, 2n)]); // lower than one queued: the higher stays
@@ -59,6 +71,7 @@ Deno.test("OffsetQueue keeps one commit in flight and merges what piles up into 
   assert.deepEqual(commits[1], [at(0, 3n), at(1, 4n)]);
   gates.shift()!();
   await q.settled();
+  assert.equal(sent(), 2, "onCommit counts the two requests sent, not the three pushes");
 });
 
 Deno.test("OffsetQueue commits only partitions owned when the commit is sent", async () => {
@@ -117,4 +130,64 @@ Deno.test("OffsetQueue.waitingMs() counts from the send until the answer", async
   gates.shift()!();
   await q.settled();
   assert.equal(q.waitingMs(), 0);
+});
+
+/** A fake timer: what is scheduled, fired by the test (never by real time). */
+function fakeTimer() {
+  const scheduled: { fn: () => void; ms: number; cancelled: boolean }[] = [];
+  return {
+    scheduled,
+    live: () => scheduled.filter((t) => !t.cancelled),
+    timer(fn: () => void, ms: number) {
+      const t = { fn, ms, cancelled: false };
+      scheduled.push(t);
+      return () => t.cancelled = true;
+    },
+    fire() {
+      for (const t of scheduled.splice(0)) if (!t.cancelled) t.fn();
+    },
+  };
+}
+
+Deno.test("OffsetQueue with an interval sends the first commit at once and the next only once the interval has passed since the last send, merged", async () => {
+  let clock = 10_000;
+  const t = fakeTimer();
+  const { q, commits } = queue({ now: () => clock, intervalMs: 1_000, timer: t.timer });
+  q.push([at(0, 1n)]);
+  await until(() => commits.length === 1, "the first commit, sent at once");
+  clock += 100;
+  q.push([at(0, 2n)]);
+  q.push([at(0, 3n), at(1, 1n)]);
+  await until(() => t.live().length === 1, "a wait for the rest of the interval");
+  assert.equal(t.live()[0]!.ms, 900, "waits out the interval since the last send, not a full one");
+  assert.equal(commits.length, 1, "nothing more is sent within the interval");
+  assert.equal(q.busy, true, "offsets waiting keep the queue busy");
+  clock += 900;
+  t.fire();
+  await q.settled();
+  assert.deepEqual(commits, [[at(0, 1n)], [at(0, 3n), at(1, 1n)]]);
+  clock += 5_000;
+  q.push([at(0, 4n)]);
+  await q.settled();
+  assert.deepEqual(commits.at(-1), [at(0, 4n)], "after a quiet interval a commit goes at once");
+  assert.equal(t.live().length, 0);
+});
+
+Deno.test("OffsetQueue.flush() sends the offsets waiting for the interval at once, and later ones wait again", async () => {
+  let clock = 10_000;
+  const t = fakeTimer();
+  const { q, commits } = queue({ now: () => clock, intervalMs: 1_000, timer: t.timer });
+  q.push([at(0, 1n)]);
+  await until(() => commits.length === 1, "the first commit");
+  q.push([at(2, 7n)]);
+  await until(() => t.live().length === 1, "the wait");
+  await q.flush();
+  assert.deepEqual(commits, [[at(0, 1n)], [at(2, 7n)]]);
+  assert.equal(t.live().length, 0, "the wait was cancelled");
+  clock += 10;
+  q.push([at(2, 8n)]);
+  await until(() => t.live().length === 1, "the next wait: flush() did not end the interval");
+  assert.equal(commits.length, 2);
+  await q.flush();
+  assert.deepEqual(commits.at(-1), [at(2, 8n)]);
 });
