@@ -6,7 +6,12 @@ import type { ConsumedRecord, PartitionOffset } from "../../shared/kafka/consume
 import type { BatchOutcome } from "./handle_batch.ts";
 import { createWorkerMetrics } from "../worker_metrics.ts";
 import { WriteError } from "../warehouse/write_error.ts";
-import { type CommitterSource, createCommitter, type FlushPolicy } from "./committer.ts";
+import {
+  type CommitterDeps,
+  type CommitterSource,
+  createCommitter,
+  type FlushPolicy,
+} from "./committer.ts";
 import { PartitionHolds } from "./partition_holds.ts";
 import { createLogger } from "../../shared/logger.ts";
 import { ConfigError } from "../../shared/config.ts";
@@ -96,6 +101,7 @@ function committer(
   source: CommitterSource,
   handle: (m: readonly ConsumedRecord[]) => Promise<BatchOutcome>,
   policy: Partial<FlushPolicy> = {},
+  more: Partial<CommitterDeps> = {},
 ) {
   return createCommitter({
     source,
@@ -104,6 +110,7 @@ function committer(
     retry: { minMs: 1, maxMs: 2, random: () => 0 },
     metrics: createWorkerMetrics(createRegistry()),
     logger: silentLogger,
+    ...more,
   });
 }
 
@@ -334,13 +341,7 @@ Deno.test("createCommitter().commitWaitingMs() counts from the commit's send unt
     return new Promise<void>((r) => gates.push(r));
   };
   let clock = 1_000;
-  const c = createCommitter({
-    source,
-    handle: () => Promise.resolve(OK),
-    policy: POLICY,
-    retry: { minMs: 1, maxMs: 2, random: () => 0 },
-    metrics: createWorkerMetrics(createRegistry()),
-    logger: silentLogger,
+  const c = committer(source, () => Promise.resolve(OK), {}, {
     now: () => clock,
   });
   assert.equal(c.commitWaitingMs(), 0, "no commit yet");
@@ -531,24 +532,23 @@ Deno.test("createCommitter() with commitIntervalMs writes every batch but commit
   const timers: { fn: () => void; cancelled: boolean }[] = [];
   const source = fakeSource();
   const batches: number[] = [];
-  const c = createCommitter({
+  const c = committer(
     source,
-    handle: (messages) => {
+    (messages) => {
       batches.push(messages.length);
       return Promise.resolve({ ...OK, rows: messages.length });
     },
-    policy: POLICY,
-    retry: { minMs: 1, maxMs: 2, random: () => 0 },
-    metrics: createWorkerMetrics(createRegistry()),
-    logger: silentLogger,
-    now: () => clock,
-    commitIntervalMs: 1_000,
-    timer: (fn) => {
-      const t = { fn, cancelled: false };
-      timers.push(t);
-      return () => t.cancelled = true;
+    {},
+    {
+      now: () => clock,
+      commitIntervalMs: 1_000,
+      timer: (fn) => {
+        const t = { fn, cancelled: false };
+        timers.push(t);
+        return () => t.cancelled = true;
+      },
     },
-  });
+  );
   c.add(rec(0, 0));
   await until(() => source.commits.length === 1, "the first commit, at once");
   for (let i = 1; i <= 3; i++) {
@@ -575,13 +575,7 @@ Deno.test("createCommitter() with commitIntervalMs writes every batch but commit
 Deno.test("createCommitter().commitNow() sends the offsets waiting for the interval before a rebalance moves the partitions", async () => {
   let clock = 1_000;
   const source = fakeSource();
-  const c = createCommitter({
-    source,
-    handle: () => Promise.resolve(OK),
-    policy: POLICY,
-    retry: { minMs: 1, maxMs: 2, random: () => 0 },
-    metrics: createWorkerMetrics(createRegistry()),
-    logger: silentLogger,
+  const c = committer(source, () => Promise.resolve(OK), {}, {
     now: () => clock,
     commitIntervalMs: 60_000,
     timer: () => () => {},
