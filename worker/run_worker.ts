@@ -244,8 +244,6 @@ export async function startWorker(
         else if (sign === "join") signs.lastJoin = at;
         else signs.lastHeartbeat = at;
       },
-      // The offsets waiting for the commit interval go before the partitions may move.
-      rebalancing: () => void committer.commitNow(),
     });
   } catch (err) {
     clearInterval(watchdog);

@@ -82,11 +82,6 @@ export interface GroupHandlers {
    * that the client's timer runs, not that records are read: tell them apart.
    */
   alive?(sign: LifeSign): void;
-  /**
-   * A rebalance is starting (the coordinator said so): the partitions may move, so offsets
-   * waiting to be committed should go now.
-   */
-  rebalancing?(): void;
 }
 
 /** Options for `createConsumerGroup`. */
@@ -230,10 +225,7 @@ export function createConsumerGroup(
         handlers.alive?.("join");
       };
       consumer.on("consumer:group:join", assigned);
-      consumer.on("consumer:group:rebalance", () => {
-        handlers.alive?.("join");
-        handlers.rebalancing?.();
-      });
+      consumer.on("consumer:group:rebalance", () => handlers.alive?.("join"));
       consumer.on("consumer:heartbeat:end", () => handlers.alive?.("heartbeat"));
       // A stream that failed (a broker gone past the client's retries) is not usable again,
       // but the consumer is: open a new stream from the committed offsets, with a growing

@@ -571,28 +571,3 @@ Deno.test("createCommitter() with commitIntervalMs writes every batch but commit
   assert.deepEqual(source.commits.at(-1), [{ topic: "t", partition: 0, offset: 10n }]);
   assert.equal(source.commits.length, 3, "stop() committed at once");
 });
-
-Deno.test("createCommitter().commitNow() sends the offsets waiting for the interval before a rebalance moves the partitions", async () => {
-  let clock = 1_000;
-  const source = fakeSource();
-  const c = committer(source, () => Promise.resolve(OK), {}, {
-    now: () => clock,
-    commitIntervalMs: 60_000,
-    timer: () => () => {},
-  });
-  c.add(rec(0, 0));
-  await until(() => source.commits.length === 1, "the first commit");
-  clock += 5;
-  c.add(rec(2, 4));
-  let drained = false;
-  const draining = c.drained().then(() => drained = true);
-  await new Promise((r) => setTimeout(r, 0));
-  assert.equal(drained, false, "the offsets wait for the interval");
-  await c.commitNow();
-  await draining;
-  assert.deepEqual(source.commits, [
-    [{ topic: "t", partition: 0, offset: 1n }],
-    [{ topic: "t", partition: 2, offset: 5n }],
-  ]);
-  await c.stop();
-});

@@ -90,7 +90,7 @@ export class OffsetQueue {
   }
 
   /**
-   * Sends what is queued now, without waiting for the interval (stop, a rebalance starting),
+   * Sends what is queued now, without waiting for the interval (stop),
    * and resolves when nothing is queued or on its way.
    */
   async flush(): Promise<void> {
